@@ -1,0 +1,81 @@
+namespace CityLoop.Domain.Identity;
+
+/// <summary>
+/// Who may act. People hold one or more of the staff and administrator roles; machine channels act as
+/// system principals with exactly one channel role each, so every event says which channel acted.
+/// </summary>
+public enum Role
+{
+    HotlineAgent,
+    IntakeOperator,
+    ShiftLeader,
+    Dispatcher,
+    DepartmentHandler,
+    DepartmentHead,
+    Inspector,
+    Supervisor,
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
+
+    // System principals of the machine channels and workers.
+    PortalChannel,
+    CameraChannel,
+    Open311Client,
+    PeerPlatform,
+    Importer,
+    BackgroundWorker,
+}
+
+public static class Roles
+{
+    public static readonly IReadOnlySet<Role> Administrators = new HashSet<Role> { Role.SystemAdmin, Role.SecurityAdmin, Role.AuditAdmin };
+
+    public static readonly IReadOnlySet<Role> SystemPrincipals = new HashSet<Role>
+    {
+        Role.PortalChannel, Role.CameraChannel, Role.Open311Client, Role.PeerPlatform, Role.Importer, Role.BackgroundWorker,
+    };
+
+    /// <summary>Roles bound to one department: they see and act on that department's cases only.</summary>
+    public static readonly IReadOnlySet<Role> DepartmentBound = new HashSet<Role> { Role.DepartmentHandler, Role.DepartmentHead };
+
+    /// <summary>Roles that talk to the citizen and therefore see the reporter's phone and identity in clear.</summary>
+    public static readonly IReadOnlySet<Role> ReporterContact = new HashSet<Role> { Role.HotlineAgent, Role.IntakeOperator };
+
+    /// <summary>Roles that may reveal a masked (non-confidential) reporter, each time audited.</summary>
+    public static readonly IReadOnlySet<Role> MayUnmask = new HashSet<Role>
+    {
+        Role.ShiftLeader, Role.Dispatcher, Role.DepartmentHandler, Role.DepartmentHead, Role.Supervisor,
+    };
+
+    /// <summary>Staff roles that read cases at all (administrators manage the system, not cases).</summary>
+    public static readonly IReadOnlySet<Role> CaseReaders = new HashSet<Role>
+    {
+        Role.HotlineAgent, Role.IntakeOperator, Role.ShiftLeader, Role.Dispatcher, Role.DepartmentHandler,
+        Role.DepartmentHead, Role.Inspector, Role.Supervisor,
+    };
+
+    public static string ToKebab(this Role role) => Kebab.From(role.ToString());
+
+    public static bool TryParse(string? text, out Role role)
+    {
+        role = default;
+        if (string.IsNullOrWhiteSpace(text)) return false;
+        foreach (var r in Enum.GetValues<Role>())
+        {
+            if (string.Equals(r.ToKebab(), text, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(r.ToString(), text, StringComparison.OrdinalIgnoreCase))
+            {
+                role = r;
+                return true;
+            }
+        }
+        return false;
+    }
+}
+
+/// <summary>The one who performs an action: a person acting in a role, or a named system principal.</summary>
+public sealed record Actor(string Id, string Name, IReadOnlySet<Role> Roles, string? DepartmentCode, bool IsSystem = false)
+{
+    public bool Has(Role role) => Roles.Contains(role);
+}
