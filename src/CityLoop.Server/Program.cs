@@ -1,6 +1,6 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
+using CityLoop.Server;
 
-app.MapGet("/", () => "Hello World!");
+return await CityLoopApp.MainAsync(args);
 
-app.Run();
+/// <summary>The entry point, visible to the test host.</summary>
+public partial class Program;

@@ -120,9 +120,14 @@ public sealed class Case
     public DateTimeOffset? DispatchedAt { get; private set; }
     public DateTimeOffset? FinishedAt { get; private set; }
     public DateTimeOffset? ClosedAt { get; private set; }
+    /// <summary>When the case entered its current state: the start of the running phase clock.</summary>
+    public DateTimeOffset PhaseStartedAt { get; private set; }
 
     /// <summary>Events appended since the case was loaded; the handler saves them with the case.</summary>
     public IReadOnlyList<CaseEvent> NewEvents => _newEvents;
+
+    /// <summary>Called once the new events are stored, so that they are never stored twice.</summary>
+    public void AcceptEvents() => _newEvents.Clear();
 
     public IReadOnlyList<string> AssistingDepartments =>
         AssistingDepartmentCodes.Split(',', StringSplitOptions.RemoveEmptyEntries);
@@ -481,6 +486,7 @@ public sealed class Case
     {
         Version++;
         UpdatedAt = ctx.Now;
+        if (from != State) PhaseStartedAt = ctx.Now;
         var json = payload is null ? null : JsonSerializer.Serialize(payload, PayloadJson);
         if (json == "{}") json = null;
         _newEvents.Add(new CaseEvent(Id, Version, action, from, State, ctx.Actor, role, ctx.Now, Blank(opinion), json));

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CityLoop.Domain.Cases;
+using CityLoop.Server.Cli;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Demo;
+using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Features.Reference;
+using CityLoop.Server.Infrastructure;
+using Microsoft.AspNetCore.Localization;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using System.Globalization;
+
+namespace CityLoop.Server;
+
+public static class CityLoopApp
+{
+    public static async Task<int> MainAsync(string[] args)
+    {
+        if (args.Length > 0 && Verbs.IsVerb(args[0])) return await Verbs.RunAsync(args);
+        var app = Build(args);
+        await PrepareAsync(app);
+        await app.RunAsync();
+        return 0;
+    }
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot(args) });
+        configure?.Invoke(builder);
+        AddServices(builder.Services, builder.Configuration, builder.Environment);
+        var app = builder.Build();
+        UsePipeline(app);
+        return app;
+    }
+
+    /// <summary>The folder with appsettings.json: the working directory if it has one, else the program's own folder.</summary>
+    public static string? ContentRoot(string[] args)
+    {
+        if (args.Any(a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase))) return null;
+        var cwd = Directory.GetCurrentDirectory();
+        return File.Exists(Path.Combine(cwd, "appsettings.json")) ? cwd : AppContext.BaseDirectory;
+    }
+
+    public static void AddServices(IServiceCollection services, IConfiguration config, IHostEnvironment env)
+    {
+        services.Configure<PlatformOptions>(config.GetSection("Platform"));
+        services.AddSingleton(TimeProvider.System);
+        services.AddCityLoopDatabase(config);
+        services.AddHttpContextAccessor();
+        services.AddCityLoopAuth(config);
+        services.AddCityLoopRateLimits(config);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        services.ConfigureHttpJsonOptions(o => Json(o.SerializerOptions));
+        services.AddOpenApi();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        services.AddRazorPages(o => o.RootDirectory = "/Features").AddViewLocalization();
+        services.AddLocalization();
+        services.AddScoped<Audit>();
+        services.AddScoped<CaseCommands>();
+        services.AddScoped<CaseQueries>();
+        services.AddSingleton<IDeadlinePolicy>(FixedDeadlinePolicy.Default);
+        services.AddSingleton<IPlaceResolver, NoPlaceResolver>();
+        services.AddScoped<DemoSeeder>();
+    }
+
+    public static void Json(JsonSerializerOptions o)
+    {
+        o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+        o.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+    }
+
+    static void UsePipeline(WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        var cultures = new[] { new CultureInfo("zh-CN"), new CultureInfo("en") };
+        app.UseRequestLocalization(new RequestLocalizationOptions
+        {
+            DefaultRequestCulture = new RequestCulture("zh-CN"),
+            SupportedCultures = cultures,
+            SupportedUICultures = cultures,
+            RequestCultureProviders = [new QueryStringRequestCultureProvider(), new CookieRequestCultureProvider()],
+        });
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseRateLimiter();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapHealthChecks("/health", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
+        {
+            ResponseWriter = async (http, report) =>
+            {
+                http.Response.ContentType = "application/json";
+                await http.Response.WriteAsJsonAsync(new
+                {
+                    status = report.Status.ToString().ToLowerInvariant(),
+                    checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description }),
+                });
+            },
+        }).AllowAnonymous();
+        app.MapCaseEndpoints();
+        app.MapIdentityEndpoints();
+        app.MapReferenceEndpoints();
+        app.MapRazorPages();
+    }
+
+    /// <summary>Brings the schema up to date and, in Development, seeds the demo city on first run.</summary>
+    public static async Task PrepareAsync(WebApplication app)
+    {
+        using var scope = app.Services.CreateScope();
+        var config = app.Configuration;
+        if (config.GetValue("Database:MigrateOnStart", true))
+            await scope.ServiceProvider.GetRequiredService<Migrator>().MigrateAsync();
+        if (config.GetValue("Demo:Seed", app.Environment.IsDevelopment()))
+            await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync();
+    }
+}
+
+public sealed class DatabaseHealthCheck(CityLoopDb db) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            return await db.Database.CanConnectAsync(ct)
+                ? HealthCheckResult.Healthy(db.IsPostgres ? "postgres" : "sqlite")
+                : HealthCheckResult.Unhealthy("The database cannot be reached.");
+        }
+        catch (Exception ex)
+        {
+            return HealthCheckResult.Unhealthy("The database cannot be reached.", ex);
+        }
+    }
+}
+
+public sealed class NoPlaceResolver : IPlaceResolver
+{
+    public CasePlace? Resolve(double? latitude, double? longitude) => null;
+}

@@ -1,0 +1,140 @@
+using System.Text;
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace CityLoop.Server.Data;
+
+public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options) : DbContext(options)
+{
+    public DbSet<Case> Cases => Set<Case>();
+    public DbSet<CaseEvent> CaseEvents => Set<CaseEvent>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
+    public DbSet<Department> Departments => Set<Department>();
+    public DbSet<Attachment> Attachments => Set<Attachment>();
+    public DbSet<CaseNumberSequence> CaseNumberSequences => Set<CaseNumberSequence>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
+    public bool IsPostgres => Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder b)
+    {
+        // Enums are stored as their names: readable in SQL, stable when members are added.
+        b.Properties<CaseState>().HaveConversion<string>().HaveMaxLength(32);
+        b.Properties<CaseSource>().HaveConversion<string>().HaveMaxLength(32);
+        b.Properties<RequestType>().HaveConversion<string>().HaveMaxLength(32);
+        b.Properties<Urgency>().HaveConversion<string>().HaveMaxLength(16);
+        b.Properties<Satisfaction>().HaveConversion<string>().HaveMaxLength(32);
+        b.Properties<Role>().HaveConversion<string>().HaveMaxLength(32);
+        // SQLite cannot compare or sort DateTimeOffset in SQL; PostgreSQL's timestamptz takes UTC only.
+        // Both get UTC instants: unix milliseconds on SQLite, timestamptz on PostgreSQL.
+        if (IsPostgres) b.Properties<DateTimeOffset>().HaveConversion<UtcConverter>();
+        else b.Properties<DateTimeOffset>().HaveConversion<UnixMillisConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder m)
+    {
+        m.Entity<Case>(e =>
+        {
+            e.ToTable("cases");
+            e.HasKey(c => c.Id);
+            e.Property(c => c.Version).IsConcurrencyToken();
+            e.Property(c => c.Number).HasMaxLength(40);
+            e.HasIndex(c => c.Number).IsUnique();
+            e.Property(c => c.Description).HasMaxLength(4000);
+            e.HasIndex(c => new { c.State, c.CreatedAt });
+            e.HasIndex(c => new { c.LeadDepartmentCode, c.State });
+            e.HasIndex(c => c.CreatedAt);
+            e.HasIndex(c => c.CategoryCode);
+            e.HasIndex(c => c.GridCode);
+            e.HasIndex(c => c.ReporterPhone);
+            e.HasIndex(c => new { c.Source, c.ExternalId });
+            e.Ignore(c => c.NewEvents);
+            e.Ignore(c => c.AssistingDepartments);
+            e.Ignore(c => c.CurrentDueAt);
+            e.Ignore(c => c.CurrentPhase);
+        });
+        m.Entity<CaseEvent>(e =>
+        {
+            e.ToTable("case_events");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => new { x.CaseId, x.Seq }).IsUnique();
+            e.HasIndex(x => new { x.Action, x.At });
+            e.Property(x => x.Action).HasMaxLength(40);
+        });
+        m.Entity<User>(e =>
+        {
+            e.ToTable("users");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.UserName).IsUnique();
+            e.Property(x => x.Version).IsConcurrencyToken();
+        });
+        m.Entity<ApiKey>(e =>
+        {
+            e.ToTable("api_keys");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.Prefix).IsUnique();
+        });
+        m.Entity<AuditEntry>(e =>
+        {
+            e.ToTable("audit_log");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.At);
+        });
+        m.Entity<IdempotencyRecord>(e =>
+        {
+            e.ToTable("idempotency_keys");
+            e.HasKey(x => new { x.ClientId, x.Key });
+            e.HasIndex(x => x.CreatedAt);
+        });
+        m.Entity<Department>(e =>
+        {
+            e.ToTable("departments");
+            e.HasKey(x => x.Code);
+        });
+        m.Entity<Attachment>(e =>
+        {
+            e.ToTable("attachments");
+            e.HasKey(x => x.Id);
+            e.HasIndex(x => x.CaseId);
+        });
+        m.Entity<CaseNumberSequence>(e =>
+        {
+            e.ToTable("case_number_sequences");
+            e.HasKey(x => new { x.Platform, x.Day });
+        });
+        m.Entity<DataProtectionKey>(e =>
+        {
+            e.ToTable("data_protection_keys");
+            e.HasKey(x => x.Id);
+        });
+
+        foreach (var entity in m.Model.GetEntityTypes())
+            foreach (var property in entity.GetProperties())
+                property.SetColumnName(Snake(property.Name));
+        foreach (var entity in m.Model.GetEntityTypes())
+            foreach (var index in entity.GetIndexes())
+                index.SetDatabaseName($"ix_{entity.GetTableName()}_{string.Join("_", index.Properties.Select(p => Snake(p.Name)))}");
+    }
+
+    public static string Snake(string name)
+    {
+        var sb = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(name[i]));
+        }
+        return sb.ToString();
+    }
+
+    sealed class UnixMillisConverter() : ValueConverter<DateTimeOffset, long>(
+        v => v.ToUnixTimeMilliseconds(), v => DateTimeOffset.FromUnixTimeMilliseconds(v));
+
+    sealed class UtcConverter() : ValueConverter<DateTimeOffset, DateTimeOffset>(
+        v => v.ToUniversalTime(), v => v.ToUniversalTime());
+}

@@ -1,0 +1,42 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace CityLoop.Server.Data;
+
+public static class DatabaseSetup
+{
+    /// <summary>
+    /// SQLite by default (a file under the working directory), PostgreSQL when <c>Database:Provider</c> says so
+    /// or the connection string is a PostgreSQL one.
+    /// </summary>
+    public static IServiceCollection AddCityLoopDatabase(this IServiceCollection services, IConfiguration config)
+    {
+        var (provider, connectionString) = Resolve(config);
+        services.AddDbContext<CityLoopDb>(o => Configure(o, provider, connectionString));
+        services.AddScoped<Migrator>();
+        return services;
+    }
+
+    public static (string Provider, string ConnectionString) Resolve(IConfiguration config)
+    {
+        var cs = config["Database:ConnectionString"] ?? config.GetConnectionString("CityLoop");
+        var provider = config["Database:Provider"]?.ToLowerInvariant();
+        if (provider is null or "")
+            provider = cs is not null && (cs.Contains("Host=", StringComparison.OrdinalIgnoreCase) || cs.Contains("Server=", StringComparison.OrdinalIgnoreCase)) ? "postgres" : "sqlite";
+        if (provider is "postgresql" or "npgsql") provider = "postgres";
+        if (provider is not ("sqlite" or "postgres"))
+            throw new InvalidOperationException($"Database:Provider must be 'sqlite' or 'postgres', not '{provider}'.");
+        if (string.IsNullOrWhiteSpace(cs))
+        {
+            if (provider == "postgres") throw new InvalidOperationException("Database:ConnectionString is required for PostgreSQL.");
+            Directory.CreateDirectory("data");
+            cs = "Data Source=data/cityloop.db";
+        }
+        return (provider, cs);
+    }
+
+    public static void Configure(DbContextOptionsBuilder o, string provider, string connectionString)
+    {
+        if (provider == "postgres") o.UseNpgsql(connectionString);
+        else o.UseSqlite(connectionString, s => s.CommandTimeout(60));
+    }
+}

@@ -1,0 +1,177 @@
+using System.Security.Cryptography;
+using System.Text;
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CityLoop.Server.Features.Cases;
+
+public sealed record IntakeResult(Case Case, bool Replayed, string? QueryCode);
+
+/// <summary>
+/// The one write path for cases: every channel, desk, import and peer platform creates and changes cases here,
+/// through the domain's transition table, with the event appended in the same transaction.
+/// </summary>
+public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePolicy deadlines, IPlaceResolver places, IOptions<PlatformOptions> platform)
+{
+    readonly PlatformOptions _platform = platform.Value;
+
+    public async Task<IntakeResult> IntakeAsync(NewCase input, Actor actor, string? idempotencyKey = null, string? requestHash = null, CancellationToken ct = default)
+    {
+        if (idempotencyKey is not null)
+        {
+            if (idempotencyKey.Length is 0 or > 200)
+                throw CaseValidationException.Single("Idempotency-Key", "An idempotency key has 1 to 200 characters.");
+            var replay = await ReplayAsync(actor.Id, idempotencyKey, requestHash!, ct);
+            if (replay is not null) return new IntakeResult(replay, true, null);
+        }
+
+        var now = clock.GetUtcNow();
+        var ctx = new TransitionContext(actor, now, deadlines);
+        var queryCode = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
+        var place = input.Latitude is not null ? places.Resolve(input.Latitude, input.Longitude) : null;
+
+        var strategy = db.Database.CreateExecutionStrategy();
+        try
+        {
+            return await strategy.ExecuteAsync(async () =>
+            {
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                var number = await NextNumberAsync(now, ct);
+                var c = Case.Create(input, number, _platform.Code, place, HashQueryCode(number, queryCode), ctx);
+                db.Cases.Add(c);
+                db.CaseEvents.AddRange(c.NewEvents);
+                if (idempotencyKey is not null)
+                    db.IdempotencyRecords.Add(new IdempotencyRecord { ClientId = actor.Id, Key = idempotencyKey, RequestHash = requestHash!, CaseId = c.Id, CreatedAt = now });
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+                c.AcceptEvents();
+                return new IntakeResult(c, false, queryCode);
+            });
+        }
+        catch (DbUpdateException) when (idempotencyKey is not null)
+        {
+            // A concurrent retry with the same key won the race: answer with its case.
+            db.ChangeTracker.Clear();
+            var replay = await ReplayAsync(actor.Id, idempotencyKey, requestHash!, ct);
+            if (replay is not null) return new IntakeResult(replay, true, null);
+            throw;
+        }
+    }
+
+    async Task<Case?> ReplayAsync(string clientId, string key, string requestHash, CancellationToken ct)
+    {
+        var record = await db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.ClientId == clientId && r.Key == key, ct);
+        if (record is null) return null;
+        if (record.RequestHash != requestHash)
+            throw new ConflictException("This Idempotency-Key was already used with a different request body.");
+        return await db.Cases.AsNoTracking().FirstAsync(c => c.Id == record.CaseId, ct);
+    }
+
+    /// <summary>Date + per-day sequence, unique per platform: 451202-20261122-000042 (the date in the platform's zone).</summary>
+    async Task<string> NextNumberAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        var day = TimeZoneInfo.ConvertTime(now, _platform.Zone).ToString("yyyyMMdd");
+        var conn = db.Database.GetDbConnection();
+        await using var cmd = conn.CreateCommand();
+        cmd.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        cmd.CommandText = """
+            INSERT INTO case_number_sequences (platform, day, last_value) VALUES (@p, @d, 1)
+            ON CONFLICT (platform, day) DO UPDATE SET last_value = case_number_sequences.last_value + 1
+            RETURNING last_value
+            """;
+        AddParam(cmd, "@p", _platform.Code);
+        AddParam(cmd, "@d", day);
+        var value = Convert.ToInt64(await cmd.ExecuteScalarAsync(ct));
+        return $"{_platform.Code}-{day}-{value:D6}";
+    }
+
+    public static string HashQueryCode(string number, string code) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(number + ":" + code)));
+
+    public async Task<Case> PerformAsync(Guid caseId, CaseAction action, ActionInput input, Actor actor, int? expectedVersion, CaseQueries queries, CancellationToken ct = default)
+    {
+        var c = await queries.Visible(actor, db.Cases).FirstOrDefaultAsync(x => x.Id == caseId, ct)
+            ?? throw new NotFoundException($"Case {caseId} does not exist or is not visible to you.");
+        if (expectedVersion is not null && expectedVersion != c.Version)
+            throw new ConcurrencyConflictException($"The case is at version {c.Version}, not {expectedVersion}: reload it and decide again.", c.State, c.Version);
+
+        input = await ResolveReferencesAsync(c, action, input, ct);
+        c.Perform(action, input, new TransitionContext(actor, clock.GetUtcNow(), deadlines));
+        db.CaseEvents.AddRange(c.NewEvents);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException ex) when (ex is DbUpdateConcurrencyException || IsUniqueViolation(ex))
+        {
+            db.ChangeTracker.Clear();
+            var current = await db.Cases.AsNoTracking().FirstAsync(x => x.Id == caseId, ct);
+            throw new ConcurrencyConflictException("Someone else changed this case first: reload it and decide again.", current.State, current.Version);
+        }
+        c.AcceptEvents();
+        return c;
+    }
+
+    /// <summary>Checks that what the input names exists, and turns names into the ids the domain compares.</summary>
+    async Task<ActionInput> ResolveReferencesAsync(Case c, CaseAction action, ActionInput input, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var depts = new List<string>();
+        if (!string.IsNullOrWhiteSpace(input.LeadDepartment)) depts.Add(input.LeadDepartment.Trim());
+        depts.AddRange((input.AssistingDepartments ?? []).Select(d => d.Trim()));
+        if (depts.Count > 0 && action is CaseAction.Dispatch or CaseAction.Redispatch)
+        {
+            var known = await db.Departments.Where(d => depts.Contains(d.Code)).Select(d => d.Code).ToListAsync(ct);
+            var unknown = depts.Except(known).ToList();
+            if (unknown.Count > 0) errors["leadDepartment"] = [$"Unknown department(s): {string.Join(", ", unknown)}."];
+        }
+        if (action == CaseAction.Merge && !string.IsNullOrWhiteSpace(input.TargetCase))
+        {
+            var number = input.TargetCase.Trim();
+            var target = await db.Cases.AsNoTracking().Where(x => x.Number == number).Select(x => new { x.State }).FirstOrDefaultAsync(ct);
+            if (target is null) errors["targetCase"] = [$"There is no case {number}."];
+            else if (!target.State.IsOpen() && target.State != CaseState.Closed) errors["targetCase"] = [$"Case {number} is {target.State} and cannot take merged reports."];
+        }
+        if (input.AttachmentIds is { Count: > 0 } ids)
+        {
+            var found = await db.Attachments.CountAsync(a => ids.Contains(a.Id) && a.CaseId == c.Id, ct);
+            if (found != ids.Distinct().Count()) errors["attachmentIds"] = ["Every attachment must first be uploaded to this case."];
+        }
+        if (action == CaseAction.RequestVerification && !string.IsNullOrWhiteSpace(input.Inspector))
+        {
+            var name = input.Inspector.Trim();
+            var inspector = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == name || u.Id.ToString() == name, ct);
+            if (inspector is null || !inspector.RoleSet().Contains(Role.Inspector)) errors["inspector"] = [$"'{name}' is not an inspector."];
+            else input = input with { Inspector = inspector.Id.ToString() };
+        }
+        if (input.DueAt is { } due) input = input with { DueAt = due.ToUniversalTime() };
+        if (errors.Count > 0) throw new CaseValidationException(errors);
+        return input;
+    }
+
+    /// <summary>Records a non-transition event (unmasking, an attachment) on the case, with the case's version bumped.</summary>
+    public async Task NoteAsync(Case c, string kind, Actor actor, string? opinion, object? payload, CancellationToken ct = default)
+    {
+        c.Note(kind, new TransitionContext(actor, clock.GetUtcNow(), deadlines), opinion, payload);
+        db.CaseEvents.AddRange(c.NewEvents);
+        await db.SaveChangesAsync(ct);
+        c.AcceptEvents();
+    }
+
+    static bool IsUniqueViolation(DbUpdateException ex) =>
+        ex.InnerException?.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase) == true
+        || ex.InnerException?.Message.Contains("23505", StringComparison.Ordinal) == true
+        || ex.InnerException?.Message.Contains("duplicate key", StringComparison.OrdinalIgnoreCase) == true;
+
+    static void AddParam(System.Data.Common.DbCommand cmd, string name, object value)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        cmd.Parameters.Add(p);
+    }
+}

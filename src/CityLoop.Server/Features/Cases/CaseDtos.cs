@@ -1,0 +1,117 @@
+using CityLoop.Domain;
+using CityLoop.Domain.Cases;
+
+namespace CityLoop.Server.Features.Cases;
+
+public sealed record LocationDto(double? Lat, double? Lon);
+
+public sealed record ReporterInput(string? Name, string? Phone, bool? Confidential, bool? Anonymous);
+
+/// <summary>The intake request: source, requestType, description and a location or an address are enough.</summary>
+public sealed record CreateCaseRequest(
+    CaseSource? Source,
+    RequestType? RequestType,
+    string? Description,
+    string? Title,
+    string? CategoryCode,
+    LocationDto? Location,
+    string? Address,
+    string? ComponentId,
+    ReporterInput? Reporter,
+    bool? Confidential,
+    bool? Anonymous,
+    Urgency? Urgency,
+    string? ExternalId)
+{
+    public NewCase ToNewCase()
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (Source is null) errors["source"] = ["'source' is required."];
+        if (RequestType is null) errors["requestType"] = ["'requestType' is required."];
+        if (string.IsNullOrWhiteSpace(Description)) errors["description"] = ["'description' is required."];
+        if (errors.Count > 0) throw new CaseValidationException(errors);
+        return new NewCase
+        {
+            Source = Source!.Value,
+            RequestType = RequestType!.Value,
+            Description = Description!,
+            Title = Title,
+            CategoryCode = CategoryCode,
+            Latitude = Location?.Lat,
+            Longitude = Location?.Lon,
+            Address = Address,
+            ComponentId = ComponentId,
+            ReporterName = Reporter?.Name,
+            ReporterPhone = Reporter?.Phone,
+            Confidential = Confidential ?? Reporter?.Confidential ?? false,
+            Anonymous = Anonymous ?? Reporter?.Anonymous ?? false,
+            Urgency = Urgency ?? Domain.Cases.Urgency.Normal,
+            ExternalId = ExternalId,
+        };
+    }
+}
+
+public sealed record ActionRequest(
+    int? ExpectedVersion,
+    string? Opinion,
+    string? Reason,
+    string? Answer,
+    string? Result,
+    string? Comment,
+    string? Target,
+    string? TargetCase,
+    string? Inspector,
+    string? CategoryCode,
+    string? StandardItem,
+    string? LeadDepartment,
+    IReadOnlyList<string>? AssistingDepartments,
+    DateTimeOffset? DueAt,
+    bool? Confirmed,
+    bool? Contacted,
+    bool? Resolved,
+    Satisfaction? Satisfaction,
+    IReadOnlyList<Guid>? AttachmentIds)
+{
+    public ActionInput ToInput() => new()
+    {
+        Opinion = Opinion, Reason = Reason, Answer = Answer, Result = Result, Comment = Comment, Target = Target,
+        TargetCase = TargetCase, Inspector = Inspector, CategoryCode = CategoryCode, StandardItem = StandardItem,
+        LeadDepartment = LeadDepartment, AssistingDepartments = AssistingDepartments, DueAt = DueAt, Confirmed = Confirmed,
+        Contacted = Contacted, Resolved = Resolved, Satisfaction = Satisfaction, AttachmentIds = AttachmentIds,
+    };
+}
+
+public sealed record PlaceDto(double? Lat, double? Lon, string? Address, string? GridCode, string? CommunityCode, string? StreetCode, string? DistrictCode, bool OutsideGrid);
+
+public sealed record ReporterDto(string? Name, string? Phone, bool Masked, bool Confidential, bool Anonymous);
+
+public sealed record DeadlinesDto(DateTimeOffset? Filing, DateTimeOffset? SignFor, DateTimeOffset? Handling, DateTimeOffset? Check, DateTimeOffset? Close, DateTimeOffset? FollowUp, string? CurrentPhase, DateTimeOffset? Current);
+
+public sealed record FlagsDto(bool Overdue, bool Supervised, string? MergedInto, int ReopenedCount, int ReworkCount, int ReturnCount, bool ClosedAtIntake, bool Urgent);
+
+public sealed record FollowUpDto(DateTimeOffset At, bool? Contacted, bool? Resolved, Satisfaction? Satisfaction, string? Comment);
+
+public sealed record CaseDto(
+    Guid Id, string Number, string State, int Version, CaseSource Source, RequestType RequestType, string? CategoryCode,
+    string? Title, string Description, Urgency Urgency, PlaceDto Location, string? ComponentId, ReporterDto Reporter,
+    string? LeadDepartment, IReadOnlyList<string> AssistingDepartments, DeadlinesDto Deadlines, string Light, FlagsDto Flags,
+    string? FilingStandardItem, string? ClosingStandardItem, string? Answer, string? Result, string? RejectReason, string? TransferTarget,
+    FollowUpDto? FollowUp, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? FiledAt, DateTimeOffset? DispatchedAt,
+    DateTimeOffset? FinishedAt, DateTimeOffset? ClosedAt, string? QueryCode = null);
+
+public sealed record CaseSummaryDto(
+    Guid Id, string Number, string State, RequestType RequestType, CaseSource Source, string? CategoryCode, string? Title,
+    string Description, string? Address, string? LeadDepartment, DateTimeOffset CreatedAt, DateTimeOffset? DueAt, string Light, bool Overdue, bool Supervised);
+
+public sealed record EventDto(int Seq, string Action, string? From, string To, string ActorName, bool ActorIsSystem, string? Role, string? Department, DateTimeOffset At, string? Opinion, System.Text.Json.JsonElement? Payload);
+
+public sealed record FieldDto(string Name, string Kind, bool Required);
+
+public sealed record AvailableActionDto(string Action, string? To, IReadOnlyList<FieldDto> Fields);
+
+public sealed record PageDto<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize);
+
+public static class StateNames
+{
+    public static string Api(this CaseState s) => Kebab.From(s.ToString());
+}

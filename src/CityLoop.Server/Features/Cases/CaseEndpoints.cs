@@ -1,0 +1,257 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CityLoop.Domain;
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CityLoop.Server.Features.Cases;
+
+public static class CaseEndpoints
+{
+    const long MaxAttachmentBytes = 10 * 1024 * 1024;
+
+    public static void MapCaseEndpoints(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/api/v1/cases").WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy);
+
+        g.MapPost("/", Create).WithName("CreateCase").RequireRateLimiting(RateLimits.Intake);
+        g.MapGet("/", List).WithName("ListCases");
+        g.MapGet("/export", Export).WithName("ExportCases");
+        g.MapGet("/{id:guid}", Get).WithName("GetCase");
+        g.MapGet("/{id:guid}/events", Events).WithName("GetCaseEvents");
+        g.MapGet("/{id:guid}/actions", Actions).WithName("GetCaseActions");
+        g.MapPost("/{id:guid}/actions/{action}", Perform).WithName("PerformCaseAction");
+        g.MapPost("/{id:guid}/reporter/unmask", Unmask).WithName("UnmaskReporter");
+        g.MapPost("/{id:guid}/attachments", Upload).WithName("UploadAttachment").DisableAntiforgery();
+        app.MapGet("/api/v1/attachments/{id:guid}", Download).WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy);
+        app.MapGet("/api/v1/public/cases/{number}", PublicStatus).WithTags("Public").AllowAnonymous().RequireRateLimiting(RateLimits.Public);
+    }
+
+    static async Task<Actor> Reader(CurrentActor current, string scope = "cases:read")
+    {
+        var actor = await current.GetAsync();
+        if (!CaseQueries.CanReadCases(actor)) throw new CaseForbiddenException("Your roles do not give access to cases.");
+        return actor;
+    }
+
+    static async Task<Results<Created<CaseDto>, Ok<CaseDto>>> Create(HttpRequest request, CurrentActor current, CaseCommands commands,
+        CaseQueries queries, IOptions<JsonOptions> json, CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        RequireScope(request.HttpContext, actor, "cases:create");
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, ct);
+        var bytes = buffer.ToArray();
+        if (bytes.Length == 0) throw new BadHttpRequestException("The request body is empty: send the case as JSON.");
+        CreateCaseRequest body;
+        try
+        {
+            body = JsonSerializer.Deserialize<CreateCaseRequest>(bytes, json.Value.SerializerOptions)
+                ?? throw new BadHttpRequestException("The request body is empty.");
+        }
+        catch (JsonException ex)
+        {
+            throw new BadHttpRequestException($"The case could not be read: {ex.Message}", ex);
+        }
+        var key = request.Headers["Idempotency-Key"].FirstOrDefault();
+        var hash = key is null ? null : Convert.ToHexString(SHA256.HashData(bytes));
+        var result = await commands.IntakeAsync(body.ToNewCase(), actor, key, hash, ct);
+        var dto = queries.ToDto(result.Case, actor, result.QueryCode);
+        if (result.Replayed)
+        {
+            request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
+            return TypedResults.Ok(dto);
+        }
+        return TypedResults.Created($"/api/v1/cases/{dto.Id}", dto);
+    }
+
+    static async Task<Ok<PageDto<CaseSummaryDto>>> List(HttpRequest request, CurrentActor current, CaseQueries queries, CancellationToken ct)
+    {
+        var actor = await Reader(current);
+        RequireScope(request.HttpContext, actor, "cases:read");
+        return TypedResults.Ok(await queries.ListAsync(actor, ParseFilter(request.Query), ct));
+    }
+
+    public static CaseFilter ParseFilter(IQueryCollection q)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var states = new List<CaseState>();
+        foreach (var s in q["state"].SelectMany(v => (v ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            if (Kebab.TryParse<CaseState>(s, out var st)) states.Add(st);
+            else errors["state"] = [$"Unknown state '{s}'."];
+        }
+        T? Enum<T>(string name) where T : struct, System.Enum
+        {
+            var v = q[name].FirstOrDefault();
+            if (string.IsNullOrWhiteSpace(v)) return null;
+            if (Kebab.TryParse<T>(v, out var e)) return e;
+            errors[name] = [$"Unknown {name} '{v}'."];
+            return null;
+        }
+        DateTimeOffset? Date(string name)
+        {
+            var v = q[name].FirstOrDefault();
+            if (string.IsNullOrWhiteSpace(v)) return null;
+            if (DateTimeOffset.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var d)) return d.ToUniversalTime();
+            errors[name] = [$"'{v}' is not a date."];
+            return null;
+        }
+        bool? Bool(string name)
+        {
+            var v = q[name].FirstOrDefault();
+            if (string.IsNullOrWhiteSpace(v)) return null;
+            if (bool.TryParse(v, out var b)) return b;
+            errors[name] = [$"'{v}' is not true or false."];
+            return null;
+        }
+        int Int(string name, int fallback)
+        {
+            var v = q[name].FirstOrDefault();
+            if (string.IsNullOrWhiteSpace(v)) return fallback;
+            if (int.TryParse(v, out var i) && i > 0) return i;
+            errors[name] = [$"'{v}' is not a positive number."];
+            return fallback;
+        }
+        var filter = new CaseFilter(states, q["department"].FirstOrDefault(), q["category"].FirstOrDefault(), Enum<CaseSource>("source"),
+            Enum<RequestType>("requestType"), Date("from"), Date("to"), Bool("overdue"), Bool("supervised"), q["q"].FirstOrDefault(),
+            Int("page", 1), Int("pageSize", 20));
+        if (errors.Count > 0) throw new CaseValidationException(errors);
+        return filter;
+    }
+
+    static async Task<Ok<CaseDto>> Get(Guid id, CurrentActor current, CaseQueries queries, CancellationToken ct)
+    {
+        var actor = await Reader(current);
+        return TypedResults.Ok(queries.ToDto(await queries.GetAsync(actor, id, ct: ct), actor));
+    }
+
+    static async Task<Ok<IReadOnlyList<EventDto>>> Events(Guid id, CurrentActor current, CaseQueries queries, CancellationToken ct)
+    {
+        var actor = await Reader(current);
+        var c = await queries.GetAsync(actor, id, ct: ct);
+        return TypedResults.Ok(await queries.EventsAsync(c.Id, ct));
+    }
+
+    static async Task<Ok<IReadOnlyList<AvailableActionDto>>> Actions(Guid id, CurrentActor current, CaseQueries queries, CancellationToken ct)
+    {
+        var actor = await Reader(current);
+        return TypedResults.Ok(CaseQueries.Actions(await queries.GetAsync(actor, id, ct: ct), actor));
+    }
+
+    static async Task<Ok<CaseDto>> Perform(Guid id, string action, ActionRequest? body, HttpRequest request, CurrentActor current,
+        CaseCommands commands, CaseQueries queries, CancellationToken ct)
+    {
+        var actor = await Reader(current);
+        if (!TransitionTable.TryParseAction(action, out var parsed))
+            throw new NotFoundException($"There is no action '{action}'. Actions: {string.Join(", ", Enum.GetValues<CaseAction>().Select(a => a.Name()))}.");
+        var expected = body?.ExpectedVersion;
+        var ifMatch = request.Headers.IfMatch.FirstOrDefault()?.Trim('"', ' ', 'W', '/');
+        if (expected is null && int.TryParse(ifMatch, out var v)) expected = v;
+        var c = await commands.PerformAsync(id, parsed, body?.ToInput() ?? ActionInput.Empty, actor, expected, queries, ct);
+        return TypedResults.Ok(queries.ToDto(c, actor));
+    }
+
+    static async Task<Ok<ReporterDto>> Unmask(Guid id, CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CancellationToken ct)
+    {
+        var actor = await Reader(current);
+        var c = await queries.GetAsync(actor, id, track: true, ct);
+        if (actor.Roles.Any(Roles.ReporterContact.Contains)) return TypedResults.Ok(CaseQueries.Reporter(c, actor));
+        if (c.Confidential)
+        {
+            await audit.WriteAsync(actor.Id, actor.Name, "unmask", c.Number, "failure", "confidential");
+            throw new CaseForbiddenException("The reporter asked for confidentiality: only hotline and intake staff see them.");
+        }
+        if (!actor.Roles.Any(Roles.MayUnmask.Contains))
+        {
+            await audit.WriteAsync(actor.Id, actor.Name, "unmask", c.Number, "failure", "role");
+            throw new CaseForbiddenException("Your role does not allow revealing the reporter.");
+        }
+        audit.Add(actor.Id, actor.Name, "unmask", c.Number);
+        await commands.NoteAsync(c, "unmask", actor, null, null, ct);
+        return TypedResults.Ok(CaseQueries.Reporter(c, actor, unmasked: true));
+    }
+
+    static async Task<Created<AttachmentDto>> Upload(Guid id, IFormFile? file, CurrentActor current, CaseQueries queries, CaseCommands commands,
+        CityLoopDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var actor = await Reader(current);
+        var c = await queries.GetAsync(actor, id, track: true, ct);
+        if (file is null || file.Length == 0) throw CaseValidationException.Single("file", "Send one file in the form field 'file'.");
+        if (file.Length > MaxAttachmentBytes) throw CaseValidationException.Single("file", "A file has at most 10 MB.");
+        using var ms = new MemoryStream();
+        await file.CopyToAsync(ms, ct);
+        var bytes = ms.ToArray();
+        var type = SniffType(bytes) ?? throw CaseValidationException.Single("file", "Only JPEG, PNG, WebP and PDF files are accepted.");
+        var a = new Attachment
+        {
+            CaseId = c.Id, FileName = Path.GetFileName(file.FileName), ContentType = type, Size = bytes.Length, Content = bytes,
+            UploadedBy = actor.Id, UploadedAt = clock.GetUtcNow(),
+        };
+        db.Attachments.Add(a);
+        await commands.NoteAsync(c, "attach", actor, null, new { attachmentId = a.Id, fileName = a.FileName, size = a.Size }, ct);
+        return TypedResults.Created($"/api/v1/attachments/{a.Id}", new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.UploadedAt));
+    }
+
+    static async Task<IResult> Download(Guid id, CurrentActor current, CaseQueries queries, CityLoopDb db, CancellationToken ct)
+    {
+        var actor = await Reader(current);
+        var a = await db.Attachments.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct) ?? throw new NotFoundException($"Attachment {id} does not exist.");
+        await queries.GetAsync(actor, a.CaseId, ct: ct);
+        return TypedResults.File(a.Content, a.ContentType, a.FileName);
+    }
+
+    static async Task<Ok<PublicStatusDto>> PublicStatus(string number, string? queryCode, CityLoopDb db, CancellationToken ct)
+    {
+        var c = await db.Cases.AsNoTracking().FirstOrDefaultAsync(x => x.Number == number, ct);
+        if (c is null || string.IsNullOrEmpty(queryCode) || c.QueryCodeHash != CaseCommands.HashQueryCode(c.Number, queryCode.Trim()))
+            throw new NotFoundException("No case matches this tracking number and query code.");
+        return TypedResults.Ok(new PublicStatusDto(c.Number, c.State.Api(), c.CreatedAt, c.ClosedAt, c.Answer ?? c.Result));
+    }
+
+    static async Task<IResult> Export(HttpRequest request, CurrentActor current, CaseQueries queries, CityLoopDb db, Audit audit, CancellationToken ct)
+    {
+        var actor = await Reader(current);
+        var filter = ParseFilter(request.Query);
+        var rows = await queries.Filter(queries.Visible(actor, db.Cases.AsNoTracking()), filter).OrderBy(c => c.CreatedAt).Take(50_000).ToListAsync(ct);
+        var sb = new StringBuilder("number,state,source,request_type,category,description,address,reporter,phone,lead_department,created_at,closed_at\n");
+        foreach (var c in rows)
+        {
+            var r = CaseQueries.Reporter(c, actor);
+            sb.AppendJoin(',', new[] { c.Number, c.State.Api(), Kebab.From(c.Source.ToString()), Kebab.From(c.RequestType.ToString()), c.CategoryCode, c.Description,
+                c.Address, r.Name, r.Phone, c.LeadDepartmentCode, c.CreatedAt.ToString("O"), c.ClosedAt?.ToString("O") }.Select(Csv)).Append('\n');
+        }
+        await audit.WriteAsync(actor.Id, actor.Name, "export", "cases", detail: $"{rows.Count} rows; {request.QueryString}");
+        return TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(sb.ToString())).ToArray(), "text/csv; charset=utf-8", "cases.csv");
+    }
+
+    static string Csv(string? v) => v is null ? "" : v.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
+
+    static void RequireScope(HttpContext http, Actor actor, string scope)
+    {
+        if (!actor.IsSystem) return;
+        if (!http.User.HasClaim(ApiKeyAuthentication.ScopeClaim, scope))
+            throw new CaseForbiddenException($"This API key lacks the scope '{scope}'.");
+    }
+
+    public static string? SniffType(byte[] b) => b switch
+    {
+        [0xFF, 0xD8, 0xFF, ..] => "image/jpeg",
+        [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, ..] => "image/png",
+        [0x25, 0x50, 0x44, 0x46, ..] => "application/pdf",
+        [0x52, 0x49, 0x46, 0x46, _, _, _, _, 0x57, 0x45, 0x42, 0x50, ..] => "image/webp",
+        _ => null,
+    };
+}
+
+public sealed record AttachmentDto(Guid Id, string FileName, string ContentType, long Size, DateTimeOffset UploadedAt);
+
+public sealed record PublicStatusDto(string Number, string State, DateTimeOffset CreatedAt, DateTimeOffset? ClosedAt, string? Reply);

@@ -1,0 +1,160 @@
+using System.Text.Json;
+using CityLoop.Domain;
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CityLoop.Server.Features.Cases;
+
+public sealed record CaseFilter(
+    IReadOnlyList<CaseState>? States = null,
+    string? Department = null,
+    string? Category = null,
+    CaseSource? Source = null,
+    RequestType? RequestType = null,
+    DateTimeOffset? From = null,
+    DateTimeOffset? To = null,
+    bool? Overdue = null,
+    bool? Supervised = null,
+    string? Text = null,
+    int Page = 1,
+    int PageSize = 20);
+
+/// <summary>Reads of cases, always through the actor's scope, with the reporter masked as the actor's role requires.</summary>
+public sealed class CaseQueries(CityLoopDb db, TimeProvider clock, IOptions<PlatformOptions> platform)
+{
+    static readonly Role[] SeeAll = [Role.HotlineAgent, Role.IntakeOperator, Role.ShiftLeader, Role.Dispatcher, Role.Supervisor];
+
+    public static bool CanReadCases(Actor actor) => actor.Roles.Any(Roles.CaseReaders.Contains) || actor.IsSystem;
+
+    /// <summary>The cases this actor may see: department staff their department's, inspectors their tasks, channels their own reports.</summary>
+    public IQueryable<Case> Visible(Actor actor, IQueryable<Case> cases)
+    {
+        if (actor.Roles.Any(SeeAll.Contains)) return cases;
+        var dept = actor.DepartmentCode;
+        var deptPattern = dept is null ? null : "%," + dept + ",%";
+        var isDept = actor.Roles.Any(Roles.DepartmentBound.Contains) && dept is not null;
+        var isInspector = actor.Has(Role.Inspector);
+        var id = actor.Id;
+        var isSystem = actor.IsSystem;
+        if (!isDept && !isInspector && !isSystem) return cases.Where(_ => false);
+        return cases.Where(c =>
+            (isDept && (c.LeadDepartmentCode == dept || EF.Functions.Like(c.AssistingDepartmentCodes, deptPattern!)))
+            || (isInspector && (c.AssignedInspector == id || c.CreatedBy == id
+                || ((c.State == CaseState.Verifying || c.State == CaseState.PendingCheck) && c.AssignedInspector == null)))
+            || (isSystem && c.CreatedBy == id));
+    }
+
+    public async Task<Case> GetAsync(Actor actor, Guid id, bool track = false, CancellationToken ct = default)
+    {
+        var q = Visible(actor, track ? db.Cases : db.Cases.AsNoTracking());
+        return await q.FirstOrDefaultAsync(c => c.Id == id, ct)
+            ?? throw new NotFoundException($"Case {id} does not exist or is not visible to you.");
+    }
+
+    public async Task<PageDto<CaseSummaryDto>> ListAsync(Actor actor, CaseFilter f, CancellationToken ct = default)
+    {
+        var pageSize = Math.Clamp(f.PageSize, 1, 200);
+        var page = Math.Max(1, f.Page);
+        var q = Filter(Visible(actor, db.Cases.AsNoTracking()), f);
+        var total = await q.CountAsync(ct);
+        var rows = await q.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Number)
+            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        return new PageDto<CaseSummaryDto>(rows.Select(c => new CaseSummaryDto(c.Id, c.Number, c.State.Api(), c.RequestType, c.Source, c.CategoryCode,
+            c.Title, c.Description, c.Address, c.LeadDepartmentCode, c.CreatedAt, c.CurrentDueAt, Light(c, now), c.IsOverdue, c.Supervised)).ToList(), total, page, pageSize);
+    }
+
+    public IQueryable<Case> Filter(IQueryable<Case> q, CaseFilter f)
+    {
+        if (f.States is { Count: > 0 } states) q = q.Where(c => states.Contains(c.State));
+        if (!string.IsNullOrWhiteSpace(f.Department))
+        {
+            var pattern = "%," + f.Department + ",%";
+            q = q.Where(c => c.LeadDepartmentCode == f.Department || EF.Functions.Like(c.AssistingDepartmentCodes, pattern));
+        }
+        if (!string.IsNullOrWhiteSpace(f.Category))
+        {
+            var prefix = f.Category + "%";
+            q = q.Where(c => c.CategoryCode != null && EF.Functions.Like(c.CategoryCode, prefix));
+        }
+        if (f.Source is { } source) q = q.Where(c => c.Source == source);
+        if (f.RequestType is { } type) q = q.Where(c => c.RequestType == type);
+        if (f.From is { } from) q = q.Where(c => c.CreatedAt >= from);
+        if (f.To is { } to) q = q.Where(c => c.CreatedAt < to);
+        if (f.Overdue is { } overdue) q = q.Where(c => c.IsOverdue == overdue);
+        if (f.Supervised is { } supervised) q = q.Where(c => c.Supervised == supervised);
+        if (!string.IsNullOrWhiteSpace(f.Text))
+        {
+            var text = f.Text.Trim();
+            q = q.Where(c => c.Number == text || c.Description.Contains(text) || (c.Title != null && c.Title.Contains(text)) || (c.Address != null && c.Address.Contains(text)));
+        }
+        return q;
+    }
+
+    public string Light(Case c, DateTimeOffset now)
+    {
+        if (c.State == CaseState.Suspended) return "paused";
+        var due = c.CurrentDueAt;
+        if (due is null) return "none";
+        if (c.IsOverdue || now >= due) return "red";
+        var total = (due.Value - c.PhaseStartedAt).TotalSeconds;
+        var used = (now - c.PhaseStartedAt).TotalSeconds;
+        return total > 0 && used / total >= platform.Value.YellowShare ? "yellow" : "green";
+    }
+
+    public CaseDto ToDto(Case c, Actor actor, string? queryCode = null)
+    {
+        var now = clock.GetUtcNow();
+        return new CaseDto(c.Id, c.Number, c.State.Api(), c.Version, c.Source, c.RequestType, c.CategoryCode, c.Title, c.Description, c.Urgency,
+            new PlaceDto(c.Latitude, c.Longitude, c.Address, c.GridCode, c.CommunityCode, c.StreetCode, c.DistrictCode, c.OutsideGrid),
+            c.ComponentId, Reporter(c, actor), c.LeadDepartmentCode, c.AssistingDepartments,
+            new DeadlinesDto(c.FilingDueAt, c.SignForDueAt, c.HandlingDueAt, c.CheckDueAt, c.CloseDueAt, c.FollowUpDueAt,
+                c.CurrentPhase is { } p ? Kebab.From(p.ToString()) : null, c.CurrentDueAt),
+            Light(c, now),
+            new FlagsDto(c.IsOverdue, c.Supervised, c.MergedIntoNumber, c.ReopenedCount, c.ReworkCount, c.ReturnCount, c.ClosedAtIntake, c.Urgency != Urgency.Normal),
+            c.FilingStandardItem, c.ClosingStandardItem, c.Answer, c.Result, c.RejectReason, c.TransferTarget,
+            c.FollowedUpAt is { } at ? new FollowUpDto(at, c.FollowUpContacted, c.FollowUpResolved, c.FollowUpSatisfaction, c.FollowUpComment) : null,
+            c.CreatedAt, c.UpdatedAt, c.FiledAt, c.DispatchedAt, c.FinishedAt, c.ClosedAt, queryCode);
+    }
+
+    /// <summary>
+    /// Hotline and intake staff see the reporter in clear; a confidential reporter is hidden from everyone else;
+    /// otherwise name and phone are masked until an audited unmasking.
+    /// </summary>
+    public static ReporterDto Reporter(Case c, Actor actor, bool unmasked = false)
+    {
+        if (c.Anonymous) return new ReporterDto(null, null, false, c.Confidential, true);
+        if (actor.Roles.Any(Roles.ReporterContact.Contains)) return new ReporterDto(c.ReporterName, c.ReporterPhone, false, c.Confidential, false);
+        if (c.Confidential) return new ReporterDto(null, null, true, true, false);
+        if (unmasked) return new ReporterDto(c.ReporterName, c.ReporterPhone, false, false, false);
+        return new ReporterDto(MaskName(c.ReporterName), MaskPhone(c.ReporterPhone), c.ReporterName is not null || c.ReporterPhone is not null, false, false);
+    }
+
+    public static string? MaskPhone(string? phone)
+    {
+        if (string.IsNullOrEmpty(phone)) return phone;
+        var digits = new string(phone.Where(char.IsDigit).ToArray());
+        if (digits.Length >= 11) return digits[..3] + "****" + digits[^4..];
+        if (digits.Length >= 7) return digits[..2] + new string('*', digits.Length - 4) + digits[^2..];
+        return new string('*', digits.Length);
+    }
+
+    public static string? MaskName(string? name) =>
+        string.IsNullOrEmpty(name) ? name : name[..1] + new string('*', Math.Max(1, name.Length - 1));
+
+    public async Task<IReadOnlyList<EventDto>> EventsAsync(Guid caseId, CancellationToken ct = default)
+    {
+        var events = await db.CaseEvents.AsNoTracking().Where(e => e.CaseId == caseId).OrderBy(e => e.Seq).ToListAsync(ct);
+        return events.Select(e => new EventDto(e.Seq, e.Action, e.FromState?.Api(), e.ToState.Api(), e.ActorName, e.ActorIsSystem,
+            e.Role is { } r ? Roles.ToKebab(r) : null, e.DepartmentCode, e.At, e.Opinion,
+            e.Payload is null ? null : JsonDocument.Parse(e.Payload).RootElement.Clone())).ToList();
+    }
+
+    public static IReadOnlyList<AvailableActionDto> Actions(Case c, Actor actor) =>
+        c.AvailableActions(actor).Select(t => new AvailableActionDto(t.Action.Name(), t.To?.Api(),
+            t.Fields.Select(f => new FieldDto(f.Name, Kebab.From(f.Kind.ToString()), f.Required)).ToList())).ToList();
+}

@@ -1,0 +1,84 @@
+using CityLoop.Domain.Cases;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace CityLoop.Server.Infrastructure;
+
+public sealed class NotFoundException(string message) : Exception(message);
+
+/// <summary>Someone else changed the case first (HTTP 409 with the current state and version).</summary>
+public sealed class ConcurrencyConflictException(string message, CaseState state, int version) : Exception(message)
+{
+    public CaseState State { get; } = state;
+    public int Version { get; } = version;
+}
+
+/// <summary>A request that conflicts with something stored (idempotency key reused with another body, duplicate name).</summary>
+public sealed class ConflictException(string message) : Exception(message);
+
+/// <summary>Maps domain and application errors to RFC 7807 problem details; a user's mistake is never a 500.</summary>
+public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problems, ILogger<ProblemDetailsExceptionHandler> log) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        ProblemDetails? pd = exception switch
+        {
+            CaseValidationException v => new HttpValidationProblemDetails(v.Errors)
+            {
+                Status = StatusCodes.Status422UnprocessableEntity, Title = "The request is invalid.", Detail = v.Message,
+                Type = "https://cityloop.dev/problems/validation",
+            },
+            CaseRuleException r => With(new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict, Title = "The case does not allow this now.", Detail = r.Message,
+                Type = "https://cityloop.dev/problems/transition-not-allowed",
+            }, ("rule", r.Rule), ("currentState", r.CurrentState is { } s ? Domain.Kebab.From(s.ToString()) : null)),
+            ConcurrencyConflictException c => With(new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict, Title = "The case was changed by someone else.", Detail = c.Message,
+                Type = "https://cityloop.dev/problems/concurrent-edit",
+            }, ("currentState", Domain.Kebab.From(c.State.ToString())), ("currentVersion", c.Version)),
+            ConflictException c => new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict, Title = "Conflict.", Detail = c.Message, Type = "https://cityloop.dev/problems/conflict",
+            },
+            CaseForbiddenException f => new ProblemDetails
+            {
+                Status = StatusCodes.Status403Forbidden, Title = "Not allowed.", Detail = f.Message, Type = "https://cityloop.dev/problems/forbidden",
+            },
+            Features.Identity.UnauthenticatedException u => new ProblemDetails
+            {
+                Status = StatusCodes.Status401Unauthorized, Title = "Sign in first.", Detail = u.Message, Type = "https://cityloop.dev/problems/unauthenticated",
+            },
+            NotFoundException n => new ProblemDetails
+            {
+                Status = StatusCodes.Status404NotFound, Title = "Not found.", Detail = n.Message, Type = "https://cityloop.dev/problems/not-found",
+            },
+            BadHttpRequestException b => new ProblemDetails
+            {
+                Status = b.StatusCode, Title = "The request could not be read.", Detail = b.InnerException?.Message ?? b.Message,
+                Type = "https://cityloop.dev/problems/bad-request",
+            },
+            System.Text.Json.JsonException j => new ProblemDetails
+            {
+                Status = StatusCodes.Status400BadRequest, Title = "The request body is not valid JSON.", Detail = j.Message,
+                Type = "https://cityloop.dev/problems/bad-request",
+            },
+            _ => null,
+        };
+        if (pd is null)
+        {
+            log.LogError(exception, "Unhandled error on {Path}", http.Request.Path);
+            return false;
+        }
+        http.Response.StatusCode = pd.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = pd, Exception = exception });
+    }
+
+    static ProblemDetails With(ProblemDetails pd, params (string Key, object? Value)[] extensions)
+    {
+        foreach (var (k, v) in extensions)
+            if (v is not null) pd.Extensions[k] = v;
+        return pd;
+    }
+}

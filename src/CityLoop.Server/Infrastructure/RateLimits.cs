@@ -1,0 +1,50 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace CityLoop.Server.Infrastructure;
+
+public sealed class RateLimitOptions
+{
+    public int SignInPerMinute { get; set; } = 20;
+    public int IntakePerMinute { get; set; } = 600;
+    public int PublicPerMinute { get; set; } = 60;
+}
+
+/// <summary>Login and public intake are rate limited per client address; a refusal is a 429 problem.</summary>
+public static class RateLimits
+{
+    public const string SignIn = "sign-in";
+    public const string Intake = "intake";
+    public const string Public = "public";
+
+    public static IServiceCollection AddCityLoopRateLimits(this IServiceCollection services, IConfiguration config)
+    {
+        var o = config.GetSection("RateLimits").Get<RateLimitOptions>() ?? new RateLimitOptions();
+        services.AddRateLimiter(r =>
+        {
+            r.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            r.OnRejected = async (ctx, ct) =>
+            {
+                var problems = ctx.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                await problems.WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = ctx.HttpContext,
+                    ProblemDetails = { Status = 429, Title = "Too many requests.", Detail = "Slow down and try again in a minute.", Type = "https://cityloop.dev/problems/rate-limited" },
+                });
+            };
+            r.AddPolicy(SignIn, http => Window(Client(http), o.SignInPerMinute));
+            r.AddPolicy(Public, http => Window(Client(http), o.PublicPerMinute));
+            // Intake counts per principal when signed in, else per address.
+            r.AddPolicy(Intake, http => Window(http.User.Identity?.Name ?? Client(http), o.IntakePerMinute));
+        });
+        return services;
+    }
+
+    static string Client(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    static RateLimitPartition<string> Window(string key, int perMinute) =>
+        RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = Math.Max(1, perMinute), Window = TimeSpan.FromMinutes(1), QueueLimit = 0,
+        });
+}
