@@ -75,11 +75,17 @@ public static partial class CatalogueCsv
 
     public static CsvParseResult<FilingConditionRow> ParseConditions(string csv)
     {
-        var errors = new List<CsvRowError>();
-        var table = CsvTable.Parse(csv, ConditionColumns.Take(6).ToList(), errors);
-        if (table is null) return new([], errors);
+        var (rows, errors) = ParseConditionsWithRows(csv);
+        return new(rows.Select(r => r.Condition).ToList(), errors);
+    }
 
-        var rows = new List<FilingConditionRow>();
+    private static (List<(int Row, FilingConditionRow Condition)>, List<CsvRowError>) ParseConditionsWithRows(string csv)
+    {
+        var errors = new List<CsvRowError>();
+        var rows = new List<(int, FilingConditionRow)>();
+        var table = CsvTable.Parse(csv, ConditionColumns.Take(6).ToList(), errors);
+        if (table is null) return (rows, errors);
+
         var codes = new HashSet<string>(StringComparer.Ordinal);
         foreach (var r in table.Records)
         {
@@ -102,11 +108,11 @@ public static partial class CatalogueCsv
             var source = ParseSource(table.Get(r, "source"), Fail);
 
             if (errors.Count == before)
-                rows.Add(new FilingConditionRow(kind!.Value, categoryCode, new FilingCondition(
+                rows.Add((r.Row, new FilingConditionRow(kind!.Value, categoryCode, new FilingCondition(
                     code, description, limit, closing,
-                    table.GetOrNull(r, "legalBasis"), table.GetOrNull(r, "notes"), source!.Value)));
+                    table.GetOrNull(r, "legalBasis"), table.GetOrNull(r, "notes"), source!.Value))));
         }
-        return new(rows, errors);
+        return (rows, errors);
     }
 
     public static CsvParseResult<HotlineTimeLimit> ParseHotlineTimeLimits(string csv)
@@ -143,27 +149,16 @@ public static partial class CatalogueCsv
         string categoriesFile = "categories.csv", string conditionsFile = "filing-conditions.csv")
     {
         var categories = ParseCategories(categoriesCsv);
-        var conditions = ParseConditions(conditionsCsv);
+        var (conditions, conditionErrors) = ParseConditionsWithRows(conditionsCsv);
         var errors = categories.Errors.Select(e => e with { File = categoriesFile })
-            .Concat(conditions.Errors.Select(e => e with { File = conditionsFile }))
+            .Concat(conditionErrors.Select(e => e with { File = conditionsFile }))
             .ToList();
 
-        var byKey = conditions.Rows.ToLookup(c => c.CategoryKey, c => c.Condition);
         var known = categories.Rows.Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
-        var unknown = conditions.Rows.Where(c => !known.Contains(c.CategoryKey)).Select(c => c.CategoryKey).ToHashSet();
-        if (unknown.Count > 0)
-        {
-            // Row numbers are not kept on parsed rows, so re-read the records to point at the right lines.
-            var table = CsvTable.Parse(conditionsCsv, ConditionColumns.Take(6).ToList(), []);
-            foreach (var r in table?.Records ?? [])
-            {
-                var kind = ParseKind(table!.Get(r, "kind"), (_, _) => { });
-                if (kind is { } k && unknown.Contains(CategoryKey.Of(k, table.Get(r, "categoryCode"))))
-                    errors.Add(new CsvRowError(r.Row, "categoryCode",
-                        $"category {CategoryKey.Of(k, table.Get(r, "categoryCode"))} not found in {categoriesFile}",
-                        conditionsFile));
-            }
-        }
+        foreach (var (row, c) in conditions.Where(c => !known.Contains(c.Condition.CategoryKey)))
+            errors.Add(new CsvRowError(row, "categoryCode", $"category {c.CategoryKey} not found in {categoriesFile}",
+                conditionsFile));
+        var byKey = conditions.ToLookup(c => c.Condition.CategoryKey, c => c.Condition.Condition);
         var result = categories.Rows.Select(c => c with { Conditions = byKey[c.Key].ToList() }).ToList();
         return new(result, errors);
     }
