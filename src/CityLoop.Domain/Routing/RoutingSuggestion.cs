@@ -1,0 +1,26 @@
+namespace CityLoop.Domain.Routing;
+
+/// <summary>Why a suggestion was made.</summary>
+public enum SuggestionBasis
+{
+    /// <summary>A rule of the matrix matched (<see cref="RoutingSuggestion.RuleId"/> is set).</summary>
+    Rule,
+
+    /// <summary>No component rule, but the component register names a maintaining department (养护部门).</summary>
+    ComponentRegister,
+
+    /// <summary>Nothing matched: the dispatcher must choose.</summary>
+    None,
+}
+
+/// <summary>Suggested dispatch: lead and assisting department codes, the deciding rule and a Chinese explanation.</summary>
+public sealed record RoutingSuggestion(
+    string? LeadDepartment,
+    IReadOnlyList<string> AssistingDepartments,
+    string? RuleId,
+    RuleScopeKind? Scope,
+    SuggestionBasis Basis,
+    string Explanation)
+{
+    public bool Found => LeadDepartment is not null;
+}
