@@ -32,6 +32,8 @@ public sealed class WorkingCalendar
     private readonly WorkingPeriod[] _makeUp;
     private readonly Dictionary<DateOnly, CalendarException> _exceptions;
     private readonly TimeSpan? _fixedOffset;
+    private readonly int[] _ruleFromDay;
+    private readonly int[] _ruleMaxToDay;
     private readonly int _maxPeriodsPerDay;
 
     public WorkingCalendar(WorkingCalendarDefinition definition)
@@ -62,7 +64,17 @@ public sealed class WorkingCalendar
         }
 
         // Zones without any adjustment rule never change offset: skip the TimeZoneInfo machinery entirely.
-        _fixedOffset = _tz.GetAdjustmentRules().Length == 0 ? _tz.BaseUtcOffset : null;
+        // Otherwise remember the (widened) date spans of the rules: outside them the offset is the base offset.
+        var rules = _tz.GetAdjustmentRules();
+        _fixedOffset = rules.Length == 0 ? _tz.BaseUtcOffset : null;
+        var spans = rules
+            .Select(r => (From: DateOnly.FromDateTime(r.DateStart).DayNumber - 2, To: DateOnly.FromDateTime(r.DateEnd).DayNumber + 2))
+            .OrderBy(r => r.From)
+            .ToArray();
+        _ruleFromDay = spans.Select(r => r.From).ToArray();
+        _ruleMaxToDay = new int[spans.Length];
+        for (var i = 0; i < spans.Length; i++)
+            _ruleMaxToDay[i] = Math.Max(spans[i].To, i > 0 ? _ruleMaxToDay[i - 1] : int.MinValue);
         _maxPeriodsPerDay = Math.Max(1, _weekly.Append(_makeUp).Max(p => p.Length));
         Definition = definition with { MakeUpDaySchedule = _makeUp };
     }
@@ -264,13 +276,24 @@ public sealed class WorkingCalendar
             if (!IsWorkingDay(date))
                 return 0;
             var midnight = date.ToDateTime(TimeOnly.MinValue);
-            buffer[0] = new Interval(ToUtcTicks(midnight), ToUtcTicks(midnight.AddDays(1)));
+            buffer[0] = UniformOffset(date) is { } dayOffset
+                ? new Interval((midnight - dayOffset).Ticks, (midnight.AddDays(1) - dayOffset).Ticks)
+                : new Interval(ToUtcTicks(midnight), ToUtcTicks(midnight.AddDays(1)));
             return 1;
         }
 
         var periods = PeriodsOf(date);
         var dayStart = date.ToDateTime(TimeOnly.MinValue);
         var count = 0;
+        if (periods.Length == 0)
+            return 0;
+        if (UniformOffset(date) is { } offset)
+        {
+            foreach (var p in periods)
+                buffer[count++] = new Interval((dayStart + p.Start.ToTimeSpan() - offset).Ticks, (dayStart + p.EndOffset - offset).Ticks);
+            return count;
+        }
+
         var previousEnd = long.MinValue;
         foreach (var p in periods)
         {
@@ -282,6 +305,39 @@ public sealed class WorkingCalendar
             previousEnd = e;
         }
         return count;
+    }
+
+    /// <summary>
+    /// The UTC offset valid for the whole local date, or null when the offset changes during it (DST transition day),
+    /// in which case each local time goes through <see cref="ToUtcTicks"/>.
+    /// </summary>
+    private TimeSpan? UniformOffset(DateOnly date)
+    {
+        if (_fixedOffset is { } fixedOffset)
+            return fixedOffset;
+        if (!CoveredByRule(date.DayNumber))
+            return _tz.BaseUtcOffset;
+        var start = date.ToDateTime(TimeOnly.MinValue);
+        var end = start.AddDays(1);
+        if (_tz.IsAmbiguousTime(start) || _tz.IsInvalidTime(start) || _tz.IsAmbiguousTime(end) || _tz.IsInvalidTime(end))
+            return null;
+        var offset = _tz.GetUtcOffset(start);
+        return offset == _tz.GetUtcOffset(end) ? offset : null;
+    }
+
+    private bool CoveredByRule(int dayNumber)
+    {
+        // Last span starting on or before the day; the running maximum of span ends covers overlapping spans.
+        var index = Array.BinarySearch(_ruleFromDay, dayNumber);
+        var last = index >= 0 ? LastIndexOf(_ruleFromDay, index) : ~index - 1;
+        return last >= 0 && _ruleMaxToDay[last] >= dayNumber;
+
+        static int LastIndexOf(int[] sorted, int i)
+        {
+            while (i + 1 < sorted.Length && sorted[i + 1] == sorted[i])
+                i++;
+            return i;
+        }
     }
 
     private TimeSpan OffsetAtUtc(long utcTicks) =>

@@ -118,4 +118,29 @@ public class WorkingCalendarPropertyTests
             Assert.Equal(counts, calendar.IsWorkingTime(t));
         }
     }
+
+    [Theory]
+    [InlineData("Asia/Shanghai")]
+    [InlineData("Europe/Berlin")]
+    [InlineData("America/Sao_Paulo")]
+    public void Property_PeriodStarts_MatchTimeZoneInfoConversion(string zoneId)
+    {
+        // Cross-checks the calendar's cached offsets against TimeZoneInfo, including historic DST years (China until 1991).
+        var tz = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
+        var period = WorkingPeriod.Parse("08:30-17:30");
+        var schedule = Enum.GetValues<DayOfWeek>().ToDictionary(d => d, IReadOnlyList<WorkingPeriod> (_) => [period]);
+        var calendar = new WorkingCalendar(new WorkingCalendarDefinition(tz, schedule, []));
+        var random = new Random(1986);
+        for (var i = 0; i < Cases; i++)
+        {
+            var date = new DateOnly(1980, 1, 1).AddDays(random.Next(365 * 55));
+            var local = date.ToDateTime(new TimeOnly(8, 30));
+            if (tz.IsInvalidTime(local) || tz.IsAmbiguousTime(local))
+                continue;
+            var expected = new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(local, tz));
+            // 8 h earlier is past midnight-ish, after the previous day's period ended at 17:30.
+            Assert.Equal(expected, calendar.NextCountingInstant(expected.AddHours(-8)));
+            Assert.Equal(TimeSpan.FromHours(9), calendar.Elapsed(expected, expected.AddHours(9), LimitType.WorkingHours));
+        }
+    }
 }
