@@ -35,6 +35,7 @@ public sealed class WorkingCalendar
     private readonly int[] _ruleFromDay;
     private readonly int[] _ruleMaxToDay;
     private readonly int _maxPeriodsPerDay;
+    private readonly HashSet<int> _exceptionYears;
 
     public WorkingCalendar(WorkingCalendarDefinition definition)
     {
@@ -76,7 +77,13 @@ public sealed class WorkingCalendar
         for (var i = 0; i < spans.Length; i++)
             _ruleMaxToDay[i] = Math.Max(spans[i].To, i > 0 ? _ruleMaxToDay[i - 1] : int.MinValue);
         _maxPeriodsPerDay = Math.Max(1, _weekly.Append(_makeUp).Max(p => p.Length));
-        Definition = definition with { MakeUpDaySchedule = _makeUp };
+        // The stored definition holds normalised read-only copies, so callers cannot change the calendar afterwards.
+        Definition = new WorkingCalendarDefinition(
+            _tz,
+            Enumerable.Range(0, 7).ToDictionary(d => (DayOfWeek)d, d => (IReadOnlyList<WorkingPeriod>)_weekly[d].AsReadOnly()).AsReadOnly(),
+            _exceptions.Values.OrderBy(e => e.Date).ToList().AsReadOnly(),
+            _makeUp.AsReadOnly());
+        _exceptionYears = _exceptions.Keys.Select(d => d.Year).ToHashSet();
     }
 
     /// <summary>The definition this calendar was built from (with the effective make-up-day schedule filled in).</summary>
@@ -134,7 +141,13 @@ public sealed class WorkingCalendar
         : _weekly[(int)date.DayOfWeek].Length > 0;
 
     /// <summary>The working periods of a date (empty on holidays and days off).</summary>
-    public IReadOnlyList<WorkingPeriod> GetWorkingPeriods(DateOnly date) => PeriodsOf(date);
+    public IReadOnlyList<WorkingPeriod> GetWorkingPeriods(DateOnly date) => PeriodsOf(date).AsReadOnly();
+
+    /// <summary>
+    /// True when the calendar has holiday data for the year. Holidays are published each November; a health check
+    /// should warn before a year without data starts, because it would silently count holidays as working days.
+    /// </summary>
+    public bool HasExceptionsForYear(int year) => _exceptionYears.Contains(year);
 
     /// <summary>True when the instant lies inside a working period of a working date.</summary>
     public bool IsWorkingTime(DateTimeOffset instant)
@@ -283,10 +296,10 @@ public sealed class WorkingCalendar
         }
 
         var periods = PeriodsOf(date);
-        var dayStart = date.ToDateTime(TimeOnly.MinValue);
-        var count = 0;
         if (periods.Length == 0)
             return 0;
+        var dayStart = date.ToDateTime(TimeOnly.MinValue);
+        var count = 0;
         if (UniformOffset(date) is { } offset)
         {
             foreach (var p in periods)

@@ -175,6 +175,14 @@ public class WorkingCalendarTests
     }
 
     [Fact]
+    public void HasExceptionsForYear_ReportsWhichYearsHaveHolidayData()
+    {
+        Assert.True(Calendar.HasExceptionsForYear(2026));
+        Assert.True(Calendar.HasExceptionsForYear(2021));
+        Assert.False(Calendar.HasExceptionsForYear(2027));
+    }
+
+    [Fact]
     public void NextCountingInstant_FromHolidayIsFirstWorkingPeriodAfterIt()
     {
         Assert.Equal(Cn(2025, 10, 9, 8, 30), Calendar.NextCountingInstant(Cn(2025, 10, 3, 10)));
