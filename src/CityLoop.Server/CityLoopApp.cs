@@ -58,11 +58,18 @@ public static class CityLoopApp
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         services.AddRazorPages(o => o.RootDirectory = "/Features").AddViewLocalization();
         services.AddLocalization();
+        AddDomainServices(services);
+    }
+
+    /// <summary>What both the web server and the command-line verbs need.</summary>
+    public static void AddDomainServices(IServiceCollection services)
+    {
         services.AddScoped<Audit>();
         services.AddScoped<CaseCommands>();
         services.AddScoped<CaseQueries>();
         services.AddSingleton<IDeadlinePolicy>(FixedDeadlinePolicy.Default);
         services.AddSingleton<IPlaceResolver, NoPlaceResolver>();
+        services.AddScoped<ReferenceImporter>();
         services.AddScoped<DemoSeeder>();
     }
 

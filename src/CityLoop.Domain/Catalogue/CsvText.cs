@@ -3,13 +3,13 @@ using System.Text;
 namespace CityLoop.Domain.Catalogue;
 
 /// <summary>One data record of a CSV file; <see cref="Row"/> is the 1-based line where it starts (header = 1).</summary>
-internal sealed record CsvRecord(int Row, IReadOnlyList<string> Fields);
+public sealed record CsvRecord(int Row, IReadOnlyList<string> Fields);
 
 /// <summary>
 /// Minimal RFC 4180 reader/writer shared by the catalogue and routing seed files. Hand-written because the domain
 /// project takes no CSV dependency; it handles quotes, doubled quotes, embedded newlines, CRLF and a UTF-8 BOM.
 /// </summary>
-internal static class CsvText
+public static class CsvText
 {
     public static List<CsvRecord> Read(string text)
     {

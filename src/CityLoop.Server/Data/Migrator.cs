@@ -43,6 +43,8 @@ public sealed class Migrator(CityLoopDb db, ILogger<Migrator> log)
         {
             // Two nodes starting together must not both run the same script.
             if (db.IsPostgres) await Exec(conn, $"SELECT pg_advisory_lock({LockKey})", ct);
+            // WAL lets readers go on while one writer commits; it is a property of the file, set outside a transaction.
+            else await Exec(conn, "PRAGMA journal_mode=WAL", ct);
             await Exec(conn, "CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(32) PRIMARY KEY, name varchar(200) NOT NULL, applied_at varchar(40) NOT NULL)", ct);
             var done = new HashSet<string>();
             await using (var cmd = conn.CreateCommand())

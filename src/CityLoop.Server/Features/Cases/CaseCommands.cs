@@ -5,6 +5,7 @@ using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
 using CityLoop.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace CityLoop.Server.Features.Cases;
@@ -144,7 +145,9 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         if (action == CaseAction.RequestVerification && !string.IsNullOrWhiteSpace(input.Inspector))
         {
             var name = input.Inspector.Trim();
-            var inspector = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == name || u.Id.ToString() == name, ct);
+            var inspector = Guid.TryParse(name, out var userId)
+                ? await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
+                : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == name, ct);
             if (inspector is null || !inspector.RoleSet().Contains(Role.Inspector)) errors["inspector"] = [$"'{name}' is not an inspector."];
             else input = input with { Inspector = inspector.Id.ToString() };
         }

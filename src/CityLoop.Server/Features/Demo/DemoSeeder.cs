@@ -88,6 +88,10 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
         var messages = LoadMessages();
         var categories = CatalogueSeed.LoadCategories().Where(c => c.IsLeaf && c.Conditions.Count > 0).ToList();
         var matrix = RoutingSeed.LoadMatrix();
+        var taxonomy = CatalogueSeed.LoadHotlineTaxonomy();
+        var byKey = taxonomy.ToDictionary(c => c.Key);
+        string Root(Category c) => c.ParentKey is { } p && byKey.TryGetValue(p, out var parent) ? Root(parent) : c.Name;
+        var hotlineLeaves = taxonomy.Where(c => c.IsLeaf).GroupBy(Root).ToDictionary(g => g.Key, g => g.ToList());
         var streets = new[] { "金城中路", "新建路", "南新西路", "百旺路", "河池大道", "东江路", "体育路", "环城北路" };
         var end = clock.GetUtcNow();
         var start = end.AddDays(-30);
@@ -111,9 +115,11 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
             {
                 var m = messages[rng.Next(messages.Count)];
                 var type = (RequestType)rng.Next(0, 6);
+                var leaves = hotlineLeaves.GetValueOrDefault(m.Class) ?? hotlineLeaves.Values.First();
                 input = new NewCase
                 {
                     Source = CaseSource.Hotline, RequestType = type, Title = m.Subject, Description = m.Detail,
+                    CategoryCode = leaves[rng.Next(leaves.Count)].Key,
                     Address = $"金城江区{street}{rng.Next(1, 300)}号", Latitude = lat, Longitude = lon,
                     ReporterName = DemoName(rng), ReporterPhone = DemoPhone(rng), Confidential = rng.NextDouble() < 0.08,
                 };
@@ -162,7 +168,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
             await commands.PerformAsync(id, action, input, actor, null, queries, ct);
             return true;
         }
-        var standard = category?.Conditions[0].Code ?? "H-STD-01";
+        var standard = category?.Conditions[0].Code ?? "H-" + Domain.Kebab.From(type.ToString());
         switch (target)
         {
             case CaseState.Reported:
@@ -235,12 +241,12 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
         using var stream = typeof(DemoSeeder).Assembly.GetManifestResourceStream("CityLoop.Server.Features.Demo.Data.citizen-messages.csv")
             ?? throw new InvalidOperationException("The demo messages are not embedded.");
         using var reader = new StreamReader(stream);
-        var rows = Domain.Catalogue.CsvText.Parse(reader.ReadToEnd());
-        return rows.Skip(1).Where(r => r.Count >= 4).Select(r => new Message(r[1], r[2], r[3])).ToList();
+        var rows = Domain.Catalogue.CsvText.Read(reader.ReadToEnd());
+        return rows.Skip(1).Where(r => r.Fields.Count >= 4).Select(r => new Message(r.Fields[1], r.Fields[2], r.Fields[3])).ToList();
     }
 
     // Demo identities are generated, never taken from any real document.
-    static string DemoName(Random rng) => "张王李赵刘陈杨黄周吴"[rng.Next(10)] + "先生女士"[rng.Next(2) * 2..][..2];
+    static string DemoName(Random rng) => "张王李赵刘陈杨黄周吴"[rng.Next(10)] + (rng.Next(2) == 0 ? "先生" : "女士");
 
     static string DemoPhone(Random rng) => "1380000" + rng.Next(0, 10000).ToString("D4");
 }

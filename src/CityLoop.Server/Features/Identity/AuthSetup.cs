@@ -26,7 +26,7 @@ public static class AuthSetup
 
         services.AddAuthentication(Scheme)
             .AddPolicyScheme(Scheme, Scheme, o => o.ForwardDefaultSelector = http =>
-                http.Request.Headers.ContainsKey(ApiKeyAuthentication.Header) ? ApiKeyAuthentication.Scheme
+                http.Request.Headers.ContainsKey(ApiKeyAuthentication.Header) ? ApiKeyAuthentication.SchemeName
                 : http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? BearerTokenDefaults.AuthenticationScheme
                 : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
@@ -43,7 +43,7 @@ public static class AuthSetup
                 o.Events.OnRedirectToAccessDenied = ctx => ApiOr(ctx, 403);
             })
             .AddBearerToken(o => o.BearerTokenExpiration = TimeSpan.FromMinutes(security.TokenLifetimeMinutes))
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.Scheme, null);
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
 
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiPolicy, p => p.RequireAuthenticatedUser());

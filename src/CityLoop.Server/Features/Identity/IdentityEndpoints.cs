@@ -61,7 +61,7 @@ public static class IdentityEndpoints
     {
         var actor = await current.GetAsync();
         if (actor.IsSystem) return TypedResults.Ok(new MeDto(actor.Id, actor.Name, actor.Name, actor.Roles.Select(r => r.ToKebab()).ToList(), null, false));
-        var user = await db.Users.AsNoTracking().FirstAsync(u => u.Id.ToString() == actor.Id);
+        var user = await db.Users.AsNoTracking().FirstAsync(u => u.Id == Guid.Parse(actor.Id));
         return TypedResults.Ok(new MeDto(actor.Id, user.UserName, user.DisplayName, actor.Roles.Select(r => r.ToKebab()).ToList(), user.DepartmentCode, accounts.PasswordExpired(user)));
     }
 
@@ -69,7 +69,7 @@ public static class IdentityEndpoints
     {
         var actor = await current.GetAsync();
         if (actor.IsSystem) throw new CaseForbiddenException("System principals have no password.");
-        var user = await db.Users.FirstAsync(u => u.Id.ToString() == actor.Id);
+        var user = await db.Users.FirstAsync(u => u.Id == Guid.Parse(actor.Id));
         if (new Microsoft.AspNetCore.Identity.PasswordHasher<User>().VerifyHashedPassword(user, user.PasswordHash, body.CurrentPassword ?? "") == Microsoft.AspNetCore.Identity.PasswordVerificationResult.Failed)
             throw CaseValidationException.Single("currentPassword", "The current password is wrong.");
         if (PasswordPolicy.Check(body.NewPassword, user.UserName) is { } problem) throw CaseValidationException.Single("newPassword", problem);

@@ -1,0 +1,130 @@
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Demo;
+using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Features.Reference;
+using CityLoop.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityLoop.Server.Cli;
+
+/// <summary>
+/// Operator verbs of the same executable: <c>CityLoop.Server migrate | seed-demo | create-admin | import … | schema-script</c>.
+/// They use the same configuration (appsettings, environment, --Database:ConnectionString=…) as the server.
+/// </summary>
+public static class Verbs
+{
+    static readonly Dictionary<string, (string Usage, Func<IServiceProvider, string[], Task<int>> Run)> All = new()
+    {
+        ["migrate"] = ("migrate                      apply pending schema versions", Migrate),
+        ["seed-demo"] = ("seed-demo [--cases N]        seed the demo city into an empty database", SeedDemo),
+        ["create-admin"] = ("create-admin --user NAME --password PW --role system-admin|security-admin|audit-admin", CreateAdmin),
+        ["import"] = ("import departments FILE.csv   import reference data (rows with errors are reported and skipped)", Import),
+        ["schema-script"] = ("schema-script                print the CREATE script of the current model for the configured provider", SchemaScript),
+        ["help"] = ("help                         this list", (_, _) => { PrintHelp(); return Task.FromResult(0); }),
+    };
+
+    public static bool IsVerb(string arg) => All.ContainsKey(arg) || arg is "--help" or "-h";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args[0] is "--help" or "-h") args[0] = "help";
+        var verb = All[args[0]];
+        var rest = args[1..];
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = rest.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=')).ToArray(),
+            ContentRootPath = CityLoopApp.ContentRoot(rest) ?? Directory.GetCurrentDirectory(),
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.Configure<Features.Cases.PlatformOptions>(builder.Configuration.GetSection("Platform"));
+        builder.Services.Configure<SecurityOptions>(builder.Configuration.GetSection("Security"));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddCityLoopDatabase(builder.Configuration);
+        builder.Services.AddHttpContextAccessor();
+        CityLoopApp.AddDomainServices(builder.Services);
+        using var host = builder.Build();
+        using var scope = host.Services.CreateScope();
+        try
+        {
+            return await verb.Run(scope.ServiceProvider, rest);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException or Domain.Cases.CaseValidationException)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 2;
+        }
+    }
+
+    static void PrintHelp()
+    {
+        Console.WriteLine("CityLoop.Server [verb] [options]   (no verb: run the web server)");
+        foreach (var (_, (usage, _)) in All) Console.WriteLine("  " + usage);
+    }
+
+    static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    static async Task<int> Migrate(IServiceProvider sp, string[] args)
+    {
+        var migrator = sp.GetRequiredService<Migrator>();
+        var applied = await migrator.MigrateAsync();
+        Console.WriteLine(applied.Count == 0 ? $"schema is up to date ({migrator.Provider})" : $"applied: {string.Join(", ", applied)} ({migrator.Provider})");
+        return 0;
+    }
+
+    static async Task<int> SeedDemo(IServiceProvider sp, string[] args)
+    {
+        await sp.GetRequiredService<Migrator>().MigrateAsync();
+        var count = int.TryParse(Option(args, "--cases"), out var n) ? n : 300;
+        var seeded = await sp.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync(count);
+        Console.WriteLine(seeded ? $"demo city seeded with {count} cases" : "the database already has users: nothing seeded");
+        return 0;
+    }
+
+    static async Task<int> CreateAdmin(IServiceProvider sp, string[] args)
+    {
+        var name = Option(args, "--user") ?? throw new ArgumentException("--user is required.");
+        var password = Option(args, "--password") ?? Environment.GetEnvironmentVariable("CITYLOOP_ADMIN_PASSWORD")
+            ?? throw new ArgumentException("--password (or CITYLOOP_ADMIN_PASSWORD) is required.");
+        var roleText = Option(args, "--role") ?? "system-admin";
+        if (!Roles.TryParse(roleText, out var role) || !Roles.Administrators.Contains(role))
+            throw new ArgumentException("--role is system-admin, security-admin or audit-admin.");
+        if (PasswordPolicy.Check(password, name) is { } problem) throw new ArgumentException(problem);
+        await sp.GetRequiredService<Migrator>().MigrateAsync();
+        var db = sp.GetRequiredService<CityLoopDb>();
+        if (await db.Users.AnyAsync(u => u.UserName == name)) throw new InvalidOperationException($"The user '{name}' exists.");
+        var now = DateTimeOffset.UtcNow;
+        var user = new User { UserName = name, DisplayName = name, Roles = User.FormatRoles([role]), CreatedAt = now, PasswordChangedAt = now };
+        user.PasswordHash = Accounts.Hash(user, password);
+        db.Users.Add(user);
+        sp.GetRequiredService<Audit>().Add("cli", Environment.UserName, "permission-change", name, detail: $"created as {role.ToKebab()} from the command line");
+        await db.SaveChangesAsync();
+        Console.WriteLine($"created {role.ToKebab()} '{name}'");
+        return 0;
+    }
+
+    static async Task<int> Import(IServiceProvider sp, string[] args)
+    {
+        if (args.Length < 2) throw new ArgumentException("usage: import departments FILE.csv");
+        await sp.GetRequiredService<Migrator>().MigrateAsync();
+        var importer = sp.GetRequiredService<ReferenceImporter>();
+        var text = await File.ReadAllTextAsync(args[1]);
+        var report = args[0] switch
+        {
+            "departments" => await importer.DepartmentsAsync(text),
+            _ => throw new ArgumentException($"Unknown kind '{args[0]}'. Kinds: departments."),
+        };
+        Console.WriteLine(report);
+        return report.Errors.Count == 0 ? 0 : 1;
+    }
+
+    static Task<int> SchemaScript(IServiceProvider sp, string[] args)
+    {
+        Console.WriteLine(sp.GetRequiredService<CityLoopDb>().Database.GenerateCreateScript());
+        return Task.FromResult(0);
+    }
+}
