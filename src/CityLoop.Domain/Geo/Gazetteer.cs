@@ -37,6 +37,7 @@ public sealed record GazetteerCandidate(GazetteerEntry Entry, double Score, stri
 public sealed class Gazetteer
 {
     private const double NameWeight = 0.7, ContextWeight = 0.2, SpecificityWeight = 0.1;
+    private const int MaxScored = 400;
 
     private sealed record Variant(string Text, string Display, double Weight);
 
@@ -104,11 +105,18 @@ public sealed class Gazetteer
         _lock.EnterReadLock();
         try
         {
-            var candidates = new HashSet<int>();
-            for (var i = 0; i + 1 < query.Length; i++)
+            // Shared bigrams per entry, each weighted by rarity: generic ones ("网格", digits) touch every grid, so
+            // only the entries sharing the most distinctive bigrams get the full (LCS) scoring.
+            var shared = new Dictionary<int, double>();
+            foreach (var bigram in Bigrams(query).Distinct())
             {
-                if (_bigrams.TryGetValue(query.Substring(i, 2), out var list)) candidates.UnionWith(list);
+                if (!_bigrams.TryGetValue(bigram, out var list)) continue;
+                var weight = 1.0 / list.Count;
+                foreach (var index in list) shared[index] = shared.GetValueOrDefault(index) + weight;
             }
+            var candidates = shared.Count <= MaxScored
+                ? shared.Keys
+                : shared.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Take(MaxScored).Select(p => p.Key);
             var results = new List<(GazetteerCandidate Candidate, double Specificity)>();
             foreach (var index in candidates)
             {
@@ -260,8 +268,8 @@ public sealed class Gazetteer
     /// <summary>Length of the longest common substring and its end index in <paramref name="a"/>.</summary>
     internal static (int Length, int EndInA) LongestCommonSubstring(string a, string b)
     {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
+        Span<int> previous = b.Length < 128 ? stackalloc int[b.Length + 1] : new int[b.Length + 1];
+        Span<int> current = b.Length < 128 ? stackalloc int[b.Length + 1] : new int[b.Length + 1];
         int best = 0, end = 0;
         for (var i = 1; i <= a.Length; i++)
         {
@@ -270,7 +278,9 @@ public sealed class Gazetteer
                 current[j] = a[i - 1] == b[j - 1] ? previous[j - 1] + 1 : 0;
                 if (current[j] > best) { best = current[j]; end = i; }
             }
-            (previous, current) = (current, previous);
+            var swap = previous;
+            previous = current;
+            current = swap;
         }
         return (best, end);
     }

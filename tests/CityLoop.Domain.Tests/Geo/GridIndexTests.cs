@@ -1,4 +1,5 @@
 using CityLoop.Domain.Geo;
+using NetTopologySuite.Geometries;
 
 namespace CityLoop.Domain.Tests.Geo;
 
@@ -26,7 +27,7 @@ public class GridIndexTests
             var lon = envelope.MinX + random.NextDouble() * envelope.Width;
             var lat = envelope.MinY + random.NextDouble() * envelope.Height;
             var located = Index.Locate(lat, lon);
-            var point = GeoFactory.Wgs84.CreatePoint(new NetTopologySuite.Geometries.Coordinate(lon, lat));
+            var point = GeoFactory.Wgs84.CreatePoint(new Coordinate(lon, lat));
             var expected = SyntheticGridTests.Demo.Grids.Where(g => g.Polygon.Covers(point)).Select(g => g.Code).Order(StringComparer.Ordinal).FirstOrDefault();
             Assert.Equal(expected, located?.Code);
         }
@@ -52,5 +53,41 @@ public class GridIndexTests
         Assert.Equal(grid.Code, location.Grid.Code);
         Assert.Equal(["永兴村民委员会", "东江镇", "金城江区", "河池市", "广西壮族自治区"], location.AreaChain.Select(d => d.Name));
         Assert.Same(grid, Index.Find(grid.Code));
+    }
+}
+
+public class GridIndexShapeTests
+{
+    [Fact]
+    public void Detailed_polygons_and_holes_are_handled()
+    {
+        // A 129-vertex ring takes the indexed (prepared) locator path; the donut has a hole with its own grid inside.
+        var f = GeoFactory.Wgs84;
+        var centre = new Coordinate(108.06, 24.69);
+        var outer = (Polygon)f.CreatePoint(centre).Buffer(0.01, 32);
+        var inner = (Polygon)f.CreatePoint(centre).Buffer(0.004, 32);
+        var donut = f.CreatePolygon((LinearRing)outer.ExteriorRing, [(LinearRing)inner.ExteriorRing]);
+        var index = new GridIndex([
+            new UnitGrid("451202001001001", "451202001001", "外环", donut),
+            new UnitGrid("451202001001002", "451202001001", "内圆", inner),
+        ]);
+
+        Assert.Equal("451202001001002", index.Locate(24.69, 108.06)?.Code);
+        Assert.Equal("451202001001001", index.Locate(24.69, 108.067)?.Code);
+        Assert.Null(index.Locate(24.69, 108.0715));
+    }
+
+    [Fact]
+    public void Concurrent_lookups_agree_with_sequential_ones()
+    {
+        var grids = SyntheticGridTests.Demo.Grids;
+        var index = new GridIndex(grids);
+        var results = new string?[grids.Count];
+        Parallel.For(0, grids.Count, i =>
+        {
+            var p = grids[i].Polygon.InteriorPoint.Coordinate;
+            results[i] = index.Locate(p.Y, p.X)?.Code;
+        });
+        Assert.Equal(grids.Select(g => g.Code), results);
     }
 }
