@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using NetTopologySuite.Geometries;
-using NetTopologySuite.Operation.Union;
+using NetTopologySuite.Operation.OverlayNG;
 
 namespace CityLoop.Domain.Geo;
 
@@ -168,7 +168,9 @@ public static class SyntheticGridGenerator
 
     private static Geometry Union(IEnumerable<Geometry> geometries)
     {
-        var union = CascadedPolygonUnion.Union(geometries.ToList());
+        // Cells share exact vertices and never overlap (a coverage), so the fast edge-cancelling coverage union applies.
+        var polygons = geometries.SelectMany(g => Enumerable.Range(0, g.NumGeometries).Select(g.GetGeometryN)).Cast<Polygon>().ToArray();
+        var union = CoverageUnion.Union(GeoFactory.Wgs84.CreateMultiPolygon(polygons));
         union.SRID = GeoFactory.Wgs84Srid;
         return union;
     }

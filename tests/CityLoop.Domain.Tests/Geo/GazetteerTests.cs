@@ -65,8 +65,7 @@ public class GazetteerTests
     [Fact]
     public void Partial_names_still_match()
     {
-        // Typo: 里仁 written as 里人村 — the longest common substring still points at 里仁村 only weakly,
-        // but "长排" (长排村民委员会) is found without its suffix.
+        // "长排" without its suffix still finds 长排村民委员会 (via the core name).
         var results = Gazetteer.Search("东江长排那边");
         Assert.Equal("451202101205", results[0].Entry.Code);
     }
