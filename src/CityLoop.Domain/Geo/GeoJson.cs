@@ -1,0 +1,296 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NetTopologySuite.Geometries;
+using NetTopologySuite.Operation.Valid;
+
+namespace CityLoop.Domain.Geo;
+
+/// <summary>A GeoJSON feature: geometry (lon/lat, SRID 4326), properties as JSON values, optional id.</summary>
+public sealed class GeoFeature(Geometry geometry, IDictionary<string, JsonNode?>? properties = null, string? id = null)
+{
+    public Geometry Geometry { get; } = geometry;
+
+    public IDictionary<string, JsonNode?> Properties { get; } = properties ?? new Dictionary<string, JsonNode?>();
+
+    public string? Id { get; } = id;
+
+    /// <summary>The <c>code</c> property (grid, component or division code).</summary>
+    public string? Code => GetString("code");
+
+    /// <summary>A string property; numbers are returned as their JSON text (codes are sometimes written as numbers).</summary>
+    public string? GetString(string name)
+    {
+        if (!Properties.TryGetValue(name, out var node) || node is not JsonValue value) return null;
+        return value.GetValueKind() switch
+        {
+            JsonValueKind.String => value.GetValue<string>(),
+            JsonValueKind.Number => value.ToJsonString(),
+            _ => null,
+        };
+    }
+}
+
+/// <summary>A rejected feature: its index in <c>features</c> (-1 for the document itself), the field and why.</summary>
+public sealed record GeoJsonError(int FeatureIndex, string Field, string Reason)
+{
+    public override string ToString() => $"feature {FeatureIndex} {Field}: {Reason}";
+}
+
+public sealed record GeoJsonReadResult(IReadOnlyList<GeoFeature> Features, IReadOnlyList<GeoJsonError> Errors);
+
+/// <summary>
+/// GeoJSON (RFC 7946) FeatureCollection reader/writer on System.Text.Json, for Point, Polygon and MultiPolygon.
+/// Invalid features are reported with a reason and skipped; the valid ones are kept.
+/// </summary>
+public static class GeoJson
+{
+    /// <summary>Reads a FeatureCollection. Features lacking <paramref name="requiredProperty"/> are rejected (null: none required).</summary>
+    public static GeoJsonReadResult ReadFeatureCollection(Stream stream, string? requiredProperty = "code")
+    {
+        var features = new List<GeoFeature>();
+        var errors = new List<GeoJsonError>();
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException e)
+        {
+            errors.Add(new GeoJsonError(-1, "$", $"not JSON: {e.Message}"));
+            return new GeoJsonReadResult(features, errors);
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !IsString(root, "type", "FeatureCollection"))
+                errors.Add(new GeoJsonError(-1, "type", "not a FeatureCollection"));
+            else if (!root.TryGetProperty("features", out var array) || array.ValueKind != JsonValueKind.Array)
+                errors.Add(new GeoJsonError(-1, "features", "missing or not an array"));
+            else
+            {
+                var index = 0;
+                foreach (var element in array.EnumerateArray())
+                {
+                    var feature = ReadFeature(element, index, requiredProperty, errors);
+                    if (feature is not null) features.Add(feature);
+                    index++;
+                }
+            }
+        }
+        return new GeoJsonReadResult(features, errors);
+    }
+
+    private static GeoFeature? ReadFeature(JsonElement element, int index, string? requiredProperty, List<GeoJsonError> errors)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(new GeoJsonError(index, "", "feature is not an object"));
+            return null;
+        }
+        if (!IsString(element, "type", "Feature"))
+        {
+            errors.Add(new GeoJsonError(index, "type", "type is not \"Feature\""));
+            return null;
+        }
+        var before = errors.Count;
+
+        Geometry? geometry = null;
+        if (!element.TryGetProperty("geometry", out var geometryElement) || geometryElement.ValueKind != JsonValueKind.Object)
+            errors.Add(new GeoJsonError(index, "geometry", "missing geometry"));
+        else
+        {
+            try
+            {
+                geometry = ReadGeometry(geometryElement);
+            }
+            catch (GeometryFormatException e)
+            {
+                errors.Add(new GeoJsonError(index, e.Field, e.Message));
+            }
+        }
+
+        Dictionary<string, JsonNode?> properties = [];
+        if (element.TryGetProperty("properties", out var propertiesElement))
+        {
+            if (propertiesElement.ValueKind == JsonValueKind.Object)
+                properties = propertiesElement.Deserialize<Dictionary<string, JsonNode?>>() ?? [];
+            else if (propertiesElement.ValueKind != JsonValueKind.Null)
+                errors.Add(new GeoJsonError(index, "properties", "not an object"));
+        }
+        var id = element.TryGetProperty("id", out var idElement) ? idElement.ValueKind switch
+        {
+            JsonValueKind.String => idElement.GetString(),
+            JsonValueKind.Number => idElement.GetRawText(),
+            _ => null,
+        } : null;
+
+        var feature = geometry is null ? null : new GeoFeature(geometry, properties, id);
+        if (requiredProperty is not null && errors.Count == before && string.IsNullOrWhiteSpace(feature?.GetString(requiredProperty)))
+            errors.Add(new GeoJsonError(index, "properties." + requiredProperty, $"missing {requiredProperty}"));
+        return errors.Count == before ? feature : null;
+    }
+
+    private static Geometry ReadGeometry(JsonElement element)
+    {
+        if (!element.TryGetProperty("type", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
+            throw new GeometryFormatException("geometry.type", "missing geometry type");
+        if (!element.TryGetProperty("coordinates", out var coordinates) || coordinates.ValueKind != JsonValueKind.Array)
+            throw new GeometryFormatException("geometry.coordinates", "missing coordinates");
+        const string path = "geometry.coordinates";
+        var factory = GeoFactory.Wgs84;
+        var type = typeElement.GetString();
+        Geometry geometry = type switch
+        {
+            "Point" => factory.CreatePoint(ReadPosition(coordinates, path)),
+            "Polygon" => ReadPolygon(coordinates, path),
+            "MultiPolygon" => factory.CreateMultiPolygon(
+                coordinates.EnumerateArray().Select((p, i) => ReadPolygon(p, $"{path}[{i}]")).ToArray()),
+            _ => throw new GeometryFormatException("geometry.type", $"unsupported geometry type '{type}'"),
+        };
+        if (geometry.IsEmpty) throw new GeometryFormatException("geometry.coordinates", "bad geometry: empty");
+        if (geometry is not Point)
+        {
+            // Self-intersections and the like make point-in-polygon answers meaningless, so reject them here.
+            var validation = new IsValidOp(geometry).ValidationError;
+            if (validation is not null)
+                throw new GeometryFormatException("geometry", $"bad geometry: {validation.Message} at {validation.Coordinate}");
+        }
+        return geometry;
+    }
+
+    private static Polygon ReadPolygon(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Array || element.GetArrayLength() == 0)
+            throw new GeometryFormatException(path, "bad geometry: a polygon needs at least one ring");
+        var rings = element.EnumerateArray().Select((r, i) => ReadRing(r, $"{path}[{i}]")).ToArray();
+        return GeoFactory.Wgs84.CreatePolygon(rings[0], rings[1..]);
+    }
+
+    private static LinearRing ReadRing(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Array)
+            throw new GeometryFormatException(path, "bad geometry: ring is not an array");
+        var positions = element.EnumerateArray().Select((p, i) => ReadPosition(p, $"{path}[{i}]")).ToArray();
+        if (positions.Length < 4)
+            throw new GeometryFormatException(path, $"bad geometry: ring has {positions.Length} positions, needs at least 4");
+        if (!positions[0].Equals2D(positions[^1]))
+            throw new GeometryFormatException(path, "unclosed ring: first and last positions differ");
+        return GeoFactory.Wgs84.CreateLinearRing(positions);
+    }
+
+    private static Coordinate ReadPosition(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Array || element.GetArrayLength() < 2)
+            throw new GeometryFormatException(path, "bad geometry: a position needs [lon, lat]");
+        var lon = ReadNumber(element[0], path + "[0]");
+        var lat = ReadNumber(element[1], path + "[1]");
+        if (lon is < -180 or > 180 || lat is < -90 or > 90)
+            throw new GeometryFormatException(path, string.Create(CultureInfo.InvariantCulture, $"coordinate out of range: [{lon}, {lat}] (expected [lon, lat] in degrees)"));
+        return new Coordinate(lon, lat);
+    }
+
+    private static double ReadNumber(JsonElement element, string path) =>
+        element.ValueKind == JsonValueKind.Number && element.TryGetDouble(out var value) && double.IsFinite(value)
+            ? value
+            : throw new GeometryFormatException(path, $"non-numeric coordinate {element.GetRawText()}");
+
+    private static bool IsString(JsonElement element, string property, string expected) =>
+        element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(expected);
+
+    /// <summary>Writes a FeatureCollection (UTF-8, no BOM). Coordinates use the shortest round-trip form.</summary>
+    public static void WriteFeatureCollection(Stream stream, IEnumerable<GeoFeature> features, bool indented = false)
+    {
+        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions
+        {
+            Indented = indented,
+            // Keep Chinese names readable in the file instead of \uXXXX escapes.
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        });
+        writer.WriteStartObject();
+        writer.WriteString("type", "FeatureCollection");
+        writer.WriteStartArray("features");
+        foreach (var feature in features)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "Feature");
+            if (feature.Id is not null) writer.WriteString("id", feature.Id);
+            writer.WritePropertyName("geometry");
+            WriteGeometry(writer, feature.Geometry);
+            writer.WriteStartObject("properties");
+            foreach (var (name, value) in feature.Properties)
+            {
+                writer.WritePropertyName(name);
+                if (value is null) writer.WriteNullValue();
+                else value.WriteTo(writer);
+            }
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Serialises one feature collection to a string (tests, small exports).</summary>
+    public static string ToJson(IEnumerable<GeoFeature> features, bool indented = false)
+    {
+        using var buffer = new MemoryStream();
+        WriteFeatureCollection(buffer, features, indented);
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteGeometry(Utf8JsonWriter writer, Geometry geometry)
+    {
+        writer.WriteStartObject();
+        switch (geometry)
+        {
+            case Point point:
+                writer.WriteString("type", "Point");
+                writer.WritePropertyName("coordinates");
+                WritePosition(writer, point.Coordinate);
+                break;
+            case Polygon polygon:
+                writer.WriteString("type", "Polygon");
+                writer.WritePropertyName("coordinates");
+                WritePolygon(writer, polygon);
+                break;
+            case MultiPolygon multi:
+                writer.WriteString("type", "MultiPolygon");
+                writer.WriteStartArray("coordinates");
+                foreach (var polygon in multi.Geometries.Cast<Polygon>()) WritePolygon(writer, polygon);
+                writer.WriteEndArray();
+                break;
+            default:
+                throw new NotSupportedException($"GeoJSON writer supports Point, Polygon and MultiPolygon, not {geometry.GeometryType}");
+        }
+        writer.WriteEndObject();
+    }
+
+    private static void WritePolygon(Utf8JsonWriter writer, Polygon polygon)
+    {
+        writer.WriteStartArray();
+        WriteRing(writer, polygon.ExteriorRing);
+        foreach (var hole in polygon.InteriorRings) WriteRing(writer, hole);
+        writer.WriteEndArray();
+    }
+
+    private static void WriteRing(Utf8JsonWriter writer, LineString ring)
+    {
+        writer.WriteStartArray();
+        foreach (var c in ring.Coordinates) WritePosition(writer, c);
+        writer.WriteEndArray();
+    }
+
+    private static void WritePosition(Utf8JsonWriter writer, Coordinate c)
+    {
+        writer.WriteStartArray();
+        writer.WriteNumberValue(c.X);
+        writer.WriteNumberValue(c.Y);
+        writer.WriteEndArray();
+    }
+
+    private sealed class GeometryFormatException(string field, string message) : Exception(message)
+    {
+        public string Field { get; } = field;
+    }
+}
