@@ -113,6 +113,9 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options) : DbContext
             e.HasKey(x => x.Id);
         });
 
+        // Each capability keeps its own IEntityTypeConfiguration classes beside its code.
+        m.ApplyConfigurationsFromAssembly(typeof(CityLoopDb).Assembly);
+
         foreach (var entity in m.Model.GetEntityTypes())
             foreach (var property in entity.GetProperties())
                 property.SetColumnName(Snake(property.Name));
