@@ -1,0 +1,98 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Demo;
+using CityLoop.Server.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CityLoop.Server.Tests.Infrastructure;
+
+/// <summary>The platform over HTTP on one database; subclasses choose SQLite or PostgreSQL.</summary>
+public abstract class AppFixture : IAsyncLifetime
+{
+    public static readonly DateTimeOffset Start = new(2026, 3, 2, 9, 0, 0, TimeSpan.FromHours(8));
+    public ManualClock Clock { get; } = new(Start);
+    public abstract string Provider { get; }
+    public string ConnectionString { get; private set; } = "";
+    public CityLoopFactory Factory { get; private set; } = null!;
+    readonly Dictionary<string, (string Token, DateTimeOffset At)> _tokens = [];
+
+    protected abstract string CreateDatabase();
+
+    public async Task InitializeAsync()
+    {
+        ConnectionString = CreateDatabase();
+        Factory = NewFactory();
+        using var scope = Factory.Services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<Migrator>().MigrateAsync();
+        await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(0);
+    }
+
+    /// <summary>A second app node (or a restarted one) on the same database.</summary>
+    public CityLoopFactory NewFactory() => new(Provider, ConnectionString, Clock);
+
+    public async Task DisposeAsync() => await Factory.DisposeAsync();
+
+    public HttpClient Anonymous() => Factory.CreateClient();
+
+    public async Task<HttpClient> As(string user, CityLoopFactory? factory = null)
+    {
+        factory ??= Factory;
+        var client = factory.CreateClient();
+        // Tokens expire on the test clock too: sign in again once it has moved on.
+        if (!_tokens.TryGetValue(user, out var cached) || Clock.GetUtcNow() - cached.At > TimeSpan.FromMinutes(30))
+        {
+            var response = await client.PostAsJsonAsync("/api/v1/auth/token", new { userName = user, password = DemoSeeder.DemoPassword });
+            response.EnsureSuccessStatusCode();
+            cached = ((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!, Clock.GetUtcNow());
+            _tokens[user] = cached;
+        }
+        var token = cached.Token;
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public T Service<T>(Action<T>? use = null) where T : notnull => Factory.Services.GetRequiredService<T>();
+}
+
+public sealed class CityLoopFactory(string provider, string connectionString, ManualClock clock) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Database:Provider", provider);
+        builder.UseSetting("Database:ConnectionString", connectionString);
+        builder.UseSetting("Demo:Seed", "false");
+        builder.UseSetting("RateLimits:SignInPerMinute", "100000");
+        builder.UseSetting("RateLimits:IntakePerMinute", "100000");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.ConfigureServices(s =>
+        {
+            s.RemoveAll<TimeProvider>();
+            s.AddSingleton<TimeProvider>(clock);
+        });
+    }
+}
+
+public sealed class SqliteApp : AppFixture
+{
+    public override string Provider => "sqlite";
+
+    protected override string CreateDatabase()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "cityloop-tests");
+        Directory.CreateDirectory(dir);
+        return $"Data Source={Path.Combine(dir, $"{Guid.NewGuid():N}.db")}";
+    }
+}
+
+public sealed class PostgresApp : AppFixture
+{
+    public override string Provider => "postgres";
+
+    protected override string CreateDatabase() => PostgresServer.CreateDatabase("cityloop");
+}
