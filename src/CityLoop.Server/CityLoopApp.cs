@@ -4,6 +4,7 @@ using CityLoop.Domain.Cases;
 using CityLoop.Server.Cli;
 using CityLoop.Server.Data;
 using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Clocks;
 using CityLoop.Server.Features.Demo;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Reference;
@@ -67,7 +68,8 @@ public static class CityLoopApp
         services.AddScoped<Audit>();
         services.AddScoped<CaseCommands>();
         services.AddScoped<CaseQueries>();
-        services.AddSingleton<IDeadlinePolicy>(FixedDeadlinePolicy.Default);
+        services.AddSingleton<IWorkingClock, DefaultWorkingClock>();
+        services.AddSingleton<IDeadlinePolicy, WorkingClockDeadlinePolicy>();
         services.AddSingleton<IPlaceResolver, NoPlaceResolver>();
         services.AddScoped<ReferenceImporter>();
         services.AddScoped<DemoSeeder>();
