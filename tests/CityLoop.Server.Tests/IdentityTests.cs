@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CityLoop.Server.Tests.Infrastructure;
+
+namespace CityLoop.Server.Tests;
+
+/// <summary>Sign-in, lockout, the three administrators, API keys for machines, and the audit trail.</summary>
+public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
+{
+    static object Login(string user, string password) => new { userName = user, password };
+
+    [Fact]
+    public async Task SignIn_FailedFiveTimes_LocksTheAccount_AndEveryAttemptIsAudited()
+    {
+        var admin = await app.As("admin");
+        var name = "lock" + Guid.NewGuid().ToString("N")[..6];
+        var created = await admin.PostAsJsonAsync("/api/v1/admin/users", new { userName = name, displayName = "测试", password = "Str0ng!Pass" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var client = app.Anonymous();
+        for (var i = 0; i < 4; i++)
+            await Api.Problem(await client.PostAsJsonAsync("/api/v1/auth/token", Login(name, "wrong")), HttpStatusCode.Unauthorized);
+        await Api.Problem(await client.PostAsJsonAsync("/api/v1/auth/token", Login(name, "wrong")), (HttpStatusCode)423);
+        await Api.Problem(await client.PostAsJsonAsync("/api/v1/auth/token", Login(name, "Str0ng!Pass")), (HttpStatusCode)423);
+        var audit = await Api.Get(await app.As("auditor"), "/api/v1/admin/audit?action=sign-in&pageSize=500");
+        Assert.True(audit.GetProperty("items").EnumerateArray().Count(a => a.GetProperty("actorName").GetString() == name && a.GetProperty("result").GetString() == "failure") >= 6);
+
+        var user = (await Api.Get(admin, "/api/v1/admin/users")).EnumerateArray().Single(u => u.GetProperty("userName").GetString() == name);
+        await Api.Problem(await admin.PostAsync($"/api/v1/admin/users/{user.Id()}/unlock", null), HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.OK, (await (await app.As("security")).PostAsync($"/api/v1/admin/users/{user.Id()}/unlock", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/v1/auth/token", Login(name, "Str0ng!Pass"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Administration_IsSplitThreeWays()
+    {
+        var admin = await app.As("admin");
+        var security = await app.As("security");
+        var auditor = await app.As("auditor");
+        var name = "split" + Guid.NewGuid().ToString("N")[..6];
+
+        var weak = await admin.PostAsJsonAsync("/api/v1/admin/users", new { userName = name, password = "password" });
+        await Api.Problem(weak, HttpStatusCode.UnprocessableEntity);
+        var created = await (await admin.PostAsJsonAsync("/api/v1/admin/users", new { userName = name, password = "Str0ng!Pass" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Empty(created.GetProperty("roles").EnumerateArray());
+
+        // The system administrator cannot grant roles; the security administrator can, but not to themselves.
+        await Api.Problem(await admin.PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/roles", new { roles = new[] { "dispatcher" } }), HttpStatusCode.Forbidden);
+        var granted = await security.PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/roles", new { roles = new[] { "department-handler" }, department = "HWC" });
+        Assert.Equal(HttpStatusCode.OK, granted.StatusCode);
+        var me = await Api.Get(security, "/api/v1/auth/me");
+        await Api.Problem(await security.PutAsJsonAsync($"/api/v1/admin/users/{me.Id()}/roles", new { roles = new[] { "security-admin", "audit-admin" } }), HttpStatusCode.Forbidden);
+        await Api.Problem(await security.PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/roles", new { roles = new[] { "security-admin", "dispatcher" } }), HttpStatusCode.UnprocessableEntity);
+
+        // Only the auditor reads the trail; nobody can change it (there is no endpoint, and the database refuses).
+        await Api.Problem(await admin.GetAsync("/api/v1/admin/audit"), HttpStatusCode.Forbidden);
+        await Api.Problem(await security.GetAsync("/api/v1/admin/audit"), HttpStatusCode.Forbidden);
+        var trail = await Api.Get(auditor, "/api/v1/admin/audit?action=permission-change&pageSize=500");
+        Assert.Contains(trail.GetProperty("items").EnumerateArray(), a => a.GetProperty("target").GetString() == name);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await auditor.DeleteAsync("/api/v1/admin/audit")).StatusCode);
+
+        // A role change takes effect at once, even on an existing token.
+        var login = await (await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", Login(name, "Str0ng!Pass"))).Content.ReadFromJsonAsync<JsonElement>();
+        var client = app.Anonymous();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", login.GetProperty("accessToken").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/cases")).StatusCode);
+        await security.PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/roles", new { roles = Array.Empty<string>() });
+        await Api.Problem(await client.GetAsync("/api/v1/cases"), HttpStatusCode.Forbidden);
+        await admin.PostAsync($"/api/v1/admin/users/{created.Id()}/disable", null);
+        await Api.Problem(await client.GetAsync("/api/v1/cases"), HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", Login(name, "Str0ng!Pass"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task ApiKeys_ActAsTheirSystemPrincipal_WithOnlyTheirOwnActions()
+    {
+        var security = await app.As("security");
+        var response = await security.PostAsJsonAsync("/api/v1/admin/api-keys", new { name = "camera-" + Guid.NewGuid().ToString("N")[..6], role = "camera-channel", scopes = new[] { "cases:create", "cases:read" } });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var key = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        var camera = app.Anonymous();
+        camera.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        var c = await Api.CreateCase(camera, new { source = "video", requestType = "report", description = "AI 识别：暴露垃圾", location = new { lat = 24.7, lon = 108.07 } });
+        var events = await Api.Get(await app.As("agent"), $"/api/v1/cases/{c.Id()}/events");
+        var create = events.EnumerateArray().First();
+        Assert.True(create.GetProperty("actorIsSystem").GetBoolean());
+        Assert.Equal("camera-channel", create.GetProperty("role").GetString());
+
+        await Api.Problem(await Api.Act(camera, c.Id(), "file", new { standardItem = "x" }), HttpStatusCode.Forbidden);
+        var mine = await Api.Get(camera, "/api/v1/cases?pageSize=200");
+        Assert.All(mine.GetProperty("items").EnumerateArray(), i => Assert.Equal("video", i.GetProperty("source").GetString()));
+        var other = await Api.CreateCase(await app.As("agent"));
+        await Api.Problem(await camera.GetAsync($"/api/v1/cases/{other.Id()}"), HttpStatusCode.NotFound);
+
+        var bad = app.Anonymous();
+        bad.DefaultRequestHeaders.Add("X-Api-Key", key + "x");
+        await Api.Problem(await bad.GetAsync("/api/v1/cases"), HttpStatusCode.Unauthorized);
+        await Api.Problem(await security.PostAsJsonAsync("/api/v1/admin/api-keys", new { name = "x1", role = "dispatcher" }), HttpStatusCode.UnprocessableEntity);
+    }
+
+    [Fact]
+    public async Task Administrators_DoNotReadCases()
+    {
+        await Api.Problem(await (await app.As("admin")).GetAsync("/api/v1/cases"), HttpStatusCode.Forbidden);
+        await Api.Problem(await (await app.As("auditor")).GetAsync("/api/v1/cases"), HttpStatusCode.Forbidden);
+    }
+}
+
+[Collection("sqlite")]
+public sealed class IdentityTests_Sqlite(SqliteApp app) : IdentityTests<SqliteApp>(app), IClassFixture<SqliteApp>;
+
+[Collection("postgres")]
+public sealed class IdentityTests_Postgres(PostgresApp app) : IdentityTests<PostgresApp>(app), IClassFixture<PostgresApp>;

@@ -1,0 +1,215 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CityLoop.Server.Data;
+using CityLoop.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CityLoop.Server.Tests;
+
+/// <summary>Intake idempotency, optimistic concurrency, scoping, privacy, restarts and the schema.</summary>
+public abstract class PlatformTests<TApp>(TApp app) where TApp : AppFixture
+{
+    [Fact]
+    public async Task Intake_RetriedWithTheSameIdempotencyKey_ReturnsTheSameCase()
+    {
+        var agent = await app.As("agent");
+        var key = Guid.NewGuid().ToString();
+        var first = await Api.CreateCase(agent, Api.Report("幸福路路灯不亮"), key);
+        var again = await Api.CreateCase(agent, Api.Report("幸福路路灯不亮"), key);
+        Assert.Equal(first.Id(), again.Id());
+        Assert.Equal(first.Str("number"), again.Str("number"));
+
+        using var different = new HttpRequestMessage(HttpMethod.Post, "/api/v1/cases") { Content = JsonContent.Create(Api.Report("另一件事")) };
+        different.Headers.Add("Idempotency-Key", key);
+        await Api.Problem(await agent.SendAsync(different), HttpStatusCode.Conflict);
+
+        // The key is scoped to the client: another client's identical key is its own.
+        var other = await Api.CreateCase(await app.As("intake"), Api.Report("幸福路路灯不亮"), key);
+        Assert.NotEqual(first.Id(), other.Id());
+    }
+
+    [Fact]
+    public async Task Intake_ConcurrentRetriesWithOneKey_CreateOneCase()
+    {
+        var agent = await app.As("agent");
+        var key = Guid.NewGuid().ToString();
+        var results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Api.CreateCase(agent, Api.Report("并发重试"), key)));
+        Assert.Single(results.Select(r => r.Id()).Distinct());
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+        Assert.Equal(1, await db.IdempotencyRecords.CountAsync(r => r.Key == key));
+    }
+
+    [Fact]
+    public async Task TwoDispatchers_ActingOnTheSameVersion_OneWinsTheOtherGets409WithTheCurrentState()
+    {
+        var agent = await app.As("agent");
+        var c = await Api.CreateCase(agent);
+        var filed = await Api.ActOk(await app.As("leader"), c.Id(), "file", new { standardItem = "C0101-01" });
+        var version = filed.GetProperty("version").GetInt32();
+        var d1 = await app.As("dispatcher");
+        var d2 = await app.As("dispatcher");
+        var responses = await Task.WhenAll(
+            Api.Act(d1, c.Id(), "dispatch", new { leadDepartment = "SZGLC", expectedVersion = version }),
+            Api.Act(d2, c.Id(), "dispatch", new { leadDepartment = "HWC", expectedVersion = version }));
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
+        var loser = responses.Single(r => r.StatusCode != HttpStatusCode.OK);
+        var problem = await Api.Problem(loser, HttpStatusCode.Conflict);
+        Assert.Equal("pending-sign-for", problem.GetProperty("currentState").GetString());
+        Assert.Equal(["create", "file", "dispatch"], await Api.Actions(agent, c.Id()));
+    }
+
+    [Fact]
+    public async Task AStaleExpectedVersion_IsRefusedWith409()
+    {
+        var agent = await app.As("agent");
+        var c = await Api.CreateCase(agent);
+        var response = await Api.Act(await app.As("leader"), c.Id(), "file", new { standardItem = "C0101-01", expectedVersion = 7 });
+        var problem = await Api.Problem(response, HttpStatusCode.Conflict);
+        Assert.Equal(1, problem.GetProperty("currentVersion").GetInt32());
+    }
+
+    [Fact]
+    public async Task DepartmentStaff_SeeAndActOnlyOnTheirDepartmentsCases()
+    {
+        var agent = await app.As("agent");
+        var c = await Api.CreateCase(agent);
+        await Api.ActOk(await app.As("leader"), c.Id(), "file", new { standardItem = "C0101-01" });
+        await Api.ActOk(await app.As("dispatcher"), c.Id(), "dispatch", new { leadDepartment = "HWC", assistingDepartments = new[] { "YLLHS" } });
+
+        var handler = await app.As("handler");
+        await Api.Problem(await handler.GetAsync($"/api/v1/cases/{c.Id()}"), HttpStatusCode.NotFound);
+        await Api.Problem(await handler.GetAsync($"/api/v1/cases/{c.Id()}/events"), HttpStatusCode.NotFound);
+        await Api.Problem(await Api.Act(handler, c.Id(), "sign-for"), HttpStatusCode.NotFound);
+        var list = await Api.Get(handler, "/api/v1/cases?pageSize=200");
+        Assert.DoesNotContain(list.GetProperty("items").EnumerateArray(), i => i.Id() == c.Id());
+
+        var hwc = await app.As("dept-hwc");
+        Assert.Equal(c.Id(), (await Api.Get(hwc, $"/api/v1/cases/{c.Id()}")).Id());
+        var assisting = await app.As("dept-yllhs");
+        Assert.Equal(c.Id(), (await Api.Get(assisting, $"/api/v1/cases/{c.Id()}")).Id());
+        await Api.Problem(await Api.Act(assisting, c.Id(), "sign-for"), HttpStatusCode.Forbidden);
+        await Api.ActOk(hwc, c.Id(), "sign-for");
+    }
+
+    [Fact]
+    public async Task ReporterPhone_IsMaskedForDepartments_AndUnmaskingIsAudited()
+    {
+        var agent = await app.As("agent");
+        var c = await Api.CreateCase(agent, Api.Report(phone: "13812341234"));
+        Assert.Equal("13812341234", c.GetProperty("reporter").GetProperty("phone").GetString());
+        var dispatcher = await app.As("dispatcher");
+        var seen = await Api.Get(dispatcher, $"/api/v1/cases/{c.Id()}");
+        Assert.Equal("138****1234", seen.GetProperty("reporter").GetProperty("phone").GetString());
+        Assert.Equal("张**", seen.GetProperty("reporter").GetProperty("name").GetString());
+        var list = await dispatcher.GetStringAsync($"/api/v1/cases/export?q={c.Str("number")}");
+        Assert.DoesNotContain("13812341234", list);
+        Assert.Contains("138****1234", list);
+
+        var unmasked = await dispatcher.PostAsync($"/api/v1/cases/{c.Id()}/reporter/unmask", null);
+        Assert.Equal("13812341234", (await unmasked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("phone").GetString());
+        Assert.Contains("unmask", await Api.Actions(agent, c.Id()));
+        var audit = await Api.Get(await app.As("auditor"), "/api/v1/admin/audit?action=unmask&pageSize=500");
+        Assert.Contains(audit.GetProperty("items").EnumerateArray(), a => a.GetProperty("target").GetString() == c.Str("number") && a.GetProperty("result").GetString() == "success");
+        var exports = await Api.Get(await app.As("auditor"), "/api/v1/admin/audit?action=export&pageSize=500");
+        Assert.NotEmpty(exports.GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task ConfidentialReporter_IsHiddenFromAllButHotlineAndIntake()
+    {
+        var agent = await app.As("agent");
+        var c = await Api.CreateCase(agent, Api.Report(phone: "13900001111", confidential: true));
+        Assert.Equal("13900001111", (await Api.Get(await app.As("intake"), $"/api/v1/cases/{c.Id()}")).GetProperty("reporter").GetProperty("phone").GetString());
+        foreach (var user in new[] { "dispatcher", "leader", "supervisor" })
+        {
+            var r = (await Api.Get(await app.As(user), $"/api/v1/cases/{c.Id()}")).GetProperty("reporter");
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("phone").ValueKind);
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("name").ValueKind);
+            Assert.True(r.GetProperty("confidential").GetBoolean());
+        }
+        await Api.Problem(await (await app.As("dispatcher")).PostAsync($"/api/v1/cases/{c.Id()}/reporter/unmask", null), HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Data_SurvivesARestart_AndASecondNodeServesTheSameTokens()
+    {
+        var agent = await app.As("agent");
+        var c = await Api.CreateCase(agent);
+        await Api.ActOk(await app.As("leader"), c.Id(), "file", new { standardItem = "C0101-01" });
+
+        // A second node on the same database reads the first node's bearer token (shared key ring) and data.
+        await using (var second = app.NewFactory())
+        {
+            var client = second.CreateClient();
+            client.DefaultRequestHeaders.Authorization = agent.DefaultRequestHeaders.Authorization;
+            var seen = await Api.Get(client, $"/api/v1/cases/{c.Id()}");
+            Assert.Equal("pending-dispatch", seen.State());
+            Assert.Equal(["create", "file"], await Api.Actions(client, c.Id()));
+        }
+    }
+
+    [Fact]
+    public async Task TheMigratedSchema_HasEveryTableAndColumnOfTheModel()
+    {
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+        var conn = db.Database.GetDbConnection();
+        await conn.OpenAsync();
+        var columns = new HashSet<string>();
+        await using (var cmd = conn.CreateCommand())
+        {
+            cmd.CommandText = db.IsPostgres
+                ? "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = 'public'"
+                : "SELECT m.name || '.' || p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'";
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync()) columns.Add(r.GetString(0));
+        }
+        foreach (var entity in db.Model.GetEntityTypes())
+            foreach (var property in entity.GetProperties())
+                Assert.Contains($"{entity.GetTableName()}.{property.GetColumnName()}", columns);
+    }
+
+    [Fact]
+    public async Task TheAuditLogAndEventLog_AreAppendOnlyEvenForSql()
+    {
+        var agent = await app.As("agent");
+        await Api.CreateCase(agent);
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+        await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("UPDATE audit_log SET result = 'x'"));
+        await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("DELETE FROM audit_log"));
+        await Assert.ThrowsAnyAsync<Exception>(() => db.Database.ExecuteSqlRawAsync("DELETE FROM case_events"));
+        Assert.True(await db.AuditLog.AnyAsync());
+    }
+
+    [Fact]
+    public async Task Health_AndOpenApi_AreServed()
+    {
+        var client = app.Anonymous();
+        var health = await Api.Get(client, "/health");
+        Assert.Equal("healthy", health.GetProperty("status").GetString());
+        var openapi = await Api.Get(client, "/openapi/v1.json");
+        Assert.True(openapi.GetProperty("paths").TryGetProperty("/api/v1/cases/{id}/actions/{action}", out _));
+        await Api.Problem(await client.GetAsync("/api/v1/cases"), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Citizens_TrackTheirCaseWithNumberAndQueryCode()
+    {
+        var c = await Api.CreateCase(await app.As("agent"));
+        var client = app.Anonymous();
+        var status = await Api.Get(client, $"/api/v1/public/cases/{c.Str("number")}?queryCode={c.Str("queryCode")}");
+        Assert.Equal("reported", status.State());
+        Assert.False(status.TryGetProperty("reporter", out _));
+        await Api.Problem(await client.GetAsync($"/api/v1/public/cases/{c.Str("number")}?queryCode=000000x"), HttpStatusCode.NotFound);
+    }
+}
+
+[Collection("sqlite")]
+public sealed class PlatformTests_Sqlite(SqliteApp app) : PlatformTests<SqliteApp>(app), IClassFixture<SqliteApp>;
+
+[Collection("postgres")]
+public sealed class PlatformTests_Postgres(PostgresApp app) : PlatformTests<PostgresApp>(app), IClassFixture<PostgresApp>;
