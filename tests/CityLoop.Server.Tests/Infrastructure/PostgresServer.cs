@@ -16,6 +16,9 @@ public static class PostgresServer
     static readonly Lazy<string> Admin = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
     static int _databases;
 
+    /// <summary>Benchmarks set this before first use: a durable cluster keeps fsync and synchronous commit on.</summary>
+    public static bool Durable { get; set; }
+
     public static string CreateDatabase(string prefix)
     {
         var admin = Admin.Value;
@@ -46,7 +49,9 @@ public static class PostgresServer
         var asRoot = Environment.UserName == "root";
         if (asRoot) Run("chown", $"-R postgres:postgres {root}");
         Pg(bin, asRoot, "initdb", $"-D {data} -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync");
-        Pg(bin, asRoot, "pg_ctl", $"-D {data} -w -l {root}/log -o \"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300\" start");
+        // Tests trade durability for speed; benchmarks that report throughput must not.
+        var speed = Durable ? "" : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off ";
+        Pg(bin, asRoot, "pg_ctl", $"-D {data} -w -l {root}/log -o \"-p {port} -k {sock} -c listen_addresses=127.0.0.1 {speed}-c max_connections=300\" start");
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             try

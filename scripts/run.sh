@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs CityLoop on http://127.0.0.1:5080 with an embedded SQLite database under ./data and, on first run,
+# the demo city. Extra arguments go to the server (e.g. --urls http://0.0.0.0:8080).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+exec dotnet run --project src/CityLoop.Server -c Release --no-launch-profile -- "$@"
