@@ -126,7 +126,8 @@ public static class CityLoopApp
         var config = app.Configuration;
         if (config.GetValue("Database:MigrateOnStart", true))
             await scope.ServiceProvider.GetRequiredService<Migrator>().MigrateAsync();
-        if (config.GetValue("Demo:Seed", app.Environment.IsDevelopment()))
+        // Demo accounts share one published password: they never exist outside Development.
+        if (app.Environment.IsDevelopment() && config.GetValue("Demo:Seed", true))
             await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync();
     }
 }

@@ -213,3 +213,41 @@ public sealed class PlatformTests_Sqlite(SqliteApp app) : PlatformTests<SqliteAp
 
 [Collection("postgres")]
 public sealed class PlatformTests_Postgres(PostgresApp app) : PlatformTests<PostgresApp>(app), IClassFixture<PostgresApp>;
+
+/// <summary>Limits and uploads: behaviour that does not depend on the database kind.</summary>
+public sealed class GuardTests(SqliteApp app) : IClassFixture<SqliteApp>
+{
+    [Fact]
+    public async Task SignIn_BeyondTheRateLimit_Gets429()
+    {
+        await using var node = app.NewFactory(new Dictionary<string, string> { ["RateLimits:SignInPerMinute"] = "3" });
+        var client = node.CreateClient();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+            statuses.Add((await client.PostAsJsonAsync("/api/v1/auth/token", new { userName = "nobody", password = "x" })).StatusCode);
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task Attachments_AreCheckedByContent_AndCanBeCitedByAnAction()
+    {
+        var agent = await app.As("agent");
+        var c = await Api.CreateCase(agent);
+        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4];
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(png), "file", "现场.png" } };
+        var uploaded = await agent.PostAsync($"/api/v1/cases/{c.Id()}/attachments", form);
+        Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
+        var attachment = await uploaded.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("image/png", attachment.GetProperty("contentType").GetString());
+        Assert.Equal(png, await agent.GetByteArrayAsync($"/api/v1/attachments/{attachment.Id()}"));
+
+        using var exe = new MultipartFormDataContent { { new ByteArrayContent("MZ\x90\0"u8.ToArray()), "file", "photo.png" } };
+        await Api.Problem(await agent.PostAsync($"/api/v1/cases/{c.Id()}/attachments", exe), HttpStatusCode.UnprocessableEntity);
+
+        var verified = await Api.Act(await app.As("intake"), c.Id(), "request-verification");
+        Assert.Equal(HttpStatusCode.OK, verified.StatusCode);
+        await Api.ActOk(await app.As("inspector"), c.Id(), "verify", new { confirmed = true, attachmentIds = new[] { attachment.Id() } });
+        await Api.Problem(await Api.Act(await app.As("leader"), c.Id(), "reject", new { reason = "x", attachmentIds = new[] { Guid.NewGuid() } }), HttpStatusCode.UnprocessableEntity);
+        Assert.Equal(["create", "attach", "request-verification", "verify"], await Api.Actions(agent, c.Id()));
+    }
+}

@@ -33,6 +33,7 @@ public static class Verbs
         var rest = args[1..];
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
+            EnvironmentName = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environments.Production,
             Args = rest.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=')).ToArray(),
             ContentRootPath = CityLoopApp.ContentRoot(rest) ?? Directory.GetCurrentDirectory(),
         });
@@ -78,6 +79,8 @@ public static class Verbs
 
     static async Task<int> SeedDemo(IServiceProvider sp, string[] args)
     {
+        if (!sp.GetRequiredService<IHostEnvironment>().IsDevelopment())
+            throw new InvalidOperationException("The demo accounts have a published password: seed-demo runs only with DOTNET_ENVIRONMENT=Development.");
         await sp.GetRequiredService<Migrator>().MigrateAsync();
         var count = int.TryParse(Option(args, "--cases"), out var n) ? n : 300;
         var seeded = await sp.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync(count);

@@ -33,7 +33,7 @@ public abstract class AppFixture : IAsyncLifetime
     }
 
     /// <summary>A second app node (or a restarted one) on the same database.</summary>
-    public CityLoopFactory NewFactory() => new(Provider, ConnectionString, Clock);
+    public CityLoopFactory NewFactory(IReadOnlyDictionary<string, string>? settings = null) => new(Provider, ConnectionString, Clock, settings);
 
     public async Task DisposeAsync() => await Factory.DisposeAsync();
 
@@ -59,7 +59,8 @@ public abstract class AppFixture : IAsyncLifetime
     public T Service<T>(Action<T>? use = null) where T : notnull => Factory.Services.GetRequiredService<T>();
 }
 
-public sealed class CityLoopFactory(string provider, string connectionString, ManualClock clock) : WebApplicationFactory<Program>
+public sealed class CityLoopFactory(string provider, string connectionString, ManualClock clock, IReadOnlyDictionary<string, string>? settings = null)
+    : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -70,6 +71,7 @@ public sealed class CityLoopFactory(string provider, string connectionString, Ma
         builder.UseSetting("RateLimits:SignInPerMinute", "100000");
         builder.UseSetting("RateLimits:IntakePerMinute", "100000");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         builder.ConfigureServices(s =>
         {
             s.RemoveAll<TimeProvider>();
