@@ -27,7 +27,12 @@ public static class CityLoopApp
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot(args) });
+        // The application name is this assembly even when another process hosts it (browser tests), so that the
+        // Razor Pages compiled into it are found.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args, ContentRootPath = ContentRoot(args), ApplicationName = typeof(CityLoopApp).Assembly.GetName().Name,
+        });
         configure?.Invoke(builder);
         AddServices(builder.Services, builder.Configuration, builder.Environment);
         var app = builder.Build();

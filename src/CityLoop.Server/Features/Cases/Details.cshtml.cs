@@ -1,3 +1,4 @@
+using System.Text.Json;
 using CityLoop.Domain;
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Identity;
@@ -126,6 +127,33 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
 
     public bool PostedHas(string action, string field, string value) =>
         PostedAction == action && Request.HasFormContentType && Request.Form[field].Contains(value);
+
+    /// <summary>What an event's payload says beyond its opinion, for the timeline: the result, the department, the new deadline …</summary>
+    public IEnumerable<(string Label, string Value)> Details(EventDto e)
+    {
+        if (e.Payload is not { ValueKind: JsonValueKind.Object } payload) yield break;
+        foreach (var name in TimelineFields)
+        {
+            if (!payload.TryGetProperty(name, out var v) || v.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) continue;
+            var text = name switch
+            {
+                "leadDepartment" => Department(v.GetString()),
+                "assistingDepartments" => v.ValueKind == JsonValueKind.Array ? string.Join("、", v.EnumerateArray().Select(x => Department(x.GetString()))) : "",
+                "confirmed" or "contacted" or "resolved" => v.ValueKind == JsonValueKind.True ? Ui.Pick("是", "yes") : Ui.Pick("否", "no"),
+                "satisfaction" => v.ValueKind == JsonValueKind.Number ? Labels.Satisfaction((Satisfaction)v.GetInt32())
+                    : Kebab.TryParse<Satisfaction>(v.GetString(), out var sat) ? Labels.Satisfaction(sat) : v.ToString(),
+                _ when name.EndsWith("DueAt", StringComparison.Ordinal) => v.TryGetDateTimeOffset(out var at) ? ui.Time(at) : v.ToString(),
+                _ => v.ToString(),
+            };
+            if (!string.IsNullOrWhiteSpace(text)) yield return (Labels.Field(name), text);
+        }
+    }
+
+    static readonly string[] TimelineFields =
+    [
+        "answer", "result", "leadDepartment", "assistingDepartments", "categoryCode", "standardItem", "target", "targetCase",
+        "confirmed", "contacted", "resolved", "satisfaction", "comment", "requestedDueAt", "handlingDueAt", "dueAt",
+    ];
 
     public string Department(string? code) => code is null ? "—" : Departments.GetValueOrDefault(code, code);
 }

@@ -143,6 +143,8 @@ public static class Labels
         ["leadDepartment"] = ("主办单位", "Lead department"),
         ["assistingDepartments"] = ("协办单位", "Assisting departments"),
         ["dueAt"] = ("期限", "Due at"),
+        ["requestedDueAt"] = ("申请期限", "Requested due"),
+        ["handlingDueAt"] = ("处置期限", "Handling due"),
         ["confirmed"] = ("情况属实", "Confirmed"),
         ["contacted"] = ("已联系市民", "Citizen contacted"),
         ["resolved"] = ("问题已解决", "Resolved"),
