@@ -28,7 +28,12 @@ public static class CityLoopApp
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot(args) });
+        // The application name is this assembly even when another process hosts it (browser tests), so that the
+        // Razor Pages compiled into it are found.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args, ContentRootPath = ContentRoot(args), ApplicationName = typeof(CityLoopApp).Assembly.GetName().Name,
+        });
         configure?.Invoke(builder);
         AddServices(builder.Services, builder.Configuration, builder.Environment);
         var app = builder.Build();
@@ -57,7 +62,17 @@ public static class CityLoopApp
         services.ConfigureHttpJsonOptions(o => Json(o.SerializerOptions));
         services.AddOpenApi();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
-        services.AddRazorPages(o => o.RootDirectory = "/Features").AddViewLocalization();
+        services.AddRazorPages(o =>
+        {
+            o.RootDirectory = "/Features";
+            // Every desk page needs a signed-in user; only the account pages (sign-in, language, denied) are open.
+            o.Conventions.AuthorizeFolder("/");
+            o.Conventions.AllowAnonymousToFolder("/Account");
+        }).AddViewLocalization();
+        services.AddSingleton<Features.Shared.Ui>();
+        // Pages are mostly Chinese: write it as text, not as numeric character references.
+        services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(o =>
+            o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddLocalization();
         AddDomainServices(services);
     }

@@ -156,6 +156,29 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         return input;
     }
 
+    /// <summary>
+    /// Reveals a masked reporter to a role that may see them; every attempt is audited and a granted one is noted on
+    /// the case. Shared by the API and the case page.
+    /// </summary>
+    public async Task<ReporterDto> UnmaskReporterAsync(Guid caseId, Actor actor, CaseQueries queries, Audit audit, CancellationToken ct = default)
+    {
+        var c = await queries.GetAsync(actor, caseId, track: true, ct);
+        if (actor.Roles.Any(Roles.ReporterContact.Contains)) return CaseQueries.Reporter(c, actor);
+        if (c.Confidential)
+        {
+            await audit.WriteAsync(actor.Id, actor.Name, "unmask", c.Number, "failure", "confidential");
+            throw new CaseForbiddenException("The reporter asked for confidentiality: only hotline and intake staff see them.");
+        }
+        if (!actor.Roles.Any(Roles.MayUnmask.Contains))
+        {
+            await audit.WriteAsync(actor.Id, actor.Name, "unmask", c.Number, "failure", "role");
+            throw new CaseForbiddenException("Your role does not allow revealing the reporter.");
+        }
+        audit.Add(actor.Id, actor.Name, "unmask", c.Number);
+        await NoteAsync(c, "unmask", actor, null, null, ct);
+        return CaseQueries.Reporter(c, actor, unmasked: true);
+    }
+
     /// <summary>Records a non-transition event (unmasking, an attachment) on the case, with the case's version bumped.</summary>
     public async Task NoteAsync(Case c, string kind, Actor actor, string? opinion, object? payload, CancellationToken ct = default)
     {

@@ -163,21 +163,7 @@ public static class CaseEndpoints
     static async Task<Ok<ReporterDto>> Unmask(Guid id, CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CancellationToken ct)
     {
         var actor = await Reader(current);
-        var c = await queries.GetAsync(actor, id, track: true, ct);
-        if (actor.Roles.Any(Roles.ReporterContact.Contains)) return TypedResults.Ok(CaseQueries.Reporter(c, actor));
-        if (c.Confidential)
-        {
-            await audit.WriteAsync(actor.Id, actor.Name, "unmask", c.Number, "failure", "confidential");
-            throw new CaseForbiddenException("The reporter asked for confidentiality: only hotline and intake staff see them.");
-        }
-        if (!actor.Roles.Any(Roles.MayUnmask.Contains))
-        {
-            await audit.WriteAsync(actor.Id, actor.Name, "unmask", c.Number, "failure", "role");
-            throw new CaseForbiddenException("Your role does not allow revealing the reporter.");
-        }
-        audit.Add(actor.Id, actor.Name, "unmask", c.Number);
-        await commands.NoteAsync(c, "unmask", actor, null, null, ct);
-        return TypedResults.Ok(CaseQueries.Reporter(c, actor, unmasked: true));
+        return TypedResults.Ok(await commands.UnmaskReporterAsync(id, actor, queries, audit, ct));
     }
 
     static async Task<Created<AttachmentDto>> Upload(Guid id, IFormFile? file, CurrentActor current, CaseQueries queries, CaseCommands commands,

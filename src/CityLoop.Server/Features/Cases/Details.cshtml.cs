@@ -1,0 +1,159 @@
+using System.Text.Json;
+using CityLoop.Domain;
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Features.Shared;
+using CityLoop.Server.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace CityLoop.Server.Features.Cases;
+
+/// <summary>
+/// One case: its facts, its timeline, and a form for each action the transition table allows this user now. Every
+/// change goes through <see cref="CaseCommands"/> with the version the user saw, exactly as the API does.
+/// </summary>
+public sealed class DetailsModel(CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CityLoopDb db, Ui ui) : PageModel
+{
+    [BindProperty(SupportsGet = true)] public Guid Id { get; set; }
+
+    public CaseDto? Case { get; private set; }
+    public ReporterDto? Reporter { get; private set; }
+    public bool CanUnmask { get; private set; }
+    public IReadOnlyList<EventDto> Events { get; private set; } = [];
+    public IReadOnlyList<AvailableActionDto> Actions { get; private set; } = [];
+    public IReadOnlyDictionary<string, string> Departments { get; private set; } = new Dictionary<string, string>();
+    public DeskError? Error { get; private set; }
+    /// <summary>The action whose form was submitted and refused: it stays open with what the user typed.</summary>
+    public string? PostedAction { get; private set; }
+    [TempData] public string? Flash { get; set; }
+    [TempData] public string? QueryCode { get; set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    {
+        await LoadAsync(ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostActAsync(string op, int version, CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        try
+        {
+            if (!TransitionTable.TryParseAction(op, out var action))
+                throw new NotFoundException($"There is no action '{op}'.");
+            await commands.PerformAsync(Id, action, ReadInput(Request.Form), actor, version, queries, ct);
+            Flash = Ui.Pick($"已完成：{Labels.Action(action)}", $"Done: {Labels.Action(action)}");
+            return Redirect($"/Cases/{Id}");
+        }
+        catch (Exception ex) when (DeskErrors.Describe(ex) is { } error)
+        {
+            Error = error;
+            // After a concurrent change the form may no longer apply; otherwise keep it open with the input.
+            PostedAction = error.Conflict ? null : op;
+            db.ChangeTracker.Clear();
+            await LoadAsync(ct);
+            return Page();
+        }
+    }
+
+    public async Task<IActionResult> OnPostUnmaskAsync(CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        ReporterDto? revealed = null;
+        try
+        {
+            revealed = await commands.UnmaskReporterAsync(Id, actor, queries, audit, ct);
+        }
+        catch (Exception ex) when (DeskErrors.Describe(ex) is { } error)
+        {
+            Error = error;
+            db.ChangeTracker.Clear();
+        }
+        await LoadAsync(ct);
+        if (revealed is not null)
+        {
+            Reporter = revealed;
+            CanUnmask = false;
+        }
+        return Page();
+    }
+
+    async Task LoadAsync(CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        try
+        {
+            if (!CaseQueries.CanReadCases(actor)) throw new CaseForbiddenException("Your roles do not give access to cases.");
+            var c = await queries.GetAsync(actor, Id, ct: ct);
+            Case = queries.ToDto(c, actor);
+            Reporter = Case.Reporter;
+            CanUnmask = Reporter.Masked && !Reporter.Confidential && actor.Roles.Any(Roles.MayUnmask.Contains);
+            Events = await queries.EventsAsync(c.Id, ct);
+            Actions = CaseQueries.Actions(c, actor);
+            Departments = await IndexModel.DepartmentNames(db, ct);
+        }
+        catch (Exception ex) when (DeskErrors.Describe(ex) is { } error)
+        {
+            Error ??= error;
+            Response.StatusCode = ex is NotFoundException ? 404 : 403;
+        }
+    }
+
+    /// <summary>Reads the posted form into the same input the API's JSON body becomes; only the action's own fields are posted.</summary>
+    ActionInput ReadInput(IFormCollection form)
+    {
+        string? S(string name) => form.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v.ToString()) ? v.ToString().Trim() : null;
+        bool? B(string name) => S(name) switch { "true" => true, "false" => false, _ => null };
+        DateTimeOffset? due = null;
+        if (S("dueAt") is { } text)
+            due = ui.ParseLocal(text) ?? throw CaseValidationException.Single("dueAt", Ui.Pick("日期时间格式不正确。", "Not a date and time."));
+        Satisfaction? satisfaction = S("satisfaction") is { } s && Kebab.TryParse<Satisfaction>(s, out var parsed) ? parsed : null;
+        var assisting = form["assistingDepartments"].Where(d => !string.IsNullOrWhiteSpace(d)).Select(d => d!).ToList();
+        return new ActionInput
+        {
+            Opinion = S("opinion"), Reason = S("reason"), Answer = S("answer"), Result = S("result"), Comment = S("comment"),
+            Target = S("target"), TargetCase = S("targetCase"), Inspector = S("inspector"), CategoryCode = S("categoryCode"),
+            StandardItem = S("standardItem"), LeadDepartment = S("leadDepartment"), AssistingDepartments = assisting.Count > 0 ? assisting : null,
+            DueAt = due, Confirmed = B("confirmed"), Contacted = B("contacted"), Resolved = B("resolved"), Satisfaction = satisfaction,
+        };
+    }
+
+    /// <summary>What the user typed into a refused form, so nothing is lost.</summary>
+    public string? Posted(string action, string field) =>
+        PostedAction == action && Request.HasFormContentType ? Request.Form[field].ToString() : null;
+
+    public bool PostedHas(string action, string field, string value) =>
+        PostedAction == action && Request.HasFormContentType && Request.Form[field].Contains(value);
+
+    /// <summary>What an event's payload says beyond its opinion, for the timeline: the result, the department, the new deadline …</summary>
+    public IEnumerable<(string Label, string Value)> Details(EventDto e)
+    {
+        if (e.Payload is not { ValueKind: JsonValueKind.Object } payload) yield break;
+        foreach (var name in TimelineFields)
+        {
+            if (!payload.TryGetProperty(name, out var v) || v.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) continue;
+            var text = name switch
+            {
+                "leadDepartment" => Department(v.GetString()),
+                "assistingDepartments" => v.ValueKind == JsonValueKind.Array ? string.Join("、", v.EnumerateArray().Select(x => Department(x.GetString()))) : "",
+                "confirmed" or "contacted" or "resolved" => v.ValueKind == JsonValueKind.True ? Ui.Pick("是", "yes") : Ui.Pick("否", "no"),
+                "satisfaction" => v.ValueKind == JsonValueKind.Number ? Labels.Satisfaction((Satisfaction)v.GetInt32())
+                    : Kebab.TryParse<Satisfaction>(v.GetString(), out var sat) ? Labels.Satisfaction(sat) : v.ToString(),
+                _ when name.EndsWith("DueAt", StringComparison.Ordinal) => v.TryGetDateTimeOffset(out var at) ? ui.Time(at) : v.ToString(),
+                _ => v.ToString(),
+            };
+            if (!string.IsNullOrWhiteSpace(text)) yield return (Labels.Field(name), text);
+        }
+    }
+
+    static readonly string[] TimelineFields =
+    [
+        "answer", "result", "leadDepartment", "assistingDepartments", "categoryCode", "standardItem", "target", "targetCase",
+        "confirmed", "contacted", "resolved", "satisfaction", "comment", "requestedDueAt", "handlingDueAt", "dueAt",
+    ];
+
+    public string Department(string? code) => code is null ? "—" : Departments.GetValueOrDefault(code, code);
+}

@@ -1,0 +1,183 @@
+using CityLoop.Domain;
+using CityLoop.Domain.Cases;
+using static CityLoop.Server.Features.Shared.Ui;
+
+namespace CityLoop.Server.Features.Shared;
+
+/// <summary>The one place where the workflow's vocabulary gets its Chinese and English names.</summary>
+public static class Labels
+{
+    static readonly Dictionary<CaseState, (string Zh, string En)> States = new()
+    {
+        [CaseState.Reported] = ("登记", "Reported"),
+        [CaseState.Verifying] = ("核实中", "Verifying"),
+        [CaseState.PendingFiling] = ("待立案", "Pending filing"),
+        [CaseState.Rejected] = ("不予立案", "Rejected"),
+        [CaseState.PendingDispatch] = ("待派遣", "Pending dispatch"),
+        [CaseState.PendingSignFor] = ("待签收", "Pending sign-for"),
+        [CaseState.Handling] = ("处置中", "Handling"),
+        [CaseState.ReturnRequested] = ("回退申请", "Return requested"),
+        [CaseState.ExtensionRequested] = ("延期申请", "Extension requested"),
+        [CaseState.SuspensionRequested] = ("挂账申请", "Suspension requested"),
+        [CaseState.Suspended] = ("挂账", "Suspended"),
+        [CaseState.PendingCheck] = ("待核查", "Pending check"),
+        [CaseState.PendingClose] = ("待结案", "Pending close"),
+        [CaseState.Closed] = ("已结案", "Closed"),
+        [CaseState.Transferred] = ("已转办", "Transferred"),
+        [CaseState.Cancelled] = ("已作废", "Cancelled"),
+    };
+
+    static readonly Dictionary<CaseAction, (string Zh, string En)> Actions = new()
+    {
+        [CaseAction.RequestVerification] = ("派核实", "Request verification"),
+        [CaseAction.Verify] = ("核实反馈", "Verify"),
+        [CaseAction.Register] = ("登记提交", "Register"),
+        [CaseAction.File] = ("立案", "File"),
+        [CaseAction.Reject] = ("不予立案", "Reject"),
+        [CaseAction.AnswerDirectly] = ("直接办结", "Answer directly"),
+        [CaseAction.Dispatch] = ("派遣", "Dispatch"),
+        [CaseAction.SignFor] = ("签收", "Sign for"),
+        [CaseAction.Return] = ("回退", "Return"),
+        [CaseAction.ApproveReturn] = ("同意回退", "Approve return"),
+        [CaseAction.DenyReturn] = ("驳回回退", "Deny return"),
+        [CaseAction.Redispatch] = ("改派", "Redispatch"),
+        [CaseAction.RequestExtension] = ("延期申请", "Request extension"),
+        [CaseAction.ApproveExtension] = ("同意延期", "Approve extension"),
+        [CaseAction.DenyExtension] = ("驳回延期", "Deny extension"),
+        [CaseAction.RequestSuspension] = ("挂账申请", "Request suspension"),
+        [CaseAction.ApproveSuspension] = ("同意挂账", "Approve suspension"),
+        [CaseAction.DenySuspension] = ("驳回挂账", "Deny suspension"),
+        [CaseAction.Resume] = ("恢复办理", "Resume"),
+        [CaseAction.Finish] = ("办结反馈", "Report finished"),
+        [CaseAction.CheckPass] = ("核查通过", "Check passed"),
+        [CaseAction.CheckFail] = ("核查不通过（返工）", "Check failed (rework)"),
+        [CaseAction.Close] = ("结案", "Close"),
+        [CaseAction.FollowUp] = ("回访", "Follow up"),
+        [CaseAction.Reopen] = ("重新办理", "Reopen"),
+        [CaseAction.Transfer] = ("转办", "Transfer"),
+        [CaseAction.Merge] = ("并单", "Merge"),
+        [CaseAction.Cancel] = ("作废", "Cancel"),
+        [CaseAction.Supervise] = ("督办", "Supervise"),
+    };
+
+    /// <summary>Timeline entries that are notes rather than transitions.</summary>
+    static readonly Dictionary<string, (string Zh, string En)> Notes = new()
+    {
+        ["create"] = ("登记", "Created"),
+        ["unmask"] = ("查看举报人", "Reporter revealed"),
+        ["attach"] = ("上传附件", "Attachment added"),
+        ["overdue"] = ("超期", "Overdue"),
+        ["overdue-cleared"] = ("超期解除", "Overdue cleared"),
+    };
+
+    static readonly Dictionary<RequestType, (string Zh, string En)> RequestTypes = new()
+    {
+        [Domain.Cases.RequestType.Enquiry] = ("咨询", "Enquiry"),
+        [Domain.Cases.RequestType.Help] = ("求助", "Help"),
+        [Domain.Cases.RequestType.Complaint] = ("投诉", "Complaint"),
+        [Domain.Cases.RequestType.Report] = ("举报", "Report"),
+        [Domain.Cases.RequestType.Suggestion] = ("建议", "Suggestion"),
+        [Domain.Cases.RequestType.Praise] = ("表扬", "Praise"),
+    };
+
+    static readonly Dictionary<CaseSource, (string Zh, string En)> Sources = new()
+    {
+        [CaseSource.Hotline] = ("热线电话", "Hotline"),
+        [CaseSource.InspectorPatrol] = ("监督员巡查", "Inspector patrol"),
+        [CaseSource.Website] = ("网站", "Website"),
+        [CaseSource.MobileApp] = ("手机应用", "Mobile app"),
+        [CaseSource.WeChat] = ("微信", "WeChat"),
+        [CaseSource.Video] = ("视频监控", "Video"),
+        [CaseSource.LeaderInstruction] = ("领导批示", "Leader instruction"),
+        [CaseSource.Media] = ("媒体曝光", "Media"),
+        [CaseSource.PeopleCongress] = ("人大政协", "People's congress"),
+        [CaseSource.UpperPlatform] = ("上级交办", "Upper platform"),
+        [CaseSource.DepartmentTransfer] = ("部门转办", "Department transfer"),
+        [CaseSource.Open311] = ("Open311", "Open311"),
+        [CaseSource.Import] = ("批量导入", "Import"),
+    };
+
+    static readonly Dictionary<Urgency, (string Zh, string En)> Urgencies = new()
+    {
+        [Domain.Cases.Urgency.Normal] = ("一般", "Normal"),
+        [Domain.Cases.Urgency.Urgent] = ("紧急", "Urgent"),
+        [Domain.Cases.Urgency.Critical] = ("特急", "Critical"),
+    };
+
+    static readonly Dictionary<Satisfaction, (string Zh, string En)> Satisfactions = new()
+    {
+        [Domain.Cases.Satisfaction.VerySatisfied] = ("非常满意", "Very satisfied"),
+        [Domain.Cases.Satisfaction.Satisfied] = ("满意", "Satisfied"),
+        [Domain.Cases.Satisfaction.BasicallySatisfied] = ("基本满意", "Basically satisfied"),
+        [Domain.Cases.Satisfaction.Dissatisfied] = ("不满意", "Dissatisfied"),
+    };
+
+    static readonly Dictionary<Domain.Identity.Role, (string Zh, string En)> Roles = new()
+    {
+        [Domain.Identity.Role.HotlineAgent] = ("话务员", "Hotline agent"),
+        [Domain.Identity.Role.IntakeOperator] = ("受理员", "Intake operator"),
+        [Domain.Identity.Role.ShiftLeader] = ("值班长", "Shift leader"),
+        [Domain.Identity.Role.Dispatcher] = ("派遣员", "Dispatcher"),
+        [Domain.Identity.Role.DepartmentHandler] = ("处置人员", "Department handler"),
+        [Domain.Identity.Role.DepartmentHead] = ("部门负责人", "Department head"),
+        [Domain.Identity.Role.Inspector] = ("监督员", "Inspector"),
+        [Domain.Identity.Role.Supervisor] = ("督办领导", "Supervisor"),
+        [Domain.Identity.Role.SystemAdmin] = ("系统管理员", "System admin"),
+        [Domain.Identity.Role.SecurityAdmin] = ("安全管理员", "Security admin"),
+        [Domain.Identity.Role.AuditAdmin] = ("审计管理员", "Audit admin"),
+    };
+
+    /// <summary>Names of the fields an action asks for (ActionField.Name).</summary>
+    static readonly Dictionary<string, (string Zh, string En)> Fields = new()
+    {
+        ["opinion"] = ("意见", "Opinion"),
+        ["reason"] = ("理由", "Reason"),
+        ["answer"] = ("答复内容", "Answer"),
+        ["result"] = ("处置结果", "Result"),
+        ["comment"] = ("回访记录", "Comment"),
+        ["target"] = ("转办单位", "Transfer to"),
+        ["targetCase"] = ("并入案件编号", "Merge into case number"),
+        ["inspector"] = ("监督员账号", "Inspector (user name)"),
+        ["categoryCode"] = ("案件类别代码", "Category code"),
+        ["standardItem"] = ("立结案标准代码", "Standard item code"),
+        ["leadDepartment"] = ("主办单位", "Lead department"),
+        ["assistingDepartments"] = ("协办单位", "Assisting departments"),
+        ["dueAt"] = ("期限", "Due at"),
+        ["requestedDueAt"] = ("申请期限", "Requested due"),
+        ["handlingDueAt"] = ("处置期限", "Handling due"),
+        ["confirmed"] = ("情况属实", "Confirmed"),
+        ["contacted"] = ("已联系市民", "Citizen contacted"),
+        ["resolved"] = ("问题已解决", "Resolved"),
+        ["satisfaction"] = ("满意度", "Satisfaction"),
+        ["attachmentIds"] = ("附件", "Attachments"),
+    };
+
+    static readonly Dictionary<string, (string Zh, string En)> Lights = new()
+    {
+        ["green"] = ("正常", "On time"),
+        ["yellow"] = ("临期", "Due soon"),
+        ["red"] = ("超期", "Overdue"),
+        ["paused"] = ("暂停计时", "Clock paused"),
+        ["none"] = ("不计时", "No clock"),
+    };
+
+    static string Of<T>(Dictionary<T, (string Zh, string En)> map, T key, string fallback) where T : notnull =>
+        map.TryGetValue(key, out var t) ? Pick(t.Zh, t.En) : fallback;
+
+    public static string State(CaseState s) => Of(States, s, s.ToString());
+    public static string State(string? api) => api is not null && Kebab.TryParse<CaseState>(api, out var s) ? State(s) : api ?? "";
+    public static string Action(CaseAction a) => Of(Actions, a, a.ToString());
+
+    /// <summary>A timeline entry: a transition in kebab-case, or a note such as "create" or "unmask".</summary>
+    public static string Action(string api) =>
+        TransitionTable.TryParseAction(api, out var a) ? Action(a) : Of(Notes, api, api);
+
+    public static string RequestType(RequestType t) => Of(RequestTypes, t, t.ToString());
+    public static string Source(CaseSource s) => Of(Sources, s, s.ToString());
+    public static string Urgency(Urgency u) => Of(Urgencies, u, u.ToString());
+    public static string Satisfaction(Satisfaction s) => Of(Satisfactions, s, s.ToString());
+    public static string Role(Domain.Identity.Role r) => Of(Roles, r, r.ToString());
+    public static string Role(string? api) => Domain.Identity.Roles.TryParse(api, out var r) ? Role(r) : api ?? "";
+    public static string Field(string name) => Of(Fields, name, name);
+    public static string Light(string light) => Of(Lights, light, light);
+}

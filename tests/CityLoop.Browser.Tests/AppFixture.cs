@@ -1,0 +1,117 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
+using CityLoop.Server;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Demo;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace CityLoop.Browser.Tests;
+
+/// <summary>The real app on a free port with a throwaway SQLite file and a small demo city, plus one Chromium.</summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    readonly string _dbFile = Path.Combine(Path.GetTempPath(), $"cityloop-ui-{Guid.NewGuid():N}.db");
+    IPlaywright? _playwright;
+    WebApplication? _app;
+
+    public IBrowser Browser { get; private set; } = null!;
+    public string BaseUrl { get; private set; } = "";
+    public WebApplication App => _app!;
+
+    public async Task InitializeAsync()
+    {
+        _app = CityLoopApp.Build(["--urls", "http://127.0.0.1:0", "--environment", "Development", "--Database:Provider=sqlite",
+            $"--Database:ConnectionString=Data Source={_dbFile}", "--Demo:Seed=false"]);
+        await CityLoopApp.PrepareAsync(_app);
+        using (var scope = _app.Services.CreateScope())
+            await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(20);
+        await _app.StartAsync();
+        BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--lang=zh-CN"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.CloseAsync();
+        _playwright?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var f in new[] { _dbFile, _dbFile + "-wal", _dbFile + "-shm" }) File.Delete(f);
+    }
+
+    /// <summary>A fresh browser context signed in as a demo user, in Chinese unless asked otherwise.</summary>
+    public async Task<IPage> SignInAsync(string user, string password = DemoSeeder.DemoPassword)
+    {
+        var context = await Browser.NewContextAsync(new() { BaseURL = BaseUrl, Locale = "zh-CN", ViewportSize = new() { Width = 1440, Height = 900 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/Account/Login");
+        await page.FillAsync("#UserName", user);
+        await page.FillAsync("#Password", password);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForURLAsync("**/Cases");
+        return page;
+    }
+
+    /// <summary>A new hotline case, filed by the shift leader and, if asked, dispatched: the starting point of a journey.</summary>
+    public async Task<(Guid Id, string Number)> FiledCaseAsync(string title, string? dispatchTo = null)
+    {
+        using var scope = App.Services.CreateScope();
+        var sp = scope.ServiceProvider;
+        var db = sp.GetRequiredService<CityLoopDb>();
+        var commands = sp.GetRequiredService<CaseCommands>();
+        var queries = sp.GetRequiredService<CaseQueries>();
+        async Task<Actor> As(string userName)
+        {
+            var u = await db.Users.AsNoTracking().SingleAsync(x => x.UserName == userName);
+            return new Actor(u.Id.ToString(), u.DisplayName, u.RoleSet(), u.DepartmentCode);
+        }
+        var created = await commands.IntakeAsync(new NewCase
+        {
+            Source = CaseSource.Hotline, RequestType = RequestType.Complaint, Title = title,
+            Description = $"{title}：市民来电反映，请尽快处理。", Address = "金城江区新建路88号",
+            ReporterName = "王女士", ReporterPhone = "13800001234",
+        }, await As("agent"));
+        var id = created.Case.Id;
+        await commands.PerformAsync(id, CaseAction.File, new ActionInput { CategoryCode = "H150103", StandardItem = "H-complaint", Opinion = "符合立案条件" }, await As("leader"), null, queries);
+        if (dispatchTo is not null)
+            await commands.PerformAsync(id, CaseAction.Dispatch, new ActionInput { LeadDepartment = dispatchTo }, await As("dispatcher"), null, queries);
+        return (id, created.Case.Number);
+    }
+
+    /// <summary>Someone else acts on the case behind the browser's back.</summary>
+    public async Task ActAsAsync(Guid id, string userName, CaseAction action, ActionInput input)
+    {
+        using var scope = App.Services.CreateScope();
+        var sp = scope.ServiceProvider;
+        var u = await sp.GetRequiredService<CityLoopDb>().Users.AsNoTracking().SingleAsync(x => x.UserName == userName);
+        await sp.GetRequiredService<CaseCommands>().PerformAsync(id, action, input,
+            new Actor(u.Id.ToString(), u.DisplayName, u.RoleSet(), u.DepartmentCode), null, sp.GetRequiredService<CaseQueries>());
+    }
+
+    public static string ScreenshotPath(string name)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CityLoop.slnx"))) dir = dir.Parent;
+        var target = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "docs", "screenshots");
+        Directory.CreateDirectory(target);
+        return Path.Combine(target, name);
+    }
+}
