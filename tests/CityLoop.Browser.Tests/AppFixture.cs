@@ -106,8 +106,14 @@ public sealed class AppFixture : IAsyncLifetime
             new Actor(u.Id.ToString(), u.DisplayName, u.RoleSet(), u.DepartmentCode), null, sp.GetRequiredService<CaseQueries>());
     }
 
+    /// <summary>
+    /// Where a journey saves its screenshot: docs/screenshots when CITYLOOP_SCREENSHOTS=1 (to refresh the README's
+    /// pictures), otherwise the test output folder so that a test run leaves the work tree clean.
+    /// </summary>
     public static string ScreenshotPath(string name)
     {
+        if (Environment.GetEnvironmentVariable("CITYLOOP_SCREENSHOTS") != "1")
+            return Path.Combine(AppContext.BaseDirectory, "screenshots-" + name);
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CityLoop.slnx"))) dir = dir.Parent;
         var target = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "docs", "screenshots");
