@@ -1,0 +1,55 @@
+using CityLoop.Server.Cli;
+using CityLoop.Server.Data;
+using CityLoop.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CityLoop.Server.Tests;
+
+/// <summary>The operator verbs of the executable, against the same databases as the server.</summary>
+public abstract class CliTests<TApp>(TApp app) where TApp : AppFixture
+{
+    string[] Db => [$"--Database:Provider={app.Provider}", $"--Database:ConnectionString={app.ConnectionString}"];
+
+    [Fact]
+    public async Task Migrate_OnAnUpToDateDatabase_ChangesNothing()
+    {
+        Assert.Equal(0, await Verbs.RunAsync(["migrate", .. Db]));
+    }
+
+    [Fact]
+    public async Task CreateAdmin_RefusesAWeakPassword_AndCreatesAStrongOne()
+    {
+        var name = "root" + Guid.NewGuid().ToString("N")[..6];
+        Assert.Equal(2, await Verbs.RunAsync(["create-admin", "--user", name, "--password", "admin123", "--role", "system-admin", .. Db]));
+        Assert.Equal(0, await Verbs.RunAsync(["create-admin", "--user", name, "--password", "Very$trong99", "--role", "audit-admin", .. Db]));
+        using var scope = app.Factory.Services.CreateScope();
+        var user = await scope.ServiceProvider.GetRequiredService<CityLoopDb>().Users.SingleAsync(u => u.UserName == name);
+        Assert.Equal("audit-admin", user.Roles);
+        Assert.Equal(2, await Verbs.RunAsync(["create-admin", "--user", name, "--password", "Very$trong99", .. Db]));
+    }
+
+    [Fact]
+    public async Task ImportDepartments_ReportsBadRowsAndKeepsGoodOnes()
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, "code,name,parentCode,kind\nNEW1,新单位,,bureau\n,无代码,,bureau\nNEW2,新班组,NEW1,team\n");
+        Assert.Equal(1, await Verbs.RunAsync(["import", "departments", file, .. Db]));
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+        Assert.True(await db.Departments.AnyAsync(d => d.Code == "NEW1"));
+        Assert.True(await db.Departments.AnyAsync(d => d.Code == "NEW2" && d.ParentCode == "NEW1"));
+    }
+
+    [Fact]
+    public async Task SeedDemo_OutsideDevelopment_IsRefused()
+    {
+        Assert.Equal(2, await Verbs.RunAsync(["seed-demo", .. Db]));
+    }
+}
+
+[Collection("sqlite")]
+public sealed class CliTests_Sqlite(SqliteApp app) : CliTests<SqliteApp>(app), IClassFixture<SqliteApp>;
+
+[Collection("postgres")]
+public sealed class CliTests_Postgres(PostgresApp app) : CliTests<PostgresApp>(app), IClassFixture<PostgresApp>;
