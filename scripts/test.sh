@@ -25,4 +25,15 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build CityLoop.slnx -c Release -nologo -clp:ErrorsOnly
-dotnet test CityLoop.slnx -c Release --no-build -nologo --logger "console;verbosity=minimal" "$@"
+# One test project at a time: the machine has two cores and the browser journeys need them.
+status=0
+log=$(mktemp)
+for project in tests/CityLoop.Domain.Tests tests/CityLoop.Server.Tests tests/CityLoop.Browser.Tests; do
+  dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=minimal" "$@" 2>&1 | tee -a "$log" || status=$?
+done
+# One closing line over all projects: "N passed, N failed".
+grep -E "^(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+" "$log" \
+  | sed -E 's/.*Failed: +([0-9]+), Passed: +([0-9]+).*/\1 \2/' \
+  | awk '{f+=$1; p+=$2} END {printf "%d passed, %d failed\n", p, f; exit (f > 0)}' || status=1
+rm -f "$log"
+exit $status

@@ -13,10 +13,11 @@ using Microsoft.Playwright;
 
 namespace CityLoop.Browser.Tests;
 
-/// <summary>The real app on a free port with a throwaway SQLite file and a small demo city, plus one Chromium.</summary>
-public sealed class AppFixture : IAsyncLifetime
+/// <summary>The real app on a free port with a throwaway database and a small demo city, plus one Chromium.</summary>
+public abstract class AppFixture : IAsyncLifetime
 {
-    readonly string _dbFile = Path.Combine(Path.GetTempPath(), $"cityloop-ui-{Guid.NewGuid():N}.db");
+    protected abstract string Provider { get; }
+    protected abstract string ConnectionString { get; }
     IPlaywright? _playwright;
     WebApplication? _app;
 
@@ -26,8 +27,8 @@ public sealed class AppFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = CityLoopApp.Build(["--urls", "http://127.0.0.1:0", "--environment", "Development", "--Database:Provider=sqlite",
-            $"--Database:ConnectionString=Data Source={_dbFile}", "--Demo:Seed=false"]);
+        _app = CityLoopApp.Build(["--urls", "http://127.0.0.1:0", "--environment", "Development", $"--Database:Provider={Provider}",
+            $"--Database:ConnectionString={ConnectionString}", "--Demo:Seed=false"]);
         await CityLoopApp.PrepareAsync(_app);
         using (var scope = _app.Services.CreateScope())
             await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(20);
@@ -35,6 +36,8 @@ public sealed class AppFixture : IAsyncLifetime
         BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
         _playwright = await Playwright.CreateAsync();
+        // CI machines are small and busy: wait for pages rather than fail on a slow render.
+        Assertions.SetDefaultExpectTimeout(20_000);
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = "/usr/bin/chromium",
@@ -53,14 +56,18 @@ public sealed class AppFixture : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var f in new[] { _dbFile, _dbFile + "-wal", _dbFile + "-shm" }) File.Delete(f);
+        Cleanup();
+    }
+
+    protected virtual void Cleanup()
+    {
     }
 
     /// <summary>A fresh browser context signed in as a demo user, in Chinese unless asked otherwise.</summary>
     public async Task<IPage> SignInAsync(string user, string password = DemoSeeder.DemoPassword)
     {
         var context = await Browser.NewContextAsync(new() { BaseURL = BaseUrl, Locale = "zh-CN", ViewportSize = new() { Width = 1440, Height = 900 } });
+        context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/Account/Login");
         await page.FillAsync("#UserName", user);
@@ -120,4 +127,26 @@ public sealed class AppFixture : IAsyncLifetime
         Directory.CreateDirectory(target);
         return Path.Combine(target, name);
     }
+}
+
+public sealed class SqliteAppFixture : AppFixture
+{
+    readonly string _dbFile = Path.Combine(Path.GetTempPath(), $"cityloop-ui-{Guid.NewGuid():N}.db");
+
+    protected override string Provider => "sqlite";
+    protected override string ConnectionString => $"Data Source={_dbFile}";
+
+    protected override void Cleanup()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var f in new[] { _dbFile, _dbFile + "-wal", _dbFile + "-shm" }) File.Delete(f);
+    }
+}
+
+public sealed class PostgresAppFixture : AppFixture
+{
+    readonly Lazy<string> _cs = new(() => CityLoop.Server.Tests.Infrastructure.PostgresServer.CreateDatabase("cityloop_ui"));
+
+    protected override string Provider => "postgres";
+    protected override string ConnectionString => _cs.Value;
 }

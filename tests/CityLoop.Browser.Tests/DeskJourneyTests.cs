@@ -5,7 +5,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace CityLoop.Browser.Tests;
 
-public sealed class DeskJourneyTests(AppFixture app) : IClassFixture<AppFixture>
+public abstract class DeskJourneyTests<TApp>(TApp app) where TApp : AppFixture
 {
     [Fact]
     public async Task Dispatcher_FiltersToPendingDispatch_DispatchesCase_AndSeesStateAndTimeline()
@@ -145,3 +145,7 @@ public sealed class DeskJourneyTests(AppFixture app) : IClassFixture<AppFixture>
         await Expect(page.Locator("#new-case")).ToHaveCountAsync(0);
     }
 }
+
+public sealed class DeskJourneyTests_Sqlite(SqliteAppFixture app) : DeskJourneyTests<SqliteAppFixture>(app), IClassFixture<SqliteAppFixture>;
+
+public sealed class DeskJourneyTests_Postgres(PostgresAppFixture app) : DeskJourneyTests<PostgresAppFixture>(app), IClassFixture<PostgresAppFixture>;
