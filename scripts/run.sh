@@ -5,4 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
+# The embedded database lives in ./data of the checkout unless a database is configured.
+if [ -z "${Database__ConnectionString:-}" ] && [ "${Database__Provider:-sqlite}" = "sqlite" ]; then
+  mkdir -p data
+  export Database__ConnectionString="Data Source=$(pwd)/data/cityloop.db"
+fi
 exec dotnet run --project src/CityLoop.Server -c Release --no-launch-profile -- "$@"
