@@ -284,9 +284,10 @@ public sealed class Case
                 if (input.Has("categoryCode")) CategoryCode = input.CategoryCode!.Trim();
                 if (CategoryCode is null) throw CaseValidationException.Single("categoryCode", "Filing needs a category.");
                 FilingStandardItem = input.StandardItem!.Trim();
+                CatalogueVersion = input.CatalogueVersion ?? CatalogueVersion;
                 FiledAt = now;
                 State = CaseState.PendingDispatch;
-                payload = new { categoryCode = CategoryCode, standardItem = FilingStandardItem };
+                payload = new { categoryCode = CategoryCode, standardItem = FilingStandardItem, catalogueVersion = CatalogueVersion };
                 break;
             case CaseAction.Reject:
                 RejectReason = input.Reason!.Trim();
@@ -471,6 +472,37 @@ public sealed class Case
     {
         var role = ctx.Actor.Roles.Count > 0 ? ctx.Actor.Roles.First() : (Role?)null;
         Append(ctx, kind, State, role, opinion, payload);
+    }
+
+    /// <summary>
+    /// Recomputes the running phase's due instant from the start of that phase with the current calendar (an
+    /// administrator's explicit request after a calendar edit). Logged as an event when it moves; false otherwise.
+    /// </summary>
+    public bool RecomputeDeadline(TransitionContext ctx)
+    {
+        if (CurrentPhase is not { } phase || State == CaseState.Suspended) return false;
+        var start = phase switch
+        {
+            CasePhase.Filing => CreatedAt,
+            CasePhase.SignFor or CasePhase.Handling => DispatchedAt,
+            CasePhase.Check => FinishedAt,
+            CasePhase.FollowUp => ClosedAt,
+            _ => PhaseStartedAt,
+        } ?? PhaseStartedAt;
+        var previous = CurrentDueAt;
+        var due = ctx.Deadlines.Due(this, phase, start);
+        if (due is null || due == previous) return false;
+        switch (phase)
+        {
+            case CasePhase.Filing: FilingDueAt = due; break;
+            case CasePhase.SignFor: SignForDueAt = due; break;
+            case CasePhase.Handling: HandlingDueAt = due; break;
+            case CasePhase.Check: CheckDueAt = due; break;
+            case CasePhase.Close: CloseDueAt = due; break;
+            case CasePhase.FollowUp: FollowUpDueAt = due; break;
+        }
+        Note("deadline-recomputed", ctx, payload: new { phase, previousDueAt = previous, dueAt = due });
+        return true;
     }
 
     /// <summary>Sets or clears the overdue flag; the clock worker calls this, and it is logged as an event.</summary>
