@@ -136,8 +136,8 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, IDeadlin
         int moved = 0, kept = 0;
         foreach (var c in cases)
         {
-            if (keep.Contains(c.Id) && c.CurrentPhase == CasePhase.Handling) { kept++; continue; }
-            if (!c.RecomputeDeadline(ctx)) continue;
+            if (keep.Contains(c.Id) && c.CurrentPhase is CasePhase.Handling or CasePhase.SignFor) { kept++; continue; }
+            if (!c.RecomputeDeadlines(ctx)) continue;
             db.CaseEvents.AddRange(c.NewEvents);
             moved++;
         }
