@@ -243,6 +243,16 @@ public abstract class ReferenceDataTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal("金城江区人民医院", found.EnumerateArray().First().Str("name"));
     }
 
+    [Fact]
+    public async Task AdminPages_ShowImportsCategoriesAndGaps_ToSystemAdministratorsOnly()
+    {
+        var admin = await app.As("admin");
+        Assert.Contains("C0101-01", await admin.GetStringAsync("/admin/reference/categories?kind=component"));
+        Assert.Contains("type=\"file\"", await admin.GetStringAsync("/admin/reference/imports"));
+        Assert.Contains("<table>", await admin.GetStringAsync("/admin/reference/routing-gaps?area=451202"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await (await app.As("dispatcher")).GetAsync("/admin/reference/categories")).StatusCode);
+    }
+
     /// <summary>2025 National Day: 1–8 October off, Sunday 28 September and Saturday 11 October worked.</summary>
     [Theory]
     [InlineData("E0106-01", "2h-urgent", "2025-09-30T23:00:00+08:00", "2025-10-01T01:00:00+08:00")]
