@@ -124,6 +124,24 @@ public abstract class ReferenceDataTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal("C0118", lamp.Str("categoryCode"));
         Assert.NotEqual(JsonValueKind.Null, lamp.GetProperty("gridCode").ValueKind);
         Assert.Contains("4512020118000101", await admin.GetStringAsync("/api/v1/admin/exports/components"));
+        var geojson = await admin.GetByteArrayAsync("/api/v1/admin/exports/components?format=geojson");
+        var again = await Upload(admin, "components", "components.geojson", geojson);
+        Assert.Empty(again.Errors);
+        Assert.True(again.Updated >= 1);
+    }
+
+    [Fact]
+    public async Task Departments_WithContactAndWorkingHours_GetTheirOwnWeekdayCalendar()
+    {
+        var admin = await app.As("admin");
+        var report = await Upload(admin, "departments", "departments.csv",
+            "code,name,parentCode,kind,contact,workingHours\nQJD,清洁队,HWC,team,0778-2220000,07:00-11:00\nBAD,坏时间,HWC,team,,25:00-26:00\n");
+        Assert.Equal([(3, "workingHours")], report.Errors.Select(e => (e.Row, e.Field)));
+        Assert.Equal(1, report.Inserted);
+        var dept = (await Api.Get(admin, "/api/v1/departments")).EnumerateArray().Single(d => d.Str("code") == "QJD");
+        Assert.Equal("0778-2220000", dept.Str("contact"));
+        var calendar = await Api.Get(admin, "/api/v1/calendars/QJD");
+        Assert.Equal(["07:00-11:00"], calendar.GetProperty("weekly").GetProperty("monday").EnumerateArray().Select(p => p.GetString()));
     }
 
     [Fact]

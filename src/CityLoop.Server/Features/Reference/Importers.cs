@@ -55,25 +55,25 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
 
     public async Task<ImportReport> DepartmentsAsync(string csv, CancellationToken ct = default)
     {
-        var parsed = RoutingCsv.ParseDepartments(csv);
+        var existing = await db.Departments.ToDictionaryAsync(d => d.Code, ct);
+        var parsed = RoutingCsv.ParseDepartments(csv, existing.Keys.ToHashSet());
         var errors = parsed.Errors.Select(e => new ImportError(e.Row, e.Field, e.Reason)).ToList();
         // Contact and working hours are optional columns the routing parser does not know.
         var records = CsvText.Read(csv);
         var header = records.Count > 0 ? records[0].Fields.Select(f => f.Trim()).ToList() : [];
         int contactCol = header.IndexOf("contact"), hoursCol = header.IndexOf("workingHours");
         var extra = records.Skip(1).Where(r => r.Fields.Count > 0)
-            .ToDictionary(r => r.Fields[0].Trim(), r => (Contact: Field(r, contactCol), Hours: Field(r, hoursCol)));
-        var existing = await db.Departments.ToDictionaryAsync(d => d.Code, ct);
+            .DistinctBy(r => r.Fields[0].Trim()).ToDictionary(r => r.Fields[0].Trim(), r => (Row: r.Row, Contact: Field(r, contactCol), Hours: Field(r, hoursCol)));
         int inserted = 0, updated = 0;
         foreach (var d in parsed.Rows)
         {
-            var (contact, hours) = extra.GetValueOrDefault(d.Code);
+            var (sourceRow, contact, hours) = extra.GetValueOrDefault(d.Code);
             if (hours is not null)
             {
                 try { CalendarText.ParsePeriods(hours); }
                 catch (Exception ex) when (ex is FormatException or ArgumentException)
                 {
-                    errors.Add(new ImportError(records.First(r => r.Fields[0].Trim() == d.Code).Row, "workingHours", ex.Message));
+                    errors.Add(new ImportError(sourceRow, "workingHours", ex.Message));
                     continue;
                 }
             }
