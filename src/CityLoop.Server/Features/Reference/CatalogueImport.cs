@@ -14,11 +14,11 @@ public sealed partial class ReferenceImporter
     public const string HotlineLimitsSheet = "hotline-time-limits";
 
     /// <summary>A catalogue CSV text; <see cref="RowOf"/> maps its CSV row numbers back to the source (spreadsheet) rows.</summary>
-    sealed record CatalogueFile(string Name, string Csv, Func<int, int> RowOf);
+    sealed record CatalogueFile(string? Name, string Csv, Func<int, int> RowOf);
 
     /// <summary>One CSV file: categories, filing conditions or hotline time limits, told apart by the header.</summary>
     public Task<ImportReport> CategoriesCsvAsync(string csv, string actor, CancellationToken ct = default) =>
-        CatalogueAsync([new CatalogueFile(null!, csv, r => r)], actor, "csv import", ct);
+        CatalogueAsync([new CatalogueFile(null, csv, r => r)], actor, "csv import", ct);
 
     /// <summary>A workbook with the sheets categories, conditions and hotline-time-limits (any of them).</summary>
     public async Task<ImportReport> CategoriesXlsxAsync(Stream xlsx, string actor, CancellationToken ct = default)
