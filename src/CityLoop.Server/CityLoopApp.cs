@@ -83,10 +83,12 @@ public static class CityLoopApp
         services.AddScoped<Audit>();
         services.AddScoped<CaseCommands>();
         services.AddScoped<CaseQueries>();
-        services.AddSingleton<IWorkingClock, DefaultWorkingClock>();
+        services.AddSingleton<ReferenceCache>();
+        services.AddSingleton<IWorkingClock, CatalogueWorkingClock>();
         services.AddSingleton<IDeadlinePolicy, WorkingClockDeadlinePolicy>();
-        services.AddSingleton<IPlaceResolver, NoPlaceResolver>();
+        services.AddSingleton<IPlaceResolver, GridPlaceResolver>();
         services.AddScoped<ReferenceImporter>();
+        services.AddScoped<ReferenceAdmin>();
         services.AddScoped<DemoSeeder>();
     }
 
@@ -162,9 +164,4 @@ public sealed class DatabaseHealthCheck(CityLoopDb db) : IHealthCheck
             return HealthCheckResult.Unhealthy("The database cannot be reached.", ex);
         }
     }
-}
-
-public sealed class NoPlaceResolver : IPlaceResolver
-{
-    public CasePlace? Resolve(double? latitude, double? longitude) => null;
 }

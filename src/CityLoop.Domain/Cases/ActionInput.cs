@@ -21,6 +21,8 @@ public sealed record ActionInput
     public bool? Resolved { get; init; }
     public Satisfaction? Satisfaction { get; init; }
     public IReadOnlyList<Guid>? AttachmentIds { get; init; }
+    /// <summary>Set by the server on 'file': the catalogue version whose filing condition the case keeps.</summary>
+    public int? CatalogueVersion { get; init; }
 
     public static readonly ActionInput Empty = new();
 

@@ -284,9 +284,10 @@ public sealed class Case
                 if (input.Has("categoryCode")) CategoryCode = input.CategoryCode!.Trim();
                 if (CategoryCode is null) throw CaseValidationException.Single("categoryCode", "Filing needs a category.");
                 FilingStandardItem = input.StandardItem!.Trim();
+                CatalogueVersion = input.CatalogueVersion ?? CatalogueVersion;
                 FiledAt = now;
                 State = CaseState.PendingDispatch;
-                payload = new { categoryCode = CategoryCode, standardItem = FilingStandardItem };
+                payload = new { categoryCode = CategoryCode, standardItem = FilingStandardItem, catalogueVersion = CatalogueVersion };
                 break;
             case CaseAction.Reject:
                 RejectReason = input.Reason!.Trim();
@@ -472,6 +473,56 @@ public sealed class Case
         var role = ctx.Actor.Roles.Count > 0 ? ctx.Actor.Roles.First() : (Role?)null;
         Append(ctx, kind, State, role, opinion, payload);
     }
+
+    /// <summary>
+    /// Recomputes the running deadlines from the start of their phase with the current calendar and limits (an
+    /// administrator's explicit request after a calendar edit). One event when any moved; false when none did.
+    /// </summary>
+    public bool RecomputeDeadlines(TransitionContext ctx)
+    {
+        if (State == CaseState.Suspended) return false;
+        // A dispatched case that is not signed for yet runs both its sign-for and its handling clock.
+        CasePhase[] phases = State == CaseState.PendingSignFor ? [CasePhase.SignFor, CasePhase.Handling]
+            : CurrentPhase is { } p ? [p] : [];
+        var changes = new List<object>();
+        foreach (var phase in phases)
+        {
+            var start = phase switch
+            {
+                CasePhase.Filing => CreatedAt,
+                CasePhase.SignFor or CasePhase.Handling => DispatchedAt,
+                CasePhase.Check => FinishedAt,
+                CasePhase.FollowUp => ClosedAt,
+                _ => PhaseStartedAt,
+            } ?? PhaseStartedAt;
+            var previous = DueOf(phase);
+            var due = ctx.Deadlines.Due(this, phase, start);
+            if (due is null || due == previous) continue;
+            switch (phase)
+            {
+                case CasePhase.Filing: FilingDueAt = due; break;
+                case CasePhase.SignFor: SignForDueAt = due; break;
+                case CasePhase.Handling: HandlingDueAt = due; break;
+                case CasePhase.Check: CheckDueAt = due; break;
+                case CasePhase.Close: CloseDueAt = due; break;
+                case CasePhase.FollowUp: FollowUpDueAt = due; break;
+            }
+            changes.Add(new { phase, previousDueAt = previous, dueAt = due });
+        }
+        if (changes.Count == 0) return false;
+        Note("deadlines-recomputed", ctx, payload: new { changes });
+        return true;
+    }
+
+    DateTimeOffset? DueOf(CasePhase phase) => phase switch
+    {
+        CasePhase.Filing => FilingDueAt,
+        CasePhase.SignFor => SignForDueAt,
+        CasePhase.Handling => HandlingDueAt,
+        CasePhase.Check => CheckDueAt,
+        CasePhase.Close => CloseDueAt,
+        _ => FollowUpDueAt,
+    };
 
     /// <summary>Sets or clears the overdue flag; the clock worker calls this, and it is logged as an event.</summary>
     public bool MarkOverdue(bool overdue, TransitionContext ctx, CasePhase phase)

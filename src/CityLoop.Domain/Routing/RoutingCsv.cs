@@ -12,7 +12,8 @@ public static class RoutingCsv
     public static readonly IReadOnlyList<string> DepartmentColumns = ["code", "name", "parentCode", "kind"];
     public static readonly IReadOnlyList<string> RuleColumns = ["id", "categoryCode", "scopeKind", "scopeValue", "lead", "assisting"];
 
-    public static CsvParseResult<Department> ParseDepartments(string csv)
+    /// <param name="knownCodes">Departments already stored, which rows may name as parent without repeating them.</param>
+    public static CsvParseResult<Department> ParseDepartments(string csv, IReadOnlySet<string>? knownCodes = null)
     {
         var errors = new List<CsvRowError>();
         var table = CsvTable.Parse(csv, DepartmentColumns, errors);
@@ -47,7 +48,7 @@ public static class RoutingCsv
         var kept = new List<Department>();
         for (int i = 0; i < rows.Count; i++)
         {
-            if (rows[i].ParentCode is { } parent && !codes.Contains(parent))
+            if (rows[i].ParentCode is { } parent && !codes.Contains(parent) && knownCodes?.Contains(parent) != true)
                 errors.Add(new(rowNumbers[i], "parentCode", $"parent department {parent} not found"));
             else
                 kept.Add(rows[i]);

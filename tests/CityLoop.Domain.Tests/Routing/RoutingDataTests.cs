@@ -113,6 +113,14 @@ public class RoutingDataTests
     }
 
     [Fact]
+    public void Department_csv_may_name_an_already_stored_parent()
+    {
+        var result = RoutingCsv.ParseDepartments("code,name,parentCode,kind\nB,乙队,Z,team\n", new HashSet<string> { "Z" });
+        Assert.Equal(["B"], result.Rows.Select(d => d.Code));
+        Assert.Empty(result.Errors);
+    }
+
+    [Fact]
     public void Seed_routing_files_round_trip_exactly()
     {
         var rules = CatalogueSeed.ReadResource(RoutingSeed.RulesFile);

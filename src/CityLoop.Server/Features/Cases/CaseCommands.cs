@@ -152,6 +152,9 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             else input = input with { Inspector = inspector.Id.ToString() };
         }
         if (input.DueAt is { } due) input = input with { DueAt = due.ToUniversalTime() };
+        // The case keeps the catalogue version it is filed under, so later catalogue edits do not change its rules.
+        if (action == CaseAction.File)
+            input = input with { CatalogueVersion = await db.Set<Reference.CatalogueVersionRow>().MaxAsync(v => (int?)v.Version, ct) };
         if (errors.Count > 0) throw new CaseValidationException(errors);
         return input;
     }

@@ -1,5 +1,6 @@
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Catalogue;
+using CityLoop.Domain.Geo;
 using CityLoop.Domain.Identity;
 using CityLoop.Domain.Routing;
 using CityLoop.Server.Data;
@@ -17,7 +18,7 @@ namespace CityLoop.Server.Features.Demo;
 /// few hundred cases walked through the real workflow over the past weeks — through the same importers and the same
 /// case commands as production, so the demo's history is as real as any other.
 /// </summary>
-public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadlinePolicy deadlines, IPlaceResolver places,
+public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, ReferenceCache reference, IDeadlinePolicy deadlines, IPlaceResolver places,
     IOptions<PlatformOptions> platform, TimeProvider clock, ILogger<DemoSeeder> log)
 {
     public const string DemoPassword = "Demo@12345";
@@ -51,11 +52,33 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
 
     public async Task SeedAsync(int caseCount, CancellationToken ct = default)
     {
-        var report = await importer.DepartmentsAsync(ReferenceImporter.EmbeddedDepartments(), ct);
-        log.LogInformation("Demo seed: {Report}", report);
+        await SeedReferenceAsync(ct);
         var users = await SeedUsersAsync(ct);
         await SeedCasesAsync(users, caseCount, ct);
     }
+
+    /// <summary>
+    /// Reference data of the demo city: real 金城江区 divisions with synthetic grid geometry (flagged synthetic),
+    /// the seed catalogue, responsibility rules and the State Council holidays.
+    /// </summary>
+    async Task SeedReferenceAsync(CancellationToken ct)
+    {
+        var reports = new List<ImportReport>
+        {
+            await importer.DepartmentsAsync(ReferenceImporter.EmbeddedDepartments(), ct),
+            await importer.DemoDivisionsAsync(ct),
+        };
+        var grids = SyntheticGridGenerator.Generate(DivisionCatalog.LoadDemo(), DivisionCatalog.DemoAreaCode,
+            new SyntheticGridOptions { TotalCells = DemoGridCount, GridCodeLength = importer.GridCodeLength });
+        reports.Add(await importer.GridsAsync(new GeoJsonReadResult(grids.ToFeatures(), []), ct));
+        reports.Add(await importer.SeedCatalogueAsync("demo-seed", ct));
+        reports.Add(await importer.RulesAsync(CatalogueSeed.ReadResource(RoutingSeed.RulesFile), ct));
+        reports.Add(await importer.HolidaysAsync(ReferenceImporter.EmbeddedHolidays(), CalendarRow.PlatformScope, ct));
+        foreach (var report in reports) log.LogInformation("Demo seed: {Report}", report);
+    }
+
+    /// <summary>About ten unit grids per community: enough to geocode the demo, quick to seed.</summary>
+    public const int DemoGridCount = 1500;
 
     async Task<Dictionary<string, Actor>> SeedUsersAsync(CancellationToken ct)
     {
@@ -86,9 +109,11 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
     {
         var rng = new Random(20261122);
         var messages = LoadMessages();
-        var categories = CatalogueSeed.LoadCategories().Where(c => c.IsLeaf && c.Conditions.Count > 0).ToList();
-        var matrix = RoutingSeed.LoadMatrix();
-        var taxonomy = CatalogueSeed.LoadHotlineTaxonomy();
+        var catalogue = reference.Catalogue.Current!;
+        var categories = catalogue.Leaves.Where(c => c.Kind != CategoryKind.Hotline && c.Conditions.Count > 0).ToList();
+        var matrix = reference.Routing;
+        var grids = reference.Geo.Grids.Grids;
+        var taxonomy = catalogue.Categories.Where(c => c.Kind == CategoryKind.Hotline).ToList();
         var byKey = taxonomy.ToDictionary(c => c.Key);
         string Root(Category c) => c.ParentKey is { } p && byKey.TryGetValue(p, out var parent) ? Root(parent) : c.Name;
         var hotlineLeaves = taxonomy.Where(c => c.IsLeaf).GroupBy(Root).ToDictionary(g => g.Key, g => g.ToList());
@@ -106,10 +131,10 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
             seedClock.Set(t);
             var hotline = rng.NextDouble() < 0.4;
             NewCase input;
-            string? lead;
+            string? lead = null;
             Category? category = null;
-            var lat = 24.69 + (rng.NextDouble() - 0.5) * 0.04;
-            var lon = 108.06 + (rng.NextDouble() - 0.5) * 0.05;
+            // Most reports fall inside a grid; a few come from just outside the gridded area and are flagged.
+            var (lat, lon) = rng.NextDouble() < 0.95 ? Inside(grids[rng.Next(grids.Count)]) : (24.60 + rng.NextDouble() * 0.01, 108.06);
             var street = streets[rng.Next(streets.Length)];
             if (hotline)
             {
@@ -139,7 +164,6 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
                     ReporterName = source == CaseSource.Hotline ? DemoName(rng) : null,
                     ReporterPhone = source == CaseSource.Hotline ? DemoPhone(rng) : null,
                 };
-                lead = matrix.Suggest(new RoutingQuery(category.Key, category.Name, null, null, null, null, RoutingSeed.DemoDistrictCode)).LeadDepartment;
             }
             var reporter = input.Source switch
             {
@@ -148,10 +172,14 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
                 _ => people["intake"],
             };
             var created = (await commands.IntakeAsync(input, reporter, ct: ct)).Case;
+            if (category is not null)
+                lead = matrix.Suggest(new RoutingQuery(category.Key, category.Name, null, null, created.GridCode, created.StreetCode,
+                    created.DistrictCode ?? RoutingSeed.DemoDistrictCode)).LeadDepartment;
+            lead ??= "ZJJ";
             var target = targets[rng.Next(targets.Length)];
             if (i < targets.Length) target = targets[i];
             var deptActor = people.Values.First(a => a.DepartmentCode == lead && a.Roles.Contains(Role.DepartmentHead));
-            await WalkAsync(commands, queries, seedClock, created.Id, target, category, input.RequestType, lead ?? "ZJJ", deptActor, people, rng, end, ct);
+            await WalkAsync(commands, queries, seedClock, created.Id, target, category, input.RequestType, lead, deptActor, people, rng, end, ct);
             db.ChangeTracker.Clear();
         }
     }
@@ -207,7 +235,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
                 await Do(CaseAction.Return, dept, new ActionInput { Reason = "不属于本单位职责" });
                 return;
             case CaseState.ExtensionRequested:
-                await Do(CaseAction.RequestExtension, dept, new ActionInput { Reason = "需采购材料", DueAt = seedClock.GetUtcNow().AddDays(10) });
+                var handlingDue = await db.Cases.Where(c => c.Id == id).Select(c => c.HandlingDueAt).FirstAsync(ct);
+                await Do(CaseAction.RequestExtension, dept, new ActionInput { Reason = "需采购材料", DueAt = (handlingDue ?? seedClock.GetUtcNow()).AddDays(10) });
                 return;
             case CaseState.SuspensionRequested:
                 await Do(CaseAction.RequestSuspension, dept, new ActionInput { Reason = "需列入年度改造计划" });
@@ -232,6 +261,12 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
             var satisfaction = (Satisfaction)rng.Next(0, 4);
             await Do(CaseAction.FollowUp, p["agent"], new ActionInput { Contacted = true, Resolved = satisfaction != Satisfaction.Dissatisfied, Satisfaction = satisfaction });
         }
+    }
+
+    static (double Lat, double Lon) Inside(UnitGrid grid)
+    {
+        var p = grid.Polygon.InteriorPoint;
+        return (p.Y, p.X);
     }
 
     sealed record Message(string Subject, string Detail, string Class);

@@ -82,7 +82,7 @@ public static class IdentityEndpoints
         return TypedResults.NoContent();
     }
 
-    static async Task<Actor> Require(CurrentActor current, Role role)
+    internal static async Task<Actor> Require(CurrentActor current, Role role)
     {
         var actor = await current.GetAsync();
         if (!actor.Has(role)) throw new CaseForbiddenException($"This needs the {role.ToKebab()} role.");

@@ -1,0 +1,181 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Catalogue;
+using CityLoop.Domain.Clock;
+using CityLoop.Domain.Geo;
+using CityLoop.Domain.Identity;
+using CityLoop.Domain.Routing;
+using CityLoop.Server.Data;
+using CityLoop.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityLoop.Server.Features.Reference;
+
+public sealed record RoutingDto(string? LeadDepartment, string? LeadDepartmentName, IReadOnlyList<string> AssistingDepartments,
+    string? RuleId, string? Scope, string Basis, string Explanation);
+
+public sealed record RoutingGapDto(string CategoryCode, string CategoryName, string AreaCode, string? AreaName);
+
+public sealed record CalendarExceptionDto(DateOnly Date, string Kind, string Name);
+
+public sealed record CalendarDto(string Scope, string? Name, string TimeZone, IReadOnlyDictionary<string, IReadOnlyList<string>> Weekly,
+    IReadOnlyList<string> MakeUpDay, bool Overridden, IReadOnlyList<CalendarExceptionDto> Exceptions);
+
+/// <summary>Weekly hours per day name ("monday": ["08:30-12:00", …]); exceptions replace the stored ones of the years they cover.</summary>
+public sealed record CalendarUpdate(string? TimeZone, IReadOnlyDictionary<string, IReadOnlyList<string>>? Weekly, IReadOnlyList<string>? MakeUpDay,
+    IReadOnlyList<CalendarExceptionDto>? Exceptions);
+
+public sealed record RecomputeResult(int OpenCases, int Moved, int Kept);
+
+/// <summary>Routing suggestions and gaps, calendar edits and the explicit recomputation of open cases' deadlines.</summary>
+public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, IDeadlinePolicy deadlines, Audit audit, TimeProvider clock)
+{
+    public async Task<RoutingDto> SuggestAsync(Case c, CancellationToken ct = default)
+    {
+        var names = await db.Departments.AsNoTracking().ToDictionaryAsync(d => d.Code, d => d.Name, ct);
+        RoutingSuggestion suggestion;
+        if (c.CategoryCode is not { } key)
+            suggestion = new RoutingSuggestion(null, [], null, null, SuggestionBasis.None, "案件尚未分类，无法给出派遣建议");
+        else
+        {
+            var maintainer = c.ComponentId is { } id
+                ? await db.Set<ComponentRow>().Where(x => x.Id == id).Select(x => x.MaintainerDepartment).FirstOrDefaultAsync(ct)
+                : null;
+            var name = cache.Catalogue.For(c.CatalogueVersion)?.Find(key)?.Name ?? key;
+            suggestion = cache.Routing.Suggest(new RoutingQuery(key, name, c.ComponentId, maintainer, c.GridCode, c.StreetCode, c.DistrictCode));
+        }
+        return new RoutingDto(suggestion.LeadDepartment, suggestion.LeadDepartment is { } lead ? names.GetValueOrDefault(lead) : null,
+            suggestion.AssistingDepartments, suggestion.RuleId, suggestion.Scope is { } s ? Domain.Kebab.From(s.ToString()) : null,
+            Domain.Kebab.From(suggestion.Basis.ToString()), suggestion.Explanation);
+    }
+
+    /// <summary>Leaf categories nobody answers for, per street (and district) under <paramref name="area"/>.</summary>
+    public async Task<IReadOnlyList<RoutingGapDto>> GapsAsync(string? area, bool includeHotline, CancellationToken ct = default)
+    {
+        var prefix = area ?? "";
+        var areas = await db.Set<AreaRow>().AsNoTracking()
+            .Where(a => (a.Level == "district" || a.Level == "street") && a.Code.StartsWith(prefix)).OrderBy(a => a.Code).ToListAsync(ct);
+        var names = areas.ToDictionary(a => a.Code, a => a.Name);
+        var categories = (cache.Catalogue.Current?.Leaves ?? []).Where(c => includeHotline || c.Kind != CategoryKind.Hotline);
+        var scopes = areas.Select(a => a.Level == "street" ? new RoutingArea(a.Code[..6], a.Code) : new RoutingArea(a.Code));
+        return cache.Routing.FindGaps(categories, scopes)
+            .Select(g => new RoutingGapDto(g.CategoryCode, g.CategoryName, g.Area.ToString(), names.GetValueOrDefault(g.Area.ToString())))
+            .ToList();
+    }
+
+    public async Task<CalendarDto> CalendarAsync(string scope, int? year, CancellationToken ct = default)
+    {
+        var isPlatform = scope == CalendarRow.PlatformScope;
+        var department = isPlatform ? null : await db.Departments.AsNoTracking().FirstOrDefaultAsync(d => d.Code == scope, ct)
+            ?? throw new NotFoundException($"There is no department {scope}.");
+        var calendar = cache.Calendars.For(isPlatform ? null : scope);
+        var overridden = isPlatform || cache.Calendars.Departments.ContainsKey(scope);
+        var definition = calendar.Definition;
+        return new CalendarDto(scope, department?.Name ?? "平台日历", calendar.TimeZone.Id,
+            definition.WeeklySchedule.OrderBy(kv => ((int)kv.Key + 6) % 7)
+                .ToDictionary(kv => kv.Key.ToString().ToLowerInvariant(), kv => (IReadOnlyList<string>)kv.Value.Select(p => p.ToString()).ToList()),
+            (definition.MakeUpDaySchedule ?? []).Select(p => p.ToString()).ToList(), overridden,
+            definition.Exceptions.Where(e => year is null || e.Date.Year == year)
+                .Select(e => new CalendarExceptionDto(e.Date, CalendarText.KindText(e.Kind), e.Name)).ToList());
+    }
+
+    /// <summary>Saves a calendar. Deadlines already set on cases stay as they are until <see cref="RecomputeAsync"/>.</summary>
+    public async Task<CalendarDto> SaveCalendarAsync(string scope, CalendarUpdate body, Actor actor, CancellationToken ct = default)
+    {
+        if (scope != CalendarRow.PlatformScope && !await db.Departments.AnyAsync(d => d.Code == scope, ct))
+            throw new NotFoundException($"There is no department {scope}.");
+        var row = await db.Set<CalendarRow>().FirstOrDefaultAsync(r => r.Scope == scope, ct);
+        if (row is null) db.Set<CalendarRow>().Add(row = new CalendarRow { Scope = scope });
+        try
+        {
+            if (body.TimeZone is { Length: > 0 } tz) TimeZoneInfo.FindSystemTimeZoneById(tz);
+            row.TimeZone = string.IsNullOrWhiteSpace(body.TimeZone) ? row.TimeZone : body.TimeZone.Trim();
+            if (body.Weekly is not null)
+                row.Weekly = CalendarText.FormatWeekly(CalendarText.ParseWeekly(string.Join(';', body.Weekly.Select(kv => $"{kv.Key}={string.Join(',', kv.Value)}"))));
+            if (body.MakeUpDay is not null)
+                row.MakeUpDay = body.MakeUpDay.Count == 0 ? null : CalendarText.FormatPeriods(CalendarText.ParsePeriods(string.Join(',', body.MakeUpDay)));
+            // Build it once, so that a calendar without any working time is refused here rather than at the next deadline.
+            _ = CalendarText.Platform(row, []);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException or TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            throw CaseValidationException.Single("calendar", ex.Message);
+        }
+        if (body.Exceptions is { } exceptions)
+        {
+            if (exceptions.FirstOrDefault(e => e.Kind is not ("holiday" or "workday")) is { } bad)
+                throw CaseValidationException.Single("exceptions", $"{bad.Date:yyyy-MM-dd}: kind is holiday or workday, not '{bad.Kind}'.");
+            if (exceptions.GroupBy(e => e.Date).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw CaseValidationException.Single("exceptions", $"{twice.Key:yyyy-MM-dd} is listed twice.");
+            var years = exceptions.Select(e => e.Date.Year).Distinct().ToList();
+            var stored = await db.Set<CalendarExceptionRow>().Where(e => e.Scope == scope).ToListAsync(ct);
+            db.Set<CalendarExceptionRow>().RemoveRange(stored.Where(e => years.Contains(e.Date.Year)));
+            db.Set<CalendarExceptionRow>().AddRange(exceptions.Select(e => new CalendarExceptionRow { Scope = scope, Date = e.Date, Kind = e.Kind, Name = e.Name }));
+        }
+        row.UpdatedAt = clock.GetUtcNow();
+        row.UpdatedBy = actor.Id;
+        audit.Add(actor.Id, actor.Name, "calendar-edit", scope, detail: "existing deadlines unchanged until an explicit recompute");
+        await db.SaveChangesAsync(ct);
+        cache.Invalidate(ReferencePart.Calendars);
+        return await CalendarAsync(scope, null, ct);
+    }
+
+    /// <summary>
+    /// Recomputes the running deadline of every open case with the current calendars and catalogue, through the case
+    /// aggregate (an event per moved case) and with one audit entry. Handling deadlines that were extended, resumed
+    /// after suspension or restarted by a reopening are kept: they no longer follow from the dispatch time alone.
+    /// </summary>
+    public async Task<RecomputeResult> RecomputeAsync(Actor actor, CancellationToken ct = default)
+    {
+        cache.Invalidate(ReferencePart.Calendars, ReferencePart.Catalogue);
+        var open = Enum.GetValues<CaseState>().Where(s => s.IsOpen() && s != CaseState.Suspended).ToList();
+        var cases = await db.Cases.Where(c => open.Contains(c.State)).ToListAsync(ct);
+        var ids = cases.Select(c => c.Id).ToList();
+        string[] restarting = ["approve-extension", "resume", "reopen"];
+        var keep = (await db.CaseEvents.Where(e => ids.Contains(e.CaseId) && restarting.Contains(e.Action)).Select(e => e.CaseId).Distinct().ToListAsync(ct)).ToHashSet();
+        var ctx = new TransitionContext(actor, clock.GetUtcNow(), deadlines);
+        int moved = 0, kept = 0;
+        foreach (var c in cases)
+        {
+            if (keep.Contains(c.Id) && c.CurrentPhase is CasePhase.Handling or CasePhase.SignFor) { kept++; continue; }
+            if (!c.RecomputeDeadlines(ctx)) continue;
+            db.CaseEvents.AddRange(c.NewEvents);
+            moved++;
+        }
+        var result = new RecomputeResult(cases.Count, moved, kept);
+        audit.Add(actor.Id, actor.Name, "deadlines-recompute", "open-cases", detail: $"{moved} of {cases.Count} open cases moved, {kept} kept");
+        await db.SaveChangesAsync(ct);
+        foreach (var c in cases) c.AcceptEvents();
+        return result;
+    }
+
+    public async Task<NamedPlaceRow> AddPlaceAsync(string? name, double? lat, double? lon, IReadOnlyList<string>? aliases, string? parentCode, Actor actor, CancellationToken ct = default)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(name)) errors["name"] = ["A place has a name."];
+        if (lat is not (>= -90 and <= 90) || lon is not (>= -180 and <= 180)) errors["location"] = ["Give lat (-90…90) and lon (-180…180)."];
+        if (errors.Count > 0) throw new CaseValidationException(errors);
+        var place = new NamedPlaceRow
+        {
+            Name = name!.Trim(), Latitude = lat!.Value, Longitude = lon!.Value, Aliases = string.Join(';', aliases ?? []),
+            ParentCode = parentCode ?? cache.Geo.Grids.Locate(lat.Value, lon.Value)?.CommunityCode,
+        };
+        db.Set<NamedPlaceRow>().Add(place);
+        audit.Add(actor.Id, actor.Name, "place-add", place.Name);
+        await db.SaveChangesAsync(ct);
+        cache.Invalidate(ReferencePart.Geo);
+        return place;
+    }
+
+    /// <summary>The grid and area chain of a point, or outsideGrid when no grid contains it.</summary>
+    public object Geocode(double lat, double lon)
+    {
+        var geo = cache.Geo;
+        if (geo.Grids.Resolve(lat, lon) is not { } found) return new { lat, lon, outsideGrid = true, grid = (object?)null, areas = Array.Empty<object>() };
+        return new
+        {
+            lat, lon, outsideGrid = false,
+            grid = new { code = found.Grid.Code, name = found.Grid.Name, communityCode = found.Grid.CommunityCode, synthetic = geo.SyntheticGrids.Contains(found.Grid.Code) },
+            areas = found.AreaChain.Select(d => new { code = d.Code, name = d.Name, level = DivisionLevels.ToText(d.Level) }).ToList(),
+        };
+    }
+}

@@ -1,0 +1,111 @@
+using CityLoop.Domain.Catalogue;
+using CityLoop.Domain.Clock;
+using CityLoop.Domain.Geo;
+using CityLoop.Domain.Routing;
+using CityLoop.Server.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityLoop.Server.Features.Reference;
+
+/// <summary>Divisions, grid index and gazetteer of one load of the reference tables.</summary>
+public sealed record GeoSnapshot(DivisionCatalog Divisions, GridIndex Grids, Gazetteer Gazetteer, IReadOnlySet<string> SyntheticGrids);
+
+/// <summary>Every catalogue version (cases keep the one they were filed under) and the current one.</summary>
+public sealed record CatalogueSnapshot(IReadOnlyDictionary<int, CatalogueVersion> Versions, CatalogueVersion? Current)
+{
+    public CatalogueVersion? For(int? version) => version is { } v ? Versions.GetValueOrDefault(v) ?? Current : Current;
+}
+
+/// <summary>The platform calendar and each department's (override rows, or the department's own working hours).</summary>
+public sealed record CalendarSnapshot(WorkingCalendar Platform, IReadOnlyDictionary<string, WorkingCalendar> Departments)
+{
+    public WorkingCalendar For(string? department) =>
+        department is not null && Departments.TryGetValue(department, out var c) ? c : Platform;
+}
+
+public enum ReferencePart { Geo, Catalogue, Calendars, Routing }
+
+/// <summary>
+/// In-memory copies of the reference tables that hot paths read synchronously (geocoding each intake, deadlines
+/// of each transition). Each part is built on first use and dropped by <see cref="Invalidate"/> after an import or
+/// an edit on this node; other nodes pick changes up after <see cref="MaxAge"/>.
+/// </summary>
+public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clock)
+{
+    public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
+
+    readonly Lock _gate = new();
+    readonly Dictionary<ReferencePart, (object Value, DateTimeOffset At)> _parts = [];
+
+    public GeoSnapshot Geo => Get(ReferencePart.Geo, LoadGeo);
+    public CatalogueSnapshot Catalogue => Get(ReferencePart.Catalogue, LoadCatalogue);
+    public CalendarSnapshot Calendars => Get(ReferencePart.Calendars, LoadCalendars);
+    public ResponsibilityMatrix Routing => Get(ReferencePart.Routing, LoadRouting);
+
+    public void Invalidate(params ReferencePart[] parts)
+    {
+        lock (_gate)
+            foreach (var p in parts) _parts.Remove(p);
+    }
+
+    T Get<T>(ReferencePart part, Func<CityLoopDb, T> load) where T : notnull
+    {
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            if (_parts.TryGetValue(part, out var cached) && now - cached.At < MaxAge) return (T)cached.Value;
+        }
+        using var scope = scopes.CreateScope();
+        var value = load(scope.ServiceProvider.GetRequiredService<CityLoopDb>());
+        lock (_gate) _parts[part] = (value, now);
+        return value;
+    }
+
+    static GeoSnapshot LoadGeo(CityLoopDb db)
+    {
+        var areas = db.Set<AreaRow>().AsNoTracking().ToList();
+        var divisions = new DivisionCatalog(ReferenceMapping.Divisions(areas));
+        var gridRows = db.Set<GridRow>().AsNoTracking().ToList();
+        var grids = gridRows.Select(ReferenceMapping.ToGrid).ToList();
+        var outlines = areas.Where(a => a.Geometry is not null).Select(ReferenceMapping.ToOutline).OfType<DivisionArea>();
+        var gazetteer = Gazetteer.Build(divisions, outlines, grids);
+        foreach (var p in db.Set<NamedPlaceRow>().AsNoTracking().ToList())
+            gazetteer.AddPlace(p.Name, new GeoPoint(p.Latitude, p.Longitude), ReferenceMapping.SplitList(p.Aliases), p.ParentCode, "place:" + p.Id);
+        foreach (var c in db.Set<ComponentRow>().AsNoTracking().Where(c => c.Latitude != null && c.Longitude != null)
+                     .Select(c => new { c.Id, c.Name, c.Latitude, c.Longitude, c.GridCode }).ToList())
+            gazetteer.AddPlace(c.Name, new GeoPoint(c.Latitude!.Value, c.Longitude!.Value), [c.Id], c.GridCode?[..Math.Min(12, c.GridCode.Length)], "component:" + c.Id);
+        return new GeoSnapshot(divisions, new GridIndex(grids, divisions), gazetteer, gridRows.Where(g => g.Synthetic).Select(g => g.Code).ToHashSet());
+    }
+
+    static CatalogueSnapshot LoadCatalogue(CityLoopDb db)
+    {
+        var versions = db.Set<CatalogueVersionRow>().AsNoTracking().OrderBy(v => v.Version).ToList();
+        var categories = db.Set<CategoryRow>().AsNoTracking().ToList().ToLookup(c => c.Version);
+        var conditions = db.Set<FilingConditionRecord>().AsNoTracking().ToList().ToLookup(c => c.Version);
+        var hotline = db.Set<HotlineTimeLimitRow>().AsNoTracking().ToList().ToLookup(c => c.Version);
+        var all = versions.ToDictionary(v => v.Version,
+            v => ReferenceMapping.ToCatalogue(v, categories[v.Version], conditions[v.Version], hotline[v.Version]));
+        return new CatalogueSnapshot(all, versions.Count == 0 ? null : all[versions[^1].Version]);
+    }
+
+    static CalendarSnapshot LoadCalendars(CityLoopDb db)
+    {
+        var rows = db.Set<CalendarRow>().AsNoTracking().ToDictionary(r => r.Scope);
+        var exceptions = db.Set<CalendarExceptionRow>().AsNoTracking().ToList().ToLookup(e => e.Scope);
+        var platform = CalendarText.Platform(rows.GetValueOrDefault(CalendarRow.PlatformScope), exceptions[CalendarRow.PlatformScope]);
+        var departments = new Dictionary<string, WorkingCalendar>();
+        foreach (var d in db.Departments.AsNoTracking().ToList())
+        {
+            var overrides = CalendarText.Overrides(rows.GetValueOrDefault(d.Code), exceptions[d.Code], d.WorkingHours);
+            if (overrides is not null) departments[d.Code] = platform.WithOverrides(overrides);
+        }
+        return new CalendarSnapshot(platform, departments);
+    }
+
+    static ResponsibilityMatrix LoadRouting(CityLoopDb db)
+    {
+        var names = db.Departments.AsNoTracking().ToDictionary(d => d.Code, d => d.Name);
+        var rules = db.Set<RuleRow>().AsNoTracking().OrderBy(r => r.Id).ToList().Select(ReferenceMapping.ToRule);
+        return new ResponsibilityMatrix(rules, code => names.GetValueOrDefault(code));
+    }
+}
