@@ -96,7 +96,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, IDeadl
         var end = clock.GetUtcNow();
         var start = end.AddDays(-30);
         var seedClock = new ManualClock(start);
-        var queries = new CaseQueries(db, seedClock, platform);
+        var queries = new CaseQueries(db, seedClock);
         var commands = new CaseCommands(db, seedClock, deadlines, places, platform);
         var targets = Enum.GetValues<CaseState>();
 
