@@ -73,7 +73,9 @@ public static class CityLoopApp
     {
         config ??= new ConfigurationBuilder().Build();
         services.Configure<ClockOptions>(config.GetSection("Clocks"));
+        services.PostConfigure<ClockOptions>(o => { if (o.Escalation.Count == 0) o.Escalation.AddRange(ClockOptions.DefaultEscalation); });
         services.Configure<NotificationOptions>(config.GetSection("Notifications"));
+        services.PostConfigure<NotificationOptions>(o => { if (o.StaffChannels.Count == 0) o.StaffChannels.AddRange(NotificationOptions.DefaultStaffChannels); });
         services.Configure<FollowUpOptions>(config.GetSection("FollowUp"));
         // Hooks run in this order inside the unit of work: the ended phase is recorded before a follow-up may reopen.
         services.AddScoped<ICaseHook, PhaseTimeHook>();

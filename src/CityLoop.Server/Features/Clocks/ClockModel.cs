@@ -11,8 +11,11 @@ public sealed class ClockOptions
     public int SweepSeconds { get; set; } = 60;
     /// <summary>Cases locked and processed per transaction.</summary>
     public int BatchSize { get; set; } = 500;
-    /// <summary>The escalation chain after a breach: who is told, and how many hours after the due.</summary>
-    public List<EscalationLevel> Escalation { get; set; } =
+    /// <summary>The escalation chain after a breach: who is told, and how many hours after the due (<see cref="DefaultEscalation"/> if none).</summary>
+    public List<EscalationLevel> Escalation { get; set; } = [];
+
+    // Defaults are applied after binding: the binder appends configured list items to an initialised list.
+    public static readonly IReadOnlyList<EscalationLevel> DefaultEscalation =
     [
         new() { AfterHours = 4, Role = "department-head", Title = "部门负责人" },
         new() { AfterHours = 24, Role = "shift-leader", Title = "局领导" },

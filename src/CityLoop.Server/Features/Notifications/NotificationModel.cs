@@ -5,8 +5,10 @@ namespace CityLoop.Server.Features.Notifications;
 
 public sealed class NotificationOptions
 {
-    /// <summary>Channels used for staff reminders, by name: in-app, sms, email.</summary>
-    public List<string> StaffChannels { get; set; } = ["in-app", "sms", "email"];
+    /// <summary>Channels used for staff reminders, by name: in-app, sms, email (all three if none are configured).</summary>
+    public List<string> StaffChannels { get; set; } = [];
+
+    public static readonly IReadOnlyList<string> DefaultStaffChannels = ["in-app", "sms", "email"];
     public SmsOptions Sms { get; set; } = new();
     public EmailOptions Email { get; set; } = new();
     /// <summary>Overrides of the Chinese message templates, by key (see <see cref="Templates.Defaults"/>).</summary>
@@ -86,7 +88,8 @@ sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<OutboundMes
         e.HasKey(x => x.Id);
         e.Property(x => x.Channel).HasMaxLength(16);
         e.Property(x => x.Status).HasMaxLength(16);
-        e.HasIndex(x => new { x.Status, x.CreatedAt });
+        // Only undelivered messages are looked up by the delivery loop; the log itself grows without bound.
+        e.HasIndex(x => x.CreatedAt).HasFilter("status = 'pending'");
         e.HasIndex(x => x.CaseId);
     }
 }

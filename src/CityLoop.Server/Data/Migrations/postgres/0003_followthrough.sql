@@ -129,7 +129,7 @@ CREATE UNIQUE INDEX ix_follow_up_tasks_token_hash ON follow_up_tasks (token_hash
 
 CREATE INDEX ix_message_outbox_case_id ON message_outbox (case_id);
 
-CREATE INDEX ix_message_outbox_status_created_at ON message_outbox (status, created_at);
+CREATE INDEX ix_message_outbox_created_at ON message_outbox (created_at) WHERE status = 'pending';
 
 CREATE INDEX ix_notifications_user_id_created_at ON notifications (user_id, created_at);
 
