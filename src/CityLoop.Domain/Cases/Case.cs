@@ -550,6 +550,19 @@ public sealed class Case
         return ClockWarnAt is { } warn && now >= warn ? CaseLight.Yellow : CaseLight.Green;
     }
 
+    /// <summary>
+    /// Starts the persisted clock of a case stored before clocks were persisted (the phase counted from when its state
+    /// was entered). Bookkeeping, not an event: the case's history does not change.
+    /// </summary>
+    public bool RestoreClock(TransitionContext ctx)
+    {
+        if (ClockPhase is not null || CurrentPhase is null || State == CaseState.Suspended) return false;
+        SyncClock(ctx);
+        ClockStartedAt = PhaseStartedAt;
+        LastEndedPhase = null;
+        return true;
+    }
+
     /// <summary>The clock worker's bookkeeping: when it must look at this case again (null: nothing left to do).</summary>
     public void ScheduleCheck(DateTimeOffset? at) => NextCheckAt = at;
 

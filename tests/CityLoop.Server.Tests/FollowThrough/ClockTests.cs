@@ -4,6 +4,7 @@ using CityLoop.Server.Features.Clocks;
 using CityLoop.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CityLoop.Server.Tests.FollowThrough;
@@ -121,6 +122,27 @@ public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal((long)TimeSpan.FromHours(72).TotalSeconds, handling.PausedSeconds);
         Assert.Equal((long)TimeSpan.FromHours(14 + 10 + 14 + 24 + 11).TotalSeconds, handling.BusinessSeconds);
         Assert.False(handling.OnTime);
+    }
+
+    [Fact]
+    public async Task CaseStoredBeforeClocksWerePersisted_IsStartedByTheFirstSweep()
+    {
+        var id = await FollowThroughSteps.DispatchedAt(app, At(11, 2, 9));
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            // What migration 0003 leaves for an older case: no clock, and a check due now.
+            var db = scope.ServiceProvider.GetRequiredService<CityLoop.Server.Data.CityLoopDb>();
+            var now = app.Clock.GetUtcNow();
+            await db.Cases.Where(c => c.Id == id).ExecuteUpdateAsync(u => u
+                .SetProperty(c => c.ClockPhase, (CityLoop.Domain.Cases.CasePhase?)null).SetProperty(c => c.ClockDueAt, (DateTimeOffset?)null)
+                .SetProperty(c => c.ClockWarnAt, (DateTimeOffset?)null).SetProperty(c => c.NextCheckAt, now));
+        }
+        Assert.Equal("none", await FollowThroughSteps.Light(app, id));
+        await FollowThroughSteps.Sweep(app);
+        var c = await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}");
+        Assert.Equal("green", c.Str("light"));
+        Assert.Equal(At(11, 2, 11), c.GetProperty("deadlines").GetProperty("current").GetDateTimeOffset());
+        Assert.Equal(At(11, 2, 10, 36), c.GetProperty("deadlines").GetProperty("warnAt").GetDateTimeOffset());
     }
 
     [Fact]

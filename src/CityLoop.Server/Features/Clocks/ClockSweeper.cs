@@ -59,6 +59,7 @@ public sealed class ClockSweeper(CityLoopDb db, CaseCommands commands, Notifier 
         int reminders = 0, overdue = 0;
         foreach (var c in batch)
         {
+            c.RestoreClock(ctx);
             if (c.ClockPhase is not { } phase || c.ClockDueAt is not { } due)
             {
                 c.ScheduleCheck(null);

@@ -9,6 +9,10 @@ ALTER TABLE cases ADD COLUMN clock_warn_at timestamp with time zone;
 ALTER TABLE cases ADD COLUMN next_check_at timestamp with time zone;
 ALTER TABLE cases ADD COLUMN repeat_of_number text;
 
+-- Cases stored before this version have no persisted clock: the worker starts each one on its first sweep.
+UPDATE cases SET next_check_at = now()
+WHERE state NOT IN ('Rejected', 'Transferred', 'Cancelled') AND (state <> 'Closed' OR followed_up_at IS NULL);
+
 -- Partial: closed and finished cases (NULL) stay out of the worker's index.
 CREATE INDEX ix_cases_next_check_at ON cases (next_check_at) WHERE next_check_at IS NOT NULL;
 

@@ -9,6 +9,10 @@ ALTER TABLE "cases" ADD COLUMN "clock_warn_at" INTEGER NULL;
 ALTER TABLE "cases" ADD COLUMN "next_check_at" INTEGER NULL;
 ALTER TABLE "cases" ADD COLUMN "repeat_of_number" TEXT NULL;
 
+-- Cases stored before this version have no persisted clock: the worker starts each one on its first sweep.
+UPDATE "cases" SET "next_check_at" = CAST(strftime('%s', 'now') AS INTEGER) * 1000
+WHERE "state" NOT IN ('Rejected', 'Transferred', 'Cancelled') AND ("state" <> 'Closed' OR "followed_up_at" IS NULL);
+
 CREATE INDEX "ix_cases_next_check_at" ON "cases" ("next_check_at");
 
 CREATE INDEX "ix_cases_repeat_of_number" ON "cases" ("repeat_of_number");
