@@ -160,7 +160,7 @@ public static class ClockSweepBenchmark
                 var dispatched = due.AddDays(-3);
                 var created = dispatched.AddHours(-2);
                 var warn = due.AddHours(-14.4);
-                var checkpoints = sweeper.Checkpoints(warn, due);
+                var checkpoints = sweeper.Checkpoints(CasePhase.Handling, warn, due);
                 var next = checkpoints.Select(p => p.At).Where(t => t > Start).Order().Cast<DateTimeOffset?>().FirstOrDefault();
                 var id = Guid.CreateVersion7(created);
                 foreach (var (at, kind, level) in checkpoints.Where(p => p.At <= Start && !(p.Kind == "warn" && due <= Start)))

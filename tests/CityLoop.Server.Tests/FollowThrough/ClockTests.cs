@@ -125,6 +125,21 @@ public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task InAppReminder_IsPushedLive_ToTheOpenPage_EvenWhenAnotherNodeSendsIt()
+    {
+        var id = await FollowThroughSteps.DispatchedAt(app, At(11, 9, 9));
+        app.Clock.Set(At(11, 9, 10, 36));
+        var token = (await app.As("handler")).DefaultRequestHeaders.Authorization!.Parameter!;
+        using var ws = await HubClient.ConnectAsync(app.Factory, token);
+        // On PostgreSQL the second node's NOTIFY reaches this node's connection; SQLite runs one node.
+        await using var other = app.NewFactory();
+        await FollowThroughSteps.Sweep(app, app.Provider == "postgres" ? other : null);
+        var number = (await Api.Get(await app.As("handler"), $"/api/v1/cases/{id}")).Str("number");
+        var pushed = await HubClient.ReceiveAsync(ws, "notification", TimeSpan.FromSeconds(10), m => m.Str("body").Contains(number));
+        Assert.StartsWith("【催办】", pushed.Str("body"));
+    }
+
+    [Fact]
     public async Task CaseStoredBeforeClocksWerePersisted_IsStartedByTheFirstSweep()
     {
         var id = await FollowThroughSteps.DispatchedAt(app, At(11, 2, 9));

@@ -65,7 +65,7 @@ public sealed class ClockSweeper(CityLoopDb db, CaseCommands commands, Notifier 
                 c.ScheduleCheck(null);
                 continue;
             }
-            var checkpoints = Checkpoints(c.ClockWarnAt, due);
+            var checkpoints = Checkpoints(phase, c.ClockWarnAt, due);
             foreach (var (at, kind, level) in checkpoints.Where(p => p.At <= now))
             {
                 // A sweep that comes late skips the warning once the breach has come; the breach says more.
@@ -90,12 +90,16 @@ public sealed class ClockSweeper(CityLoopDb db, CaseCommands commands, Notifier 
         return (batch.Count, reminders, overdue);
     }
 
-    /// <summary>The instants at which something happens to a clock: warning, breach, then each escalation level.</summary>
-    public IReadOnlyList<(DateTimeOffset At, string Kind, int Level)> Checkpoints(DateTimeOffset? warnAt, DateTimeOffset due)
+    /// <summary>
+    /// The instants at which something happens to a clock: warning, breach, then — for the department's phases,
+    /// whose chain runs up from the department head — each escalation level.
+    /// </summary>
+    public IReadOnlyList<(DateTimeOffset At, string Kind, int Level)> Checkpoints(CasePhase phase, DateTimeOffset? warnAt, DateTimeOffset due)
     {
         var list = new List<(DateTimeOffset, string, int)>();
         if (warnAt is { } w && w < due) list.Add((w, "warn", 0));
         list.Add((due, "due", 0));
+        if (phase is not (CasePhase.SignFor or CasePhase.Handling)) return list;
         for (var i = 0; i < _options.Escalation.Count; i++)
             list.Add((due.AddHours(_options.Escalation[i].AfterHours), "escalate", i + 1));
         return list;

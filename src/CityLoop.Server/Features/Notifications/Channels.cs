@@ -102,7 +102,7 @@ public sealed class LivePush(CityLoopDb db, IHubContext<NotificationHub> hub)
 
     public async Task PublishAsync(Notification n, CancellationToken ct)
     {
-        var json = JsonSerializer.Serialize(new { n.Id, n.UserId, n.CaseId, n.Title, n.Body, n.CreatedAt });
+        var json = JsonSerializer.Serialize(new { n.Id, n.UserId, n.CaseId, n.Title, n.Body, n.CreatedAt }, JsonSerializerOptions.Web);
         if (db.IsPostgres)
         {
             var conn = db.Database.GetDbConnection();
@@ -119,7 +119,7 @@ public sealed class LivePush(CityLoopDb db, IHubContext<NotificationHub> hub)
     public static Task Deliver(IHubContext<NotificationHub> hub, string json, CancellationToken ct)
     {
         using var doc = JsonDocument.Parse(json);
-        var user = doc.RootElement.GetProperty("UserId").GetGuid().ToString();
+        var user = doc.RootElement.GetProperty("userId").GetGuid().ToString();
         return hub.Clients.User(user).SendAsync("notification", doc.RootElement.Clone(), ct);
     }
 }
