@@ -141,6 +141,7 @@ public static class CityLoopApp
         app.MapCaseEndpoints();
         app.MapIdentityEndpoints();
         app.MapReferenceEndpoints();
+        app.MapClockEndpoints();
         app.MapSupervisionEndpoints();
         app.MapFollowUpEndpoints();
         app.MapNotificationEndpoints();

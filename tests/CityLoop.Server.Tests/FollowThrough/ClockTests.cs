@@ -122,6 +122,12 @@ public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal((long)TimeSpan.FromHours(72).TotalSeconds, handling.PausedSeconds);
         Assert.Equal((long)TimeSpan.FromHours(14 + 10 + 14 + 24 + 11).TotalSeconds, handling.BusinessSeconds);
         Assert.False(handling.OnTime);
+        var clock = await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}/clock");
+        var finished = clock.GetProperty("finished").EnumerateArray().Single(p => p.Str("phase") == "handling");
+        Assert.Equal(73, finished.GetProperty("businessHours").GetDouble());
+        Assert.Equal(72, finished.GetProperty("pausedHours").GetDouble());
+        Assert.Equal("check", clock.GetProperty("running").Str("phase"));
+        Assert.Equal("working-hours", clock.GetProperty("running").Str("limitType"));
     }
 
     [Fact]
