@@ -5,7 +5,6 @@ using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
 using CityLoop.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace CityLoop.Server.Features.Cases;
 
