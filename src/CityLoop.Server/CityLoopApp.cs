@@ -6,6 +6,9 @@ using CityLoop.Server.Data;
 using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Clocks;
 using CityLoop.Server.Features.Demo;
+using CityLoop.Server.Features.FollowUps;
+using CityLoop.Server.Features.Notifications;
+using CityLoop.Server.Features.Supervision;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Reference;
 using CityLoop.Server.Infrastructure;
@@ -74,12 +77,34 @@ public static class CityLoopApp
         services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(o =>
             o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));
         services.AddLocalization();
-        AddDomainServices(services);
+        services.AddSignalR();
+        services.AddHostedService<ClockWorker>();
+        services.AddHostedService<NotificationRelay>();
+        AddDomainServices(services, config);
     }
 
     /// <summary>What both the web server and the command-line verbs need.</summary>
-    public static void AddDomainServices(IServiceCollection services)
+    public static void AddDomainServices(IServiceCollection services, IConfiguration? config = null)
     {
+        config ??= new ConfigurationBuilder().Build();
+        services.Configure<ClockOptions>(config.GetSection("Clocks"));
+        services.PostConfigure<ClockOptions>(o => { if (o.Escalation.Count == 0) o.Escalation.AddRange(ClockOptions.DefaultEscalation); });
+        services.Configure<NotificationOptions>(config.GetSection("Notifications"));
+        services.PostConfigure<NotificationOptions>(o => { if (o.StaffChannels.Count == 0) o.StaffChannels.AddRange(NotificationOptions.DefaultStaffChannels); });
+        services.Configure<FollowUpOptions>(config.GetSection("FollowUp"));
+        // Hooks run in this order inside the unit of work: the ended phase is recorded before a follow-up may reopen.
+        services.AddScoped<ICaseHook, PhaseTimeHook>();
+        services.AddScoped<ICaseHook, FollowUpHook>();
+        services.AddScoped<ICaseHook, RepeatFinder>();
+        services.AddScoped<ClockSweeper>();
+        services.AddScoped<Notifier>();
+        services.AddScoped<LivePush>();
+        services.AddScoped<INotificationChannel, InAppChannel>();
+        services.AddScoped<INotificationChannel, SmsChannel>();
+        services.AddScoped<INotificationChannel, EmailChannel>();
+        if (string.Equals(config["Notifications:Sms:Provider"], "http", StringComparison.OrdinalIgnoreCase))
+            services.AddHttpClient<ISmsProvider, HttpSmsProvider>();
+        else services.AddSingleton<ISmsProvider, OutboxSmsProvider>();
         services.AddScoped<Audit>();
         services.AddScoped<CaseCommands>();
         services.AddScoped<CaseQueries>();
@@ -133,6 +158,11 @@ public static class CityLoopApp
         app.MapCaseEndpoints();
         app.MapIdentityEndpoints();
         app.MapReferenceEndpoints();
+        app.MapClockEndpoints();
+        app.MapSupervisionEndpoints();
+        app.MapFollowUpEndpoints();
+        app.MapNotificationEndpoints();
+        app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();
     }
 

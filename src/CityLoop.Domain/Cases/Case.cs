@@ -22,10 +22,18 @@ public sealed record NewCase
     public bool Anonymous { get; init; }
     public Urgency Urgency { get; init; } = Urgency.Normal;
     public string? ExternalId { get; init; }
+    /// <summary>Set by intake, not by the reporter: the recently closed case this report repeats.</summary>
+    public string? RepeatOfNumber { get; init; }
 }
 
 /// <summary>Where the geocoder placed a case: its grid and area chain, or a flag that it is outside every grid.</summary>
 public sealed record CasePlace(string? GridCode, string? CommunityCode, string? StreetCode, string? DistrictCode, bool OutsideGrid);
+
+/// <summary>A phase clock that stopped: its phase, start, end and the due it had, for the per-phase time record.</summary>
+public sealed record EndedPhase(CasePhase Phase, DateTimeOffset StartedAt, DateTimeOffset EndedAt, DateTimeOffset? DueAt);
+
+/// <summary>Traffic light of a case's running phase clock.</summary>
+public enum CaseLight { None, Green, Yellow, Red, Paused }
 
 public sealed record TransitionContext(Actor Actor, DateTimeOffset Now, IDeadlinePolicy Deadlines);
 
@@ -92,6 +100,20 @@ public sealed class Case
     public DateTimeOffset? RequestedDueAt { get; private set; }
     public DateTimeOffset? SuspendedAt { get; private set; }
     public bool IsOverdue { get; private set; }
+
+    /// <summary>The phase whose clock runs now, and since when; kept by <see cref="SyncClock"/> on every change.</summary>
+    public CasePhase? ClockPhase { get; private set; }
+    public DateTimeOffset? ClockStartedAt { get; private set; }
+    /// <summary>The running clock's due, persisted (unlike <see cref="CurrentDueAt"/>) so lists filter lights in SQL; null while paused.</summary>
+    public DateTimeOffset? ClockDueAt { get; private set; }
+    /// <summary>The instant the running clock turns yellow (the warning share of the phase's limit used).</summary>
+    public DateTimeOffset? ClockWarnAt { get; private set; }
+    /// <summary>The next instant the clock worker must look at this case (warning, breach, escalation); indexed.</summary>
+    public DateTimeOffset? NextCheckAt { get; private set; }
+    /// <summary>The phase that the last change ended, for the per-phase time record; not persisted.</summary>
+    public EndedPhase? LastEndedPhase { get; private set; }
+    /// <summary>The recently closed case this report repeats (same caller, or same place and category).</summary>
+    public string? RepeatOfNumber { get; private set; }
 
     public bool Supervised { get; private set; }
     public string? MergedIntoNumber { get; private set; }
@@ -165,6 +187,7 @@ public sealed class Case
             Confidential = input.Confidential,
             Anonymous = input.Anonymous,
             QueryCodeHash = queryCodeHash,
+            RepeatOfNumber = Blank(input.RepeatOfNumber),
             CreatedAt = ctx.Now,
             UpdatedAt = ctx.Now,
             CreatedBy = actor.Id,
@@ -179,6 +202,7 @@ public sealed class Case
             gridCode = c.GridCode,
             outsideGrid = c.OutsideGrid ? true : (bool?)null,
             urgency = c.Urgency,
+            repeatOf = c.RepeatOfNumber,
         });
         return c;
     }
@@ -538,10 +562,60 @@ public sealed class Case
         Version++;
         UpdatedAt = ctx.Now;
         if (from != State) PhaseStartedAt = ctx.Now;
+        SyncClock(ctx);
         var json = payload is null ? null : JsonSerializer.Serialize(payload, PayloadJson);
         if (json == "{}") json = null;
         _newEvents.Add(new CaseEvent(Id, Version, action, from, State, ctx.Actor, role, ctx.Now, Blank(opinion), json));
     }
+
+    /// <summary>
+    /// Keeps the persisted clock (phase, due, warning instant, next check) in step with the state: a new phase starts
+    /// a new clock, a moved due (extension, resume) moves the warning, a suspension stops it. An overdue flag that the
+    /// new clock no longer justifies is cleared here; the transition's own event records why.
+    /// </summary>
+    void SyncClock(TransitionContext ctx)
+    {
+        var phase = State == CaseState.Suspended ? null : CurrentPhase;
+        var due = phase is null ? null : CurrentDueAt;
+        LastEndedPhase = null;
+        if (phase != ClockPhase && State != CaseState.Suspended)
+        {
+            if (ClockPhase is { } ended && ClockStartedAt is { } started)
+                LastEndedPhase = new EndedPhase(ended, started, ctx.Now, ClockDueAt);
+            ClockPhase = phase;
+            ClockStartedAt = phase is null ? null : ctx.Now;
+        }
+        if (due == ClockDueAt && (due is null || ClockWarnAt is not null)) return;
+        ClockDueAt = due;
+        ClockWarnAt = due is { } d && phase is { } p ? ctx.Deadlines.WarnAt(this, p, d) : null;
+        NextCheckAt = ClockWarnAt is { } w && w < due ? w : due;
+        if (IsOverdue && (due is null || due > ctx.Now)) IsOverdue = false;
+    }
+
+    /// <summary>Where the light of the running clock stands at <paramref name="now"/>: the one rule API, lists and worker share.</summary>
+    public CaseLight LightAt(DateTimeOffset now)
+    {
+        if (State == CaseState.Suspended) return CaseLight.Paused;
+        if (ClockDueAt is not { } due) return CaseLight.None;
+        if (IsOverdue || now >= due) return CaseLight.Red;
+        return ClockWarnAt is { } warn && now >= warn ? CaseLight.Yellow : CaseLight.Green;
+    }
+
+    /// <summary>
+    /// Starts the persisted clock of a case stored before clocks were persisted (the phase counted from when its state
+    /// was entered). Bookkeeping, not an event: the case's history does not change.
+    /// </summary>
+    public bool RestoreClock(TransitionContext ctx)
+    {
+        if (ClockPhase is not null || CurrentPhase is null || State == CaseState.Suspended) return false;
+        SyncClock(ctx);
+        ClockStartedAt = PhaseStartedAt;
+        LastEndedPhase = null;
+        return true;
+    }
+
+    /// <summary>The clock worker's bookkeeping: when it must look at this case again (null: nothing left to do).</summary>
+    public void ScheduleCheck(DateTimeOffset? at) => NextCheckAt = at;
 
     /// <summary>The due instant of the phase the case is in now, for lights and the worker's index.</summary>
     public DateTimeOffset? CurrentDueAt => State switch

@@ -11,10 +11,16 @@ public interface IDeadlinePolicy
 
     /// <summary>Moves a due instant later by the business time that passed between pause and resume.</summary>
     DateTimeOffset ExtendByPause(Case c, CasePhase phase, DateTimeOffset due, DateTimeOffset pausedAt, DateTimeOffset resumedAt);
+
+    /// <summary>
+    /// When the phase's light turns yellow: the instant from which only (1 − warning share) of the phase's limit is
+    /// left before <paramref name="due"/>, counted in the limit's own kind of time.
+    /// </summary>
+    DateTimeOffset? WarnAt(Case c, CasePhase phase, DateTimeOffset due);
 }
 
 /// <summary>Natural-time limits per phase: what tests and a platform without calendars use.</summary>
-public sealed class FixedDeadlinePolicy(IReadOnlyDictionary<CasePhase, TimeSpan> limits) : IDeadlinePolicy
+public sealed class FixedDeadlinePolicy(IReadOnlyDictionary<CasePhase, TimeSpan> limits, double warnShare = 0.8) : IDeadlinePolicy
 {
     public static readonly FixedDeadlinePolicy Default = new(new Dictionary<CasePhase, TimeSpan>
     {
@@ -31,4 +37,7 @@ public sealed class FixedDeadlinePolicy(IReadOnlyDictionary<CasePhase, TimeSpan>
 
     public DateTimeOffset ExtendByPause(Case c, CasePhase phase, DateTimeOffset due, DateTimeOffset pausedAt, DateTimeOffset resumedAt) =>
         due + (resumedAt - pausedAt);
+
+    public DateTimeOffset? WarnAt(Case c, CasePhase phase, DateTimeOffset due) =>
+        limits.TryGetValue(phase, out var span) ? due - span * (1 - warnShare) : null;
 }

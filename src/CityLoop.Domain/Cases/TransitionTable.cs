@@ -65,10 +65,12 @@ public static class TransitionTable
         T(CaseAction.CheckPass, [PendingCheck], PendingClose, [Inspector, IntakeOperator], Opinion, Attachments),
         T(CaseAction.CheckFail, [PendingCheck], Handling, [Inspector, IntakeOperator], Reason, Attachments),
         T(CaseAction.Close, [PendingClose], Closed, [ShiftLeader], new ActionField("standardItem", FieldKind.StandardItem, true), Opinion),
-        T(CaseAction.FollowUp, [Closed], Closed, [HotlineAgent],
+        // A citizen's self-rating through the follow-up link arrives as the portal channel.
+        T(CaseAction.FollowUp, [Closed], Closed, [HotlineAgent, PortalChannel],
             new ActionField("contacted", FieldKind.Boolean, true), new ActionField("resolved", FieldKind.Boolean, false),
             new ActionField("satisfaction", FieldKind.Satisfaction, false), new ActionField("comment", FieldKind.Text, false)),
-        T(CaseAction.Reopen, [Closed], null, [ShiftLeader, Supervisor], Reason),
+        // The worker reopens on its own where the follow-up policy says so (a dissatisfied or unresolved answer).
+        T(CaseAction.Reopen, [Closed], null, [ShiftLeader, Supervisor, BackgroundWorker], Reason),
         T(CaseAction.Transfer, BeforeDispatch, Transferred, [IntakeOperator, ShiftLeader],
             new ActionField("target", FieldKind.Text, true), Reason),
         T(CaseAction.Merge, BeforeDispatch, Cancelled, [IntakeOperator, ShiftLeader],

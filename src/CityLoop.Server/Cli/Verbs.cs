@@ -45,7 +45,7 @@ public static class Verbs
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddCityLoopDatabase(builder.Configuration);
         builder.Services.AddHttpContextAccessor();
-        CityLoopApp.AddDomainServices(builder.Services);
+        CityLoopApp.AddDomainServices(builder.Services, builder.Configuration);
         using var host = builder.Build();
         using var scope = host.Services.CreateScope();
         try

@@ -68,6 +68,8 @@ public sealed class CityLoopFactory(string provider, string connectionString, Ma
         builder.UseSetting("Database:Provider", provider);
         builder.UseSetting("Database:ConnectionString", connectionString);
         builder.UseSetting("Demo:Seed", "false");
+        // Tests sweep the clocks by hand, at the ManualClock's instants.
+        builder.UseSetting("Clocks:SweepSeconds", "0");
         builder.UseSetting("RateLimits:SignInPerMinute", "100000");
         builder.UseSetting("RateLimits:IntakePerMinute", "100000");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");

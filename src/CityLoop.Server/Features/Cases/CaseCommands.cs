@@ -16,9 +16,11 @@ public sealed record IntakeResult(Case Case, bool Replayed, string? QueryCode);
 /// The one write path for cases: every channel, desk, import and peer platform creates and changes cases here,
 /// through the domain's transition table, with the event appended in the same transaction.
 /// </summary>
-public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePolicy deadlines, IPlaceResolver places, IOptions<PlatformOptions> platform)
+public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePolicy deadlines, IPlaceResolver places, IOptions<PlatformOptions> platform,
+    IEnumerable<ICaseHook>? hooks = null)
 {
     readonly PlatformOptions _platform = platform.Value;
+    readonly ICaseHook[] _hooks = hooks?.ToArray() ?? [];
 
     public async Task<IntakeResult> IntakeAsync(NewCase input, Actor actor, string? idempotencyKey = null, string? requestHash = null, CancellationToken ct = default)
     {
@@ -42,6 +44,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             {
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
                 var number = await NextNumberAsync(now, ct);
+                foreach (var hook in _hooks) input = await hook.BeforeCreateAsync(input, now, ct);
                 var c = Case.Create(input, number, _platform.Code, place, HashQueryCode(number, queryCode), ctx);
                 db.Cases.Add(c);
                 db.CaseEvents.AddRange(c.NewEvents);
@@ -101,7 +104,22 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             throw new ConcurrencyConflictException($"The case is at version {c.Version}, not {expectedVersion}: reload it and decide again.", c.State, c.Version);
 
         input = await ResolveReferencesAsync(c, action, input, ct);
-        c.Perform(action, input, new TransitionContext(actor, clock.GetUtcNow(), deadlines));
+        return await ApplyAsync(c, action, input, actor, ct);
+    }
+
+    /// <summary>
+    /// Performs an action on a case already loaded and tracked, for callers that authorised access another way: the
+    /// clock worker, and a citizen's follow-up link (the token is the authority).
+    /// </summary>
+    public Task<Case> PerformOnAsync(Case c, CaseAction action, ActionInput input, Actor actor, CancellationToken ct = default) =>
+        ApplyAsync(c, action, input, actor, ct);
+
+    async Task<Case> ApplyAsync(Case c, CaseAction action, ActionInput input, Actor actor, CancellationToken ct)
+    {
+        var ctx = new TransitionContext(actor, clock.GetUtcNow(), deadlines);
+        c.Perform(action, input, ctx);
+        // Hooks add their rows (phase times, follow-up tasks, messages) to the same SaveChanges, hence the same transaction.
+        foreach (var hook in _hooks) await hook.PerformedAsync(c, action, ctx, ct);
         db.CaseEvents.AddRange(c.NewEvents);
         try
         {
@@ -110,12 +128,36 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         catch (DbUpdateException ex) when (ex is DbUpdateConcurrencyException || IsUniqueViolation(ex))
         {
             db.ChangeTracker.Clear();
-            var current = await db.Cases.AsNoTracking().FirstAsync(x => x.Id == caseId, ct);
+            var current = await db.Cases.AsNoTracking().FirstAsync(x => x.Id == c.Id, ct);
             throw new ConcurrencyConflictException("Someone else changed this case first: reload it and decide again.", current.State, current.Version);
         }
         c.AcceptEvents();
         return c;
     }
+
+    /// <summary>
+    /// Stages the events that the caller recorded on tracked cases through the domain (overdue flags, reminders) so
+    /// that its own SaveChanges writes them with the cases; <see cref="Accept"/> after saving.
+    /// </summary>
+    public void Stage(IEnumerable<Case> cases)
+    {
+        foreach (var c in cases) db.CaseEvents.AddRange(c.NewEvents);
+    }
+
+    public static void Accept(IEnumerable<Case> cases)
+    {
+        foreach (var c in cases) c.AcceptEvents();
+    }
+
+    /// <summary>Saves tracked cases with the events recorded on them through the domain (notes, notifications).</summary>
+    public async Task SaveStagedAsync(IReadOnlyList<Case> cases, CancellationToken ct = default)
+    {
+        Stage(cases);
+        await db.SaveChangesAsync(ct);
+        Accept(cases);
+    }
+
+    public TransitionContext Context(Actor actor) => new(actor, clock.GetUtcNow(), deadlines);
 
     /// <summary>Checks that what the input names exists, and turns names into the ids the domain compares.</summary>
     async Task<ActionInput> ResolveReferencesAsync(Case c, CaseAction action, ActionInput input, CancellationToken ct)

@@ -85,9 +85,9 @@ public sealed record PlaceDto(double? Lat, double? Lon, string? Address, string?
 
 public sealed record ReporterDto(string? Name, string? Phone, bool Masked, bool Confidential, bool Anonymous);
 
-public sealed record DeadlinesDto(DateTimeOffset? Filing, DateTimeOffset? SignFor, DateTimeOffset? Handling, DateTimeOffset? Check, DateTimeOffset? Close, DateTimeOffset? FollowUp, string? CurrentPhase, DateTimeOffset? Current);
+public sealed record DeadlinesDto(DateTimeOffset? Filing, DateTimeOffset? SignFor, DateTimeOffset? Handling, DateTimeOffset? Check, DateTimeOffset? Close, DateTimeOffset? FollowUp, string? CurrentPhase, DateTimeOffset? Current, DateTimeOffset? WarnAt = null);
 
-public sealed record FlagsDto(bool Overdue, bool Supervised, string? MergedInto, int ReopenedCount, int ReworkCount, int ReturnCount, bool ClosedAtIntake, bool Urgent);
+public sealed record FlagsDto(bool Overdue, bool Supervised, string? MergedInto, int ReopenedCount, int ReworkCount, int ReturnCount, bool ClosedAtIntake, bool Urgent, string? RepeatOf = null);
 
 public sealed record FollowUpDto(DateTimeOffset At, bool? Contacted, bool? Resolved, Satisfaction? Satisfaction, string? Comment);
 
@@ -101,7 +101,7 @@ public sealed record CaseDto(
 
 public sealed record CaseSummaryDto(
     Guid Id, string Number, string State, RequestType RequestType, CaseSource Source, string? CategoryCode, string? Title,
-    string Description, string? Address, string? LeadDepartment, DateTimeOffset CreatedAt, DateTimeOffset? DueAt, string Light, bool Overdue, bool Supervised);
+    string Description, string? Address, string? LeadDepartment, DateTimeOffset CreatedAt, DateTimeOffset? DueAt, string Light, bool Overdue, bool Supervised, string? RepeatOf = null);
 
 public sealed record EventDto(int Seq, string Action, string? From, string To, string ActorName, bool ActorIsSystem, string? Role, string? Department, DateTimeOffset At, string? Opinion, System.Text.Json.JsonElement? Payload);
 

@@ -123,7 +123,7 @@ public static class CaseEndpoints
         }
         var filter = new CaseFilter(states, q["department"].FirstOrDefault(), q["category"].FirstOrDefault(), Enum<CaseSource>("source"),
             Enum<RequestType>("requestType"), Date("from"), Date("to"), Bool("overdue"), Bool("supervised"), q["q"].FirstOrDefault(),
-            Int("page", 1), Int("pageSize", 20));
+            Enum<CaseLight>("light"), Bool("repeat"), Int("page", 1), Int("pageSize", 20));
         if (errors.Count > 0) throw new CaseValidationException(errors);
         return filter;
     }

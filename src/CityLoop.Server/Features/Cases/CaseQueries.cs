@@ -5,7 +5,6 @@ using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
 using CityLoop.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace CityLoop.Server.Features.Cases;
 
@@ -20,11 +19,13 @@ public sealed record CaseFilter(
     bool? Overdue = null,
     bool? Supervised = null,
     string? Text = null,
+    CaseLight? Light = null,
+    bool? Repeat = null,
     int Page = 1,
     int PageSize = 20);
 
 /// <summary>Reads of cases, always through the actor's scope, with the reporter masked as the actor's role requires.</summary>
-public sealed class CaseQueries(CityLoopDb db, TimeProvider clock, IOptions<PlatformOptions> platform)
+public sealed class CaseQueries(CityLoopDb db, TimeProvider clock)
 {
     static readonly Role[] SeeAll = [Role.HotlineAgent, Role.IntakeOperator, Role.ShiftLeader, Role.Dispatcher, Role.Supervisor];
 
@@ -65,7 +66,7 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock, IOptions<Plat
             .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
         var now = clock.GetUtcNow();
         return new PageDto<CaseSummaryDto>(rows.Select(c => new CaseSummaryDto(c.Id, c.Number, c.State.Api(), c.RequestType, c.Source, c.CategoryCode,
-            c.Title, c.Description, c.Address, c.LeadDepartmentCode, c.CreatedAt, c.CurrentDueAt, Light(c, now), c.IsOverdue, c.Supervised)).ToList(), total, page, pageSize);
+            c.Title, c.Description, c.Address, c.LeadDepartmentCode, c.CreatedAt, c.CurrentDueAt, Light(c, now), c.IsOverdue, c.Supervised, c.RepeatOfNumber)).ToList(), total, page, pageSize);
     }
 
     public IQueryable<Case> Filter(IQueryable<Case> q, CaseFilter f)
@@ -87,6 +88,8 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock, IOptions<Plat
         if (f.To is { } to) q = q.Where(c => c.CreatedAt < to);
         if (f.Overdue is { } overdue) q = q.Where(c => c.IsOverdue == overdue);
         if (f.Supervised is { } supervised) q = q.Where(c => c.Supervised == supervised);
+        if (f.Light is { } light) q = WithLight(q, light, clock.GetUtcNow());
+        if (f.Repeat is { } repeat) q = repeat ? q.Where(c => c.RepeatOfNumber != null) : q.Where(c => c.RepeatOfNumber == null);
         if (!string.IsNullOrWhiteSpace(f.Text))
         {
             var text = f.Text.Trim();
@@ -95,16 +98,17 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock, IOptions<Plat
         return q;
     }
 
-    public string Light(Case c, DateTimeOffset now)
+    public static string Light(Case c, DateTimeOffset now) => Kebab.From(c.LightAt(now).ToString());
+
+    /// <summary><see cref="Case.LightAt"/> as SQL over the persisted clock columns; keep the two side by side.</summary>
+    public static IQueryable<Case> WithLight(IQueryable<Case> q, CaseLight light, DateTimeOffset now) => light switch
     {
-        if (c.State == CaseState.Suspended) return "paused";
-        var due = c.CurrentDueAt;
-        if (due is null) return "none";
-        if (c.IsOverdue || now >= due) return "red";
-        var total = (due.Value - c.PhaseStartedAt).TotalSeconds;
-        var used = (now - c.PhaseStartedAt).TotalSeconds;
-        return total > 0 && used / total >= platform.Value.YellowShare ? "yellow" : "green";
-    }
+        CaseLight.Paused => q.Where(c => c.State == CaseState.Suspended),
+        CaseLight.None => q.Where(c => c.State != CaseState.Suspended && c.ClockDueAt == null),
+        CaseLight.Red => q.Where(c => c.State != CaseState.Suspended && c.ClockDueAt != null && (c.IsOverdue || c.ClockDueAt <= now)),
+        CaseLight.Yellow => q.Where(c => c.State != CaseState.Suspended && !c.IsOverdue && c.ClockDueAt > now && c.ClockWarnAt != null && c.ClockWarnAt <= now),
+        _ => q.Where(c => c.State != CaseState.Suspended && !c.IsOverdue && c.ClockDueAt > now && (c.ClockWarnAt == null || c.ClockWarnAt > now)),
+    };
 
     public CaseDto ToDto(Case c, Actor actor, string? queryCode = null)
     {
@@ -113,9 +117,9 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock, IOptions<Plat
             new PlaceDto(c.Latitude, c.Longitude, c.Address, c.GridCode, c.CommunityCode, c.StreetCode, c.DistrictCode, c.OutsideGrid),
             c.ComponentId, Reporter(c, actor), c.LeadDepartmentCode, c.AssistingDepartments,
             new DeadlinesDto(c.FilingDueAt, c.SignForDueAt, c.HandlingDueAt, c.CheckDueAt, c.CloseDueAt, c.FollowUpDueAt,
-                c.CurrentPhase is { } p ? Kebab.From(p.ToString()) : null, c.CurrentDueAt),
+                c.CurrentPhase is { } p ? Kebab.From(p.ToString()) : null, c.CurrentDueAt, c.ClockWarnAt),
             Light(c, now),
-            new FlagsDto(c.IsOverdue, c.Supervised, c.MergedIntoNumber, c.ReopenedCount, c.ReworkCount, c.ReturnCount, c.ClosedAtIntake, c.Urgency != Urgency.Normal),
+            new FlagsDto(c.IsOverdue, c.Supervised, c.MergedIntoNumber, c.ReopenedCount, c.ReworkCount, c.ReturnCount, c.ClosedAtIntake, c.Urgency != Urgency.Normal, c.RepeatOfNumber),
             c.FilingStandardItem, c.ClosingStandardItem, c.Answer, c.Result, c.RejectReason, c.TransferTarget,
             c.FollowedUpAt is { } at ? new FollowUpDto(at, c.FollowUpContacted, c.FollowUpResolved, c.FollowUpSatisfaction, c.FollowUpComment) : null,
             c.CreatedAt, c.UpdatedAt, c.FiledAt, c.DispatchedAt, c.FinishedAt, c.ClosedAt, queryCode);

@@ -1,5 +1,7 @@
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Clock;
+using CityLoop.Server.Features.Cases;
+using Microsoft.Extensions.Options;
 
 namespace CityLoop.Server.Features.Clocks;
 
@@ -37,7 +39,7 @@ public class DefaultWorkingClock : IWorkingClock
 }
 
 /// <summary>Deadlines from the working clock: due = start + limit on the applicable calendar; pauses move it by their business time.</summary>
-public sealed class WorkingClockDeadlinePolicy(IWorkingClock clock) : IDeadlinePolicy
+public sealed class WorkingClockDeadlinePolicy(IWorkingClock clock, IOptions<PlatformOptions> platform) : IDeadlinePolicy
 {
     public DateTimeOffset? Due(Case c, CasePhase phase, DateTimeOffset start) =>
         clock.LimitFor(c, phase) is { } limit ? clock.CalendarFor(c.LeadDepartmentCode).AddLimit(start, limit).ToUniversalTime() : null;
@@ -48,5 +50,41 @@ public sealed class WorkingClockDeadlinePolicy(IWorkingClock clock) : IDeadlineP
         var calendar = clock.CalendarFor(c.LeadDepartmentCode);
         var paused = calendar.Elapsed(pausedAt, resumedAt, type);
         return calendar.AddBusinessTime(due, paused, type).ToUniversalTime();
+    }
+
+    public DateTimeOffset? WarnAt(Case c, CasePhase phase, DateTimeOffset due)
+    {
+        if (clock.LimitFor(c, phase) is not { } limit) return null;
+        var window = limit.ToTimeSpan() * (1 - platform.Value.YellowShare);
+        return WorkingTime.Before(clock.CalendarFor(c.LeadDepartmentCode), due, window, limit.Type);
+    }
+}
+
+public static class WorkingTime
+{
+    /// <summary>
+    /// The earliest instant from which at most <paramref name="amount"/> of business time remains until
+    /// <paramref name="end"/>: the calendar only counts forwards, so this searches on its monotone Elapsed.
+    /// </summary>
+    public static DateTimeOffset Before(WorkingCalendar calendar, DateTimeOffset end, TimeSpan amount, LimitType type)
+    {
+        if (amount < TimeSpan.FromSeconds(1)) return end;
+        if (type.IsNatural()) return end - amount;
+        // Whole seconds before the end: 'fits' holds up to the answer and fails beyond it.
+        bool Fits(long seconds) => calendar.Elapsed(end.AddSeconds(-seconds), end, type) <= amount;
+        long good = (long)amount.TotalSeconds, bad = good * 2;
+        while (Fits(bad))
+        {
+            good = bad;
+            if (bad > 400L * 86_400) return end.AddSeconds(-bad);
+            bad *= 2;
+        }
+        while (bad - good > 1)
+        {
+            var mid = good + (bad - good) / 2;
+            if (Fits(mid)) good = mid;
+            else bad = mid;
+        }
+        return end.AddSeconds(-good).ToUniversalTime();
     }
 }

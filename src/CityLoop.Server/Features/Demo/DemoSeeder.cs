@@ -19,7 +19,7 @@ namespace CityLoop.Server.Features.Demo;
 /// case commands as production, so the demo's history is as real as any other.
 /// </summary>
 public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, ReferenceCache reference, IDeadlinePolicy deadlines, IPlaceResolver places,
-    IOptions<PlatformOptions> platform, TimeProvider clock, ILogger<DemoSeeder> log)
+    IOptions<PlatformOptions> platform, TimeProvider clock, ILogger<DemoSeeder> log, IEnumerable<ICaseHook>? hooks = null)
 {
     public const string DemoPassword = "Demo@12345";
     public const string DemoDepartment = "SZGLC";
@@ -121,8 +121,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var end = clock.GetUtcNow();
         var start = end.AddDays(-30);
         var seedClock = new ManualClock(start);
-        var queries = new CaseQueries(db, seedClock, platform);
-        var commands = new CaseCommands(db, seedClock, deadlines, places, platform);
+        var queries = new CaseQueries(db, seedClock);
+        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, hooks);
         var targets = Enum.GetValues<CaseState>();
 
         for (var i = 0; i < count; i++)

@@ -1,0 +1,49 @@
+using CityLoop.Domain;
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Clock;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityLoop.Server.Features.Clocks;
+
+public sealed record RunningClockDto(string Phase, string? LimitType, decimal? LimitValue, DateTimeOffset StartedAt, DateTimeOffset? DueAt,
+    DateTimeOffset? WarnAt, string Light, double BusinessHoursElapsed, double? BusinessHoursRemaining, double WallHoursElapsed);
+
+public sealed record PhaseTimeDto(string Phase, DateTimeOffset StartedAt, DateTimeOffset EndedAt, DateTimeOffset? DueAt, string? LimitType,
+    double BusinessHours, double PausedHours, double WallHours, bool OnTime, string? Department);
+
+public sealed record CaseClockDto(RunningClockDto? Running, IReadOnlyList<PhaseTimeDto> Finished);
+
+public static class ClockEndpoints
+{
+    public static void MapClockEndpoints(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/v1/cases/{id:guid}/clock", Get).WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy).WithName("GetCaseClock");
+
+    /// <summary>The running phase clock in its own kind of time, next to wall time, and the record of finished phases.</summary>
+    static async Task<Ok<CaseClockDto>> Get(Guid id, CurrentActor current, CaseQueries queries, CityLoopDb db, IWorkingClock clock, TimeProvider time,
+        CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        if (!CaseQueries.CanReadCases(actor)) throw new CaseForbiddenException("Your roles do not give access to cases.");
+        var c = await queries.GetAsync(actor, id, ct: ct);
+        var now = time.GetUtcNow();
+        RunningClockDto? running = null;
+        if (c.ClockPhase is { } phase && c.ClockStartedAt is { } started)
+        {
+            var limit = clock.LimitFor(c, phase);
+            var type = limit?.Type ?? LimitType.CalendarDays;
+            var calendar = clock.CalendarFor(c.LeadDepartmentCode);
+            running = new RunningClockDto(Kebab.From(phase.ToString()), limit is { } l ? Kebab.From(l.Type.ToString()) : null, limit?.Value, started,
+                c.ClockDueAt, c.ClockWarnAt, CaseQueries.Light(c, now), calendar.Elapsed(started, now, type).TotalHours,
+                c.ClockDueAt is { } due ? calendar.Remaining(now, due, type).TotalHours : null, (now - started).TotalHours);
+        }
+        var finished = await db.Set<CasePhaseTime>().AsNoTracking().Where(p => p.CaseId == c.Id).OrderBy(p => p.Id).ToListAsync(ct);
+        return TypedResults.Ok(new CaseClockDto(running, finished.Select(p => new PhaseTimeDto(Kebab.From(p.Phase.ToString()), p.StartedAt, p.EndedAt,
+            p.DueAt, p.LimitType is { } t ? Kebab.From(t.ToString()) : null, p.BusinessSeconds / 3600.0, p.PausedSeconds / 3600.0,
+            p.WallSeconds / 3600.0, p.OnTime, p.DepartmentCode)).ToList()));
+    }
+}

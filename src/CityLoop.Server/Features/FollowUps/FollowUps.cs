@@ -1,0 +1,220 @@
+using System.Security.Cryptography;
+using System.Text;
+using CityLoop.Domain;
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Clocks;
+using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Features.Notifications;
+using CityLoop.Server.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.Extensions.Options;
+
+namespace CityLoop.Server.Features.FollowUps;
+
+public sealed class FollowUpOptions
+{
+    /// <summary>
+    /// A dissatisfied or unresolved answer reopens the case to the same department at once. Off by default: the task
+    /// waits as awaiting-approval until a shift leader or supervisor performs 'reopen'.
+    /// </summary>
+    public bool AutoReopen { get; set; }
+    /// <summary>At most this many reopenings per case, by the policy (a reviewer may still reopen with the 'reopen' action).</summary>
+    public int MaxReopens { get; set; } = 2;
+    /// <summary>How a closed case is followed up: auto (hotline reports are called back, others get a self-rating link), call, link.</summary>
+    public string Method { get; set; } = "auto";
+    /// <summary>A new report repeats a case closed within this many days (same caller, or same category within the distance).</summary>
+    public int RepeatWindowDays { get; set; } = 30;
+    public double RepeatDistanceMeters { get; set; } = 50;
+}
+
+/// <summary>One follow-up (回访) of one closure: a call for an agent, or a link for the citizen's own rating.</summary>
+public sealed class FollowUpTask
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid CaseId { get; set; }
+    public string CaseNumber { get; set; } = "";
+    /// <summary>call, link, none (anonymous: nobody to ask).</summary>
+    public string Method { get; set; } = "call";
+    /// <summary>open, done, skipped.</summary>
+    public string Status { get; set; } = "open";
+    /// <summary>After a negative answer: reopened, awaiting-approval, limit-reached.</summary>
+    public string? Outcome { get; set; }
+    public string? TokenHash { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? DueAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public string? CompletedBy { get; set; }
+    public bool? Resolved { get; set; }
+    public Satisfaction? Satisfaction { get; set; }
+    public string? Comment { get; set; }
+    public string? DepartmentCode { get; set; }
+}
+
+sealed class FollowUpTaskConfiguration : IEntityTypeConfiguration<FollowUpTask>
+{
+    public void Configure(EntityTypeBuilder<FollowUpTask> e)
+    {
+        e.ToTable("follow_up_tasks");
+        e.HasKey(x => x.Id);
+        e.Property(x => x.Method).HasMaxLength(16);
+        e.Property(x => x.Status).HasMaxLength(16);
+        e.Property(x => x.Outcome).HasMaxLength(32);
+        e.HasIndex(x => new { x.Status, x.CreatedAt });
+        e.HasIndex(x => x.CaseId);
+        e.HasIndex(x => x.TokenHash).IsUnique();
+    }
+}
+
+/// <summary>Opens a follow-up task on every closure, completes it on the answer, and applies the reopening policy.</summary>
+public sealed class FollowUpHook(CityLoopDb db, Notifier notifier, IOptions<FollowUpOptions> options, IOptions<NotificationOptions> notifications) : ICaseHook
+{
+    public static readonly Actor Policy = new("system:follow-up", "回访规则", new HashSet<Role> { Role.BackgroundWorker }, null, IsSystem: true);
+
+    public async Task PerformedAsync(Case c, CaseAction action, TransitionContext ctx, CancellationToken ct)
+    {
+        if (action is CaseAction.Close or CaseAction.AnswerDirectly) await OpenAsync(c, ctx, ct);
+        else if (action == CaseAction.FollowUp) await CompleteAsync(c, ctx, ct);
+    }
+
+    async Task OpenAsync(Case c, TransitionContext ctx, CancellationToken ct)
+    {
+        var o = options.Value;
+        // Anonymous: nobody to ask. Confidential: only the hotline calls, nothing is sent to the number.
+        var method = c.Anonymous ? "none"
+            : c.Confidential || o.Method == "call" ? "call"
+            : o.Method == "link" || c.Source != CaseSource.Hotline ? "link" : "call";
+        var task = new FollowUpTask
+        {
+            CaseId = c.Id, CaseNumber = c.Number, Method = method, Status = method == "none" ? "skipped" : "open",
+            CreatedAt = ctx.Now, DueAt = c.FollowUpDueAt, DepartmentCode = c.LeadDepartmentCode,
+        };
+        if (method == "link")
+        {
+            var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+            task.TokenHash = Hash(token);
+            if (c.ReporterPhone is { } phone)
+            {
+                var fields = await notifier.FieldsAsync(c, ct);
+                fields["link"] = notifications.Value.PublicFollowUpUrl.Replace("{token}", token, StringComparison.Ordinal);
+                notifier.ToCitizen(c, "follow-up-link", fields, phone, ctx);
+            }
+        }
+        db.Set<FollowUpTask>().Add(task);
+    }
+
+    async Task CompleteAsync(Case c, TransitionContext ctx, CancellationToken ct)
+    {
+        var task = await db.Set<FollowUpTask>().Where(t => t.CaseId == c.Id && t.Status == "open").OrderByDescending(t => t.CreatedAt).FirstOrDefaultAsync(ct);
+        if (task is not null)
+        {
+            task.Status = "done";
+            task.CompletedAt = ctx.Now;
+            task.CompletedBy = ctx.Actor.Name;
+            task.Resolved = c.FollowUpResolved;
+            task.Satisfaction = c.FollowUpSatisfaction;
+            task.Comment = c.FollowUpComment;
+        }
+        if (c.FollowUpResolved != false && c.FollowUpSatisfaction != Satisfaction.Dissatisfied) return;
+        var o = options.Value;
+        var outcome = c.ReopenedCount >= o.MaxReopens ? "limit-reached" : o.AutoReopen ? "reopened" : "awaiting-approval";
+        if (task is not null) task.Outcome = outcome;
+        if (outcome == "reopened")
+            c.Perform(CaseAction.Reopen, new ActionInput { Reason = "回访不满意或未解决，按规则退回原单位重办" }, ctx with { Actor = Policy });
+    }
+
+    public static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+}
+
+/// <summary>Links a new report to a recently closed case from the same caller, or of the same category at the same place.</summary>
+public sealed class RepeatFinder(CityLoopDb db, IOptions<FollowUpOptions> options) : ICaseHook
+{
+    public async Task<NewCase> BeforeCreateAsync(NewCase input, DateTimeOffset now, CancellationToken ct)
+    {
+        var o = options.Value;
+        var since = now.AddDays(-o.RepeatWindowDays);
+        var phone = input.Anonymous ? null : input.ReporterPhone?.Trim();
+        var recent = db.Cases.AsNoTracking().Where(c => c.State == CaseState.Closed && c.ClosedAt >= since);
+        if (!string.IsNullOrEmpty(phone))
+        {
+            var byPhone = await recent.Where(c => c.ReporterPhone == phone).OrderByDescending(c => c.ClosedAt).Select(c => c.Number).FirstOrDefaultAsync(ct);
+            if (byPhone is not null) return input with { RepeatOfNumber = byPhone };
+        }
+        if (input.CategoryCode is { } category && input.Latitude is { } lat && input.Longitude is { } lon)
+        {
+            // A box around the point narrows the candidates in SQL; the exact distance is checked here.
+            var dLat = o.RepeatDistanceMeters / 111_320.0;
+            var dLon = dLat / Math.Max(0.01, Math.Cos(lat * Math.PI / 180));
+            var near = await recent.Where(c => c.CategoryCode == category.Trim() && c.Latitude >= lat - dLat && c.Latitude <= lat + dLat
+                    && c.Longitude >= lon - dLon && c.Longitude <= lon + dLon)
+                .Select(c => new { c.Number, c.Latitude, c.Longitude, c.ClosedAt }).ToListAsync(ct);
+            var match = near.Where(c => Meters(lat, lon, c.Latitude!.Value, c.Longitude!.Value) <= o.RepeatDistanceMeters)
+                .OrderByDescending(c => c.ClosedAt).FirstOrDefault();
+            if (match is not null) return input with { RepeatOfNumber = match.Number };
+        }
+        return input;
+    }
+
+    static double Meters(double lat1, double lon1, double lat2, double lon2)
+    {
+        const double R = 6_371_000;
+        var dLat = (lat2 - lat1) * Math.PI / 180;
+        var dLon = (lon2 - lon1) * Math.PI / 180;
+        var a = Math.Sin(dLat / 2) * Math.Sin(dLat / 2) + Math.Cos(lat1 * Math.PI / 180) * Math.Cos(lat2 * Math.PI / 180) * Math.Sin(dLon / 2) * Math.Sin(dLon / 2);
+        return 2 * R * Math.Asin(Math.Sqrt(a));
+    }
+}
+
+public sealed record FollowUpTaskDto(Guid Id, Guid CaseId, string CaseNumber, string? Title, string Method, string Status, string? Outcome,
+    DateTimeOffset CreatedAt, DateTimeOffset? DueAt, DateTimeOffset? CompletedAt, bool? Resolved, Satisfaction? Satisfaction, string? Comment,
+    string? DepartmentCode, ReporterDto Reporter);
+
+public sealed record SelfRatingRequest(bool Resolved, Satisfaction Satisfaction, string? Comment);
+
+public static class FollowUpEndpoints
+{
+    static readonly Actor Citizen = new("system:portal-follow-up", "市民自评", new HashSet<Role> { Role.PortalChannel }, null, IsSystem: true);
+    static readonly Role[] Readers = [Role.HotlineAgent, Role.ShiftLeader, Role.Supervisor];
+
+    public static void MapFollowUpEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/v1/follow-ups", List).WithTags("Follow-up").RequireAuthorization(AuthSetup.ApiPolicy).WithName("ListFollowUps");
+        app.MapPost("/api/v1/public/follow-up/{token}", Rate).WithTags("Public").AllowAnonymous()
+            .RequireRateLimiting(RateLimits.Public).WithName("RateFollowUp");
+    }
+
+    /// <summary>Tasks by status (open, done, skipped) or outcome (awaiting-approval…), oldest first: an agent's call list.</summary>
+    static async Task<Ok<List<FollowUpTaskDto>>> List(string? status, string? outcome, CurrentActor current, CityLoopDb db, CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        if (!actor.Roles.Any(Readers.Contains)) throw new CaseForbiddenException("Follow-up lists are for hotline agents, shift leaders and supervisors.");
+        var q = db.Set<FollowUpTask>().AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(status)) q = q.Where(t => t.Status == status);
+        if (!string.IsNullOrWhiteSpace(outcome)) q = q.Where(t => t.Outcome == outcome);
+        var tasks = await q.OrderBy(t => t.CreatedAt).Take(500).ToListAsync(ct);
+        var ids = tasks.Select(t => t.CaseId).ToList();
+        var cases = await db.Cases.AsNoTracking().Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
+        return TypedResults.Ok(tasks.Select(t =>
+        {
+            var c = cases[t.CaseId];
+            return new FollowUpTaskDto(t.Id, t.CaseId, t.CaseNumber, c.Title ?? c.Description, t.Method, t.Status, t.Outcome, t.CreatedAt, t.DueAt,
+                t.CompletedAt, t.Resolved, t.Satisfaction, t.Comment, t.DepartmentCode, CaseQueries.Reporter(c, actor));
+        }).ToList());
+    }
+
+    /// <summary>The citizen's own rating through the link: the token is the only authority, and it works once.</summary>
+    static async Task<Results<Ok<object>, NotFound>> Rate(string token, SelfRatingRequest body, CityLoopDb db, CaseCommands commands, CancellationToken ct)
+    {
+        var hash = FollowUpHook.Hash(token);
+        var task = await db.Set<FollowUpTask>().AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash && t.Status == "open", ct);
+        if (task is null) return TypedResults.NotFound();
+        var c = await db.Cases.FirstAsync(x => x.Id == task.CaseId, ct);
+        await commands.PerformOnAsync(c, CaseAction.FollowUp,
+            new ActionInput { Contacted = true, Resolved = body.Resolved, Satisfaction = body.Satisfaction, Comment = body.Comment }, Citizen, ct);
+        return TypedResults.Ok<object>(new { number = c.Number, state = c.State.Api() });
+    }
+}

@@ -1,0 +1,172 @@
+using System.Net.Mail;
+using System.Text.Json;
+using CityLoop.Server.Data;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace CityLoop.Server.Features.Notifications;
+
+/// <summary>One way of reaching people. Returns the message's new status: sent, or recorded when nothing left the building.</summary>
+public interface INotificationChannel
+{
+    string Name { get; }
+    Task<string> SendAsync(OutboundMessage message, CancellationToken ct);
+}
+
+/// <summary>Stores the message in the user's inbox and pushes it to their open pages.</summary>
+public sealed class InAppChannel(CityLoopDb db, LivePush push) : INotificationChannel
+{
+    public string Name => "in-app";
+
+    public async Task<string> SendAsync(OutboundMessage m, CancellationToken ct)
+    {
+        var n = new Notification { UserId = m.UserId!.Value, CaseId = m.CaseId, Title = m.Subject, Body = m.Body, CreatedAt = m.CreatedAt };
+        db.Set<Notification>().Add(n);
+        await push.PublishAsync(n, ct);
+        return "sent";
+    }
+}
+
+public interface ISmsProvider
+{
+    /// <summary>Hands the text to the provider; returns sent, or recorded when it only keeps it in the outbox.</summary>
+    Task<string> SendAsync(string phone, string text, CancellationToken ct);
+}
+
+/// <summary>The default provider: the outbox row is the record, an operator reads it (GET /api/v1/notifications/outbox).</summary>
+public sealed class OutboxSmsProvider : ISmsProvider
+{
+    public Task<string> SendAsync(string phone, string text, CancellationToken ct) => Task.FromResult("recorded");
+}
+
+/// <summary>A generic HTTP gateway: configuration gives the URL template and the method.</summary>
+public sealed class HttpSmsProvider(HttpClient http, IOptions<NotificationOptions> options) : ISmsProvider
+{
+    public async Task<string> SendAsync(string phone, string text, CancellationToken ct)
+    {
+        var sms = options.Value.Sms;
+        var url = (sms.UrlTemplate ?? throw new InvalidOperationException("Notifications:Sms:UrlTemplate is not set."))
+            .Replace("{phone}", Uri.EscapeDataString(phone), StringComparison.Ordinal)
+            .Replace("{text}", Uri.EscapeDataString(text), StringComparison.Ordinal);
+        using var response = string.Equals(sms.Method, "POST", StringComparison.OrdinalIgnoreCase)
+            ? await http.PostAsync(url, JsonContent(phone, text), ct)
+            : await http.GetAsync(url, ct);
+        response.EnsureSuccessStatusCode();
+        return "sent";
+    }
+
+    static StringContent JsonContent(string phone, string text) =>
+        new(JsonSerializer.Serialize(new { phone, text }), System.Text.Encoding.UTF8, "application/json");
+}
+
+public sealed class SmsChannel(ISmsProvider provider) : INotificationChannel
+{
+    public string Name => "sms";
+    public Task<string> SendAsync(OutboundMessage m, CancellationToken ct) => provider.SendAsync(m.Recipient, m.Body, ct);
+}
+
+public sealed class EmailChannel(IOptions<NotificationOptions> options) : INotificationChannel
+{
+    public string Name => "email";
+
+    public async Task<string> SendAsync(OutboundMessage m, CancellationToken ct)
+    {
+        var o = options.Value.Email;
+        if (string.IsNullOrWhiteSpace(o.Host)) return "recorded";
+        using var smtp = new SmtpClient(o.Host, o.Port) { EnableSsl = o.EnableSsl };
+        if (o.UserName is not null) smtp.Credentials = new System.Net.NetworkCredential(o.UserName, o.Password);
+        using var mail = new MailMessage(o.From, m.Recipient, m.Subject, m.Body)
+        {
+            SubjectEncoding = System.Text.Encoding.UTF8,
+            BodyEncoding = System.Text.Encoding.UTF8,
+        };
+        await smtp.SendMailAsync(mail, ct);
+        return "sent";
+    }
+}
+
+[Authorize(Policy = Identity.AuthSetup.ApiPolicy)]
+public sealed class NotificationHub : Hub;
+
+/// <summary>
+/// Live pushes to open pages. On PostgreSQL a NOTIFY (sent at commit, to every node) reaches the node that holds the
+/// user's connection; <see cref="NotificationRelay"/> listens for it. On SQLite there is one node: push directly.
+/// </summary>
+public sealed class LivePush(CityLoopDb db, IHubContext<NotificationHub> hub)
+{
+    public const string ChannelName = "cityloop_notifications";
+
+    public async Task PublishAsync(Notification n, CancellationToken ct)
+    {
+        var json = JsonSerializer.Serialize(new { n.Id, n.UserId, n.CaseId, n.Title, n.Body, n.CreatedAt }, JsonSerializerOptions.Web);
+        if (db.IsPostgres)
+        {
+            var conn = db.Database.GetDbConnection();
+            await using var cmd = conn.CreateCommand();
+            cmd.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            cmd.CommandText = "SELECT pg_notify(@c, @p)";
+            cmd.Parameters.Add(new NpgsqlParameter("c", ChannelName));
+            cmd.Parameters.Add(new NpgsqlParameter("p", json));
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        else await Deliver(hub, json, ct);
+    }
+
+    public static Task Deliver(IHubContext<NotificationHub> hub, string json, CancellationToken ct)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var user = doc.RootElement.GetProperty("userId").GetGuid().ToString();
+        return hub.Clients.User(user).SendAsync("notification", doc.RootElement.Clone(), ct);
+    }
+}
+
+/// <summary>Relays NOTIFY from any node to this node's SignalR connections (PostgreSQL only).</summary>
+public sealed class NotificationRelay(IServiceScopeFactory scopes, IHubContext<NotificationHub> hub, ILogger<NotificationRelay> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        string? connectionString;
+        using (var scope = scopes.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            if (!db.IsPostgres) return;
+            connectionString = db.Database.GetConnectionString();
+        }
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = new NpgsqlConnection(connectionString);
+                await conn.OpenAsync(ct);
+                conn.Notification += (_, e) => _ = Deliver(e.Payload);
+                await using (var cmd = new NpgsqlCommand($"LISTEN {LivePush.ChannelName}", conn)) await cmd.ExecuteNonQueryAsync(ct);
+                while (!ct.IsCancellationRequested) await conn.WaitAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                log.LogWarning(ex, "Notification relay lost its connection; retrying");
+                await Task.Delay(TimeSpan.FromSeconds(5), ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    async Task Deliver(string json)
+    {
+        try
+        {
+            await LivePush.Deliver(hub, json, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            log.LogWarning(ex, "Live push failed");
+        }
+    }
+}

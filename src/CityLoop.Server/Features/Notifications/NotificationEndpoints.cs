@@ -1,0 +1,93 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace CityLoop.Server.Features.Notifications;
+
+public sealed record NotificationDto(Guid Id, Guid? CaseId, string Title, string Body, DateTimeOffset CreatedAt, DateTimeOffset? ReadAt);
+public sealed record OutboxMessageDto(Guid Id, string Channel, string Recipient, Guid? CaseId, string Template, string Body, string Status,
+    int Attempts, DateTimeOffset CreatedAt, DateTimeOffset? SentAt, string? Error);
+public sealed record ContactRequest(string? Phone, string? Email);
+
+public static class NotificationEndpoints
+{
+    static readonly Role[] OutboxReaders = [Role.SystemAdmin, Role.Supervisor];
+
+    public static void MapNotificationEndpoints(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/api/v1/notifications").WithTags("Notifications").RequireAuthorization(AuthSetup.ApiPolicy);
+        g.MapGet("/", Mine).WithName("ListMyNotifications");
+        g.MapPost("/{id:guid}/read", Read).WithName("MarkNotificationRead");
+        g.MapPost("/read-all", ReadAll).WithName("MarkAllNotificationsRead");
+        g.MapPut("/contact", SetContact).WithName("SetMyContact");
+        g.MapGet("/outbox", Outbox).WithName("ListOutbox");
+    }
+
+    static async Task<Guid> UserId(CurrentActor current)
+    {
+        var actor = await current.GetAsync();
+        if (actor.IsSystem || !Guid.TryParse(actor.Id, out var id)) throw new CaseForbiddenException("Notifications belong to people, not to API keys.");
+        return id;
+    }
+
+    static async Task<Ok<List<NotificationDto>>> Mine(bool? unread, CurrentActor current, CityLoopDb db, CancellationToken ct)
+    {
+        var me = await UserId(current);
+        var q = db.Set<Notification>().AsNoTracking().Where(n => n.UserId == me);
+        if (unread == true) q = q.Where(n => n.ReadAt == null);
+        var list = await q.OrderByDescending(n => n.CreatedAt).Take(200)
+            .Select(n => new NotificationDto(n.Id, n.CaseId, n.Title, n.Body, n.CreatedAt, n.ReadAt)).ToListAsync(ct);
+        return TypedResults.Ok(list);
+    }
+
+    static async Task<Results<NoContent, NotFound>> Read(Guid id, CurrentActor current, CityLoopDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var me = await UserId(current);
+        var n = await db.Set<Notification>().FirstOrDefaultAsync(x => x.Id == id && x.UserId == me, ct);
+        if (n is null) return TypedResults.NotFound();
+        n.ReadAt ??= clock.GetUtcNow();
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    static async Task<NoContent> ReadAll(CurrentActor current, CityLoopDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var me = await UserId(current);
+        var now = clock.GetUtcNow();
+        foreach (var n in await db.Set<Notification>().Where(x => x.UserId == me && x.ReadAt == null).ToListAsync(ct)) n.ReadAt = now;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    static async Task<NoContent> SetContact(ContactRequest body, CurrentActor current, CityLoopDb db, CancellationToken ct)
+    {
+        var me = await UserId(current);
+        if (body.Email is { Length: > 0 } email && !System.Net.Mail.MailAddress.TryCreate(email, out _))
+            throw CaseValidationException.Single("email", "Not an e-mail address.");
+        var contact = await db.Set<UserContact>().FirstOrDefaultAsync(x => x.UserId == me, ct);
+        if (contact is null) db.Set<UserContact>().Add(contact = new UserContact { UserId = me });
+        contact.Phone = string.IsNullOrWhiteSpace(body.Phone) ? null : body.Phone.Trim();
+        contact.Email = string.IsNullOrWhiteSpace(body.Email) ? null : body.Email.Trim();
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Every message queued or sent, newest first: what an operator reads when SMS goes to the outbox.</summary>
+    static async Task<Ok<List<OutboxMessageDto>>> Outbox(string? channel, string? status, Guid? caseId, CurrentActor current, CityLoopDb db, CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        if (!actor.Roles.Any(OutboxReaders.Contains)) throw new CaseForbiddenException("The message outbox is for system administrators and supervisors.");
+        var q = db.Set<OutboundMessage>().AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(channel)) q = q.Where(m => m.Channel == channel);
+        if (!string.IsNullOrWhiteSpace(status)) q = q.Where(m => m.Status == status);
+        if (caseId is { } id) q = q.Where(m => m.CaseId == id);
+        var list = await q.OrderByDescending(m => m.CreatedAt).Take(500)
+            .Select(m => new OutboxMessageDto(m.Id, m.Channel, m.Recipient, m.CaseId, m.Template, m.Body, m.Status, m.Attempts, m.CreatedAt, m.SentAt, m.Error))
+            .ToListAsync(ct);
+        return TypedResults.Ok(list);
+    }
+}

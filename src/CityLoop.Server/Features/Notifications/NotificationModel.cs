@@ -1,0 +1,134 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace CityLoop.Server.Features.Notifications;
+
+public sealed class NotificationOptions
+{
+    /// <summary>Channels used for staff reminders, by name: in-app, sms, email (all three if none are configured).</summary>
+    public List<string> StaffChannels { get; set; } = [];
+
+    public static readonly IReadOnlyList<string> DefaultStaffChannels = ["in-app", "sms", "email"];
+    public SmsOptions Sms { get; set; } = new();
+    public EmailOptions Email { get; set; } = new();
+    /// <summary>Overrides of the Chinese message templates, by key (see <see cref="Templates.Defaults"/>).</summary>
+    public Dictionary<string, string> Templates { get; set; } = [];
+    /// <summary>Where citizens open a follow-up link: {token} is replaced.</summary>
+    public string PublicFollowUpUrl { get; set; } = "http://127.0.0.1:5080/follow-up/{token}";
+}
+
+public sealed class SmsOptions
+{
+    /// <summary>"outbox" keeps messages in the outbox for an operator; "http" calls a gateway.</summary>
+    public string Provider { get; set; } = "outbox";
+    /// <summary>Gateway URL with {phone} and {text} (URL-encoded when substituted).</summary>
+    public string? UrlTemplate { get; set; }
+    public string Method { get; set; } = "GET";
+}
+
+public sealed class EmailOptions
+{
+    /// <summary>No host: e-mail is not sent (messages stay recorded in the outbox).</summary>
+    public string? Host { get; set; }
+    public int Port { get; set; } = 25;
+    public bool EnableSsl { get; set; }
+    public string From { get; set; } = "cityloop@localhost";
+    public string? UserName { get; set; }
+    public string? Password { get; set; }
+}
+
+/// <summary>
+/// Every message to anyone, on any channel: written in the transaction that decided to send it, delivered after the
+/// commit by whichever node claims it. For SMS with the default provider this table is the outbox an operator reads.
+/// </summary>
+public sealed class OutboundMessage
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public string Channel { get; set; } = "";
+    /// <summary>A user id (in-app), a phone number (sms) or an address (email).</summary>
+    public string Recipient { get; set; } = "";
+    public Guid? UserId { get; set; }
+    public Guid? CaseId { get; set; }
+    public string Template { get; set; } = "";
+    public string Subject { get; set; } = "";
+    public string Body { get; set; } = "";
+    /// <summary>pending, sent, recorded (kept in the outbox, no gateway), failed.</summary>
+    public string Status { get; set; } = "pending";
+    public int Attempts { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? SentAt { get; set; }
+    public string? Error { get; set; }
+}
+
+/// <summary>An in-app message in a user's inbox.</summary>
+public sealed class Notification
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid UserId { get; set; }
+    public Guid? CaseId { get; set; }
+    public string Title { get; set; } = "";
+    public string Body { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? ReadAt { get; set; }
+}
+
+/// <summary>Where a user is reached outside the application.</summary>
+public sealed class UserContact
+{
+    public Guid UserId { get; set; }
+    public string? Phone { get; set; }
+    public string? Email { get; set; }
+}
+
+sealed class OutboundMessageConfiguration : IEntityTypeConfiguration<OutboundMessage>
+{
+    public void Configure(EntityTypeBuilder<OutboundMessage> e)
+    {
+        e.ToTable("message_outbox");
+        e.HasKey(x => x.Id);
+        e.Property(x => x.Channel).HasMaxLength(16);
+        e.Property(x => x.Status).HasMaxLength(16);
+        // Only undelivered messages are looked up by the delivery loop; the log itself grows without bound.
+        e.HasIndex(x => x.CreatedAt).HasFilter("status = 'pending'");
+        e.HasIndex(x => x.CaseId);
+    }
+}
+
+sealed class NotificationConfiguration : IEntityTypeConfiguration<Notification>
+{
+    public void Configure(EntityTypeBuilder<Notification> e)
+    {
+        e.ToTable("notifications");
+        e.HasKey(x => x.Id);
+        e.HasIndex(x => new { x.UserId, x.CreatedAt });
+    }
+}
+
+sealed class UserContactConfiguration : IEntityTypeConfiguration<UserContact>
+{
+    public void Configure(EntityTypeBuilder<UserContact> e)
+    {
+        e.ToTable("user_contacts");
+        e.HasKey(x => x.UserId);
+    }
+}
+
+/// <summary>Chinese message texts with {field} placeholders filled from the case.</summary>
+public static class Templates
+{
+    public static readonly IReadOnlyDictionary<string, string> Defaults = new Dictionary<string, string>
+    {
+        ["clock-warn"] = "【催办】案件{number}「{title}」{phase}时限将至，请于{dueAt}前办理。（{department}）",
+        ["clock-due"] = "【超期催办】案件{number}「{title}」{phase}已于{dueAt}超过时限，请立即办理。（{department}）",
+        ["clock-escalate"] = "【超期升级】案件{number}「{title}」{phase}已超期（时限{dueAt}），责任单位{department}，请{level}督促办理。",
+        ["supervision-issued"] = "【{level}】案件{number}「{title}」：{requirement}。请于{dueAt}前回复。（{department}）",
+        ["follow-up-link"] = "您反映的问题（编号{number}）已办结，请点击链接评价办理结果：{link}",
+    };
+
+    public static string Fill(string template, IReadOnlyDictionary<string, string?> fields)
+    {
+        var text = template;
+        foreach (var (key, value) in fields) text = text.Replace("{" + key + "}", value ?? "", StringComparison.Ordinal);
+        return text;
+    }
+}

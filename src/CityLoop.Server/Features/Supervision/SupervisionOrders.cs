@@ -1,0 +1,197 @@
+using CityLoop.Domain;
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Features.Notifications;
+using CityLoop.Server.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace CityLoop.Server.Features.Supervision;
+
+/// <summary>督办 levels: general, key (重点), leader-level (领导督办).</summary>
+public enum SupervisionLevel { General, Key, LeaderLevel }
+
+/// <summary>A supervision order (督办单) on one case: its own deadline and requirement, a reply from the department, closed by the supervisor.</summary>
+public sealed class SupervisionOrder
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    /// <summary>Orders issued together share a batch id.</summary>
+    public Guid BatchId { get; set; }
+    public Guid CaseId { get; set; }
+    public string CaseNumber { get; set; } = "";
+    public string? DepartmentCode { get; set; }
+    public SupervisionLevel Level { get; set; }
+    public string Requirement { get; set; } = "";
+    public DateTimeOffset DueAt { get; set; }
+    public string IssuedBy { get; set; } = "";
+    public DateTimeOffset IssuedAt { get; set; }
+    /// <summary>open, replied, closed.</summary>
+    public string Status { get; set; } = "open";
+    public string? Reply { get; set; }
+    public string? RepliedBy { get; set; }
+    public DateTimeOffset? RepliedAt { get; set; }
+    public string? ClosedBy { get; set; }
+    public DateTimeOffset? ClosedAt { get; set; }
+    public string? ClosingOpinion { get; set; }
+
+    /// <summary>The department's reply came late, or has not come and the deadline passed.</summary>
+    public bool IsOverdueAt(DateTimeOffset now) => (RepliedAt ?? (Status == "closed" ? ClosedAt : null) ?? now) > DueAt;
+}
+
+sealed class SupervisionOrderConfiguration : IEntityTypeConfiguration<SupervisionOrder>
+{
+    public void Configure(EntityTypeBuilder<SupervisionOrder> e)
+    {
+        e.ToTable("supervision_orders");
+        e.HasKey(x => x.Id);
+        e.Property(x => x.Level).HasConversion<string>().HasMaxLength(16);
+        e.Property(x => x.Status).HasMaxLength(16);
+        e.HasIndex(x => new { x.Status, x.DueAt });
+        e.HasIndex(x => x.CaseId);
+        e.HasIndex(x => x.DepartmentCode);
+    }
+}
+
+public sealed record IssueSupervisionRequest(IReadOnlyList<Guid> CaseIds, SupervisionLevel Level, DateTimeOffset DueAt, string Requirement);
+public sealed record SupervisionReplyRequest(string Reply);
+public sealed record SupervisionCloseRequest(string? Opinion);
+
+public sealed record SupervisionOrderDto(Guid Id, Guid BatchId, Guid CaseId, string CaseNumber, string? Department, SupervisionLevel Level,
+    string Requirement, DateTimeOffset DueAt, string IssuedBy, DateTimeOffset IssuedAt, string Status, bool Overdue, string? Reply,
+    string? RepliedBy, DateTimeOffset? RepliedAt, string? ClosedBy, DateTimeOffset? ClosedAt, string? ClosingOpinion)
+{
+    public static SupervisionOrderDto From(SupervisionOrder o, DateTimeOffset now) => new(o.Id, o.BatchId, o.CaseId, o.CaseNumber, o.DepartmentCode,
+        o.Level, o.Requirement, o.DueAt, o.IssuedBy, o.IssuedAt, o.Status, o.IsOverdueAt(now), o.Reply, o.RepliedBy, o.RepliedAt, o.ClosedBy, o.ClosedAt, o.ClosingOpinion);
+}
+
+/// <summary>Counted apart from the case figures: per level, how many are open, replied, closed and overdue.</summary>
+public sealed record SupervisionCountsDto(SupervisionLevel Level, int Open, int Replied, int Closed, int Overdue);
+
+public sealed record SupervisionListDto(IReadOnlyList<SupervisionOrderDto> Items, IReadOnlyList<SupervisionCountsDto> Counts);
+
+public static class SupervisionEndpoints
+{
+    static readonly Role[] Issuers = [Role.Supervisor];
+
+    public static void MapSupervisionEndpoints(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/api/v1/supervision-orders").WithTags("Supervision").RequireAuthorization(AuthSetup.ApiPolicy);
+        g.MapPost("/", Issue).WithName("IssueSupervisionOrders");
+        g.MapGet("/", List).WithName("ListSupervisionOrders");
+        g.MapPost("/{id:guid}/reply", Reply).WithName("ReplySupervisionOrder");
+        g.MapPost("/{id:guid}/close", Close).WithName("CloseSupervisionOrder");
+    }
+
+    static async Task<Created<List<SupervisionOrderDto>>> Issue(IssueSupervisionRequest body, CurrentActor current, CityLoopDb db, CaseCommands commands,
+        CaseQueries queries, Notifier notifier, TimeProvider clock, CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        if (!actor.Roles.Any(Issuers.Contains)) throw new CaseForbiddenException("Supervision orders are issued by supervisors.");
+        var now = clock.GetUtcNow();
+        var errors = new Dictionary<string, string[]>();
+        if (body.CaseIds is not { Count: > 0 }) errors["caseIds"] = ["Name at least one case."];
+        else if (body.CaseIds.Count > 500) errors["caseIds"] = ["At most 500 cases per batch."];
+        if (string.IsNullOrWhiteSpace(body.Requirement)) errors["requirement"] = ["Say what is required."];
+        if (body.DueAt <= now) errors["dueAt"] = ["The reply deadline must be in the future."];
+        if (errors.Count > 0) throw new CaseValidationException(errors);
+
+        var batch = Guid.CreateVersion7(now);
+        var orders = new List<SupervisionOrder>();
+        var touched = new List<Case>();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        foreach (var id in body.CaseIds!.Distinct())
+        {
+            var c = await queries.GetAsync(actor, id, track: true, ct);
+            if (!c.State.IsOpen()) throw CaseValidationException.Single("caseIds", $"Case {c.Number} is {c.State.Api()}: only open cases are supervised.");
+            var order = new SupervisionOrder
+            {
+                BatchId = batch, CaseId = c.Id, CaseNumber = c.Number, DepartmentCode = c.LeadDepartmentCode, Level = body.Level,
+                Requirement = body.Requirement.Trim(), DueAt = body.DueAt.ToUniversalTime(), IssuedBy = actor.Name, IssuedAt = now,
+            };
+            db.Set<SupervisionOrder>().Add(order);
+            var ctx = commands.Context(actor);
+            var payload = new { orderId = order.Id, level = order.Level, dueAt = order.DueAt, batchId = batch };
+            // The first order puts the case under supervision (the workflow's 'supervise'); later ones are noted.
+            if (!c.Supervised) await commands.PerformOnAsync(c, CaseAction.Supervise, new ActionInput { Opinion = order.Requirement, DueAt = order.DueAt }, actor, ct);
+            c.Note("supervision-order", ctx, order.Requirement, payload);
+            var fields = await notifier.FieldsAsync(c, ct);
+            fields["level"] = LevelName(order.Level);
+            fields["requirement"] = order.Requirement;
+            fields["dueAt"] = notifier.Format(order.DueAt);
+            var users = new List<User>();
+            foreach (var role in new[] { Role.DepartmentHandler, Role.DepartmentHead })
+                users.AddRange(await notifier.UsersAsync(role, c.LeadDepartmentCode, ct));
+            await notifier.ToStaffAsync(c, "supervision-issued", fields, users, ctx, ct);
+            orders.Add(order);
+            touched.Add(c);
+        }
+        await commands.SaveStagedAsync(touched, ct);
+        await tx.CommitAsync(ct);
+        await notifier.DeliverPendingAsync(ct);
+        return TypedResults.Created("/api/v1/supervision-orders", orders.Select(o => SupervisionOrderDto.From(o, now)).ToList());
+    }
+
+    static async Task<Ok<SupervisionListDto>> List(string? status, SupervisionLevel? level, Guid? caseId, CurrentActor current, CityLoopDb db,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        if (!CaseQueries.CanReadCases(actor)) throw new CaseForbiddenException("Your roles do not give access to cases.");
+        var q = db.Set<SupervisionOrder>().AsNoTracking();
+        // Department staff see the orders addressed to their department.
+        if (!actor.Roles.Any(r => !Roles.DepartmentBound.Contains(r))) q = q.Where(o => o.DepartmentCode == actor.DepartmentCode);
+        var all = await q.ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        var counts = all.GroupBy(o => o.Level).OrderBy(g => g.Key).Select(g => new SupervisionCountsDto(g.Key,
+            g.Count(o => o.Status == "open"), g.Count(o => o.Status == "replied"), g.Count(o => o.Status == "closed"), g.Count(o => o.IsOverdueAt(now)))).ToList();
+        var items = all.Where(o => (status is null || o.Status == status) && (level is null || o.Level == level) && (caseId is null || o.CaseId == caseId))
+            .OrderByDescending(o => o.IssuedAt).Take(500).Select(o => SupervisionOrderDto.From(o, now)).ToList();
+        return TypedResults.Ok(new SupervisionListDto(items, counts));
+    }
+
+    static async Task<Ok<SupervisionOrderDto>> Reply(Guid id, SupervisionReplyRequest body, CurrentActor current, CityLoopDb db, CaseCommands commands,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        var order = await db.Set<SupervisionOrder>().FirstOrDefaultAsync(o => o.Id == id, ct) ?? throw new NotFoundException($"Supervision order {id} does not exist.");
+        if (!actor.Roles.Any(Roles.DepartmentBound.Contains) || actor.DepartmentCode is null || actor.DepartmentCode != order.DepartmentCode)
+            throw new CaseForbiddenException("The department the order is addressed to replies to it.");
+        if (order.Status == "closed") throw new CaseRuleException("SupervisionClosed", "This supervision order is closed.", null);
+        if (string.IsNullOrWhiteSpace(body.Reply)) throw CaseValidationException.Single("reply", "A reply says what was done.");
+        var now = clock.GetUtcNow();
+        order.Status = "replied";
+        order.Reply = body.Reply.Trim();
+        order.RepliedBy = actor.Name;
+        order.RepliedAt = now;
+        var c = await db.Cases.FirstAsync(x => x.Id == order.CaseId, ct);
+        await commands.NoteAsync(c, "supervision-reply", actor, order.Reply, new { orderId = order.Id, onTime = now <= order.DueAt }, ct);
+        return TypedResults.Ok(SupervisionOrderDto.From(order, now));
+    }
+
+    static async Task<Ok<SupervisionOrderDto>> Close(Guid id, SupervisionCloseRequest body, CurrentActor current, CityLoopDb db, CaseCommands commands,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        if (!actor.Roles.Any(Issuers.Contains)) throw new CaseForbiddenException("Supervisors close supervision orders.");
+        var order = await db.Set<SupervisionOrder>().FirstOrDefaultAsync(o => o.Id == id, ct) ?? throw new NotFoundException($"Supervision order {id} does not exist.");
+        if (order.Status != "replied") throw new CaseRuleException("SupervisionNotReplied", $"The order is {order.Status}: it is closed once the department has replied.", null);
+        var now = clock.GetUtcNow();
+        order.Status = "closed";
+        order.ClosedBy = actor.Name;
+        order.ClosedAt = now;
+        order.ClosingOpinion = string.IsNullOrWhiteSpace(body.Opinion) ? null : body.Opinion.Trim();
+        var c = await db.Cases.FirstAsync(x => x.Id == order.CaseId, ct);
+        await commands.NoteAsync(c, "supervision-closed", actor, order.ClosingOpinion, new { orderId = order.Id, overdue = order.IsOverdueAt(now) }, ct);
+        return TypedResults.Ok(SupervisionOrderDto.From(order, now));
+    }
+
+    public static string LevelName(SupervisionLevel level) => level switch
+    {
+        SupervisionLevel.Key => "重点督办",
+        SupervisionLevel.LeaderLevel => "领导督办",
+        _ => "一般督办",
+    };
+}

@@ -1,0 +1,233 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using CityLoop.Server.Features.Clocks;
+using CityLoop.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CityLoop.Server.Tests.FollowThrough;
+
+/// <summary>Phase clocks in working time, their lights, pauses, and the reminders and escalations of the sweep.</summary>
+public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
+{
+    internal static readonly TimeSpan China = TimeSpan.FromHours(8);
+    internal static DateTimeOffset At(int month, int day, int hour, int minute = 0) => new(2026, month, day, hour, minute, 0, China);
+
+    [Fact]
+    public async Task SignForLight_TurnsYellowAndRed_AtWorkingInstants_AcrossTheQingmingWeekend()
+    {
+        // Friday 3 April 16:30: one working hour left that day; Sat–Mon (4–6 April) are the weekend and 清明.
+        // Sign-for has 2 working hours: 60 min on Friday, 60 on Tuesday → due Tue 09:30; 80 % (96 min) → yellow at Tue 09:06.
+        var id = await FollowThroughSteps.DispatchedAt(app, At(4, 3, 16, 30));
+        var c = await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}");
+        Assert.Equal(At(4, 7, 9, 30), c.GetProperty("deadlines").GetProperty("current").GetDateTimeOffset());
+        Assert.Equal(At(4, 7, 9, 6), c.GetProperty("deadlines").GetProperty("warnAt").GetDateTimeOffset());
+
+        foreach (var (at, light) in new[]
+        {
+            (At(4, 3, 17, 29), "green"), (At(4, 6, 12, 0), "green"), (At(4, 7, 9, 5), "green"),
+            (At(4, 7, 9, 6), "yellow"), (At(4, 7, 9, 29), "yellow"), (At(4, 7, 9, 30), "red"),
+        })
+        {
+            app.Clock.Set(at);
+            Assert.Equal(light, await FollowThroughSteps.Light(app, id));
+            Assert.Contains(id, await FollowThroughSteps.ListIds(app, $"light={light}"));
+        }
+    }
+
+    [Fact]
+    public async Task Sweep_RemindsBeforeAndAtTheBreach_ThenEscalates_EachOnce()
+    {
+        var id = await FollowThroughSteps.DispatchedAt(app, At(4, 3, 16, 30));
+
+        app.Clock.Set(At(4, 7, 9, 6));
+        await FollowThroughSteps.Sweep(app);
+        var handler = await app.As("handler");
+        var inbox = await Api.Get(handler, "/api/v1/notifications");
+        var number = (await Api.Get(handler, $"/api/v1/cases/{id}")).Str("number");
+        Assert.Contains(inbox.EnumerateArray(), n => n.Str("body").Contains(number) && n.Str("body").StartsWith("【催办】"));
+
+        app.Clock.Set(At(4, 7, 9, 30));
+        await FollowThroughSteps.Sweep(app);
+        await FollowThroughSteps.Sweep(app);
+        handler = await app.As("handler");
+        var c = await Api.Get(handler, $"/api/v1/cases/{id}");
+        Assert.True(c.GetProperty("flags").GetProperty("overdue").GetBoolean());
+        Assert.Contains(id, await FollowThroughSteps.ListIds(app, "overdue=true"));
+
+        // The first escalation (department head) comes 4 hours after the breach.
+        app.Clock.Set(At(4, 7, 13, 29));
+        await FollowThroughSteps.Sweep(app);
+        handler = await app.As("handler");
+        Assert.DoesNotContain("escalate", await Api.Actions(handler, id));
+        app.Clock.Set(At(4, 7, 13, 30));
+        await FollowThroughSteps.Sweep(app);
+        await FollowThroughSteps.Sweep(app);
+
+        handler = await app.As("handler");
+        var actions = await Api.Actions(handler, id);
+        Assert.Equal(2, actions.Count(a => a == "remind"));
+        Assert.Equal(1, actions.Count(a => a == "overdue"));
+        Assert.Equal(1, actions.Count(a => a == "escalate"));
+        Assert.Equal(3, actions.Count(a => a == "notify"));
+        var head = await Api.Get(await app.As("depthead"), "/api/v1/notifications");
+        Assert.Single(head.EnumerateArray(), n => n.Str("body").Contains(number) && n.Str("body").StartsWith("【超期升级】"));
+        Assert.Single((await Api.Get(handler, "/api/v1/notifications")).EnumerateArray(), n => n.Str("body").Contains(number) && n.Str("body").StartsWith("【超期催办】"));
+    }
+
+    [Fact]
+    public async Task Suspension_PausesTheHandlingClock_AndResumeMovesTheDueByThePausedWorkingDays()
+    {
+        // Wed 17 June 10:00; 端午 is Fri 19 June, then the weekend. Handling: 3 working days → due Tue 23 June 10:00.
+        var id = await FollowThroughSteps.DispatchedAt(app, At(6, 17, 10));
+        await Api.ActOk(await app.As("handler"), id, "sign-for");
+        var c = await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}");
+        Assert.Equal(At(6, 23, 10), c.GetProperty("deadlines").GetProperty("current").GetDateTimeOffset());
+        Assert.Equal(At(6, 22, 19, 36), c.GetProperty("deadlines").GetProperty("warnAt").GetDateTimeOffset());
+
+        app.Clock.Set(At(6, 18, 10));
+        await Api.ActOk(await app.As("depthead"), id, "request-suspension", new { reason = "等待管线单位配合" });
+        await Api.ActOk(await app.As("leader"), id, "approve-suspension");
+        Assert.Equal("paused", await FollowThroughSteps.Light(app, id));
+
+        // Past the original due, a suspended case is neither red nor overdue, and no reminder goes out.
+        app.Clock.Set(At(6, 23, 12));
+        await FollowThroughSteps.Sweep(app);
+        Assert.Equal("paused", await FollowThroughSteps.Light(app, id));
+        Assert.DoesNotContain(id, await FollowThroughSteps.ListIds(app, "overdue=true"));
+        Assert.DoesNotContain(id, await FollowThroughSteps.ListIds(app, "light=red"));
+        Assert.Contains(id, await FollowThroughSteps.ListIds(app, "light=paused"));
+
+        // Paused Thu 10:00 → Wed 24 June 10:00 is 72 working-day hours; 48 were left → due Fri 26 June 10:00.
+        app.Clock.Set(At(6, 24, 10));
+        var resumed = await Api.ActOk(await app.As("leader"), id, "resume");
+        Assert.Equal(At(6, 26, 10), resumed.GetProperty("deadlines").GetProperty("current").GetDateTimeOffset());
+        Assert.Equal(At(6, 25, 19, 36), resumed.GetProperty("deadlines").GetProperty("warnAt").GetDateTimeOffset());
+        Assert.Equal("green", resumed.GetProperty("light").GetString());
+
+        app.Clock.Set(At(6, 25, 19, 36));
+        Assert.Equal("yellow", await FollowThroughSteps.Light(app, id));
+        app.Clock.Set(At(6, 26, 10));
+        Assert.Equal("red", await FollowThroughSteps.Light(app, id));
+
+        // Finishing records the phase's business and wall time, the pause excluded from the former.
+        app.Clock.Set(At(6, 26, 11));
+        await Api.ActOk(await app.As("handler"), id, "finish", new { result = "已修复" });
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoop.Server.Data.CityLoopDb>();
+        var handling = db.Set<CasePhaseTime>().Single(p => p.CaseId == id && p.Phase == CityLoop.Domain.Cases.CasePhase.Handling);
+        Assert.Equal((long)(At(6, 26, 11) - At(6, 17, 10)).TotalSeconds, handling.WallSeconds);
+        Assert.Equal((long)TimeSpan.FromHours(72).TotalSeconds, handling.PausedSeconds);
+        Assert.Equal((long)TimeSpan.FromHours(14 + 10 + 14 + 24 + 11).TotalSeconds, handling.BusinessSeconds);
+        Assert.False(handling.OnTime);
+        var clock = await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}/clock");
+        var finished = clock.GetProperty("finished").EnumerateArray().Single(p => p.Str("phase") == "handling");
+        Assert.Equal(73, finished.GetProperty("businessHours").GetDouble());
+        Assert.Equal(72, finished.GetProperty("pausedHours").GetDouble());
+        Assert.Equal("check", clock.GetProperty("running").Str("phase"));
+        Assert.Equal("working-hours", clock.GetProperty("running").Str("limitType"));
+    }
+
+    [Fact]
+    public async Task InAppReminder_IsPushedLive_ToTheOpenPage_EvenWhenAnotherNodeSendsIt()
+    {
+        var id = await FollowThroughSteps.DispatchedAt(app, At(11, 9, 9));
+        app.Clock.Set(At(11, 9, 10, 36));
+        var token = (await app.As("handler")).DefaultRequestHeaders.Authorization!.Parameter!;
+        using var ws = await HubClient.ConnectAsync(app.Factory, token);
+        // On PostgreSQL the second node's NOTIFY reaches this node's connection; SQLite runs one node.
+        await using var other = app.NewFactory();
+        await FollowThroughSteps.Sweep(app, app.Provider == "postgres" ? other : null);
+        var number = (await Api.Get(await app.As("handler"), $"/api/v1/cases/{id}")).Str("number");
+        var pushed = await HubClient.ReceiveAsync(ws, "notification", TimeSpan.FromSeconds(10), m => m.Str("body").Contains(number));
+        Assert.StartsWith("【催办】", pushed.Str("body"));
+    }
+
+    [Fact]
+    public async Task CaseStoredBeforeClocksWerePersisted_IsStartedByTheFirstSweep()
+    {
+        var id = await FollowThroughSteps.DispatchedAt(app, At(11, 2, 9));
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            // What migration 0003 leaves for an older case: no clock, and a check due now.
+            var db = scope.ServiceProvider.GetRequiredService<CityLoop.Server.Data.CityLoopDb>();
+            var now = app.Clock.GetUtcNow();
+            await db.Cases.Where(c => c.Id == id).ExecuteUpdateAsync(u => u
+                .SetProperty(c => c.ClockPhase, (CityLoop.Domain.Cases.CasePhase?)null).SetProperty(c => c.ClockDueAt, (DateTimeOffset?)null)
+                .SetProperty(c => c.ClockWarnAt, (DateTimeOffset?)null).SetProperty(c => c.NextCheckAt, now));
+        }
+        Assert.Equal("none", await FollowThroughSteps.Light(app, id));
+        await FollowThroughSteps.Sweep(app);
+        var c = await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}");
+        Assert.Equal("green", c.Str("light"));
+        Assert.Equal(At(11, 2, 11), c.GetProperty("deadlines").GetProperty("current").GetDateTimeOffset());
+        Assert.Equal(At(11, 2, 10, 36), c.GetProperty("deadlines").GetProperty("warnAt").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task Email_GoesOutThroughSmtp_ToStaffWithAnAddress()
+    {
+        await using var sink = new SmtpSink();
+        await using var mailing = app.Factory.WithWebHostBuilder(b =>
+        {
+            b.UseSetting("Notifications:Email:Host", "127.0.0.1");
+            b.UseSetting("Notifications:Email:Port", sink.Port.ToString());
+        });
+        var id = await FollowThroughSteps.DispatchedAt(app, At(9, 7, 9));
+        var handler = await app.As("handler");
+        (await handler.PutAsJsonAsync("/api/v1/notifications/contact", new { email = "handler@szglc.example.cn", phone = "13900000001" })).EnsureSuccessStatusCode();
+        app.Clock.Set(At(9, 7, 10, 36));
+        using (var scope = mailing.Services.CreateScope())
+            await scope.ServiceProvider.GetRequiredService<ClockSweeper>().SweepAsync();
+
+        handler = await app.As("handler");
+        var number = (await Api.Get(handler, $"/api/v1/cases/{id}")).Str("number");
+        var mail = Assert.Single(sink.Received, m => m.To.Contains("handler@szglc.example.cn") && m.Subject.Contains(number));
+        Assert.StartsWith("【催办】", mail.Subject);
+        var outbox = await Api.Get(await app.As("supervisor"), $"/api/v1/notifications/outbox?caseId={id}");
+        Assert.Contains(outbox.EnumerateArray(), m => m.Str("channel") == "email" && m.Str("status") == "sent");
+        Assert.Contains(outbox.EnumerateArray(), m => m.Str("channel") == "sms" && m.Str("recipient") == "13900000001" && m.Str("status") == "recorded");
+        (await handler.PutAsJsonAsync("/api/v1/notifications/contact", new { email = (string?)null, phone = (string?)null })).EnsureSuccessStatusCode();
+    }
+}
+
+/// <summary>Steps shared by the follow-through tests.</summary>
+static class FollowThroughSteps
+{
+    public static async Task<Guid> DispatchedAt(AppFixture app, DateTimeOffset at, object? report = null, string lead = "SZGLC")
+    {
+        app.Clock.Set(at);
+        var c = await Api.CreateCase(await app.As("agent"), report ?? Api.Report(phone: null));
+        await Api.ActOk(await app.As("leader"), c.Id(), "file", new { standardItem = "C0101-01" });
+        await Api.ActOk(await app.As("dispatcher"), c.Id(), "dispatch", new { leadDepartment = lead });
+        return c.Id();
+    }
+
+    public static async Task Closed(AppFixture app, Guid id)
+    {
+        await Api.ActOk(await app.As("handler"), id, "sign-for");
+        await Api.ActOk(await app.As("handler"), id, "finish", new { result = "已处理" });
+        await Api.ActOk(await app.As("inspector"), id, "check-pass");
+        await Api.ActOk(await app.As("leader"), id, "close", new { standardItem = "C0101-01" });
+    }
+
+    public static async Task<SweepResult> Sweep(AppFixture app, CityLoopFactory? node = null)
+    {
+        using var scope = (node ?? app.Factory).Services.CreateScope();
+        return await scope.ServiceProvider.GetRequiredService<ClockSweeper>().SweepAsync();
+    }
+
+    public static async Task<string> Light(AppFixture app, Guid id) =>
+        (await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}")).Str("light");
+
+    public static async Task<List<Guid>> ListIds(AppFixture app, string query) =>
+        (await Api.Get(await app.As("supervisor"), $"/api/v1/cases?pageSize=200&{query}")).GetProperty("items").EnumerateArray().Select(e => e.Id()).ToList();
+}
+
+[Collection("sqlite")]
+public sealed class ClockTests_Sqlite(SqliteApp app) : ClockTests<SqliteApp>(app), IClassFixture<SqliteApp>;
+
+[Collection("postgres")]
+public sealed class ClockTests_Postgres(PostgresApp app) : ClockTests<PostgresApp>(app), IClassFixture<PostgresApp>;
