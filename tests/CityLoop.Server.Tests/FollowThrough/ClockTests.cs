@@ -80,8 +80,8 @@ public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
     [Fact]
     public async Task Suspension_PausesTheHandlingClock_AndResumeMovesTheDueByThePausedWorkingDays()
     {
-        // Wed 17 June 10:00; 端午 is Fri 19 June, then the weekend. Handling: 3 working days → due Tue 23 June 10:00.
-        var id = await FollowThroughSteps.DispatchedAt(app, At(6, 17, 10));
+        // Wed 17 June 10:00; 端午 is Fri 19 June, then the weekend. 公交站亭破损 (C0203-01): 3 working days → due Tue 23 June 10:00.
+        var id = await FollowThroughSteps.DispatchedAt(app, At(6, 17, 10), Api.Report("公交站亭玻璃破损", phone: null, category: "C0203"), standardItem: "C0203-01");
         await Api.ActOk(await app.As("handler"), id, "sign-for");
         var c = await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}");
         Assert.Equal(At(6, 23, 10), c.GetProperty("deadlines").GetProperty("current").GetDateTimeOffset());
@@ -196,11 +196,11 @@ public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
 /// <summary>Steps shared by the follow-through tests.</summary>
 static class FollowThroughSteps
 {
-    public static async Task<Guid> DispatchedAt(AppFixture app, DateTimeOffset at, object? report = null, string lead = "SZGLC")
+    public static async Task<Guid> DispatchedAt(AppFixture app, DateTimeOffset at, object? report = null, string lead = "SZGLC", string standardItem = "C0101-01")
     {
         app.Clock.Set(at);
         var c = await Api.CreateCase(await app.As("agent"), report ?? Api.Report(phone: null));
-        await Api.ActOk(await app.As("leader"), c.Id(), "file", new { standardItem = "C0101-01" });
+        await Api.ActOk(await app.As("leader"), c.Id(), "file", new { standardItem });
         await Api.ActOk(await app.As("dispatcher"), c.Id(), "dispatch", new { leadDepartment = lead });
         return c.Id();
     }
