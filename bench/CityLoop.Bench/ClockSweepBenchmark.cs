@@ -37,6 +37,12 @@ public static class ClockSweepBenchmark
         var server = positional.FirstOrDefault() ?? Environment.GetEnvironmentVariable("CITYLOOP_BENCH_PG");
         if (string.IsNullOrWhiteSpace(server))
         {
+            // No server given: a throwaway cluster with durable settings, as the intake benchmark uses.
+            CityLoop.Server.Tests.Infrastructure.PostgresServer.Durable = true;
+            server = CityLoop.Server.Tests.Infrastructure.PostgresServer.CreateDatabase("sweep");
+        }
+        if (string.IsNullOrWhiteSpace(server))
+        {
             Console.Error.WriteLine("clock-sweep: give a PostgreSQL connection string (argument or CITYLOOP_BENCH_PG).");
             return 2;
         }

@@ -71,6 +71,7 @@ public static class CityLoopApp
             // Every desk page needs a signed-in user; only the account pages (sign-in, language, denied) are open.
             o.Conventions.AuthorizeFolder("/");
             o.Conventions.AllowAnonymousToFolder("/Account");
+            o.Conventions.AllowAnonymousToFolder("/Public");
         }).AddViewLocalization();
         services.AddSingleton<Features.Shared.Ui>();
         // Pages are mostly Chinese: write it as text, not as numeric character references.

@@ -56,6 +56,36 @@ public abstract partial class CaseFollowThroughTests<TApp>(TApp app) where TApp 
     }
 
     [Fact]
+    public async Task SelfRatingPage_BehindTheSmsLink_RecordsTheCitizensAnswerOnce()
+    {
+        var report = new
+        {
+            source = "website", requestType = "complaint", description = "人行道砖块松动", categoryCode = "C0101",
+            location = new { lat = 24.70, lon = 108.07 }, address = "金城江区新建路 9 号", reporter = new { name = "王先生", phone = "13712340000" },
+        };
+        var id = await FollowThroughSteps.DispatchedAt(app, At(8, 4, 9), report);
+        await FollowThroughSteps.Closed(app, id);
+        await FollowThroughSteps.Sweep(app);
+        var outbox = await Api.Get(await app.As("supervisor"), $"/api/v1/notifications/outbox?caseId={id}&channel=sms");
+        var token = Token().Match(Assert.Single(outbox.EnumerateArray()).Str("body")).Groups[1].Value;
+
+        var citizen = app.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var page = await citizen.GetStringAsync($"/follow-up/{token}");
+        Assert.Contains("办理结果评价", page);
+        Assert.DoesNotContain("13712340000", page);
+        var antiforgery = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+        var posted = await citizen.PostAsync($"/follow-up/{token}", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Resolved"] = "true", ["Satisfaction"] = "BasicallySatisfied", ["Comment"] = "修好了", ["__RequestVerificationToken"] = antiforgery,
+        }));
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        Assert.Contains("感谢您的评价", await posted.Content.ReadAsStringAsync());
+        var c = await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}");
+        Assert.Equal("basically-satisfied", c.GetProperty("followUp").GetProperty("satisfaction").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await citizen.GetAsync($"/follow-up/{token}")).StatusCode);
+    }
+
+    [Fact]
     public async Task DissatisfiedSelfRating_ThroughTheSmsLink_ReopensTheCaseToTheSameDepartment()
     {
         var report = new

@@ -209,12 +209,25 @@ public static class FollowUpEndpoints
     /// <summary>The citizen's own rating through the link: the token is the only authority, and it works once.</summary>
     static async Task<Results<Ok<object>, NotFound>> Rate(string token, SelfRatingRequest body, CityLoopDb db, CaseCommands commands, CancellationToken ct)
     {
+        var rated = await RateAsync(token, body, db, commands, ct);
+        return rated is null ? TypedResults.NotFound() : TypedResults.Ok<object>(new { number = rated.Value.Number, state = rated.Value.State.Api() });
+    }
+
+    /// <summary>The open task behind a self-rating link, or null when the link is unknown or already used.</summary>
+    public static async Task<FollowUpTask?> OpenTaskAsync(string token, CityLoopDb db, CancellationToken ct)
+    {
         var hash = FollowUpHook.Hash(token);
-        var task = await db.Set<FollowUpTask>().AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash && t.Status == "open", ct);
-        if (task is null) return TypedResults.NotFound();
+        return await db.Set<FollowUpTask>().AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash && t.Status == "open", ct);
+    }
+
+    /// <summary>Records the citizen's answer as the case's follow-up (the API and the public page share this).</summary>
+    public static async Task<(string Number, CaseState State)?> RateAsync(string token, SelfRatingRequest body, CityLoopDb db, CaseCommands commands, CancellationToken ct)
+    {
+        var task = await OpenTaskAsync(token, db, ct);
+        if (task is null) return null;
         var c = await db.Cases.FirstAsync(x => x.Id == task.CaseId, ct);
         await commands.PerformOnAsync(c, CaseAction.FollowUp,
             new ActionInput { Contacted = true, Resolved = body.Resolved, Satisfaction = body.Satisfaction, Comment = body.Comment }, Citizen, ct);
-        return TypedResults.Ok<object>(new { number = c.Number, state = c.State.Api() });
+        return (c.Number, c.State);
     }
 }
