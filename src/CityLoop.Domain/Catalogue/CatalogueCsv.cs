@@ -1,3 +1,4 @@
+using CityLoop.Domain.Cases;
 using System.Text.RegularExpressions;
 
 namespace CityLoop.Domain.Catalogue;
@@ -128,7 +129,7 @@ public static partial class CatalogueCsv
             void Fail(string field, string reason) => errors.Add(new CsvRowError(r.Row, field, reason));
 
             var typeText = table.Get(r, "requestType");
-            if (!Enum.TryParse<HotlineRequestType>(typeText, ignoreCase: true, out var type) || !Enum.IsDefined(type))
+            if (!Enum.TryParse<RequestType>(typeText, ignoreCase: true, out var type) || !Enum.IsDefined(type))
                 Fail("requestType", $"unknown request type '{typeText}' (enquiry, help, complaint, report, suggestion, praise)");
             else if (rows.Any(x => x.RequestType == type))
                 Fail("requestType", $"duplicate request type {typeText}");

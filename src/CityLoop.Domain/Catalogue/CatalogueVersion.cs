@@ -1,3 +1,4 @@
+using CityLoop.Domain.Cases;
 namespace CityLoop.Domain.Catalogue;
 
 /// <summary>
@@ -50,6 +51,6 @@ public sealed class CatalogueVersion
 
     public IEnumerable<Category> Children(string parentKey) => Categories.Where(c => c.ParentKey == parentKey);
 
-    public HotlineTimeLimit? TimeLimitFor(HotlineRequestType type) =>
+    public HotlineTimeLimit? TimeLimitFor(RequestType type) =>
         HotlineTimeLimits.FirstOrDefault(t => t.RequestType == type);
 }

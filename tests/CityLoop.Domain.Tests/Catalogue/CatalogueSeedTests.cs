@@ -1,3 +1,4 @@
+using CityLoop.Domain.Cases;
 using CityLoop.Domain.Catalogue;
 
 namespace CityLoop.Domain.Tests.Catalogue;
@@ -73,11 +74,11 @@ public class CatalogueSeedTests
     public void Hotline_time_limits_cover_every_request_type()
     {
         var limits = CatalogueSeed.LoadHotlineTimeLimits();
-        Assert.Equal(Enum.GetValues<HotlineRequestType>().Order(), limits.Select(l => l.RequestType).Order());
-        Assert.Equal("5d-work", limits.Single(l => l.RequestType == HotlineRequestType.Enquiry).TimeLimit);
-        Assert.Equal("5d-work", limits.Single(l => l.RequestType == HotlineRequestType.Help).TimeLimit);
-        Assert.Equal("15d-work", limits.Single(l => l.RequestType == HotlineRequestType.Complaint).TimeLimit);
-        Assert.Equal("3d-work", limits.Single(l => l.RequestType == HotlineRequestType.Praise).TimeLimit);
+        Assert.Equal(Enum.GetValues<RequestType>().Order(), limits.Select(l => l.RequestType).Order());
+        Assert.Equal("5d-work", limits.Single(l => l.RequestType == RequestType.Enquiry).TimeLimit);
+        Assert.Equal("5d-work", limits.Single(l => l.RequestType == RequestType.Help).TimeLimit);
+        Assert.Equal("15d-work", limits.Single(l => l.RequestType == RequestType.Complaint).TimeLimit);
+        Assert.Equal("3d-work", limits.Single(l => l.RequestType == RequestType.Praise).TimeLimit);
     }
 
     [Fact]
@@ -90,7 +91,7 @@ public class CatalogueSeedTests
         Assert.Equal("2h-urgent", v.FindCondition("C0101-01")?.TimeLimit);
         Assert.Equal(3, v.Children("H0101").Count());
         Assert.Equal(46 + 517, v.Leaves.Count());
-        Assert.Equal("15d-work", v.TimeLimitFor(HotlineRequestType.Suggestion)?.TimeLimit);
+        Assert.Equal("15d-work", v.TimeLimitFor(RequestType.Suggestion)?.TimeLimit);
     }
 
     [Fact]

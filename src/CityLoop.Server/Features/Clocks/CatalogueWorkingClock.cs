@@ -21,7 +21,7 @@ public sealed class CatalogueWorkingClock(ReferenceCache cache) : DefaultWorking
         var condition = (c.FilingStandardItem is { } item ? catalogue?.FindCondition(item) : null)
             ?? (c.CategoryCode is { } key ? catalogue?.Find(key)?.Conditions.FirstOrDefault() : null);
         var text = condition?.TimeLimit
-            ?? (Enum.TryParse<HotlineRequestType>(c.RequestType.ToString(), out var type) ? catalogue?.TimeLimitFor(type)?.TimeLimit : null);
+            ?? catalogue?.TimeLimitFor(c.RequestType)?.TimeLimit;
         return TimeLimit.TryParse(text, out var limit) ? limit : base.LimitFor(c, phase);
     }
 }

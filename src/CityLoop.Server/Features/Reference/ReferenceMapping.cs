@@ -1,3 +1,4 @@
+using CityLoop.Domain.Cases;
 using System.Text;
 using CityLoop.Domain.Catalogue;
 using CityLoop.Domain.Clock;
@@ -44,7 +45,7 @@ public static class ReferenceMapping
             return new Category(kind, c.Code, Enum.Parse<CategoryLevel>(c.Level, true), c.ParentCode, c.Name,
                 byCategory[c.Key].Select(ToCondition).ToList());
         });
-        var limits = hotline.Select(h => new HotlineTimeLimit(Enum.Parse<HotlineRequestType>(h.RequestType, true), h.Name, h.TimeLimit,
+        var limits = hotline.Select(h => new HotlineTimeLimit(Enum.Parse<RequestType>(h.RequestType, true), h.Name, h.TimeLimit,
             Enum.Parse<ConditionSource>(h.Source, true)));
         return new CatalogueVersion(v.Version, v.CreatedAt, list, limits, v.Note);
     }
