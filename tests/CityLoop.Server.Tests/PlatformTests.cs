@@ -31,6 +31,20 @@ public abstract class PlatformTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task IdempotencyKeys_AreKeptForTheRetentionPeriodAndThenForgotten()
+    {
+        var agent = await app.As("agent");
+        var key = Guid.NewGuid().ToString();
+        var first = await Api.CreateCase(agent, Api.Report("过期键"), key);
+        app.Clock.Advance(TimeSpan.FromHours(47));
+        Assert.Equal(first.Id(), (await Api.CreateCase(await app.As("agent"), Api.Report("过期键"), key)).Id());
+        app.Clock.Advance(TimeSpan.FromHours(2));
+        using (var scope = app.Factory.Services.CreateScope())
+            Assert.True(await scope.ServiceProvider.GetRequiredService<CityLoop.Server.Features.Cases.CaseCommands>().PurgeIdempotencyKeysAsync() >= 1);
+        Assert.NotEqual(first.Id(), (await Api.CreateCase(await app.As("agent"), Api.Report("过期键"), key)).Id());
+    }
+
+    [Fact]
     public async Task Intake_ConcurrentRetriesWithOneKey_CreateOneCase()
     {
         var agent = await app.As("agent");

@@ -70,6 +70,12 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
     {
         var record = await db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.ClientId == clientId && r.Key == key, ct);
         if (record is null) return null;
+        if (record.CreatedAt < clock.GetUtcNow() - IdempotencyRetention(_platform))
+        {
+            // An expired key is free again: forget the old record so that this request creates a case.
+            await db.IdempotencyRecords.Where(r => r.ClientId == clientId && r.Key == key).ExecuteDeleteAsync(ct);
+            return null;
+        }
         if (record.RequestHash != requestHash)
             throw new ConflictException("This Idempotency-Key was already used with a different request body.");
         return await db.Cases.AsNoTracking().FirstAsync(c => c.Id == record.CaseId, ct);
@@ -91,6 +97,15 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         AddParam(cmd, "@d", day);
         var value = Convert.ToInt64(await cmd.ExecuteScalarAsync(ct));
         return $"{_platform.Code}-{day}-{value:D6}";
+    }
+
+    public static TimeSpan IdempotencyRetention(PlatformOptions platform) => TimeSpan.FromHours(Math.Max(24, platform.IdempotencyHours));
+
+    /// <summary>Forgets idempotency keys past their retention; the clock worker calls this as housekeeping.</summary>
+    public async Task<int> PurgeIdempotencyKeysAsync(CancellationToken ct = default)
+    {
+        var cutoff = clock.GetUtcNow() - IdempotencyRetention(_platform);
+        return await db.IdempotencyRecords.Where(r => r.CreatedAt < cutoff).ExecuteDeleteAsync(ct);
     }
 
     public static string HashQueryCode(string number, string code) =>

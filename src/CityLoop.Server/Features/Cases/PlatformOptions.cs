@@ -8,6 +8,8 @@ public sealed class PlatformOptions
     public string TimeZone { get; set; } = "Asia/Shanghai";
     /// <summary>Share of a phase's time after which its light turns yellow.</summary>
     public double YellowShare { get; set; } = 0.8;
+    /// <summary>How long an intake's Idempotency-Key is remembered (at least 24 hours).</summary>
+    public int IdempotencyHours { get; set; } = 48;
 
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 }

@@ -145,6 +145,7 @@ public sealed class ClockWorker(IServiceScopeFactory scopes, IOptions<ClockOptio
             {
                 using var scope = scopes.CreateScope();
                 await scope.ServiceProvider.GetRequiredService<ClockSweeper>().SweepAsync(ct);
+                await scope.ServiceProvider.GetRequiredService<CaseCommands>().PurgeIdempotencyKeysAsync(ct);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
