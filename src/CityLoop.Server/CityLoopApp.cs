@@ -64,7 +64,7 @@ public static class CityLoopApp
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.ConfigureHttpJsonOptions(o => Json(o.SerializerOptions));
         services.AddOpenApi();
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database").AddCheck<CalendarHealthCheck>("calendar");
         services.AddRazorPages(o =>
         {
             o.RootDirectory = "/Features";
@@ -194,5 +194,23 @@ public sealed class DatabaseHealthCheck(CityLoopDb db) : IHealthCheck
         {
             return HealthCheckResult.Unhealthy("The database cannot be reached.", ex);
         }
+    }
+}
+
+/// <summary>
+/// Holidays are published each November as data: a calendar without this year's (or, from December, next year's)
+/// holidays would silently count them as working days, so health reports it as degraded.
+/// </summary>
+public sealed class CalendarHealthCheck(Features.Reference.ReferenceCache reference, TimeProvider clock, Microsoft.Extensions.Options.IOptions<PlatformOptions> platform) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        var local = TimeZoneInfo.ConvertTime(clock.GetUtcNow(), platform.Value.Zone);
+        var calendar = reference.Calendars.Platform;
+        var years = local.Month == 12 ? new[] { local.Year, local.Year + 1 } : [local.Year];
+        var missing = years.Where(y => !calendar.HasExceptionsForYear(y)).ToList();
+        return Task.FromResult(missing.Count == 0
+            ? HealthCheckResult.Healthy($"holidays through {years[^1]}")
+            : HealthCheckResult.Degraded($"no holidays for {string.Join(", ", missing)}: import them (import holidays FILE.csv)"));
     }
 }

@@ -243,6 +243,23 @@ public sealed class GuardTests(SqliteApp app) : IClassFixture<SqliteApp>
     }
 
     [Fact]
+    public async Task Health_IsDegraded_WhenTheYearsHolidaysAreMissing()
+    {
+        var before = app.Clock.GetUtcNow();
+        try
+        {
+            app.Clock.Set(new DateTimeOffset(2027, 6, 1, 9, 0, 0, TimeSpan.FromHours(8)));
+            var health = await Api.Get(app.Anonymous(), "/health");
+            Assert.Equal("degraded", health.GetProperty("status").GetString());
+            Assert.Contains("2027", health.GetProperty("checks").GetProperty("calendar").GetProperty("description").GetString());
+        }
+        finally
+        {
+            app.Clock.Set(before);
+        }
+    }
+
+    [Fact]
     public async Task Attachments_AreCheckedByContent_AndCanBeCitedByAnAction()
     {
         var agent = await app.As("agent");
