@@ -74,6 +74,7 @@ public static class CityLoopApp
             o.Conventions.AllowAnonymousToFolder("/Public");
         }).AddViewLocalization();
         services.AddSingleton<Features.Shared.Ui>();
+        services.AddScoped<Features.Shared.Nav>();
         // Pages are mostly Chinese: write it as text, not as numeric character references.
         services.Configure<Microsoft.Extensions.WebEncoders.WebEncoderOptions>(o =>
             o.TextEncoderSettings = new System.Text.Encodings.Web.TextEncoderSettings(System.Text.Unicode.UnicodeRanges.All));

@@ -4,6 +4,7 @@ using CityLoop.Server;
 using CityLoop.Server.Data;
 using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Demo;
+using CityLoop.Server.Features.Notifications;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -78,7 +79,8 @@ public abstract class AppFixture : IAsyncLifetime
     }
 
     /// <summary>A new hotline case, filed by the shift leader and, if asked, dispatched: the starting point of a journey.</summary>
-    public async Task<(Guid Id, string Number)> FiledCaseAsync(string title, string? dispatchTo = null)
+    public async Task<(Guid Id, string Number)> FiledCaseAsync(string title, string? dispatchTo = null, string category = "H150103",
+        string standard = "H-complaint")
     {
         using var scope = App.Services.CreateScope();
         var sp = scope.ServiceProvider;
@@ -97,10 +99,26 @@ public abstract class AppFixture : IAsyncLifetime
             ReporterName = "王女士", ReporterPhone = "13800001234",
         }, await As("agent"));
         var id = created.Case.Id;
-        await commands.PerformAsync(id, CaseAction.File, new ActionInput { CategoryCode = "H150103", StandardItem = "H-complaint", Opinion = "符合立案条件" }, await As("leader"), null, queries);
+        await commands.PerformAsync(id, CaseAction.File, new ActionInput { CategoryCode = category, StandardItem = standard, Opinion = "符合立案条件" }, await As("leader"), null, queries);
         if (dispatchTo is not null)
             await commands.PerformAsync(id, CaseAction.Dispatch, new ActionInput { LeadDepartment = dispatchTo }, await As("dispatcher"), null, queries);
         return (id, created.Case.Number);
+    }
+
+    /// <summary>An in-app message to a user about a case, queued and delivered by the Notifier as the reminders are.</summary>
+    public async Task NotifyAsync(Guid caseId, string userName)
+    {
+        using var scope = App.Services.CreateScope();
+        var sp = scope.ServiceProvider;
+        var db = sp.GetRequiredService<CityLoopDb>();
+        var notifier = sp.GetRequiredService<Notifier>();
+        var commands = sp.GetRequiredService<CaseCommands>();
+        var user = await db.Users.AsNoTracking().SingleAsync(x => x.UserName == userName);
+        var c = await db.Cases.SingleAsync(x => x.Id == caseId);
+        var ctx = commands.Context(new Actor("system:test", "测试", new HashSet<Role> { Role.BackgroundWorker }, null, IsSystem: true));
+        await notifier.ToStaffAsync(c, "clock-warn", await notifier.FieldsAsync(c, default), [user], ctx, default);
+        await commands.SaveStagedAsync([c]);
+        await notifier.DeliverPendingAsync();
     }
 
     /// <summary>Someone else acts on the case behind the browser's back.</summary>

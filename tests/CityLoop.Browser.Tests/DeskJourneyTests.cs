@@ -5,7 +5,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace CityLoop.Browser.Tests;
 
-public abstract class DeskJourneyTests<TApp>(TApp app) where TApp : AppFixture
+public abstract partial class DeskJourneyTests<TApp>(TApp app) where TApp : AppFixture
 {
     [Fact]
     public async Task Dispatcher_FiltersToPendingDispatch_DispatchesCase_AndSeesStateAndTimeline()

@@ -3,11 +3,16 @@ using CityLoop.Domain;
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
+using CityLoop.Server.Features.Clocks;
 using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Features.Notifications;
+using CityLoop.Server.Features.Reference;
 using CityLoop.Server.Features.Shared;
+using CityLoop.Server.Features.Supervision;
 using CityLoop.Server.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
 
 namespace CityLoop.Server.Features.Cases;
 
@@ -15,7 +20,8 @@ namespace CityLoop.Server.Features.Cases;
 /// One case: its facts, its timeline, and a form for each action the transition table allows this user now. Every
 /// change goes through <see cref="CaseCommands"/> with the version the user saw, exactly as the API does.
 /// </summary>
-public sealed class DetailsModel(CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CityLoopDb db, Ui ui) : PageModel
+public sealed class DetailsModel(CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CityLoopDb db, Ui ui,
+    ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, Notifier notifier, TimeProvider time) : PageModel
 {
     [BindProperty(SupportsGet = true)] public Guid Id { get; set; }
 
@@ -26,6 +32,13 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     public IReadOnlyList<AvailableActionDto> Actions { get; private set; } = [];
     public IReadOnlyDictionary<string, string> Departments { get; private set; } = new Dictionary<string, string>();
     public DeskError? Error { get; private set; }
+    public CaseClockDto? Clock { get; private set; }
+    public string? CategoryName { get; private set; }
+    public Guid? RepeatOfId { get; private set; }
+    /// <summary>The routing suggestion, for dispatch and redispatch forms only.</summary>
+    public RoutingDto? Routing { get; private set; }
+    public OrdersView? Orders { get; private set; }
+    public bool CanSupervise { get; private set; }
     /// <summary>The action whose form was submitted and refused: it stays open with what the user typed.</summary>
     public string? PostedAction { get; private set; }
     [TempData] public string? Flash { get; set; }
@@ -53,6 +66,28 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             Error = error;
             // After a concurrent change the form may no longer apply; otherwise keep it open with the input.
             PostedAction = error.Conflict ? null : op;
+            db.ChangeTracker.Clear();
+            await LoadAsync(ct);
+            return Page();
+        }
+    }
+
+    /// <summary>A supervisor issues a supervision order on this case (the same use case as POST /api/v1/supervision-orders).</summary>
+    public async Task<IActionResult> OnPostSuperviseAsync(SupervisionLevel level, string? dueAt, string? requirement, CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        try
+        {
+            var due = ui.ParseLocal(dueAt) ?? throw CaseValidationException.Single("dueAt", Ui.Pick("请填写回复期限。", "Give a reply deadline."));
+            await SupervisionEndpoints.IssueAsync(new IssueSupervisionRequest([Id], level, due, requirement ?? ""), actor, db, commands, queries, notifier,
+                time.GetUtcNow(), ct);
+            Flash = Ui.Pick($"已下发督办单：{Labels.Level(level)}", $"Supervision order issued: {Labels.Level(level)}");
+            return Redirect($"/Cases/{Id}");
+        }
+        catch (Exception ex) when (DeskErrors.Describe(ex) is { } error)
+        {
+            Error = error;
+            PostedAction = "supervise-order";
             db.ChangeTracker.Clear();
             await LoadAsync(ct);
             return Page();
@@ -94,6 +129,15 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             Events = await queries.EventsAsync(c.Id, ct);
             Actions = CaseQueries.Actions(c, actor);
             Departments = await IndexModel.DepartmentNames(db, ct);
+            var now = time.GetUtcNow();
+            Clock = await ClockEndpoints.QueryAsync(c, db, workingClock, now, ct);
+            CategoryName = c.CategoryCode is { } key ? reference.Catalogue.Current?.Find(key)?.Name : null;
+            if (c.RepeatOfNumber is { } repeat)
+                RepeatOfId = await queries.Visible(actor, db.Cases.AsNoTracking()).Where(x => x.Number == repeat).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct);
+            if (Actions.Any(a => a.Action is "dispatch" or "redispatch")) Routing = await routing.SuggestAsync(c, ct);
+            var orders = await SupervisionEndpoints.ListAsync(actor, null, null, c.Id, db, now, ct);
+            Orders = new OrdersView(orders.Items, actor, Departments, $"/Cases/{c.Id}", ShowCase: false);
+            CanSupervise = SupervisionEndpoints.MayIssue(actor) && c.State.IsOpen();
         }
         catch (Exception ex) when (DeskErrors.Describe(ex) is { } error)
         {

@@ -30,7 +30,12 @@ public static class ClockEndpoints
         var actor = await current.GetAsync();
         if (!CaseQueries.CanReadCases(actor)) throw new CaseForbiddenException("Your roles do not give access to cases.");
         var c = await queries.GetAsync(actor, id, ct: ct);
-        var now = time.GetUtcNow();
+        return TypedResults.Ok(await QueryAsync(c, db, clock, time.GetUtcNow(), ct));
+    }
+
+    /// <summary>The clock of a case the caller may read (the API above and the case page).</summary>
+    public static async Task<CaseClockDto> QueryAsync(Case c, CityLoopDb db, IWorkingClock clock, DateTimeOffset now, CancellationToken ct)
+    {
         RunningClockDto? running = null;
         if (c.ClockPhase is { } phase && c.ClockStartedAt is { } started)
         {
@@ -42,8 +47,8 @@ public static class ClockEndpoints
                 c.ClockDueAt is { } due ? calendar.Remaining(now, due, type).TotalHours : null, (now - started).TotalHours);
         }
         var finished = await db.Set<CasePhaseTime>().AsNoTracking().Where(p => p.CaseId == c.Id).OrderBy(p => p.Id).ToListAsync(ct);
-        return TypedResults.Ok(new CaseClockDto(running, finished.Select(p => new PhaseTimeDto(Kebab.From(p.Phase.ToString()), p.StartedAt, p.EndedAt,
+        return new CaseClockDto(running, finished.Select(p => new PhaseTimeDto(Kebab.From(p.Phase.ToString()), p.StartedAt, p.EndedAt,
             p.DueAt, p.LimitType is { } t ? Kebab.From(t.ToString()) : null, p.BusinessSeconds / 3600.0, p.PausedSeconds / 3600.0,
-            p.WallSeconds / 3600.0, p.OnTime, p.DepartmentCode)).ToList()));
+            p.WallSeconds / 3600.0, p.OnTime, p.DepartmentCode)).ToList());
     }
 }

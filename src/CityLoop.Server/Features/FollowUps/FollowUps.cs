@@ -178,7 +178,7 @@ public sealed record SelfRatingRequest(bool Resolved, Satisfaction Satisfaction,
 public static class FollowUpEndpoints
 {
     static readonly Actor Citizen = new("system:portal-follow-up", "市民自评", new HashSet<Role> { Role.PortalChannel }, null, IsSystem: true);
-    static readonly Role[] Readers = [Role.HotlineAgent, Role.ShiftLeader, Role.Supervisor];
+    public static readonly IReadOnlyList<Role> Readers = [Role.HotlineAgent, Role.ShiftLeader, Role.Supervisor];
 
     public static void MapFollowUpEndpoints(this IEndpointRouteBuilder app)
     {
@@ -188,9 +188,12 @@ public static class FollowUpEndpoints
     }
 
     /// <summary>Tasks by status (open, done, skipped) or outcome (awaiting-approval…), oldest first: an agent's call list.</summary>
-    static async Task<Ok<List<FollowUpTaskDto>>> List(string? status, string? outcome, CurrentActor current, CityLoopDb db, CancellationToken ct)
+    static async Task<Ok<List<FollowUpTaskDto>>> List(string? status, string? outcome, CurrentActor current, CityLoopDb db, CancellationToken ct) =>
+        TypedResults.Ok(await ListAsync(await current.GetAsync(), status, outcome, db, ct));
+
+    /// <summary>The same list for the API and the desk's call list.</summary>
+    public static async Task<List<FollowUpTaskDto>> ListAsync(Actor actor, string? status, string? outcome, CityLoopDb db, CancellationToken ct)
     {
-        var actor = await current.GetAsync();
         if (!actor.Roles.Any(Readers.Contains)) throw new CaseForbiddenException("Follow-up lists are for hotline agents, shift leaders and supervisors.");
         var q = db.Set<FollowUpTask>().AsNoTracking();
         if (!string.IsNullOrWhiteSpace(status)) q = q.Where(t => t.Status == status);
@@ -198,12 +201,12 @@ public static class FollowUpEndpoints
         var tasks = await q.OrderBy(t => t.CreatedAt).Take(500).ToListAsync(ct);
         var ids = tasks.Select(t => t.CaseId).ToList();
         var cases = await db.Cases.AsNoTracking().Where(c => ids.Contains(c.Id)).ToDictionaryAsync(c => c.Id, ct);
-        return TypedResults.Ok(tasks.Select(t =>
+        return tasks.Select(t =>
         {
             var c = cases[t.CaseId];
             return new FollowUpTaskDto(t.Id, t.CaseId, t.CaseNumber, c.Title ?? c.Description, t.Method, t.Status, t.Outcome, t.CreatedAt, t.DueAt,
                 t.CompletedAt, t.Resolved, t.Satisfaction, t.Comment, t.DepartmentCode, CaseQueries.Reporter(c, actor));
-        }).ToList());
+        }).ToList();
     }
 
     /// <summary>The citizen's own rating through the link: the token is the only authority, and it works once.</summary>

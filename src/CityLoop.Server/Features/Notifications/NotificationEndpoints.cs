@@ -34,33 +34,44 @@ public static class NotificationEndpoints
         return id;
     }
 
-    static async Task<Ok<List<NotificationDto>>> Mine(bool? unread, CurrentActor current, CityLoopDb db, CancellationToken ct)
-    {
-        var me = await UserId(current);
-        var q = db.Set<Notification>().AsNoTracking().Where(n => n.UserId == me);
-        if (unread == true) q = q.Where(n => n.ReadAt == null);
-        var list = await q.OrderByDescending(n => n.CreatedAt).Take(200)
-            .Select(n => new NotificationDto(n.Id, n.CaseId, n.Title, n.Body, n.CreatedAt, n.ReadAt)).ToListAsync(ct);
-        return TypedResults.Ok(list);
-    }
+    static async Task<Ok<List<NotificationDto>>> Mine(bool? unread, CurrentActor current, CityLoopDb db, CancellationToken ct) =>
+        TypedResults.Ok(await ListAsync(db, await UserId(current), unread == true, ct));
 
-    static async Task<Results<NoContent, NotFound>> Read(Guid id, CurrentActor current, CityLoopDb db, TimeProvider clock, CancellationToken ct)
-    {
-        var me = await UserId(current);
-        var n = await db.Set<Notification>().FirstOrDefaultAsync(x => x.Id == id && x.UserId == me, ct);
-        if (n is null) return TypedResults.NotFound();
-        n.ReadAt ??= clock.GetUtcNow();
-        await db.SaveChangesAsync(ct);
-        return TypedResults.NoContent();
-    }
+    static async Task<Results<NoContent, NotFound>> Read(Guid id, CurrentActor current, CityLoopDb db, TimeProvider clock, CancellationToken ct) =>
+        await MarkReadAsync(db, await UserId(current), id, clock.GetUtcNow(), ct) ? TypedResults.NoContent() : TypedResults.NotFound();
 
     static async Task<NoContent> ReadAll(CurrentActor current, CityLoopDb db, TimeProvider clock, CancellationToken ct)
     {
-        var me = await UserId(current);
-        var now = clock.GetUtcNow();
+        await MarkAllReadAsync(db, await UserId(current), clock.GetUtcNow(), ct);
+        return TypedResults.NoContent();
+    }
+
+    // The inbox itself, shared by the API above and the desk (the bell and the notifications page).
+
+    public static async Task<List<NotificationDto>> ListAsync(CityLoopDb db, Guid me, bool unreadOnly, CancellationToken ct)
+    {
+        var q = db.Set<Notification>().AsNoTracking().Where(n => n.UserId == me);
+        if (unreadOnly) q = q.Where(n => n.ReadAt == null);
+        return await q.OrderByDescending(n => n.CreatedAt).Take(200)
+            .Select(n => new NotificationDto(n.Id, n.CaseId, n.Title, n.Body, n.CreatedAt, n.ReadAt)).ToListAsync(ct);
+    }
+
+    public static Task<int> UnreadCountAsync(CityLoopDb db, Guid me, CancellationToken ct) =>
+        db.Set<Notification>().CountAsync(n => n.UserId == me && n.ReadAt == null, ct);
+
+    public static async Task<bool> MarkReadAsync(CityLoopDb db, Guid me, Guid id, DateTimeOffset now, CancellationToken ct)
+    {
+        var n = await db.Set<Notification>().FirstOrDefaultAsync(x => x.Id == id && x.UserId == me, ct);
+        if (n is null) return false;
+        n.ReadAt ??= now;
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    public static async Task MarkAllReadAsync(CityLoopDb db, Guid me, DateTimeOffset now, CancellationToken ct)
+    {
         foreach (var n in await db.Set<Notification>().Where(x => x.UserId == me && x.ReadAt == null).ToListAsync(ct)) n.ReadAt = now;
         await db.SaveChangesAsync(ct);
-        return TypedResults.NoContent();
     }
 
     static async Task<NoContent> SetContact(ContactRequest body, CurrentActor current, CityLoopDb db, CancellationToken ct)

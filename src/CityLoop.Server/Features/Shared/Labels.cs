@@ -161,6 +161,46 @@ public static class Labels
         ["none"] = ("不计时", "No clock"),
     };
 
+    static readonly Dictionary<Supervision.SupervisionLevel, (string Zh, string En)> Levels = new()
+    {
+        [Supervision.SupervisionLevel.General] = ("一般督办", "General"),
+        [Supervision.SupervisionLevel.Key] = ("重点督办", "Key"),
+        [Supervision.SupervisionLevel.LeaderLevel] = ("领导督办", "Leader-level"),
+    };
+
+    /// <summary>Statuses of supervision orders and follow-up tasks, and follow-up outcomes.</summary>
+    static readonly Dictionary<string, (string Zh, string En)> Statuses = new()
+    {
+        ["open"] = ("待办", "Open"),
+        ["replied"] = ("已回复", "Replied"),
+        ["closed"] = ("已办结", "Closed"),
+        ["done"] = ("已回访", "Done"),
+        ["skipped"] = ("无需回访", "Skipped"),
+        ["call"] = ("电话回访", "Call back"),
+        ["link"] = ("短信自评", "Self-rating link"),
+        ["reopened"] = ("已重办", "Reopened"),
+        ["awaiting-approval"] = ("待审批重办", "Awaiting approval"),
+        ["limit-reached"] = ("重办次数已满", "Reopen limit reached"),
+    };
+
+    static readonly Dictionary<string, (string Zh, string En)> Phases = new()
+    {
+        ["filing"] = ("立案", "Filing"),
+        ["sign-for"] = ("签收", "Sign-for"),
+        ["handling"] = ("处置", "Handling"),
+        ["check"] = ("核查", "Check"),
+        ["close"] = ("结案", "Close"),
+        ["follow-up"] = ("回访", "Follow-up"),
+    };
+
+    static readonly Dictionary<string, (string Zh, string En)> LimitTypes = new()
+    {
+        ["calendar-days"] = ("自然日", "calendar days"),
+        ["working-days"] = ("工作日", "working days"),
+        ["working-hours"] = ("工作时", "working hours"),
+        ["urgent-hours"] = ("紧急工作时", "urgent hours"),
+    };
+
     static string Of<T>(Dictionary<T, (string Zh, string En)> map, T key, string fallback) where T : notnull =>
         map.TryGetValue(key, out var t) ? Pick(t.Zh, t.En) : fallback;
 
@@ -180,4 +220,9 @@ public static class Labels
     public static string Role(string? api) => Domain.Identity.Roles.TryParse(api, out var r) ? Role(r) : api ?? "";
     public static string Field(string name) => Of(Fields, name, name);
     public static string Light(string light) => Of(Lights, light, light);
+    public static IEnumerable<string> LightKeys => Lights.Keys;
+    public static string Level(Supervision.SupervisionLevel level) => Of(Levels, level, level.ToString());
+    public static string Status(string? status) => status is null ? "" : Of(Statuses, status, status);
+    public static string Phase(string? phase) => phase is null ? "" : Of(Phases, phase, phase);
+    public static string LimitType(string? type) => type is null ? "" : Of(LimitTypes, type, type);
 }

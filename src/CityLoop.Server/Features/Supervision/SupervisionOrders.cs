@@ -87,11 +87,32 @@ public static class SupervisionEndpoints
     }
 
     static async Task<Created<List<SupervisionOrderDto>>> Issue(IssueSupervisionRequest body, CurrentActor current, CityLoopDb db, CaseCommands commands,
-        CaseQueries queries, Notifier notifier, TimeProvider clock, CancellationToken ct)
+        CaseQueries queries, Notifier notifier, TimeProvider clock, CancellationToken ct) =>
+        TypedResults.Created("/api/v1/supervision-orders", await IssueAsync(body, await current.GetAsync(), db, commands, queries, notifier, clock.GetUtcNow(), ct));
+
+    static async Task<Ok<SupervisionListDto>> List(string? status, SupervisionLevel? level, Guid? caseId, CurrentActor current, CityLoopDb db,
+        TimeProvider clock, CancellationToken ct) =>
+        TypedResults.Ok(await ListAsync(await current.GetAsync(), status, level, caseId, db, clock.GetUtcNow(), ct));
+
+    static async Task<Ok<SupervisionOrderDto>> Reply(Guid id, SupervisionReplyRequest body, CurrentActor current, CityLoopDb db, CaseCommands commands,
+        TimeProvider clock, CancellationToken ct) =>
+        TypedResults.Ok(await ReplyAsync(id, body, await current.GetAsync(), db, commands, clock.GetUtcNow(), ct));
+
+    static async Task<Ok<SupervisionOrderDto>> Close(Guid id, SupervisionCloseRequest body, CurrentActor current, CityLoopDb db, CaseCommands commands,
+        TimeProvider clock, CancellationToken ct) =>
+        TypedResults.Ok(await CloseAsync(id, body, await current.GetAsync(), db, commands, clock.GetUtcNow(), ct));
+
+    // The use cases themselves, shared by the API above and the desk pages.
+
+    public static bool MayIssue(Actor actor) => actor.Roles.Any(Issuers.Contains);
+
+    public static bool MayReply(Actor actor, SupervisionOrderDto order) =>
+        order.Status != "closed" && actor.Roles.Any(Roles.DepartmentBound.Contains) && actor.DepartmentCode is not null && actor.DepartmentCode == order.Department;
+
+    public static async Task<List<SupervisionOrderDto>> IssueAsync(IssueSupervisionRequest body, Actor actor, CityLoopDb db, CaseCommands commands,
+        CaseQueries queries, Notifier notifier, DateTimeOffset now, CancellationToken ct)
     {
-        var actor = await current.GetAsync();
-        if (!actor.Roles.Any(Issuers.Contains)) throw new CaseForbiddenException("Supervision orders are issued by supervisors.");
-        var now = clock.GetUtcNow();
+        if (!MayIssue(actor)) throw new CaseForbiddenException("Supervision orders are issued by supervisors.");
         var errors = new Dictionary<string, string[]>();
         if (body.CaseIds is not { Count: > 0 }) errors["caseIds"] = ["Name at least one case."];
         else if (body.CaseIds.Count > 500) errors["caseIds"] = ["At most 500 cases per batch."];
@@ -132,60 +153,54 @@ public static class SupervisionEndpoints
         await commands.SaveStagedAsync(touched, ct);
         await tx.CommitAsync(ct);
         await notifier.DeliverPendingAsync(ct);
-        return TypedResults.Created("/api/v1/supervision-orders", orders.Select(o => SupervisionOrderDto.From(o, now)).ToList());
+        return orders.Select(o => SupervisionOrderDto.From(o, now)).ToList();
     }
 
-    static async Task<Ok<SupervisionListDto>> List(string? status, SupervisionLevel? level, Guid? caseId, CurrentActor current, CityLoopDb db,
-        TimeProvider clock, CancellationToken ct)
+    public static async Task<SupervisionListDto> ListAsync(Actor actor, string? status, SupervisionLevel? level, Guid? caseId, CityLoopDb db,
+        DateTimeOffset now, CancellationToken ct)
     {
-        var actor = await current.GetAsync();
         if (!CaseQueries.CanReadCases(actor)) throw new CaseForbiddenException("Your roles do not give access to cases.");
         var q = db.Set<SupervisionOrder>().AsNoTracking();
         // Department staff see the orders addressed to their department.
         if (!actor.Roles.Any(r => !Roles.DepartmentBound.Contains(r))) q = q.Where(o => o.DepartmentCode == actor.DepartmentCode);
         var all = await q.ToListAsync(ct);
-        var now = clock.GetUtcNow();
         var counts = all.GroupBy(o => o.Level).OrderBy(g => g.Key).Select(g => new SupervisionCountsDto(g.Key,
             g.Count(o => o.Status == "open"), g.Count(o => o.Status == "replied"), g.Count(o => o.Status == "closed"), g.Count(o => o.IsOverdueAt(now)))).ToList();
         var items = all.Where(o => (status is null || o.Status == status) && (level is null || o.Level == level) && (caseId is null || o.CaseId == caseId))
             .OrderByDescending(o => o.IssuedAt).Take(500).Select(o => SupervisionOrderDto.From(o, now)).ToList();
-        return TypedResults.Ok(new SupervisionListDto(items, counts));
+        return new SupervisionListDto(items, counts);
     }
 
-    static async Task<Ok<SupervisionOrderDto>> Reply(Guid id, SupervisionReplyRequest body, CurrentActor current, CityLoopDb db, CaseCommands commands,
-        TimeProvider clock, CancellationToken ct)
+    public static async Task<SupervisionOrderDto> ReplyAsync(Guid id, SupervisionReplyRequest body, Actor actor, CityLoopDb db, CaseCommands commands,
+        DateTimeOffset now, CancellationToken ct)
     {
-        var actor = await current.GetAsync();
         var order = await db.Set<SupervisionOrder>().FirstOrDefaultAsync(o => o.Id == id, ct) ?? throw new NotFoundException($"Supervision order {id} does not exist.");
         if (!actor.Roles.Any(Roles.DepartmentBound.Contains) || actor.DepartmentCode is null || actor.DepartmentCode != order.DepartmentCode)
             throw new CaseForbiddenException("The department the order is addressed to replies to it.");
         if (order.Status == "closed") throw new CaseRuleException("SupervisionClosed", "This supervision order is closed.", null);
         if (string.IsNullOrWhiteSpace(body.Reply)) throw CaseValidationException.Single("reply", "A reply says what was done.");
-        var now = clock.GetUtcNow();
         order.Status = "replied";
         order.Reply = body.Reply.Trim();
         order.RepliedBy = actor.Name;
         order.RepliedAt = now;
         var c = await db.Cases.FirstAsync(x => x.Id == order.CaseId, ct);
         await commands.NoteAsync(c, "supervision-reply", actor, order.Reply, new { orderId = order.Id, onTime = now <= order.DueAt }, ct);
-        return TypedResults.Ok(SupervisionOrderDto.From(order, now));
+        return SupervisionOrderDto.From(order, now);
     }
 
-    static async Task<Ok<SupervisionOrderDto>> Close(Guid id, SupervisionCloseRequest body, CurrentActor current, CityLoopDb db, CaseCommands commands,
-        TimeProvider clock, CancellationToken ct)
+    public static async Task<SupervisionOrderDto> CloseAsync(Guid id, SupervisionCloseRequest body, Actor actor, CityLoopDb db, CaseCommands commands,
+        DateTimeOffset now, CancellationToken ct)
     {
-        var actor = await current.GetAsync();
-        if (!actor.Roles.Any(Issuers.Contains)) throw new CaseForbiddenException("Supervisors close supervision orders.");
+        if (!MayIssue(actor)) throw new CaseForbiddenException("Supervisors close supervision orders.");
         var order = await db.Set<SupervisionOrder>().FirstOrDefaultAsync(o => o.Id == id, ct) ?? throw new NotFoundException($"Supervision order {id} does not exist.");
         if (order.Status != "replied") throw new CaseRuleException("SupervisionNotReplied", $"The order is {order.Status}: it is closed once the department has replied.", null);
-        var now = clock.GetUtcNow();
         order.Status = "closed";
         order.ClosedBy = actor.Name;
         order.ClosedAt = now;
         order.ClosingOpinion = string.IsNullOrWhiteSpace(body.Opinion) ? null : body.Opinion.Trim();
         var c = await db.Cases.FirstAsync(x => x.Id == order.CaseId, ct);
         await commands.NoteAsync(c, "supervision-closed", actor, order.ClosingOpinion, new { orderId = order.Id, overdue = order.IsOverdueAt(now) }, ct);
-        return TypedResults.Ok(SupervisionOrderDto.From(order, now));
+        return SupervisionOrderDto.From(order, now);
     }
 
     public static string LevelName(SupervisionLevel level) => level switch

@@ -1,0 +1,25 @@
+using System.Security.Claims;
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.FollowUps;
+using CityLoop.Server.Features.Notifications;
+
+namespace CityLoop.Server.Features.Shared;
+
+/// <summary>What the top bar offers the signed-in user: the desks their roles open, and their unread notifications.</summary>
+public sealed class Nav(CityLoopDb db)
+{
+    static readonly Role[] SupervisionDesk = [Role.Supervisor, Role.ShiftLeader, Role.DepartmentHandler, Role.DepartmentHead];
+
+    public static IReadOnlySet<Role> RolesOf(ClaimsPrincipal user) =>
+        user.FindAll(ClaimTypes.Role).Select(c => Roles.TryParse(c.Value, out var r) ? r : (Role?)null).OfType<Role>().ToHashSet();
+
+    public static bool Cases(ClaimsPrincipal user) => RolesOf(user).Any(Roles.CaseReaders.Contains);
+    public static bool Supervision(ClaimsPrincipal user) => RolesOf(user).Any(SupervisionDesk.Contains);
+    public static bool FollowUps(ClaimsPrincipal user) => RolesOf(user).Any(FollowUpEndpoints.Readers.Contains);
+    public static bool ReferenceAdmin(ClaimsPrincipal user) => RolesOf(user).Contains(Role.SystemAdmin);
+
+    /// <summary>Unread in-app notifications; API-key principals have no inbox.</summary>
+    public async Task<int> UnreadAsync(ClaimsPrincipal user, CancellationToken ct = default) =>
+        Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var me) ? await NotificationEndpoints.UnreadCountAsync(db, me, ct) : 0;
+}
