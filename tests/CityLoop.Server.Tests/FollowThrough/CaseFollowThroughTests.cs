@@ -53,6 +53,13 @@ public abstract partial class CaseFollowThroughTests<TApp>(TApp app) where TApp 
         var actions = await Api.Actions(supervisor, a);
         Assert.Equal(["supervise", "supervision-order", "notify", "supervision-reply", "supervision-closed"],
             actions.SkipWhile(x => x != "supervise").ToArray());
+
+        // The order still open falls overdue once its own deadline passes; the counts say so.
+        app.Clock.Advance(TimeSpan.FromDays(30));
+        var later = await Api.Get(await app.As("supervisor"), "/api/v1/supervision-orders?level=key");
+        Assert.True(later.GetProperty("counts").EnumerateArray().Single(c => c.Str("level") == "key").GetProperty("overdue").GetInt32() >= 1);
+        Assert.Contains(later.GetProperty("items").EnumerateArray(), o => o.GetProperty("overdue").GetBoolean());
+        Assert.Equal(HttpStatusCode.Forbidden, (await (await app.As("inspector")).GetAsync("/api/v1/supervision-orders")).StatusCode);
     }
 
     [Fact]

@@ -90,9 +90,16 @@ public static class SupervisionEndpoints
         CaseQueries queries, Notifier notifier, TimeProvider clock, CancellationToken ct) =>
         TypedResults.Created("/api/v1/supervision-orders", await IssueAsync(body, await current.GetAsync(), db, commands, queries, notifier, clock.GetUtcNow(), ct));
 
-    static async Task<Ok<SupervisionListDto>> List(string? status, SupervisionLevel? level, Guid? caseId, CurrentActor current, CityLoopDb db,
-        TimeProvider clock, CancellationToken ct) =>
-        TypedResults.Ok(await ListAsync(await current.GetAsync(), status, level, caseId, db, clock.GetUtcNow(), ct));
+    static async Task<Ok<SupervisionListDto>> List(string? status, string? level, Guid? caseId, CurrentActor current, CityLoopDb db,
+        TimeProvider clock, CancellationToken ct)
+    {
+        // The API spells levels in kebab-case (leader-level), as everywhere else.
+        SupervisionLevel? parsed = null;
+        if (!string.IsNullOrWhiteSpace(level))
+            parsed = Domain.Kebab.TryParse<SupervisionLevel>(level, out var l) ? l
+                : throw CaseValidationException.Single("level", $"Unknown level '{level}': general, key or leader-level.");
+        return TypedResults.Ok(await ListAsync(await current.GetAsync(), status, parsed, caseId, db, clock.GetUtcNow(), ct));
+    }
 
     static async Task<Ok<SupervisionOrderDto>> Reply(Guid id, SupervisionReplyRequest body, CurrentActor current, CityLoopDb db, CaseCommands commands,
         TimeProvider clock, CancellationToken ct) =>
@@ -159,16 +166,29 @@ public static class SupervisionEndpoints
     public static async Task<SupervisionListDto> ListAsync(Actor actor, string? status, SupervisionLevel? level, Guid? caseId, CityLoopDb db,
         DateTimeOffset now, CancellationToken ct)
     {
-        if (!CaseQueries.CanReadCases(actor)) throw new CaseForbiddenException("Your roles do not give access to cases.");
+        if (!CaseQueries.CanReadCases(actor) || actor.Roles.All(r => r == Role.Inspector))
+            throw new CaseForbiddenException("Supervision orders are for supervisors, the command centre and the departments they address.");
         var q = db.Set<SupervisionOrder>().AsNoTracking();
         // Department staff see the orders addressed to their department.
         if (!actor.Roles.Any(r => !Roles.DepartmentBound.Contains(r))) q = q.Where(o => o.DepartmentCode == actor.DepartmentCode);
-        var all = await q.ToListAsync(ct);
-        var counts = all.GroupBy(o => o.Level).OrderBy(g => g.Key).Select(g => new SupervisionCountsDto(g.Key,
-            g.Count(o => o.Status == "open"), g.Count(o => o.Status == "replied"), g.Count(o => o.Status == "closed"), g.Count(o => o.IsOverdueAt(now)))).ToList();
-        var items = all.Where(o => (status is null || o.Status == status) && (level is null || o.Level == level) && (caseId is null || o.CaseId == caseId))
-            .OrderByDescending(o => o.IssuedAt).Take(500).Select(o => SupervisionOrderDto.From(o, now)).ToList();
-        return new SupervisionListDto(items, counts);
+
+        // Counts are computed by the database, so the list stays cheap however many orders accumulate.
+        var byStatus = await q.GroupBy(o => new { o.Level, o.Status }).Select(g => new { g.Key.Level, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
+        var overdue = await q.Where(o => (o.RepliedAt != null && o.RepliedAt > o.DueAt)
+                || (o.RepliedAt == null && o.Status == "closed" && o.ClosedAt > o.DueAt)
+                || (o.RepliedAt == null && o.Status != "closed" && o.DueAt < now))
+            .GroupBy(o => o.Level).Select(g => new { Level = g.Key, Count = g.Count() }).ToListAsync(ct);
+        var counts = byStatus.Select(x => x.Level).Distinct().Order().Select(l => new SupervisionCountsDto(l,
+            byStatus.Where(x => x.Level == l && x.Status == "open").Sum(x => x.Count),
+            byStatus.Where(x => x.Level == l && x.Status == "replied").Sum(x => x.Count),
+            byStatus.Where(x => x.Level == l && x.Status == "closed").Sum(x => x.Count),
+            overdue.Where(x => x.Level == l).Sum(x => x.Count))).ToList();
+
+        if (status is not null) q = q.Where(o => o.Status == status);
+        if (level is not null) q = q.Where(o => o.Level == level);
+        if (caseId is not null) q = q.Where(o => o.CaseId == caseId);
+        var rows = await q.OrderByDescending(o => o.IssuedAt).Take(500).ToListAsync(ct);
+        return new SupervisionListDto(rows.Select(o => SupervisionOrderDto.From(o, now)).ToList(), counts);
     }
 
     public static async Task<SupervisionOrderDto> ReplyAsync(Guid id, SupervisionReplyRequest body, Actor actor, CityLoopDb db, CaseCommands commands,
