@@ -99,6 +99,43 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
         await Api.Problem(await security.PostAsJsonAsync("/api/v1/admin/api-keys", new { name = "x1", role = "dispatcher" }), HttpStatusCode.UnprocessableEntity);
     }
 
+    static async Task<HttpResponseMessage> PostForm(HttpClient client, string url, Dictionary<string, string> fields)
+    {
+        var page = await client.GetStringAsync(url);
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(token);
+        fields["__RequestVerificationToken"] = token;
+        return await client.PostAsync(url, new FormUrlEncodedContent(fields));
+    }
+
+    [Fact]
+    public async Task ANewAccount_ChangesItsPasswordAtFirstSignIn()
+    {
+        var name = "fresh" + Guid.NewGuid().ToString("N")[..6];
+        var created = await (await (await app.As("admin")).PostAsJsonAsync("/api/v1/admin/users", new { userName = name, password = "First!Pass1" })).Content.ReadFromJsonAsync<JsonElement>();
+        await (await app.As("security")).PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/roles", new { roles = new[] { "dispatcher" } });
+        var browser = app.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+        var login = await PostForm(browser, "/Account/Login", new() { ["UserName"] = name, ["Password"] = "First!Pass1" });
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        Assert.StartsWith("/Account/Password", login.Headers.Location!.OriginalString);
+
+        var mismatch = await PostForm(browser, login.Headers.Location.OriginalString, new() { ["CurrentPassword"] = "First!Pass1", ["NewPassword"] = "Second!Pass2", ["Confirm"] = "other" });
+        Assert.Equal(HttpStatusCode.OK, mismatch.StatusCode);
+        Assert.Contains("password-error", await mismatch.Content.ReadAsStringAsync());
+        var weak = await PostForm(browser, login.Headers.Location.OriginalString, new() { ["CurrentPassword"] = "First!Pass1", ["NewPassword"] = "short", ["Confirm"] = "short" });
+        Assert.Contains("password-error", await weak.Content.ReadAsStringAsync());
+        var changed = await PostForm(browser, login.Headers.Location.OriginalString, new() { ["CurrentPassword"] = "First!Pass1", ["NewPassword"] = "Second!Pass2", ["Confirm"] = "Second!Pass2" });
+        Assert.Equal(HttpStatusCode.Redirect, changed.StatusCode);
+        Assert.Equal("/Cases", changed.Headers.Location!.OriginalString);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", Login(name, "First!Pass1"))).StatusCode);
+        var token = await (await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", Login(name, "Second!Pass2"))).Content.ReadFromJsonAsync<JsonElement>();
+        var api = app.Anonymous();
+        api.DefaultRequestHeaders.Authorization = new("Bearer", token.GetProperty("accessToken").GetString());
+        Assert.False((await Api.Get(api, "/api/v1/auth/me")).GetProperty("passwordExpired").GetBoolean());
+    }
+
     [Fact]
     public async Task Administrators_DoNotReadCases()
     {

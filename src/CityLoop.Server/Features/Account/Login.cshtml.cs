@@ -34,6 +34,9 @@ public sealed class LoginModel(Accounts accounts, IOptions<SecurityOptions> secu
         }
         await HttpContext.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
             Accounts.Principal(result.User, CookieAuthenticationDefaults.AuthenticationScheme));
+        // A new account, or a password past its maximum age, is changed before anything else (等保 2.0).
+        if (accounts.PasswordExpired(result.User))
+            return RedirectToPage("/Account/Password", new { returnUrl = Target() });
         return LocalRedirect(Target());
     }
 

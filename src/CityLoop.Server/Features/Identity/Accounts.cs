@@ -75,5 +75,20 @@ public sealed class Accounts(CityLoopDb db, Audit audit, TimeProvider clock, Mic
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
     }
 
+    /// <summary>Changes a person's own password under the policy; the API and the password page share this.</summary>
+    public async Task ChangePasswordAsync(Guid userId, string? currentPassword, string? newPassword)
+    {
+        var user = await db.Users.FirstAsync(u => u.Id == userId);
+        if (Hasher.VerifyHashedPassword(user, user.PasswordHash, currentPassword ?? "") == PasswordVerificationResult.Failed)
+            throw Domain.Cases.CaseValidationException.Single("currentPassword", "The current password is wrong.");
+        if (PasswordPolicy.Check(newPassword, user.UserName) is { } problem) throw Domain.Cases.CaseValidationException.Single("newPassword", problem);
+        if (newPassword == currentPassword) throw Domain.Cases.CaseValidationException.Single("newPassword", "Choose a password different from the current one.");
+        user.PasswordHash = Hash(user, newPassword!);
+        user.PasswordChangedAt = clock.GetUtcNow();
+        user.MustChangePassword = false;
+        audit.Add(user.Id.ToString(), user.DisplayName, "password-change", user.UserName);
+        await db.SaveChangesAsync();
+    }
+
     public bool PasswordExpired(User user) => user.MustChangePassword || clock.GetUtcNow() - user.PasswordChangedAt > TimeSpan.FromDays(_o.PasswordMaxAgeDays);
 }

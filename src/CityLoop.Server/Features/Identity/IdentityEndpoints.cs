@@ -65,20 +65,11 @@ public static class IdentityEndpoints
         return TypedResults.Ok(new MeDto(actor.Id, user.UserName, user.DisplayName, actor.Roles.Select(r => r.ToKebab()).ToList(), user.DepartmentCode, accounts.PasswordExpired(user)));
     }
 
-    static async Task<NoContent> ChangePassword(ChangePasswordRequest body, CurrentActor current, CityLoopDb db, Audit audit, TimeProvider clock)
+    static async Task<NoContent> ChangePassword(ChangePasswordRequest body, CurrentActor current, Accounts accounts)
     {
         var actor = await current.GetAsync();
         if (actor.IsSystem) throw new CaseForbiddenException("System principals have no password.");
-        var user = await db.Users.FirstAsync(u => u.Id == Guid.Parse(actor.Id));
-        if (new Microsoft.AspNetCore.Identity.PasswordHasher<User>().VerifyHashedPassword(user, user.PasswordHash, body.CurrentPassword ?? "") == Microsoft.AspNetCore.Identity.PasswordVerificationResult.Failed)
-            throw CaseValidationException.Single("currentPassword", "The current password is wrong.");
-        if (PasswordPolicy.Check(body.NewPassword, user.UserName) is { } problem) throw CaseValidationException.Single("newPassword", problem);
-        if (body.NewPassword == body.CurrentPassword) throw CaseValidationException.Single("newPassword", "Choose a password different from the current one.");
-        user.PasswordHash = Accounts.Hash(user, body.NewPassword!);
-        user.PasswordChangedAt = clock.GetUtcNow();
-        user.MustChangePassword = false;
-        audit.Add(actor.Id, actor.Name, "password-change", user.UserName);
-        await db.SaveChangesAsync();
+        await accounts.ChangePasswordAsync(Guid.Parse(actor.Id), body.CurrentPassword, body.NewPassword);
         return TypedResults.NoContent();
     }
 
