@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.RegularExpressions;
 using CityLoop.Domain.Cases;
 using Microsoft.Playwright;
@@ -66,6 +67,33 @@ public abstract partial class DeskJourneyTests<TApp>(TApp app) where TApp : AppF
         await Expect(page.Locator("#case-state")).ToHaveTextAsync("待核查");
         await Expect(page.Locator("#timeline li[data-action=finish]")).ToContainTextAsync("已更换灯泡");
         Assert.EndsWith(id.ToString(), page.Url);
+    }
+
+    [Fact]
+    public async Task Handler_UploadsASitePhoto_AndFinishesCitingIt()
+    {
+        var (id, number) = await app.FiledCaseAsync("护栏损坏", dispatchTo: "SZGLC");
+        var page = await app.SignInAsync("handler");
+        await page.GotoAsync($"/Cases/{id}");
+        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+        await page.SetInputFilesAsync("#attachments input[type=file]", new FilePayload { Name = "现场照片.png", MimeType = "image/png", Buffer = png });
+        await page.ClickAsync("#submit-attach");
+        await Expect(page.Locator("#attachments li")).ToContainTextAsync("现场照片.png");
+
+        await page.ClickAsync("#act-sign-for summary");
+        await page.ClickAsync("#submit-sign-for");
+        await Expect(page.Locator("#case-state")).ToHaveTextAsync("处置中");
+        await page.ClickAsync("#act-finish summary");
+        await page.FillAsync("#act-finish textarea[name=result]", "护栏已更换。");
+        await page.CheckAsync("#act-finish input[name=attachmentIds]");
+        await page.ClickAsync("#submit-finish");
+        await Expect(page.Locator("#case-state")).ToHaveTextAsync("待核查");
+        Assert.Contains(number, await page.ContentAsync());
+        using var scope = app.App.Services.CreateScope();
+        var events = await scope.ServiceProvider.GetRequiredService<CityLoop.Server.Features.Cases.CaseQueries>().EventsAsync(id);
+        var finish = events.Single(e => e.Action == "finish");
+        Assert.Equal(1, finish.Payload!.Value.GetProperty("attachmentIds").GetArrayLength());
+        Assert.Contains(events, e => e.Action == "attach");
     }
 
     [Fact]

@@ -248,6 +248,32 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         c.AcceptEvents();
     }
 
+    const long MaxAttachmentBytes = 10 * 1024 * 1024;
+
+    /// <summary>Stores a photo or PDF on a case, checked by its content, and logs it; the API and the case page share this.</summary>
+    public async Task<AttachmentDto> AttachAsync(Guid caseId, IFormFile? file, Actor actor, CaseQueries queries, CancellationToken ct = default)
+    {
+        var c = await queries.GetAsync(actor, caseId, track: true, ct);
+        if (file is null || file.Length == 0) throw CaseValidationException.Single("file", "Send one file in the form field 'file'.");
+        if (file.Length > MaxAttachmentBytes) throw CaseValidationException.Single("file", "A file has at most 10 MB.");
+        using var ms = new MemoryStream();
+        await file.CopyToAsync(ms, ct);
+        var bytes = ms.ToArray();
+        var type = CaseEndpoints.SniffType(bytes) ?? throw CaseValidationException.Single("file", "Only JPEG, PNG, WebP and PDF files are accepted.");
+        var a = new Attachment
+        {
+            CaseId = c.Id, FileName = Path.GetFileName(file.FileName), ContentType = type, Size = bytes.Length, Content = bytes,
+            UploadedBy = actor.Id, UploadedAt = clock.GetUtcNow(),
+        };
+        db.Attachments.Add(a);
+        await NoteAsync(c, "attach", actor, null, new { attachmentId = a.Id, fileName = a.FileName, size = a.Size }, ct);
+        return new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.UploadedAt);
+    }
+
+    public async Task<IReadOnlyList<AttachmentDto>> AttachmentsAsync(Guid caseId, CancellationToken ct = default) =>
+        await db.Attachments.AsNoTracking().Where(a => a.CaseId == caseId).OrderBy(a => a.UploadedAt)
+            .Select(a => new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.UploadedAt)).ToListAsync(ct);
+
     static bool IsUniqueViolation(DbUpdateException ex) =>
         ex.InnerException?.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase) == true
         || ex.InnerException?.Message.Contains("23505", StringComparison.Ordinal) == true

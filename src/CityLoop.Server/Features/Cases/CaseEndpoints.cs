@@ -16,8 +16,6 @@ namespace CityLoop.Server.Features.Cases;
 
 public static class CaseEndpoints
 {
-    const long MaxAttachmentBytes = 10 * 1024 * 1024;
-
     public static void MapCaseEndpoints(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/api/v1/cases").WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy);
@@ -166,25 +164,11 @@ public static class CaseEndpoints
         return TypedResults.Ok(await commands.UnmaskReporterAsync(id, actor, queries, audit, ct));
     }
 
-    static async Task<Created<AttachmentDto>> Upload(Guid id, IFormFile? file, CurrentActor current, CaseQueries queries, CaseCommands commands,
-        CityLoopDb db, TimeProvider clock, CancellationToken ct)
+    static async Task<Created<AttachmentDto>> Upload(Guid id, IFormFile? file, CurrentActor current, CaseQueries queries, CaseCommands commands, CancellationToken ct)
     {
         var actor = await Reader(current);
-        var c = await queries.GetAsync(actor, id, track: true, ct);
-        if (file is null || file.Length == 0) throw CaseValidationException.Single("file", "Send one file in the form field 'file'.");
-        if (file.Length > MaxAttachmentBytes) throw CaseValidationException.Single("file", "A file has at most 10 MB.");
-        using var ms = new MemoryStream();
-        await file.CopyToAsync(ms, ct);
-        var bytes = ms.ToArray();
-        var type = SniffType(bytes) ?? throw CaseValidationException.Single("file", "Only JPEG, PNG, WebP and PDF files are accepted.");
-        var a = new Attachment
-        {
-            CaseId = c.Id, FileName = Path.GetFileName(file.FileName), ContentType = type, Size = bytes.Length, Content = bytes,
-            UploadedBy = actor.Id, UploadedAt = clock.GetUtcNow(),
-        };
-        db.Attachments.Add(a);
-        await commands.NoteAsync(c, "attach", actor, null, new { attachmentId = a.Id, fileName = a.FileName, size = a.Size }, ct);
-        return TypedResults.Created($"/api/v1/attachments/{a.Id}", new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.UploadedAt));
+        var a = await commands.AttachAsync(id, file, actor, queries, ct);
+        return TypedResults.Created($"/api/v1/attachments/{a.Id}", a);
     }
 
     static async Task<IResult> Download(Guid id, CurrentActor current, CaseQueries queries, CityLoopDb db, CancellationToken ct)

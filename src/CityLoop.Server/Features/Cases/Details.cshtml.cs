@@ -34,6 +34,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     public DeskError? Error { get; private set; }
     public CaseClockDto? Clock { get; private set; }
     public string? CategoryName { get; private set; }
+    public IReadOnlyList<AttachmentDto> Attachments { get; private set; } = [];
     public Guid? RepeatOfId { get; private set; }
     /// <summary>The routing suggestion, for dispatch and redispatch forms only.</summary>
     public RoutingDto? Routing { get; private set; }
@@ -48,6 +49,25 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     {
         await LoadAsync(ct);
         return Page();
+    }
+
+    /// <summary>Uploads a photo or PDF to the case (the same use case as POST /api/v1/cases/{id}/attachments).</summary>
+    public async Task<IActionResult> OnPostAttachAsync(IFormFile? file, CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        try
+        {
+            var a = await commands.AttachAsync(Id, file, actor, queries, ct);
+            Flash = Ui.Pick($"已上传：{a.FileName}", $"Uploaded: {a.FileName}");
+            return Redirect($"/Cases/{Id}");
+        }
+        catch (Exception ex) when (DeskErrors.Describe(ex) is { } error)
+        {
+            Error = error;
+            db.ChangeTracker.Clear();
+            await LoadAsync(ct);
+            return Page();
+        }
     }
 
     public async Task<IActionResult> OnPostActAsync(string op, int version, CancellationToken ct)
@@ -127,6 +147,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             Reporter = Case.Reporter;
             CanUnmask = Reporter.Masked && !Reporter.Confidential && actor.Roles.Any(Roles.MayUnmask.Contains);
             Events = await queries.EventsAsync(c.Id, ct);
+            Attachments = await commands.AttachmentsAsync(c.Id, ct);
             Actions = CaseQueries.Actions(c, actor);
             Departments = await IndexModel.DepartmentNames(db, ct);
             var now = time.GetUtcNow();
@@ -156,12 +177,14 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             due = ui.ParseLocal(text) ?? throw CaseValidationException.Single("dueAt", Ui.Pick("日期时间格式不正确。", "Not a date and time."));
         Satisfaction? satisfaction = S("satisfaction") is { } s && Kebab.TryParse<Satisfaction>(s, out var parsed) ? parsed : null;
         var assisting = form["assistingDepartments"].Where(d => !string.IsNullOrWhiteSpace(d)).Select(d => d!).ToList();
+        var attachments = form["attachmentIds"].Select(v => Guid.TryParse(v, out var g) ? g : (Guid?)null).OfType<Guid>().ToList();
         return new ActionInput
         {
             Opinion = S("opinion"), Reason = S("reason"), Answer = S("answer"), Result = S("result"), Comment = S("comment"),
             Target = S("target"), TargetCase = S("targetCase"), Inspector = S("inspector"), CategoryCode = S("categoryCode"),
             StandardItem = S("standardItem"), LeadDepartment = S("leadDepartment"), AssistingDepartments = assisting.Count > 0 ? assisting : null,
             DueAt = due, Confirmed = B("confirmed"), Contacted = B("contacted"), Resolved = B("resolved"), Satisfaction = satisfaction,
+            AttachmentIds = attachments.Count > 0 ? attachments : null,
         };
     }
 
