@@ -7,7 +7,7 @@ using CityLoop.Server.Data;
 using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Reference;
-using CityLoop.Server.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -120,7 +120,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var streets = new[] { "金城中路", "新建路", "南新西路", "百旺路", "河池大道", "东江路", "体育路", "环城北路" };
         var end = clock.GetUtcNow();
         var start = end.AddDays(-30);
-        var seedClock = new ManualClock(start);
+        // The history is replayed on a clock the seeder moves itself (backwards too, between cases).
+        var seedClock = new FakeTimeProvider(start.ToUniversalTime());
         var queries = new CaseQueries(db, seedClock);
         var commands = new CaseCommands(db, seedClock, deadlines, places, platform, hooks);
         var targets = Enum.GetValues<CaseState>();
@@ -128,7 +129,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         for (var i = 0; i < count; i++)
         {
             var t = start + TimeSpan.FromMinutes(i * (30.0 * 24 * 60 / count) + rng.Next(0, 30));
-            seedClock.Set(t);
+            seedClock.AdjustTime(t);
             var hotline = rng.NextDouble() < 0.4;
             NewCase input;
             string? lead = null;
@@ -185,14 +186,14 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
     }
 
     /// <summary>Performs the actions that bring a case to <paramref name="target"/>, hours apart, never past now.</summary>
-    async Task WalkAsync(CaseCommands commands, CaseQueries queries, ManualClock seedClock, Guid id, CaseState target, Category? category,
+    async Task WalkAsync(CaseCommands commands, CaseQueries queries, FakeTimeProvider seedClock, Guid id, CaseState target, Category? category,
         RequestType type, string lead, Actor dept, Dictionary<string, Actor> p, Random rng, DateTimeOffset end, CancellationToken ct)
     {
         async Task<bool> Do(CaseAction action, Actor actor, ActionInput input)
         {
             var next = seedClock.GetUtcNow() + TimeSpan.FromMinutes(rng.Next(20, 8 * 60));
             if (next >= end) return false;
-            seedClock.Set(next);
+            seedClock.AdjustTime(next);
             await commands.PerformAsync(id, action, input, actor, null, queries, ct);
             return true;
         }
