@@ -20,7 +20,7 @@ public interface IWorkingClock
 /// <summary>Platform defaults: the China calendar and phase limits that a catalogue-backed clock refines.</summary>
 public class DefaultWorkingClock : IWorkingClock
 {
-    static readonly WorkingCalendar China = WorkingCalendar.ChinaDefault();
+    static readonly WorkingCalendar China = Reference.Formats.ChinaCalendar.Default();
 
     public static readonly IReadOnlyDictionary<CasePhase, TimeLimit> Defaults = new Dictionary<CasePhase, TimeLimit>
     {

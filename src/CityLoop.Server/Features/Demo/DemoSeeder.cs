@@ -7,6 +7,7 @@ using CityLoop.Server.Data;
 using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Reference;
+using CityLoop.Server.Features.Reference.Formats;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -68,11 +69,11 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             await importer.DepartmentsAsync(ReferenceImporter.EmbeddedDepartments(), ct),
             await importer.DemoDivisionsAsync(ct),
         };
-        var grids = SyntheticGridGenerator.Generate(DivisionCatalog.LoadDemo(), DivisionCatalog.DemoAreaCode,
+        var grids = SyntheticGridGenerator.Generate(DivisionCsv.LoadDemo(), DivisionCsv.DemoAreaCode,
             new SyntheticGridOptions { TotalCells = DemoGridCount, GridCodeLength = importer.GridCodeLength });
         reports.Add(await importer.GridsAsync(new GeoJsonReadResult(grids.ToFeatures(), []), ct));
         reports.Add(await importer.SeedCatalogueAsync("demo-seed", ct));
-        reports.Add(await importer.RulesAsync(CatalogueSeed.ReadResource(RoutingSeed.RulesFile), ct));
+        reports.Add(await importer.RulesAsync(EmbeddedData.Read(RoutingSeed.RulesFile), ct));
         reports.Add(await importer.HolidaysAsync(ReferenceImporter.EmbeddedHolidays(), CalendarRow.PlatformScope, ct));
         foreach (var report in reports) log.LogInformation("Demo seed: {Report}", report);
     }
@@ -277,7 +278,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         using var stream = typeof(DemoSeeder).Assembly.GetManifestResourceStream("CityLoop.Server.Features.Demo.Data.citizen-messages.csv")
             ?? throw new InvalidOperationException("The demo messages are not embedded.");
         using var reader = new StreamReader(stream);
-        var rows = Domain.Catalogue.CsvText.Read(reader.ReadToEnd());
+        var rows = Csv.Read(reader.ReadToEnd());
         return rows.Skip(1).Where(r => r.Fields.Count >= 4).Select(r => new Message(r.Fields[1], r.Fields[2], r.Fields[3])).ToList();
     }
 
