@@ -175,7 +175,7 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
         for (var step = 0; step < 60; step++)
         {
             if (c.State is CaseState.Rejected or CaseState.Cancelled or CaseState.Transferred) return;
-            var rows = TransitionTable.All.Where(t => t.From.Contains(c.State)).ToList();
+            var rows = new List<Transition>(RowsFrom(c.State));
             if (c.State == CaseState.Closed && c.FollowedUpAt is not null && c.FollowedUpAt >= c.ClosedAt)
             {
                 // After the follow-up the history usually ends; a dissatisfied citizen's case may be reopened.
@@ -187,7 +187,7 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
             var done = false;
             for (var attempt = 0; attempt < 6 && !done && rows.Count > 0; attempt++)
             {
-                var t = rows[PickIndex(rows.Select(r => Weights.GetValueOrDefault(r.Action.Name(), OtherWeight)).ToList())];
+                var t = rows[PickIndex(rows)];
                 var actor = ActorFor(c, t, lead);
                 if (actor is null || c.WhyNot(t.Action, actor, out _, out _) is not null)
                 {
@@ -303,11 +303,21 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
         return items[^1].Item;
     }
 
-    int PickIndex(List<double> weights)
+    int PickIndex(List<Transition> rows)
     {
-        var u = _rng.NextDouble() * weights.Sum();
-        for (var i = 0; i < weights.Count; i++)
-            if ((u -= weights[i]) <= 0) return i;
-        return weights.Count - 1;
+        var sum = 0.0;
+        foreach (var r in rows) sum += WeightOf(r);
+        var u = _rng.NextDouble() * sum;
+        for (var i = 0; i < rows.Count; i++)
+            if ((u -= WeightOf(rows[i])) <= 0) return i;
+        return rows.Count - 1;
     }
+
+    static readonly Dictionary<CaseAction, double> ActionWeights = Enum.GetValues<CaseAction>().ToDictionary(a => a, a => Weights.GetValueOrDefault(a.Name(), OtherWeight));
+
+    static double WeightOf(Transition t) => ActionWeights[t.Action];
+
+    static readonly Dictionary<CaseState, Transition[]> Rows = Enum.GetValues<CaseState>().ToDictionary(s => s, s => TransitionTable.All.Where(t => t.From.Contains(s)).ToArray());
+
+    static Transition[] RowsFrom(CaseState state) => Rows[state];
 }

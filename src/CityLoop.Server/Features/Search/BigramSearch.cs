@@ -62,7 +62,7 @@ public static class CaseSearch
         while (true)
         {
             var batch = await db.Cases.AsNoTracking().Where(c => EF.Property<string?>(c, Property) == null)
-                .Select(c => new { c.Id, c.Title, c.Description, c.Address }).Take(500).ToListAsync(ct);
+                .OrderBy(c => c.Id).Select(c => new { c.Id, c.Title, c.Description, c.Address }).Take(500).ToListAsync(ct);
             if (batch.Count == 0) return total;
             foreach (var c in batch)
             {
