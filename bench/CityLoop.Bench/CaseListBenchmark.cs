@@ -107,8 +107,11 @@ public static class CaseListBenchmark
         await CaseBulkLoader.RebuildIndexesAsync(conn, indexes, (name, t) => Console.WriteLine($"  index {name}: {t.TotalSeconds:F0} s"));
         Console.WriteLine($"indexes rebuilt in {rebuild.Elapsed.TotalSeconds:F0} s");
         var vacuum = Stopwatch.StartNew();
-        await using (var cmd = new NpgsqlCommand("VACUUM (ANALYZE) cases; VACUUM (ANALYZE) case_events", conn) { CommandTimeout = 0 })
+        foreach (var table in new[] { "cases", "case_events" })
+        {
+            await using var cmd = new NpgsqlCommand($"VACUUM (ANALYZE) {table}", conn) { CommandTimeout = 0 };
             await cmd.ExecuteNonQueryAsync();
+        }
         Console.WriteLine($"vacuum analyze in {vacuum.Elapsed.TotalSeconds:F0} s");
         await using (var cmd = new NpgsqlCommand("""
             SELECT pg_size_pretty(pg_database_size(current_database())),
