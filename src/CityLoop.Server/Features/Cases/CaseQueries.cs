@@ -31,8 +31,11 @@ public sealed record CaseFilter(
 public enum CaseSort { Newest, Oldest, Due }
 
 /// <summary>Reads of cases, always through the actor's scope, with the reporter masked as the actor's role requires.</summary>
-public sealed class CaseQueries(CityLoopDb db, TimeProvider clock)
+public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\w+-\d{8}-\d+$")]
+    private static partial System.Text.RegularExpressions.Regex CaseNumberPattern();
+
     static readonly Role[] SeeAll = [Role.HotlineAgent, Role.IntakeOperator, Role.ShiftLeader, Role.Dispatcher, Role.Supervisor];
 
     public static bool CanReadCases(Actor actor) => actor.Roles.Any(Roles.CaseReaders.Contains) || actor.IsSystem;
@@ -126,10 +129,9 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock)
         }
         if (!string.IsNullOrWhiteSpace(f.Text))
         {
-            // Chinese text by character bigrams (Features/Search), the same on both databases; or a case number.
+            // A case number, or Chinese text by character bigrams (Features/Search), the same on both databases.
             var text = f.Text.Trim();
-            var ids = Search.CaseSearch.Matching(db, text);
-            q = ids is null ? q.Where(c => c.Number == text) : q.Where(c => c.Number == text || ids.Contains(c.Id));
+            q = CaseNumberPattern().IsMatch(text) ? q.Where(c => c.Number == text) : Search.CaseSearch.Where(db, q, text);
         }
         return q;
     }

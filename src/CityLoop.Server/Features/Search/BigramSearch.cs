@@ -20,6 +20,21 @@ public static class BigramSearch
 
     static bool IsIdentifier(string name) => name.Length > 0 && name.All(ch => char.IsAsciiLetterLower(ch) || char.IsAsciiDigit(ch) || ch == '_');
 
+    /// <summary>The PostgreSQL query text (tsquery syntax) for the terms: each quoted, prefixes marked, all required.</summary>
+    public static string TsQuery(IReadOnlyList<SearchTerm> terms) =>
+        string.Join(" & ", terms.Select(t => "'" + t.Text.Replace("'", "''", StringComparison.Ordinal) + "'" + (t.Prefix ? ":*" : "")));
+
+    /// <summary>
+    /// SQL function <c>cityloop_matches(search_terms, tsquery text)</c> (schema 0007, PostgreSQL): a one-line SQL function
+    /// that the planner inlines, so the condition lands on the row itself and the GIN index (or a walk along another
+    /// index with the condition checked per row, whichever is cheaper) answers it. Only translatable to SQL.
+    /// </summary>
+    public static bool Matches(string? searchTerms, string tsQuery) => throw new InvalidOperationException("Only for use in database queries.");
+
+    /// <summary>Maps <see cref="Matches"/>; called from the model's configuration.</summary>
+    public static void MapFunctions(ModelBuilder m) =>
+        m.HasDbFunction(typeof(BigramSearch).GetMethod(nameof(Matches))!).HasName("cityloop_matches");
+
     /// <summary>The keys of the rows of <paramref name="table"/> that contain every term of the query, composable into LINQ.</summary>
     public static IQueryable<TKey> Keys<TKey>(CityLoopDb db, string table, string keyColumn, IReadOnlyList<SearchTerm> terms)
     {
@@ -30,7 +45,7 @@ public static class BigramSearch
         if (db.IsPostgres)
         {
             sql = "SELECT " + keyColumn + " AS \"Value\" FROM " + table + " WHERE array_to_tsvector(string_to_array(" + Column + ", ' ')) @@ CAST({0} AS tsquery)";
-            argument = string.Join(" & ", terms.Select(t => "'" + t.Text.Replace("'", "''", StringComparison.Ordinal) + "'" + (t.Prefix ? ":*" : "")));
+            argument = TsQuery(terms);
         }
         else
         {
@@ -53,6 +68,23 @@ public static class CaseSearch
     {
         var terms = Bigrams.Query(query);
         return terms.Count == 0 ? null : BigramSearch.Keys<Guid>(db, "cases", "id", terms);
+    }
+
+    /// <summary>
+    /// The cases whose texts contain the query. On PostgreSQL the condition is on the row (see
+    /// <see cref="BigramSearch.Matches"/>); on SQLite an id set from the FTS5 table. A query with no letters or digits matches nothing.
+    /// </summary>
+    public static IQueryable<Case> Where(CityLoopDb db, IQueryable<Case> q, string query)
+    {
+        var terms = Bigrams.Query(query);
+        if (terms.Count == 0) return q.Where(_ => false);
+        if (db.IsPostgres)
+        {
+            var tsquery = BigramSearch.TsQuery(terms);
+            return q.Where(c => BigramSearch.Matches(EF.Property<string?>(c, Property), tsquery));
+        }
+        var ids = BigramSearch.Keys<Guid>(db, "cases", "id", terms);
+        return q.Where(c => ids.Contains(c.Id));
     }
 
     /// <summary>Fills the terms of cases stored before the column existed; the migrator runs it after a schema upgrade.</summary>

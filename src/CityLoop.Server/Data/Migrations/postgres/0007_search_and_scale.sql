@@ -10,3 +10,9 @@ CREATE INDEX ix_cases_clock_due_at ON cases (clock_due_at);
 CREATE INDEX ix_cases_reporter_phone_closed_at ON cases (reporter_phone, closed_at);
 CREATE INDEX ix_cases_street_code_created_at ON cases (street_code, created_at);
 CREATE INDEX ix_cases_community_code_created_at ON cases (community_code, created_at);
+
+-- The search condition as the application writes it (Features/Search/BigramSearch.cs): a one-line SQL function that
+-- the planner inlines, so the GIN index above matches it.
+CREATE FUNCTION cityloop_matches(terms text, query text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT array_to_tsvector(string_to_array(terms, ' ')) @@ CAST(query AS tsquery) $$;
