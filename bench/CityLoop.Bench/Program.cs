@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "geocode" => GeocodeBenchmark.Run(args[1..]),
     "clock-sweep" => await ClockSweepBenchmark.Run(args[1..]),
     "list" => await CaseListBenchmark.Run(args[1..]),
+    "loop" => await LoopBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -16,6 +17,8 @@ static int Usage()
         usage: dotnet run -c Release --project bench/CityLoop.Bench -- <benchmark> [options]
           intake  [--db postgres|sqlite|both] [--requests N] [--levels 1,8,32] [--rate 200]
                   case intake over HTTP (cases/s, p50/p99) beside the fixed minimal reference app, and at a paced rate
+          loop    [--cases 1000] [--clients 8]
+                  whole loop over HTTP, intake to follow-up, by concurrent clients (complete cases/s, p50/p99 per step)
           list    [connection-string] [--cases 1000000] [--years 3] [--queries 200] [--seed S] [--database NAME]
                   generated case histories bulk-loaded, then the workbench's list questions over HTTP (p50/p99)
           geocode [grids] [points] [seed]

@@ -115,7 +115,6 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options) : DbContext
 
         // Each capability keeps its own IEntityTypeConfiguration classes beside its code.
         m.ApplyConfigurationsFromAssembly(typeof(CityLoopDb).Assembly);
-        Features.Search.BigramSearch.MapFunctions(m);
 
         foreach (var entity in m.Model.GetEntityTypes())
             foreach (var property in entity.GetProperties())

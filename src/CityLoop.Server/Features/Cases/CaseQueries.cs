@@ -66,7 +66,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
     }
 
     /// <summary>Totals above this are reported as "more than" (<see cref="PageDto{T}.TotalCapped"/>).</summary>
-    public const int TotalCap = 10_000;
+    public const int TotalCap = 1_000;
 
     public async Task<PageDto<CaseSummaryDto>> ListAsync(Actor actor, CaseFilter f, CancellationToken ct = default)
     {
@@ -74,7 +74,13 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
         var page = Math.Max(1, f.Page);
         if (f.Phone is not null && !actor.Roles.Any(Roles.ReporterContact.Contains))
             throw new CaseForbiddenException("Only hotline and intake staff look cases up by the caller's phone.");
-        var q = Filter(Visible(actor, db.Cases.AsNoTracking()), f);
+        IQueryable<Case> source = db.Cases;
+        if (f.Text is { } text && !CaseNumberPattern().IsMatch(text.Trim()) && Search.CaseSearch.Source(db, text.Trim()) is { } found)
+        {
+            source = found;
+            f = f with { Text = null };
+        }
+        var q = Filter(Visible(actor, source.AsNoTracking()), f);
         // Counting every match of a broad filter over millions of cases costs more than the page: count up to a cap.
         var total = await q.Take(TotalCap + 1).CountAsync(ct);
         var ordered = f.Sort switch

@@ -8,9 +8,10 @@ namespace CityLoop.Server.Features.Search;
 
 /// <summary>
 /// Bigram search over any table with a <c>search_terms</c> column (decision 013). The column holds
-/// <see cref="Bigrams.Terms"/> of the searchable texts; PostgreSQL indexes it with GIN over
-/// <c>array_to_tsvector(string_to_array(search_terms, ' '))</c>, SQLite with an FTS5 table <c>{table}_fts</c>
-/// (the key, unindexed, and the terms) that triggers keep in step with the column. Both answer the same query: every term present, prefixes where the query
+/// <see cref="Bigrams.Terms"/> of the searchable texts. PostgreSQL derives a stored column
+/// <c>search_vector tsvector GENERATED ALWAYS AS (array_to_tsvector(string_to_array(search_terms, ' ')))</c> with a GIN
+/// index (no text parser involved: the lexemes are the terms); SQLite indexes the terms in an FTS5 table
+/// <c>{table}_fts</c> (the key, unindexed, and the terms) that triggers keep in step with the column. Both answer the same query: every term present, prefixes where the query
 /// asks for them. The case list uses it for cases; a knowledge base or duplicate hints add the column, the index and
 /// the FTS5 table to their own table and call <see cref="Keys"/>.
 /// </summary>
@@ -18,22 +19,14 @@ public static class BigramSearch
 {
     public const string Column = "search_terms";
 
+    /// <summary>PostgreSQL only: the terms as a tsvector, a stored generated column, so a row is checked without re-parsing its terms.</summary>
+    public const string VectorColumn = "search_vector";
+
     static bool IsIdentifier(string name) => name.Length > 0 && name.All(ch => char.IsAsciiLetterLower(ch) || char.IsAsciiDigit(ch) || ch == '_');
 
     /// <summary>The PostgreSQL query text (tsquery syntax) for the terms: each quoted, prefixes marked, all required.</summary>
     public static string TsQuery(IReadOnlyList<SearchTerm> terms) =>
         string.Join(" & ", terms.Select(t => "'" + t.Text.Replace("'", "''", StringComparison.Ordinal) + "'" + (t.Prefix ? ":*" : "")));
-
-    /// <summary>
-    /// SQL function <c>cityloop_matches(search_terms, tsquery text)</c> (schema 0007, PostgreSQL): a one-line SQL function
-    /// that the planner inlines, so the condition lands on the row itself and the GIN index (or a walk along another
-    /// index with the condition checked per row, whichever is cheaper) answers it. Only translatable to SQL.
-    /// </summary>
-    public static bool Matches(string? searchTerms, string tsQuery) => throw new InvalidOperationException("Only for use in database queries.");
-
-    /// <summary>Maps <see cref="Matches"/>; called from the model's configuration.</summary>
-    public static void MapFunctions(ModelBuilder m) =>
-        m.HasDbFunction(typeof(BigramSearch).GetMethod(nameof(Matches))!).HasName("cityloop_matches");
 
     /// <summary>The keys of the rows of <paramref name="table"/> that contain every term of the query, composable into LINQ.</summary>
     public static IQueryable<TKey> Keys<TKey>(CityLoopDb db, string table, string keyColumn, IReadOnlyList<SearchTerm> terms)
@@ -44,7 +37,7 @@ public static class BigramSearch
         string sql, argument;
         if (db.IsPostgres)
         {
-            sql = "SELECT " + keyColumn + " AS \"Value\" FROM " + table + " WHERE array_to_tsvector(string_to_array(" + Column + ", ' ')) @@ CAST({0} AS tsquery)";
+            sql = "SELECT " + keyColumn + " AS \"Value\" FROM " + table + " WHERE " + VectorColumn + " @@ CAST({0} AS tsquery)";
             argument = TsQuery(terms);
         }
         else
@@ -70,21 +63,26 @@ public static class CaseSearch
         return terms.Count == 0 ? null : BigramSearch.Keys<Guid>(db, "cases", "id", terms);
     }
 
-    /// <summary>
-    /// The cases whose texts contain the query. On PostgreSQL the condition is on the row (see
-    /// <see cref="BigramSearch.Matches"/>); on SQLite an id set from the FTS5 table. A query with no letters or digits matches nothing.
-    /// </summary>
+    /// <summary>The cases whose texts contain the query, as an id set; a query with no letters or digits matches nothing.</summary>
     public static IQueryable<Case> Where(CityLoopDb db, IQueryable<Case> q, string query)
     {
         var terms = Bigrams.Query(query);
         if (terms.Count == 0) return q.Where(_ => false);
-        if (db.IsPostgres)
-        {
-            var tsquery = BigramSearch.TsQuery(terms);
-            return q.Where(c => BigramSearch.Matches(EF.Property<string?>(c, Property), tsquery));
-        }
         var ids = BigramSearch.Keys<Guid>(db, "cases", "id", terms);
         return q.Where(c => ids.Contains(c.Id));
+    }
+
+    /// <summary>
+    /// PostgreSQL: the cases table already narrowed to the query, to build a list on. The condition then sits on the
+    /// row itself (the planner pulls the subquery up), so it can use the GIN index or check rows met along the list's
+    /// order, whichever is cheaper. Null where that does not apply (SQLite, a query without terms).
+    /// </summary>
+    public static IQueryable<Case>? Source(CityLoopDb db, string query)
+    {
+        if (!db.IsPostgres) return null;
+        var terms = Bigrams.Query(query);
+        if (terms.Count == 0) return null;
+        return db.Cases.FromSqlRaw("SELECT * FROM cases WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)", BigramSearch.TsQuery(terms));
     }
 
     /// <summary>Fills the terms of cases stored before the column existed; the migrator runs it after a schema upgrade.</summary>
