@@ -49,7 +49,7 @@ public sealed record GeneratorWorld(
         using var stream = typeof(PlatformOptions).Assembly.GetManifestResourceStream("CityLoop.Server.Features.Demo.Data.citizen-messages.csv")
             ?? throw new InvalidOperationException("The citizen messages are not embedded in the server.");
         using var reader = new StreamReader(stream);
-        return CsvText.Read(reader.ReadToEnd()).Skip(1).Where(r => r.Fields.Count >= 4).Select(r => (r.Fields[1], r.Fields[2])).ToList();
+        return CityLoop.Server.Features.Reference.Formats.Csv.Read(reader.ReadToEnd()).Skip(1).Where(r => r.Fields.Count >= 4).Select(r => (r.Fields[1], r.Fields[2])).ToList();
     }
 }
 

@@ -7,6 +7,7 @@ using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
 using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Features.Reference.Formats;
 using CityLoop.Server.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
