@@ -76,7 +76,7 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
         ["dispatch"] = 100, ["sign-for"] = 95, ["return"] = 2, ["approve-return"] = 70, ["deny-return"] = 20, ["redispatch"] = 3,
         ["request-extension"] = 3, ["approve-extension"] = 80, ["deny-extension"] = 20, ["request-suspension"] = 1,
         ["approve-suspension"] = 70, ["deny-suspension"] = 30, ["resume"] = 100, ["finish"] = 95, ["check-pass"] = 90,
-        ["check-fail"] = 9, ["close"] = 100, ["follow-up"] = 100, ["reopen"] = 40, ["transfer"] = 0.5, ["merge"] = 0.5,
+        ["check-fail"] = 9, ["close"] = 100, ["follow-up"] = 100, ["reopen"] = 3, ["transfer"] = 0.5, ["merge"] = 0.5,
         ["cancel"] = 1, ["supervise"] = 0.3,
     };
     const double OtherWeight = 1;
@@ -178,8 +178,9 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
             var rows = new List<Transition>(RowsFrom(c.State));
             if (c.State == CaseState.Closed && c.FollowedUpAt is not null && c.FollowedUpAt >= c.ClosedAt)
             {
-                // After the follow-up the history usually ends; a dissatisfied citizen's case may be reopened.
-                if (_rng.NextDouble() < 0.6) return;
+                // After the follow-up the history ends, unless a dissatisfied citizen's case is reopened.
+                var unhappy = c.FollowUpSatisfaction == Satisfaction.Dissatisfied || c.FollowUpResolved == false;
+                if (!unhappy || _rng.NextDouble() < 0.5) return;
                 rows = rows.Where(t => t.Action == CaseAction.Reopen).ToList();
             }
             now += Delay(c.State);
@@ -189,7 +190,7 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
             {
                 var t = rows[PickIndex(rows)];
                 var actor = ActorFor(c, t, lead);
-                if (actor is null || c.WhyNot(t.Action, actor, out _, out _) is not null)
+                if (actor is null)
                 {
                     rows.Remove(t);
                     continue;
@@ -211,17 +212,19 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
         }
     }
 
+    /// <summary>Someone the row's roles include and the domain lets act now (the lead department, the assigned inspector …), or null.</summary>
     Actor? ActorFor(Case c, Transition t, string lead)
     {
-        if (t.Roles.Contains(Role.DepartmentHandler) || t.Roles.Contains(Role.DepartmentHead))
-        {
-            var code = c.LeadDepartmentCode ?? lead;
-            if (world.DepartmentActors.TryGetValue(code, out var dept)) return dept;
-        }
-        if (c.AssignedInspector is { } inspector && t.Roles.Contains(Role.Inspector))
-            return world.Staff.FirstOrDefault(a => a.Id == inspector) ?? world.Staff.FirstOrDefault(a => t.Roles.Any(a.Roles.Contains));
         var candidates = world.Staff.Where(a => t.Roles.Any(a.Roles.Contains) && !a.Roles.Contains(Role.BackgroundWorker)).ToList();
-        return candidates.Count == 0 ? null : candidates[_rng.Next(candidates.Count)];
+        if (world.DepartmentActors.TryGetValue(c.LeadDepartmentCode ?? lead, out var dept) && t.Roles.Any(dept.Roles.Contains)) candidates.Insert(0, dept);
+        for (var n = candidates.Count; n > 0; n--)
+        {
+            var i = _rng.Next(n);
+            var a = candidates[i];
+            if (c.WhyNot(t.Action, a, out _, out _) is null) return a;
+            candidates.RemoveAt(i);
+        }
+        return null;
     }
 
     ActionInput Input(Case c, Transition t, Category category, string lead, DateTimeOffset now)
@@ -236,7 +239,7 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
                 (FieldKind.Text, "answer") => input with { Answer = "已按政策向市民解答。" },
                 (FieldKind.Text, "comment") => input with { Comment = _rng.NextDouble() < 0.3 ? "处理及时" : null },
                 (FieldKind.Text, "target") => input with { Target = "市12345热线" },
-                (FieldKind.Text, "opinion") => input with { Opinion = _rng.NextDouble() < 0.5 ? "同意" : null },
+                (FieldKind.Text, "opinion") => input with { Opinion = _rng.NextDouble() < 0.5 ? "同意" : "情况属实，按规定办理" },
                 (FieldKind.Text, _) => input,
                 (FieldKind.Boolean, "confirmed") => input with { Confirmed = _rng.NextDouble() < 0.95 },
                 (FieldKind.Boolean, "contacted") => input with { Contacted = _rng.NextDouble() < 0.9 },
