@@ -60,6 +60,8 @@ public static class Verbs
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddCityLoopDatabase(builder.Configuration);
         builder.Services.AddHttpContextAccessor();
+        // Case commands notify people through the in-app channel, whose push needs the hub context even when nobody listens.
+        builder.Services.AddSignalR();
         CityLoopApp.AddDomainServices(builder.Services, builder.Configuration);
         using var host = builder.Build();
         using var scope = host.Services.CreateScope();
