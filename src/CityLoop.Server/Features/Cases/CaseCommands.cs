@@ -17,7 +17,7 @@ public sealed record IntakeResult(Case Case, bool Replayed, string? QueryCode);
 /// through the domain's transition table, with the event appended in the same transaction.
 /// </summary>
 public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePolicy deadlines, IPlaceResolver places, IOptions<PlatformOptions> platform,
-    IEnumerable<ICaseHook>? hooks = null)
+    ActionReferences references, IEnumerable<ICaseHook>? hooks = null)
 {
     readonly PlatformOptions _platform = platform.Value;
     readonly ICaseHook[] _hooks = hooks?.ToArray() ?? [];
@@ -118,7 +118,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         if (expectedVersion is not null && expectedVersion != c.Version)
             throw new ConcurrencyConflictException($"The case is at version {c.Version}, not {expectedVersion}: reload it and decide again.", c.State, c.Version);
 
-        input = await ResolveReferencesAsync(c, action, input, ct);
+        input = await ResolveReferencesAsync(c, action, input, actor, ct);
         return await ApplyAsync(c, action, input, actor, ct);
     }
 
@@ -174,47 +174,8 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
 
     public TransitionContext Context(Actor actor) => new(actor, clock.GetUtcNow(), deadlines);
 
-    /// <summary>Checks that what the input names exists, and turns names into the ids the domain compares.</summary>
-    async Task<ActionInput> ResolveReferencesAsync(Case c, CaseAction action, ActionInput input, CancellationToken ct)
-    {
-        var errors = new Dictionary<string, string[]>();
-        var depts = new List<string>();
-        if (!string.IsNullOrWhiteSpace(input.LeadDepartment)) depts.Add(input.LeadDepartment.Trim());
-        depts.AddRange((input.AssistingDepartments ?? []).Select(d => d.Trim()));
-        if (depts.Count > 0 && action is CaseAction.Dispatch or CaseAction.Redispatch)
-        {
-            var known = await db.Departments.Where(d => depts.Contains(d.Code)).Select(d => d.Code).ToListAsync(ct);
-            var unknown = depts.Except(known).ToList();
-            if (unknown.Count > 0) errors["leadDepartment"] = [$"Unknown department(s): {string.Join(", ", unknown)}."];
-        }
-        if (action == CaseAction.Merge && !string.IsNullOrWhiteSpace(input.TargetCase))
-        {
-            var number = input.TargetCase.Trim();
-            var target = await db.Cases.AsNoTracking().Where(x => x.Number == number).Select(x => new { x.State }).FirstOrDefaultAsync(ct);
-            if (target is null) errors["targetCase"] = [$"There is no case {number}."];
-            else if (!target.State.IsOpen() && target.State != CaseState.Closed) errors["targetCase"] = [$"Case {number} is {target.State} and cannot take merged reports."];
-        }
-        if (input.AttachmentIds is { Count: > 0 } ids)
-        {
-            var found = await db.Attachments.CountAsync(a => ids.Contains(a.Id) && a.CaseId == c.Id, ct);
-            if (found != ids.Distinct().Count()) errors["attachmentIds"] = ["Every attachment must first be uploaded to this case."];
-        }
-        if (action == CaseAction.RequestVerification && !string.IsNullOrWhiteSpace(input.Inspector))
-        {
-            var name = input.Inspector.Trim();
-            var inspector = Guid.TryParse(name, out var userId)
-                ? await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
-                : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == name, ct);
-            if (inspector is null || !inspector.RoleSet().Contains(Role.Inspector)) errors["inspector"] = [$"'{name}' is not an inspector."];
-            else input = input with { Inspector = inspector.Id.ToString() };
-        }
-        if (input.DueAt is { } due) input = input with { DueAt = due.ToUniversalTime() };
-        // The case keeps the catalogue version it is filed under, so later catalogue edits do not change its rules.
-        if (action == CaseAction.File)
-            input = input with { CatalogueVersion = await db.Set<Reference.CatalogueVersionRow>().MaxAsync(v => (int?)v.Version, ct) };
-        if (errors.Count > 0) throw new CaseValidationException(errors);
-        return input;
-    }
+    /// <summary>Checks every field of the action against reference data (<see cref="ActionReferences"/>).</summary>
+    Task<ActionInput> ResolveReferencesAsync(Case c, CaseAction action, ActionInput input, Actor actor, CancellationToken ct) => references.CheckAsync(c, action, input, actor, ct);
 
     /// <summary>
     /// Reveals a masked reporter to a role that may see them; every attempt is audited and a granted one is noted on

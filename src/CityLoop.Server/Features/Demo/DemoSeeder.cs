@@ -122,7 +122,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var start = end.AddDays(-30);
         var seedClock = new ManualClock(start);
         var queries = new CaseQueries(db, seedClock);
-        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, hooks);
+        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, new ActionReferences(db, new Pickers.CodeLists(db, reference, queries)), hooks);
         var targets = Enum.GetValues<CaseState>();
 
         for (var i = 0; i < count; i++)
