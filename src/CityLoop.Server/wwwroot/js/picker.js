@@ -158,6 +158,10 @@
     input.addEventListener("focus", load);
     input.addEventListener("input", function () {
       clearTimeout(timer);
+      // Options of the previous text must not be taken for answers to this one.
+      items = [];
+      list.innerHTML = "";
+      active = -1;
       timer = setTimeout(load, 150);
     });
     input.addEventListener("blur", function () { setTimeout(close, 100); });
