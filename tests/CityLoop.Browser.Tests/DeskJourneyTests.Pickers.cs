@@ -14,7 +14,9 @@ public abstract partial class DeskJourneyTests<TApp>
     static async Task Act(IPage page, string action, string state)
     {
         await page.ClickAsync($"#submit-{action}");
-        await Expect(page.Locator("#desk-error")).ToHaveCountAsync(0);
+        await page.WaitForLoadStateAsync();
+        var error = page.Locator("#desk-error");
+        Assert.True(await error.CountAsync() == 0, $"{action}: " + (await error.CountAsync() > 0 ? await error.InnerTextAsync() : ""));
         await Expect(page.Locator("#case-state")).ToHaveTextAsync(state);
     }
 
@@ -54,11 +56,14 @@ public abstract partial class DeskJourneyTests<TApp>
         await Pickers.AssertNoCodeIsTypedAsync(inspector, id);
         await inspector.ClickAsync("#act-verify summary");
         await inspector.SelectOptionAsync("#act-verify select[name=confirmed]", "true");
-        await Act(inspector, "verify", "待立案");
+        // Once verified the case leaves the inspector's sight (it is no longer their task): the leader sees it next.
+        await inspector.ClickAsync("#submit-verify");
+        await inspector.WaitForLoadStateAsync();
 
         // Shift leader: re-categorises and picks the filing standard item of the new category.
         var leader = await AtDesk("leader");
         await leader.GotoAsync($"/Cases/{id}");
+        await Expect(leader.Locator("#case-state")).ToHaveTextAsync("待立案");
         await Pickers.AssertNoCodeIsTypedAsync(leader, id);
         await leader.ClickAsync("#act-file summary");
         await Pickers.ChooseAsync(leader, "#act-file", "categoryCode", "污水井盖", "C0102");
@@ -110,13 +115,16 @@ public abstract partial class DeskJourneyTests<TApp>
         await water.FillAsync("#act-finish textarea[name=result]", "已补装污水井盖并设置警示。");
         await Act(water, "finish", "待核查");
 
-        await inspector.ReloadAsync();
+        await inspector.GotoAsync($"/Cases/{id}");
+        await Expect(inspector.Locator("#case-state")).ToHaveTextAsync("待核查");
         await Pickers.AssertNoCodeIsTypedAsync(inspector, id);
         await inspector.ClickAsync("#act-check-pass summary");
-        await Act(inspector, "check-pass", "待结案");
+        await inspector.ClickAsync("#submit-check-pass");
+        await inspector.WaitForLoadStateAsync();
 
         // Shift leader: closes against an item of the closing standard, found by its wording.
         await leader.ReloadAsync();
+        await Expect(leader.Locator("#case-state")).ToHaveTextAsync("待结案");
         await Pickers.AssertNoCodeIsTypedAsync(leader, id);
         await leader.ClickAsync("#act-close summary");
         await Pickers.ChooseAsync(leader, "#act-close", "standardItem", "补齐井盖", "C0102-01");

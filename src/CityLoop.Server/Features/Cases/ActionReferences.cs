@@ -132,13 +132,13 @@ public sealed class ActionReferences(CityLoopDb db, CodeLists lists)
                         : Pick($"没有案件 {number}，或您无权查看。", $"There is no case {number}, or it is not visible to you."));
                     break;
                 }
-                case FieldKind.Attachments when input.AttachmentIds is { Count: > 0 } ids:
-                {
-                    var found = await db.Attachments.CountAsync(a => ids.Contains(a.Id) && a.CaseId == c.Id, ct);
-                    if (found != ids.Distinct().Count()) Fail(field.Name, Pick("附件须先上传到本案件。", "Every attachment must first be uploaded to this case."));
-                    break;
-                }
             }
+        }
+        // Cited attachments are checked even on an action that does not list them: a wrong id is never just ignored.
+        if (input.AttachmentIds is { Count: > 0 } ids)
+        {
+            var found = await db.Attachments.CountAsync(a => ids.Contains(a.Id) && a.CaseId == c.Id, ct);
+            if (found != ids.Distinct().Count()) Fail("attachmentIds", Pick("附件须先上传到本案件。", "Every attachment must first be uploaded to this case."));
         }
         if (input.DueAt is { } due) input = input with { DueAt = due.ToUniversalTime() };
         // The case keeps the catalogue version it is filed under, so later catalogue edits do not change its rules.

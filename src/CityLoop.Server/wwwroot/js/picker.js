@@ -69,6 +69,9 @@
     }
 
     function choose(o) {
+      // A search still on its way must not reopen the list over the form.
+      clearTimeout(timer);
+      request++;
       if (!multiple) chosen.innerHTML = "";
       if (codes().indexOf(o.code) < 0) chosen.appendChild(chip(o));
       input.value = "";
@@ -164,7 +167,7 @@
       active = -1;
       timer = setTimeout(load, 150);
     });
-    input.addEventListener("blur", function () { setTimeout(close, 100); });
+    input.addEventListener("blur", function () { clearTimeout(timer); request++; setTimeout(close, 100); });
     input.addEventListener("keydown", function (e) {
       if (e.key === "ArrowDown") { e.preventDefault(); if (list.hidden) load(); else highlight(active + 1); }
       else if (e.key === "ArrowUp") { e.preventDefault(); highlight(active - 1); }
