@@ -48,7 +48,8 @@ public abstract partial class DeskJourneyTests<TApp>
         await Pickers.AssertNoCodeIsTypedAsync(intake, duplicate);
         await intake.ClickAsync("#act-merge summary");
         await Pickers.ChooseAsync(intake, "#act-merge", "targetCase", number[^6..], number);
-        await Act(intake, "merge", "已作废");
+        await intake.ClickAsync("#submit-merge");
+        await Expect(intake.Locator("#timeline li[data-action=merge]")).ToContainTextAsync(number);
 
         // Inspector: verifies on site (no code to give, and none to type).
         var inspector = await AtDesk("inspector");

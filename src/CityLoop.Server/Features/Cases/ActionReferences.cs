@@ -141,8 +141,9 @@ public sealed class ActionReferences(CityLoopDb db, CodeLists lists)
             if (found != ids.Distinct().Count()) Fail("attachmentIds", Pick("附件须先上传到本案件。", "Every attachment must first be uploaded to this case."));
         }
         if (input.DueAt is { } due) input = input with { DueAt = due.ToUniversalTime() };
-        // The case keeps the catalogue version it is filed under, so later catalogue edits do not change its rules.
-        if (action == CaseAction.File) input = input with { CatalogueVersion = await lists.CurrentCatalogueVersionAsync(ct) };
+        // A case categorised now keeps the catalogue version it is filed under, so later catalogue edits do not change its rules.
+        if (transition.Fields.Any(f => f.Kind == FieldKind.Category))
+            input = input with { CatalogueVersion = await lists.CurrentCatalogueVersionAsync(ct) };
         if (errors.Count > 0) throw new CaseValidationException(errors);
         return input;
     }

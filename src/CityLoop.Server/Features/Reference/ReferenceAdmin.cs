@@ -56,14 +56,16 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, IDeadlin
             Domain.Kebab.From(suggestion.Basis.ToString()), suggestion.Explanation, returnedBy, reason, warning);
     }
 
-    /// <summary>From the event log: the department of the case's last approved return, and the reason it gave.</summary>
+    /// <summary>
+    /// From the event log: the department that handed the case back to dispatch the last time it came back (an approved
+    /// return, or any other step into pending-dispatch that names the department it leaves), and the reason it gave.
+    /// </summary>
     public async Task<(string? Department, string? Reason)> LastReturnAsync(Guid caseId, CancellationToken ct = default)
     {
-        var approve = CaseAction.ApproveReturn.Name();
         var ret = CaseAction.Return.Name();
-        var events = await db.CaseEvents.AsNoTracking().Where(e => e.CaseId == caseId && (e.Action == approve || e.Action == ret))
-            .OrderByDescending(e => e.Seq).Select(e => new { e.Action, e.Payload }).ToListAsync(ct);
-        var at = events.FindIndex(e => e.Action == approve);
+        var events = await db.CaseEvents.AsNoTracking().Where(e => e.CaseId == caseId && (e.ToState == CaseState.PendingDispatch || e.Action == ret))
+            .OrderByDescending(e => e.Seq).Select(e => new { e.Action, e.ToState, e.Payload }).ToListAsync(ct);
+        var at = events.FindIndex(e => e.ToState == CaseState.PendingDispatch);
         if (at < 0) return (null, null);
         static string? Read(string? json, string name)
         {
@@ -73,6 +75,7 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, IDeadlin
                 && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
         }
         var department = Read(events[at].Payload, "department");
+        if (department is null) return (null, null);
         var reason = events.Skip(at + 1).FirstOrDefault(e => e.Action == ret) is { } r ? Read(r.Payload, "reason") : null;
         return (department, reason);
     }
