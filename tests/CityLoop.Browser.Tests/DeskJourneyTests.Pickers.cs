@@ -134,4 +134,26 @@ public abstract partial class DeskJourneyTests<TApp>
         await Expect(leader.Locator("#timeline li[data-action=close]")).ToContainTextAsync("C0102-01");
         Assert.Matches(new Regex("^451202-"), number);
     }
+
+    [Fact]
+    public async Task Pickers_SpeakEnglish_AndARefusedFormKeepsTheChoice()
+    {
+        var (id, _) = await app.FiledCaseAsync("井盖松动", category: "C0101", standard: "C0101-03");
+        var page = await AtDesk("dispatcher");
+        await page.ClickAsync(".lang a");
+        await Expect(page.Locator(".signout button")).ToHaveTextAsync("Sign out");
+        await page.GotoAsync($"/Cases/{id}");
+        await page.ClickAsync("#act-dispatch summary");
+        var box = page.Locator("#act-dispatch [data-name=assistingDepartments] .picker-search");
+        await Expect(box).ToHaveAttributeAsync("placeholder", "Search by code, name or keyword");
+        await box.FillAsync("zzzz-nothing");
+        await Expect(page.Locator("#act-dispatch [data-name=assistingDepartments] .picker-note")).ToHaveTextAsync("Nothing matches");
+        // Choosing the suggested lead again as assisting is refused by the server, naming the field; the choices stay.
+        var lead = (await Pickers.ChosenAsync(page, "#act-dispatch", "leadDepartment")).Single();
+        await Pickers.ChooseAsync(page, "#act-dispatch", "assistingDepartments", lead, lead);
+        await page.ClickAsync("#submit-dispatch");
+        await Expect(page.Locator("#desk-error")).ToContainTextAsync("Assisting departments");
+        Assert.Equal([lead], await Pickers.ChosenAsync(page, "#act-dispatch", "assistingDepartments"));
+        await Expect(page.Locator("#case-state")).ToHaveTextAsync("Pending dispatch");
+    }
 }
