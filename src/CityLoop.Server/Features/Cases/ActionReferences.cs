@@ -16,9 +16,10 @@ namespace CityLoop.Server.Features.Cases;
 /// </summary>
 public sealed class ActionReferences(CityLoopDb db, CodeLists lists)
 {
-    public async Task<ActionInput> CheckAsync(Case c, CaseAction action, ActionInput input, Actor actor, CancellationToken ct = default)
+    public async Task<ActionInput> CheckAsync(Case c, CaseAction action, ActionInput input, TransitionContext ctx, CancellationToken ct = default)
     {
-        if (c.WhyNot(action, actor, out var transition, out _) is not null || transition is null) return input;
+        var actor = ctx.Actor;
+        if (c.WhyNot(action, actor, out var transition, out _, ctx) is not null || transition is null) return input;
         var errors = new Dictionary<string, string[]>();
         void Fail(string field, string message) => errors[field] = [message];
 

@@ -45,7 +45,7 @@ public static class PickerEndpoints
     }
 }
 
-public sealed class PickerQueries(CityLoopDb db, CodeLists lists, CaseQueries queries, ReferenceAdmin routing)
+public sealed class PickerQueries(CityLoopDb db, CodeLists lists, CaseQueries queries, ReferenceAdmin routing, CaseCommands commands)
 {
     public const int DefaultTake = 30;
     public const int MaxTake = 100;
@@ -89,7 +89,9 @@ public sealed class PickerQueries(CityLoopDb db, CodeLists lists, CaseQueries qu
     async Task<List<Entry>> StandardItemsAsync(PickerQuery p, Actor actor, Case? c, CancellationToken ct)
     {
         if (c is null) throw CaseValidationException.Single("caseId", Pick("请指明案件：标准条目取决于案件的类别。", "Name the case: standard items depend on its category."));
-        var transition = Transition(p, c, actor) ?? c.AvailableActions(actor).FirstOrDefault(t => t.Fields.Any(f => f.Kind == FieldKind.StandardItem));
+        var ctx = commands.Context(actor);
+        var transition = (TransitionTable.TryParseAction(p.Action, out var action) && c.WhyNot(action, actor, out var t, out _, ctx) is null ? t : null)
+            ?? c.AvailableActions(actor, ctx).FirstOrDefault(x => x.Fields.Any(f => f.Kind == FieldKind.StandardItem));
         if (transition is null) return [];
         var catalogue = await lists.CatalogueForAsync(c, transition, ct);
         var category = string.IsNullOrWhiteSpace(p.Category) ? null : p.Category.Trim();
@@ -99,9 +101,6 @@ public sealed class PickerQueries(CityLoopDb db, CodeLists lists, CaseQueries qu
             .Select(i => new Entry(new PickerOption(i.Code, i.Text, $"{Pick("时限", "limit")} {Labels.TimeLimit(i.TimeLimit)}", Suggested: i.Code == filed), []))
             .ToList();
     }
-
-    static Transition? Transition(PickerQuery p, Case c, Actor actor) =>
-        TransitionTable.TryParseAction(p.Action, out var action) && c.WhyNot(action, actor, out var t, out _) is null ? t : null;
 
     /// <summary>Departments, the routing suggestion first; the department that has just returned the case carries a warning.</summary>
     async Task<List<Entry>> DepartmentsAsync(PickerQuery p, Case? c, CancellationToken ct)
