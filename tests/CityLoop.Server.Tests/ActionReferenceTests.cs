@@ -138,7 +138,7 @@ public abstract class ActionReferenceTests<TApp>(TApp app) where TApp : AppFixtu
         await AssertNothingHappened(id);
         var open = await NewCase();
         var openNumber = (await Api.Get(intake, $"/api/v1/cases/{open}")).Str("number");
-        Assert.Equal("cancelled", (await Api.ActOk(intake, id, "merge", new { targetCase = openNumber })).State());
+        Assert.Equal("merged", (await Api.ActOk(intake, id, "merge", new { targetCase = openNumber })).State());
     }
 
     [Fact]

@@ -217,9 +217,6 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     public string? Posted(string action, string field) =>
         PostedAction == action && Request.HasFormContentType ? Request.Form[field].ToString() : null;
 
-    public bool PostedHas(string action, string field, string value) =>
-        PostedAction == action && Request.HasFormContentType && Request.Form[field].Contains(value);
-
     /// <summary>What an event's payload says beyond its opinion, for the timeline: the result, the department, the new deadline …</summary>
     public IEnumerable<(string Label, string Value)> Details(EventDto e)
     {
