@@ -8,6 +8,7 @@ using CityLoop.Server.Features.Clocks;
 using CityLoop.Server.Features.Demo;
 using CityLoop.Server.Features.FollowUps;
 using CityLoop.Server.Features.Notifications;
+using CityLoop.Server.Features.Pickers;
 using CityLoop.Server.Features.Supervision;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Reference;
@@ -116,6 +117,9 @@ public static class CityLoopApp
         services.AddScoped<Audit>();
         services.AddScoped<CaseCommands>();
         services.AddScoped<CaseQueries>();
+        services.AddScoped<ActionReferences>();
+        services.AddScoped<Features.Pickers.CodeLists>();
+        services.AddScoped<Features.Pickers.PickerQueries>();
         services.AddSingleton<ReferenceCache>();
         services.AddSingleton<IWorkingClock, CatalogueWorkingClock>();
         services.AddSingleton<IDeadlinePolicy, WorkingClockDeadlinePolicy>();
@@ -164,6 +168,7 @@ public static class CityLoopApp
             },
         }).AllowAnonymous();
         app.MapCaseEndpoints();
+        app.MapPickerEndpoints();
         app.MapIdentityEndpoints();
         app.MapReferenceEndpoints();
         app.MapClockEndpoints();

@@ -65,9 +65,9 @@ public abstract class AppFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context signed in as a demo user, in Chinese unless asked otherwise.</summary>
-    public async Task<IPage> SignInAsync(string user, string password = DemoSeeder.DemoPassword)
+    public async Task<IPage> SignInAsync(string user, string password = DemoSeeder.DemoPassword, int width = 1440, int height = 900)
     {
-        var context = await Browser.NewContextAsync(new() { BaseURL = BaseUrl, Locale = "zh-CN", ViewportSize = new() { Width = 1440, Height = 900 } });
+        var context = await Browser.NewContextAsync(new() { BaseURL = BaseUrl, Locale = "zh-CN", ViewportSize = new() { Width = width, Height = height } });
         context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/Account/Login");
