@@ -43,13 +43,20 @@ public static class IntakeBenchmark
         return 0;
     }
 
+    static string BenchKeyFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"cityloop-bench-{Environment.ProcessId}.keys");
+        if (!File.Exists(path)) CityLoop.Server.Features.Privacy.PersonalDataKeys.AddKey(path);
+        return path;
+    }
+
     static async Task RunOne(string provider, string connectionString, int requests, int[] levels)
     {
         var app = CityLoopApp.Build([
             "--urls", "http://127.0.0.1:0", "--environment", "Production",
             $"--Database:Provider={provider}", $"--Database:ConnectionString={connectionString}",
             "--Demo:Seed=false", "--RateLimits:IntakePerMinute=100000000", "--RateLimits:SignInPerMinute=1000",
-            "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:Default=Warning", $"--Privacy:KeyFile={BenchKeyFile()}",
         ]);
         await CityLoopApp.PrepareAsync(app);
         await CreateUserAsync(app.Services);

@@ -132,10 +132,11 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock)
     public static ReporterDto Reporter(Case c, Actor actor, bool unmasked = false)
     {
         if (c.Anonymous) return new ReporterDto(null, null, false, c.Confidential, true);
-        if (actor.Roles.Any(Roles.ReporterContact.Contains)) return new ReporterDto(c.ReporterName, c.ReporterPhone, false, c.Confidential, false);
+        if (actor.Roles.Any(Roles.ReporterContact.Contains)) return new ReporterDto(c.ReporterName, c.ReporterPhone, false, c.Confidential, false, c.ReporterAddress);
         if (c.Confidential) return new ReporterDto(null, null, true, true, false);
-        if (unmasked) return new ReporterDto(c.ReporterName, c.ReporterPhone, false, false, false);
-        return new ReporterDto(MaskName(c.ReporterName), MaskPhone(c.ReporterPhone), c.ReporterName is not null || c.ReporterPhone is not null, false, false);
+        if (unmasked) return new ReporterDto(c.ReporterName, c.ReporterPhone, false, false, false, c.ReporterAddress);
+        // The caller's own address is not needed to handle the case: it stays hidden until an audited unmasking.
+        return new ReporterDto(MaskName(c.ReporterName), MaskPhone(c.ReporterPhone), c.ReporterName is not null || c.ReporterPhone is not null || c.ReporterAddress is not null, false, false);
     }
 
     public static string? MaskPhone(string? phone)
