@@ -91,7 +91,7 @@ public sealed class CitizenData(CityLoopDb db, PersonalDataKeys keys, CaseComman
     {
         Require(actor);
         var reference = Reference(phone!);
-        var cases = await db.Cases.AsNoTracking().WithReporterPhone(keys, phone!).OrderBy(c => c.CreatedAt)
+        var cases = await db.Cases.AsNoTracking().WithReporterPhone(keys, phone!).OrderBy(c => c.CreatedAt).ThenBy(c => c.Number)
             .Select(c => new { c.Number, c.State, c.CreatedAt }).ToListAsync(ct);
         audit.Add(actor.Id, actor.Name, "citizen-lookup", reference, detail: $"{cases.Count} cases");
         await db.SaveChangesAsync(ct);
@@ -103,7 +103,7 @@ public sealed class CitizenData(CityLoopDb db, PersonalDataKeys keys, CaseComman
     {
         Require(actor);
         var reference = Reference(phone!);
-        var cases = await db.Cases.AsNoTracking().WithReporterPhone(keys, phone!).OrderBy(c => c.CreatedAt).ToListAsync(ct);
+        var cases = await db.Cases.AsNoTracking().WithReporterPhone(keys, phone!).OrderBy(c => c.CreatedAt).ThenBy(c => c.Number).ToListAsync(ct);
         var ids = cases.Select(c => c.Id).ToList();
         var events = (await db.CaseEvents.AsNoTracking().Where(e => ids.Contains(e.CaseId)).OrderBy(e => e.Seq).ToListAsync(ct)).ToLookup(e => e.CaseId);
         var messages = await db.Set<OutboundMessage>().AsNoTracking()
@@ -125,7 +125,7 @@ public sealed class CitizenData(CityLoopDb db, PersonalDataKeys keys, CaseComman
         Require(actor);
         var reference = Reference(phone!);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var cases = await db.Cases.WithReporterPhone(keys, phone!).OrderBy(c => c.CreatedAt).ToListAsync(ct);
+        var cases = await db.Cases.WithReporterPhone(keys, phone!).OrderBy(c => c.CreatedAt).ThenBy(c => c.Number).ToListAsync(ct);
         var ctx = commands.Context(actor);
         var erased = cases.Where(c => c.ForgetReporter("citizen-request", ctx)).ToList();
         var redacted = await RedactMessagesAsync(cases.Select(c => c.Id).ToList(), ct);

@@ -63,7 +63,7 @@ public static class PrivacySetup
         if (!actor.Roles.Any(Roles.ReporterContact.Contains)) throw new Domain.Cases.CaseForbiddenException("Only hotline and intake staff look callers up by phone.");
         if (PersonalDataKeys.Normalise(body.Phone) is null) throw Domain.Cases.CaseValidationException.Single("phone", "Give a phone number.");
         var cases = await db.Cases.AsNoTracking().WithReporterPhone(db.PersonalData, body.Phone!)
-            .OrderByDescending(c => c.CreatedAt).Take(20).ToListAsync(ct);
+            .OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Number).Take(20).ToListAsync(ct);
         var latest = cases.FirstOrDefault(c => c.ReporterName is not null);
         return TypedResults.Ok(new CallerDto(latest?.ReporterName, cases.FirstOrDefault(c => c.ReporterAddress is not null)?.ReporterAddress,
             cases.Select(c => new CallerCaseDto(c.Id, c.Number, c.State.Api(), c.CreatedAt, c.Description, c.Address)).ToList()));
