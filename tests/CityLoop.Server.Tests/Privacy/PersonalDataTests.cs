@@ -143,6 +143,16 @@ public abstract class PersonalDataTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task WithoutAKeyFile_OutsideDevelopment_TheServerRefusesToStart()
+    {
+        await using var node = app.NewFactory(new Dictionary<string, string> { ["Privacy:KeyFile"] = "" });
+        var ex = Assert.ThrowsAny<InvalidOperationException>(() => node.CreateClient());
+        Assert.Contains("Privacy:KeyFile", ex.Message);
+        await using var missing = app.NewFactory(new Dictionary<string, string> { ["Privacy:KeyFile"] = "/nonexistent/privacy.keys" });
+        Assert.Contains("does not exist", Assert.ThrowsAny<InvalidOperationException>(() => missing.CreateClient()).Message);
+    }
+
+    [Fact]
     public async Task DataProtectionKeyRing_IsStoredEncrypted()
     {
         await app.As("agent");

@@ -68,6 +68,7 @@ public static class Labels
         ["attach"] = ("上传附件", "Attachment added"),
         ["overdue"] = ("超期", "Overdue"),
         ["overdue-cleared"] = ("超期解除", "Overdue cleared"),
+        ["reporter-erased"] = ("反映人信息已删除", "Reporter data erased"),
     };
 
     static readonly Dictionary<RequestType, (string Zh, string En)> RequestTypes = new()
