@@ -90,6 +90,11 @@ public abstract class PersonalDataTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal("金城江区南新西路 8 号 3 单元", caller.Str("address"));
         Assert.Equal([second.Str("number"), first.Str("number")], caller.GetProperty("cases").EnumerateArray().Select(x => x.Str("number")).ToArray());
 
+        // The desk's search box takes a number too, for the same staff.
+        var listed = await Api.Get(agent, $"/api/v1/cases?q={Uri.EscapeDataString("+86 " + phone)}");
+        Assert.Equal(2, listed.GetProperty("total").GetInt32());
+        Assert.Equal(0, (await Api.Get(await app.As("dispatcher"), $"/api/v1/cases?q={phone}")).GetProperty("total").GetInt32());
+
         // Anyone else searching by phone would unmask reporters that are masked or confidential for them.
         await Api.Problem(await (await app.As("dispatcher")).PostAsJsonAsync("/api/v1/callers/lookup", new { phone }), HttpStatusCode.Forbidden);
         await Api.Problem(await agent.PostAsJsonAsync("/api/v1/callers/lookup", new { phone = "" }), HttpStatusCode.UnprocessableEntity);

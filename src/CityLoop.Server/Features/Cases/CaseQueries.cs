@@ -3,6 +3,7 @@ using CityLoop.Domain;
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
+using CityLoop.Server.Features.Privacy;
 using CityLoop.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -61,6 +62,9 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock)
         var pageSize = Math.Clamp(f.PageSize, 1, 200);
         var page = Math.Max(1, f.Page);
         var q = Filter(Visible(actor, db.Cases.AsNoTracking()), f);
+        // Hotline and intake staff find a caller by typing the number: an exact match on its keyed hash, never a scan.
+        if (f.Text is { } text && PhoneSearch.LooksLikePhone(text) && actor.Roles.Any(Roles.ReporterContact.Contains))
+            q = Filter(Visible(actor, db.Cases.AsNoTracking()), f with { Text = null }).WithReporterPhone(db.PersonalData, text);
         var total = await q.CountAsync(ct);
         var rows = await q.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Number)
             .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);

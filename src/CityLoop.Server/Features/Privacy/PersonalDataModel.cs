@@ -78,6 +78,13 @@ public sealed class PhoneHashInterceptor(PersonalDataKeys keys) : SaveChangesInt
 
 public static class PhoneSearch
 {
+    /// <summary>A search text that is a phone number (7 to 15 digits with spaces, '+' or '-') rather than words or a case number.</summary>
+    public static bool LooksLikePhone(string text)
+    {
+        var t = text.Trim();
+        return t.All(ch => char.IsAsciiDigit(ch) || ch is ' ' or '+' or '-') && PersonalDataKeys.Normalise(t) is { Length: >= 7 and <= 15 } && !t.Contains("--");
+    }
+
     /// <summary>Cases whose reporter phone is this number (normalised), by the keyed hash under any key.</summary>
     public static IQueryable<Case> WithReporterPhone(this IQueryable<Case> cases, PersonalDataKeys keys, string phone)
     {
