@@ -18,6 +18,7 @@ public sealed class Nav(CityLoopDb db)
     public static bool Supervision(ClaimsPrincipal user) => RolesOf(user).Any(SupervisionDesk.Contains);
     public static bool FollowUps(ClaimsPrincipal user) => RolesOf(user).Any(FollowUpEndpoints.Readers.Contains);
     public static bool ReferenceAdmin(ClaimsPrincipal user) => RolesOf(user).Contains(Role.SystemAdmin);
+    public static bool CitizenRequests(ClaimsPrincipal user) => RolesOf(user).Contains(Privacy.CitizenData.RequestRole);
 
     /// <summary>Unread in-app notifications; API-key principals have no inbox.</summary>
     public async Task<int> UnreadAsync(ClaimsPrincipal user, CancellationToken ct = default) =>
