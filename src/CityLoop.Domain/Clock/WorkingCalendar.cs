@@ -84,7 +84,11 @@ public sealed class WorkingCalendar
             _exceptions.Values.OrderBy(e => e.Date).ToList().AsReadOnly(),
             _makeUp.AsReadOnly());
         _exceptionYears = _exceptions.Keys.Select(d => d.Year).ToHashSet();
+        DayRule = definition.DayRule;
     }
+
+    /// <summary>How "N working days" ends: at the same clock time N working days on, or at the close of the Nth working day.</summary>
+    public WorkingDayRule DayRule { get; }
 
     /// <summary>The definition this calendar was built from (with the effective make-up-day schedule filled in).</summary>
     public WorkingCalendarDefinition Definition { get; }
@@ -124,7 +128,8 @@ public sealed class WorkingCalendar
         var makeUp = overrides.MakeUpDaySchedule ?? (baseMakeUpIsMonday ? null : _makeUp);
 
         return new WorkingCalendar(new WorkingCalendarDefinition(
-            overrides.TimeZone ?? _tz, weekly, exceptions.Values.OrderBy(e => e.Date).ToList(), makeUp));
+            overrides.TimeZone ?? _tz, weekly, exceptions.Values.OrderBy(e => e.Date).ToList(), makeUp)
+        { DayRule = overrides.DayRule ?? DayRule });
     }
 
     // ---- queries -------------------------------------------------------------------------------------------
@@ -197,7 +202,31 @@ public sealed class WorkingCalendar
     {
         if (limit.Value <= 0m)
             throw new ArgumentException("The time limit is uninitialised (value 0).", nameof(limit));
+        if (limit.Type == LimitType.WorkingDays && DayRule == WorkingDayRule.CloseOfBusiness && decimal.IsInteger(limit.Value))
+            return CloseOfWorkingDay(start, (int)limit.Value);
         return AddBusinessTime(start, limit.ToTimeSpan(), limit.Type);
+    }
+
+    /// <summary>The instant of a local date and time of day (24:00 allowed) on this calendar.</summary>
+    public DateTimeOffset AtLocal(DateOnly date, TimeSpan timeOfDay) => FromUtcTicks(ToUtcTicks(date.ToDateTime(TimeOnly.MinValue) + timeOfDay));
+
+    /// <summary>
+    /// The close of business of the <paramref name="n"/>th working day after the start's own date (the day a request
+    /// arrives does not count): the end of that day's last working period.
+    /// </summary>
+    public DateTimeOffset CloseOfWorkingDay(DateTimeOffset start, int n)
+    {
+        var date = LocalDate(start.UtcTicks);
+        for (int found = 0, scanned = 0; scanned < MaxScanDays; scanned++)
+        {
+            date = date.AddDays(1);
+            if (!IsWorkingDay(date)) continue;
+            if (++found < n) continue;
+            var periods = PeriodsOf(date);
+            var end = periods.Length == 0 ? TimeSpan.FromDays(1) : periods[^1].EndOffset;
+            return FromUtcTicks(ToUtcTicks(date.ToDateTime(TimeOnly.MinValue) + end));
+        }
+        throw NoWorkingTime(start);
     }
 
     /// <summary>

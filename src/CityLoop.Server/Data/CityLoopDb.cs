@@ -67,6 +67,7 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options, PersonalDat
             e.HasKey(x => x.Id);
             e.HasIndex(x => new { x.CaseId, x.Seq }).IsUnique();
             e.HasIndex(x => new { x.Action, x.At });
+            e.HasIndex(x => new { x.PlatformCode, x.At });
             e.Property(x => x.Action).HasMaxLength(40);
         });
         m.Entity<User>(e =>

@@ -19,7 +19,8 @@ namespace CityLoop.Server.Features.Demo;
 /// case commands as production, so the demo's history is as real as any other.
 /// </summary>
 public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, ReferenceCache reference, IDeadlinePolicy deadlines, IPlaceResolver places,
-    IOptions<PlatformOptions> platform, TimeProvider clock, ILogger<DemoSeeder> log, IEnumerable<ICaseHook>? hooks = null)
+    IOptions<PlatformOptions> platform, TimeProvider clock, ILogger<DemoSeeder> log, IEnumerable<ICaseHook>? hooks = null,
+    IEnumerable<ICaseProjection>? projections = null, IOptions<WorkflowOptions>? workflow = null)
 {
     public const string DemoPassword = "Demo@12345";
     public const string DemoDepartment = "SZGLC";
@@ -71,6 +72,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var grids = SyntheticGridGenerator.Generate(DivisionCatalog.LoadDemo(), DivisionCatalog.DemoAreaCode,
             new SyntheticGridOptions { TotalCells = DemoGridCount, GridCodeLength = importer.GridCodeLength });
         reports.Add(await importer.GridsAsync(new GeoJsonReadResult(grids.ToFeatures(), []), ct));
+        // Every demo grid is patrolled by the demo inspector, who by default checks the results there.
+        await db.Set<GridRow>().ExecuteUpdateAsync(g => g.SetProperty(x => x.Inspector, "inspector"), ct);
         reports.Add(await importer.SeedCatalogueAsync("demo-seed", ct));
         reports.Add(await importer.RulesAsync(CatalogueSeed.ReadResource(RoutingSeed.RulesFile), ct));
         reports.Add(await importer.HolidaysAsync(ReferenceImporter.EmbeddedHolidays(), CalendarRow.PlatformScope, ct));
@@ -122,7 +125,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var start = end.AddDays(-30);
         var seedClock = new ManualClock(start);
         var queries = new CaseQueries(db, seedClock);
-        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, hooks);
+        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, hooks, projections, workflow);
         var targets = Enum.GetValues<CaseState>();
 
         for (var i = 0; i < count; i++)
@@ -193,8 +196,17 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             var next = seedClock.GetUtcNow() + TimeSpan.FromMinutes(rng.Next(20, 8 * 60));
             if (next >= end) return false;
             seedClock.Set(next);
-            await commands.PerformAsync(id, action, input, actor, null, queries, ct);
-            return true;
+            try
+            {
+                await commands.PerformAsync(id, action, input, actor, null, queries, ct);
+                return true;
+            }
+            catch (CaseRuleException)
+            {
+                // A time rule said no (an extension asked too late, a return after its window): the case stays where it is.
+                db.ChangeTracker.Clear();
+                return false;
+            }
         }
         var standard = category?.Conditions[0].Code ?? "H-" + Domain.Kebab.From(type.ToString());
         switch (target)
@@ -216,6 +228,12 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             case CaseState.Cancelled:
                 await Do(CaseAction.Cancel, p["intake"], new ActionInput { Reason = "重复上报" });
                 return;
+            case CaseState.Merged:
+                var into = await db.Cases.AsNoTracking().Where(c => c.Id != id && c.State != CaseState.Merged && c.State != CaseState.Cancelled
+                        && c.State != CaseState.Rejected && c.State != CaseState.Transferred)
+                    .OrderByDescending(c => c.CreatedAt).Select(c => c.Number).FirstOrDefaultAsync(ct);
+                if (into is not null) await Do(CaseAction.Merge, p["intake"], new ActionInput { TargetCase = into, Opinion = "同一问题重复反映，并单处理" });
+                return;
         }
         if (target == CaseState.Closed && type is RequestType.Enquiry && rng.NextDouble() < 0.5)
         {
@@ -233,6 +251,10 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             case CaseState.Handling: return;
             case CaseState.ReturnRequested:
                 await Do(CaseAction.Return, dept, new ActionInput { Reason = "不属于本单位职责" });
+                return;
+            case CaseState.ArbitrationRequested:
+                if (await Do(CaseAction.Return, dept, new ActionInput { Reason = "该路段属公路部门养护，不属于本单位职责" }))
+                    await Do(CaseAction.ReferArbitration, p["dispatcher"], new ActionInput { Reason = "职责存在争议，提请值班长仲裁" });
                 return;
             case CaseState.ExtensionRequested:
                 var handlingDue = await db.Cases.Where(c => c.Id == id).Select(c => c.HandlingDueAt).FirstAsync(ct);

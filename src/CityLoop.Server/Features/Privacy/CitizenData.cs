@@ -70,12 +70,10 @@ public sealed class CitizenData(CityLoopDb db, PersonalDataKeys keys, CaseComman
             : await db.Cases.Where(c => c.UpdatedAt < cutoff && (c.ReporterName != null || c.ReporterPhone != null || c.ReporterAddress != null)
                 && terminal.Contains(c.State)).OrderBy(c => c.UpdatedAt).Take(size).ToListAsync(ct);
         if (batch.Count == 0) return 0;
-        var ctx = commands.Context(RetentionWorker);
-        foreach (var c in batch) c.ForgetReporter("retention", ctx);
         await RedactMessagesAsync(batch.Select(c => c.Id).ToList(), ct);
         audit.Add(RetentionWorker.Id, RetentionWorker.Name, "privacy-retention", $"{batch.Count} cases",
             detail: $"reporter data of cases ended before {cutoff:O} anonymised: {string.Join(",", batch.Select(c => c.Number))}");
-        await commands.SaveStagedAsync(batch, ct);
+        await commands.ChangeAsync(batch, RetentionWorker, (c, ctx) => c.ForgetReporter("retention", ctx), ct: ct);
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
         return batch.Count;
@@ -126,11 +124,11 @@ public sealed class CitizenData(CityLoopDb db, PersonalDataKeys keys, CaseComman
         var reference = Reference(phone!);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var cases = await db.Cases.WithReporterPhone(keys, phone!).OrderBy(c => c.CreatedAt).ThenBy(c => c.Number).ToListAsync(ct);
-        var ctx = commands.Context(actor);
-        var erased = cases.Where(c => c.ForgetReporter("citizen-request", ctx)).ToList();
+        var erased = cases.Where(c => c.ReporterName is not null || c.ReporterPhone is not null || c.ReporterAddress is not null).ToList();
         var redacted = await RedactMessagesAsync(cases.Select(c => c.Id).ToList(), ct);
         audit.Add(actor.Id, actor.Name, "citizen-erase", reference, detail: $"{erased.Count} cases: {string.Join(",", erased.Select(c => c.Number))}; {redacted} messages");
-        await commands.SaveStagedAsync(erased, ct);
+        if (erased.Count > 0) await commands.ChangeAsync(erased, actor, (c, ctx) => c.ForgetReporter("citizen-request", ctx), ct: ct);
+        else await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return new CitizenEraseDto(reference, erased.Count, redacted, erased.Select(c => c.Number).ToList());
     }

@@ -109,8 +109,29 @@ public static class CalendarText
         foreach (var (day, periods) in ParseWeekly(row?.Weekly)) weekly[day] = periods;
         return new WorkingCalendar(new WorkingCalendarDefinition(
             row?.TimeZone is { Length: > 0 } tz ? TimeZoneInfo.FindSystemTimeZoneById(tz) : WorkingCalendar.ChinaTimeZone(),
-            weekly, list, row?.MakeUpDay is { } m ? ParsePeriods(m) : null));
+            weekly, list, row?.MakeUpDay is { } m ? ParsePeriods(m) : null) { DayRule = ParseDayRule(row?.DayRule) ?? WorkingDayRule.SameClockTime });
     }
+
+    /// <summary>The command centre's calendar: 7×24 with no holidays unless its row or exceptions say otherwise.</summary>
+    public static WorkingCalendar Centre(CalendarRow? row, IEnumerable<CalendarExceptionRow> exceptions)
+    {
+        var zone = row?.TimeZone is { Length: > 0 } tz ? TimeZoneInfo.FindSystemTimeZoneById(tz) : WorkingCalendar.ChinaTimeZone();
+        var around = WorkingCalendarDefinition.AroundTheClock(zone);
+        var weekly = new Dictionary<DayOfWeek, IReadOnlyList<WorkingPeriod>>(around.WeeklySchedule);
+        foreach (var (day, periods) in ParseWeekly(row?.Weekly)) weekly[day] = periods;
+        return new WorkingCalendar(new WorkingCalendarDefinition(zone, weekly, exceptions.Select(ToException).ToList(),
+            row?.MakeUpDay is { } m ? ParsePeriods(m) : null) { DayRule = ParseDayRule(row?.DayRule) ?? WorkingDayRule.SameClockTime });
+    }
+
+    public static WorkingDayRule? ParseDayRule(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" => null,
+        "same-time" or "same-clock-time" => WorkingDayRule.SameClockTime,
+        "close-of-business" => WorkingDayRule.CloseOfBusiness,
+        _ => throw new FormatException($"A working-day rule is same-time or close-of-business, not '{text}'."),
+    };
+
+    public static string DayRuleText(WorkingDayRule rule) => rule == WorkingDayRule.CloseOfBusiness ? "close-of-business" : "same-time";
 
     /// <summary>A department's changes, from its calendar row or else its working hours (weekdays); null when none.</summary>
     public static WorkingCalendarOverrides? Overrides(CalendarRow? row, IEnumerable<CalendarExceptionRow> exceptions, string? workingHours)
@@ -125,6 +146,7 @@ public static class CalendarText
             WeeklySchedule = weekly,
             MakeUpDaySchedule = row?.MakeUpDay is { } m ? ParsePeriods(m) : null,
             AdditionalExceptions = extra,
+            DayRule = ParseDayRule(row?.DayRule),
         };
     }
 
