@@ -130,8 +130,9 @@ public sealed class PersonalDataKeys
                 throw new InvalidOperationException(
                     "Privacy:KeyFile is not set: personal data cannot be encrypted. Create a key file with 'CityLoop.Server privacy-key FILE', keep it outside the database and its backups, and set Privacy:KeyFile.");
             path = Path.Combine("data", "privacy.keys");
-            if (!File.Exists(path)) AddKey(path);
         }
+        // Development makes its own key on first run; anywhere else a missing key file is an error, never a new key.
+        if (env.IsDevelopment() && !File.Exists(path)) AddKey(path);
         return ReadFile(path);
     }
 
