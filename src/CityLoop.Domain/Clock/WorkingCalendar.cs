@@ -25,8 +25,6 @@ public sealed class WorkingCalendar
     // AddLimit gives up after this many days without finding enough time (guards against misconfiguration).
     private const int MaxScanDays = 200 * 366;
 
-    private static readonly Lazy<WorkingCalendar> China = new(CreateChinaDefault);
-
     private readonly TimeZoneInfo _tz;
     private readonly WorkingPeriod[][] _weekly;
     private readonly WorkingPeriod[] _makeUp;
@@ -95,8 +93,12 @@ public sealed class WorkingCalendar
 
     public TimeZoneInfo TimeZone => _tz;
 
-    /// <summary>Asia/Shanghai, Mon–Fri 08:30–12:00 and 14:30–17:30, with the embedded State Council holiday data.</summary>
-    public static WorkingCalendar ChinaDefault() => China.Value;
+    /// <summary>Asia/Shanghai, Mon–Fri 08:30–12:00 and 14:30–17:30, with the given holidays (the State Council's, as data).</summary>
+    public static WorkingCalendar China(IReadOnlyList<CalendarException> holidays)
+    {
+        var day = new[] { new WorkingPeriod(new(8, 30), new(12, 0)), new WorkingPeriod(new(14, 30), new(17, 30)) };
+        return new WorkingCalendar(new WorkingCalendarDefinition(ChinaTimeZone(), WorkingCalendarDefinition.MondayToFriday(day), holidays));
+    }
 
     /// <summary>Same as <see cref="WithOverrides"/>: a department's calendar derived from a base one.</summary>
     public static WorkingCalendar Merge(WorkingCalendar baseCalendar, WorkingCalendarOverrides overrides)
@@ -435,16 +437,6 @@ public sealed class WorkingCalendar
 
     private InvalidOperationException NoWorkingTime(DateTimeOffset start) => new(
         $"No working time found within {MaxScanDays} days after {start:O}; check the calendar's schedule and holidays.");
-
-    private static WorkingCalendar CreateChinaDefault()
-    {
-        var result = HolidayCsv.LoadEmbeddedChina();
-        if (result.Errors.Count > 0)
-            throw new InvalidOperationException("Embedded holiday data is invalid: " + string.Join("; ", result.Errors));
-        var day = new[] { new WorkingPeriod(new(8, 30), new(12, 0)), new WorkingPeriod(new(14, 30), new(17, 30)) };
-        return new WorkingCalendar(new WorkingCalendarDefinition(
-            ChinaTimeZone(), WorkingCalendarDefinition.MondayToFriday(day), result.Exceptions));
-    }
 
     /// <summary>Asia/Shanghai from the system tz database, or a fixed UTC+8 zone when the database is missing.</summary>
     public static TimeZoneInfo ChinaTimeZone()

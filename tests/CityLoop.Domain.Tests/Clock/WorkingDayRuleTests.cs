@@ -10,7 +10,7 @@ namespace CityLoop.Domain.Tests.Clock;
 public class WorkingDayRuleTests
 {
     static readonly TimeSpan China = TimeSpan.FromHours(8);
-    static readonly WorkingCalendar SameTime = WorkingCalendar.ChinaDefault();
+    static readonly WorkingCalendar SameTime = TestCalendars.ChinaDefault;
     static readonly WorkingCalendar CloseOfBusiness = new(SameTime.Definition with { DayRule = WorkingDayRule.CloseOfBusiness });
 
     static DateTimeOffset At(int y, int m, int d, int h, int min = 0) => new(y, m, d, h, min, 0, China);

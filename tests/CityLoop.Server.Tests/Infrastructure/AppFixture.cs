@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CityLoop.Server.Tests.Infrastructure;
 
@@ -15,7 +16,7 @@ namespace CityLoop.Server.Tests.Infrastructure;
 public abstract class AppFixture : IAsyncLifetime
 {
     public static readonly DateTimeOffset Start = new(2026, 3, 2, 9, 0, 0, TimeSpan.FromHours(8));
-    public ManualClock Clock { get; } = new(Start);
+    public FakeTimeProvider Clock { get; } = new(Start.ToUniversalTime());
     public abstract string Provider { get; }
     public string ConnectionString { get; private set; } = "";
     public CityLoopFactory Factory { get; private set; } = null!;
@@ -59,7 +60,7 @@ public abstract class AppFixture : IAsyncLifetime
     public T Service<T>(Action<T>? use = null) where T : notnull => Factory.Services.GetRequiredService<T>();
 }
 
-public sealed class CityLoopFactory(string provider, string connectionString, ManualClock clock, IReadOnlyDictionary<string, string>? settings = null)
+public sealed class CityLoopFactory(string provider, string connectionString, FakeTimeProvider clock, IReadOnlyDictionary<string, string>? settings = null)
     : WebApplicationFactory<Program>
 {
     static readonly Lazy<string> TestKeyFile = new(() =>
@@ -78,7 +79,7 @@ public sealed class CityLoopFactory(string provider, string connectionString, Ma
         builder.UseSetting("Database:Provider", provider);
         builder.UseSetting("Database:ConnectionString", connectionString);
         builder.UseSetting("Demo:Seed", "false");
-        // Tests sweep the clocks by hand, at the ManualClock's instants.
+        // Tests sweep the clocks by hand, at the fake clock's instants.
         builder.UseSetting("Clocks:SweepSeconds", "0");
         // The audit chainer and retention pass are run by hand too; the personal-data key comes from a file, as in production.
         builder.UseSetting("Privacy:WorkerSeconds", "0");

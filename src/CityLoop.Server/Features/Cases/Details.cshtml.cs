@@ -21,7 +21,7 @@ namespace CityLoop.Server.Features.Cases;
 /// change goes through <see cref="CaseCommands"/> with the version the user saw, exactly as the API does.
 /// </summary>
 public sealed class DetailsModel(CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CityLoopDb db, Ui ui,
-    ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, Notifier notifier, TimeProvider time) : PageModel
+    ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, IDeadlinePolicy deadlines, Notifier notifier, TimeProvider time) : PageModel
 {
     [BindProperty(SupportsGet = true)] public Guid Id { get; set; }
 
@@ -151,7 +151,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             Actions = CaseQueries.Actions(c, actor, commands.Context(actor));
             Departments = await IndexModel.DepartmentNames(db, ct);
             var now = time.GetUtcNow();
-            Clock = await ClockEndpoints.QueryAsync(c, db, workingClock, now, ct);
+            Clock = await ClockEndpoints.QueryAsync(c, db, workingClock, deadlines, now, ct);
             CategoryName = c.CategoryCode is { } key ? reference.Catalogue.Current?.Find(key)?.Name : null;
             if (c.RepeatOfNumber is { } repeat)
                 RepeatOfId = await queries.Visible(actor, db.Cases.AsNoTracking()).Where(x => x.Number == repeat).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct);

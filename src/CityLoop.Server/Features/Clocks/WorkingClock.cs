@@ -33,7 +33,7 @@ public static class WorkingClockExtensions
 /// <summary>Platform defaults: the China calendar and phase limits that a catalogue-backed clock refines.</summary>
 public class DefaultWorkingClock(IOptions<ClockOptions>? options = null) : IWorkingClock
 {
-    static readonly WorkingCalendar China = WorkingCalendar.ChinaDefault();
+    static readonly WorkingCalendar China = Reference.Formats.ChinaCalendar.Default();
     static readonly WorkingCalendar AroundTheClock = new(WorkingCalendarDefinition.AroundTheClock(WorkingCalendar.ChinaTimeZone()));
 
     public static readonly IReadOnlyDictionary<CasePhase, TimeLimit> Defaults = new Dictionary<CasePhase, TimeLimit>

@@ -7,7 +7,8 @@ using CityLoop.Server.Data;
 using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Reference;
-using CityLoop.Server.Infrastructure;
+using CityLoop.Server.Features.Reference.Formats;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -69,13 +70,13 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             await importer.DepartmentsAsync(ReferenceImporter.EmbeddedDepartments(), ct),
             await importer.DemoDivisionsAsync(ct),
         };
-        var grids = SyntheticGridGenerator.Generate(DivisionCatalog.LoadDemo(), DivisionCatalog.DemoAreaCode,
+        var grids = SyntheticGridGenerator.Generate(DivisionCsv.LoadDemo(), DivisionCsv.DemoAreaCode,
             new SyntheticGridOptions { TotalCells = DemoGridCount, GridCodeLength = importer.GridCodeLength });
         reports.Add(await importer.GridsAsync(new GeoJsonReadResult(grids.ToFeatures(), []), ct));
         // Every demo grid is patrolled by the demo inspector, who by default checks the results there.
         await db.Set<GridRow>().ExecuteUpdateAsync(g => g.SetProperty(x => x.Inspector, "inspector"), ct);
         reports.Add(await importer.SeedCatalogueAsync("demo-seed", ct));
-        reports.Add(await importer.RulesAsync(CatalogueSeed.ReadResource(RoutingSeed.RulesFile), ct));
+        reports.Add(await importer.RulesAsync(EmbeddedData.Read(RoutingSeed.RulesFile), ct));
         reports.Add(await importer.HolidaysAsync(ReferenceImporter.EmbeddedHolidays(), CalendarRow.PlatformScope, ct));
         foreach (var report in reports) log.LogInformation("Demo seed: {Report}", report);
     }
@@ -123,7 +124,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var streets = new[] { "金城中路", "新建路", "南新西路", "百旺路", "河池大道", "东江路", "体育路", "环城北路" };
         var end = clock.GetUtcNow();
         var start = end.AddDays(-30);
-        var seedClock = new ManualClock(start);
+        // The history is replayed on a clock the seeder moves itself (backwards too, between cases).
+        var seedClock = new FakeTimeProvider(start.ToUniversalTime());
         var queries = new CaseQueries(db, seedClock);
         var commands = new CaseCommands(db, seedClock, deadlines, places, platform, hooks, projections, workflow);
         var targets = Enum.GetValues<CaseState>();
@@ -131,7 +133,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         for (var i = 0; i < count; i++)
         {
             var t = start + TimeSpan.FromMinutes(i * (30.0 * 24 * 60 / count) + rng.Next(0, 30));
-            seedClock.Set(t);
+            seedClock.AdjustTime(t);
             var hotline = rng.NextDouble() < 0.4;
             NewCase input;
             string? lead = null;
@@ -188,14 +190,14 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
     }
 
     /// <summary>Performs the actions that bring a case to <paramref name="target"/>, hours apart, never past now.</summary>
-    async Task WalkAsync(CaseCommands commands, CaseQueries queries, ManualClock seedClock, Guid id, CaseState target, Category? category,
+    async Task WalkAsync(CaseCommands commands, CaseQueries queries, FakeTimeProvider seedClock, Guid id, CaseState target, Category? category,
         RequestType type, string lead, Actor dept, Dictionary<string, Actor> p, Random rng, DateTimeOffset end, CancellationToken ct)
     {
         async Task<bool> Do(CaseAction action, Actor actor, ActionInput input)
         {
             var next = seedClock.GetUtcNow() + TimeSpan.FromMinutes(rng.Next(20, 8 * 60));
             if (next >= end) return false;
-            seedClock.Set(next);
+            seedClock.AdjustTime(next);
             try
             {
                 await commands.PerformAsync(id, action, input, actor, null, queries, ct);
@@ -298,7 +300,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         using var stream = typeof(DemoSeeder).Assembly.GetManifestResourceStream("CityLoop.Server.Features.Demo.Data.citizen-messages.csv")
             ?? throw new InvalidOperationException("The demo messages are not embedded.");
         using var reader = new StreamReader(stream);
-        var rows = Domain.Catalogue.CsvText.Read(reader.ReadToEnd());
+        var rows = Csv.Read(reader.ReadToEnd());
         return rows.Skip(1).Where(r => r.Fields.Count >= 4).Select(r => new Message(r.Fields[1], r.Fields[2], r.Fields[3])).ToList();
     }
 
