@@ -9,6 +9,7 @@ using CityLoop.Server.Features.Demo;
 using CityLoop.Server.Features.FollowUps;
 using CityLoop.Server.Features.Notifications;
 using CityLoop.Server.Features.Pickers;
+using CityLoop.Server.Features.Privacy;
 using CityLoop.Server.Features.Supervision;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Reference;
@@ -83,6 +84,7 @@ public static class CityLoopApp
         services.AddSignalR();
         services.AddHostedService<ClockWorker>();
         services.AddHostedService<NotificationRelay>();
+        services.AddPrivacy();
         AddDomainServices(services, config);
     }
 
@@ -115,6 +117,7 @@ public static class CityLoopApp
             services.AddHttpClient<ISmsProvider, HttpSmsProvider>();
         else services.AddSingleton<ISmsProvider, OutboxSmsProvider>();
         services.AddScoped<Audit>();
+        services.AddPrivacyServices();
         services.AddScoped<CaseCommands>();
         services.AddScoped<CaseQueries>();
         services.AddScoped<ActionReferences>();
@@ -175,6 +178,7 @@ public static class CityLoopApp
         app.MapSupervisionEndpoints();
         app.MapFollowUpEndpoints();
         app.MapNotificationEndpoints();
+        app.MapPrivacyEndpoints();
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();
     }
@@ -185,7 +189,12 @@ public static class CityLoopApp
         using var scope = app.Services.CreateScope();
         var config = app.Configuration;
         if (config.GetValue("Database:MigrateOnStart", true))
-            await scope.ServiceProvider.GetRequiredService<Migrator>().MigrateAsync();
+        {
+            var applied = await scope.ServiceProvider.GetRequiredService<Migrator>().MigrateAsync();
+            // Callers' data stored before 0006 is in clear: encrypt it once, as part of the upgrade.
+            if (applied.Any(a => a.StartsWith("0006", StringComparison.Ordinal)))
+                await scope.ServiceProvider.GetRequiredService<DataRekey>().RunAsync();
+        }
         // Demo accounts share one published password: they never exist outside Development.
         if (app.Environment.IsDevelopment() && config.GetValue("Demo:Seed", true))
             await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync();

@@ -63,6 +63,16 @@ public abstract class AppFixture : IAsyncLifetime
 public sealed class CityLoopFactory(string provider, string connectionString, FakeTimeProvider clock, IReadOnlyDictionary<string, string>? settings = null)
     : WebApplicationFactory<Program>
 {
+    static readonly Lazy<string> TestKeyFile = new(() =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), "cityloop-tests", $"privacy-{Environment.ProcessId}.keys");
+        if (!File.Exists(path)) CityLoop.Server.Features.Privacy.PersonalDataKeys.AddKey(path);
+        return path;
+    });
+
+    /// <summary>The personal-data key file shared by every app node of this test run.</summary>
+    public static string KeyFile => TestKeyFile.Value;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
@@ -71,6 +81,9 @@ public sealed class CityLoopFactory(string provider, string connectionString, Fa
         builder.UseSetting("Demo:Seed", "false");
         // Tests sweep the clocks by hand, at the fake clock's instants.
         builder.UseSetting("Clocks:SweepSeconds", "0");
+        // The audit chainer and retention pass are run by hand too; the personal-data key comes from a file, as in production.
+        builder.UseSetting("Privacy:WorkerSeconds", "0");
+        builder.UseSetting("Privacy:KeyFile", KeyFile);
         builder.UseSetting("RateLimits:SignInPerMinute", "100000");
         builder.UseSetting("RateLimits:IntakePerMinute", "100000");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");

@@ -200,7 +200,7 @@ public static class CaseEndpoints
             sb.AppendJoin(',', new[] { c.Number, c.State.Api(), Kebab.From(c.Source.ToString()), Kebab.From(c.RequestType.ToString()), c.CategoryCode, c.Description,
                 c.Address, r.Name, r.Phone, c.LeadDepartmentCode, c.CreatedAt.ToString("O"), c.ClosedAt?.ToString("O") }.Select(Csv)).Append('\n');
         }
-        await audit.WriteAsync(actor.Id, actor.Name, "export", "cases", detail: $"{rows.Count} rows; {request.QueryString}");
+        await audit.WriteAsync(actor.Id, actor.Name, "export", "cases", detail: $"{rows.Count} rows; {Privacy.AuditText.RedactPhones(request.QueryString.ToString())}");
         return TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(sb.ToString())).ToArray(), "text/csv; charset=utf-8", "cases.csv");
     }
 

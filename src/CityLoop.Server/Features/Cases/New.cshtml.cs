@@ -20,6 +20,7 @@ public sealed class NewCaseForm
     public double? Lon { get; set; }
     public string? ReporterName { get; set; }
     public string? ReporterPhone { get; set; }
+    public string? ReporterAddress { get; set; }
     public bool Confidential { get; set; }
     public bool Anonymous { get; set; }
     public Urgency Urgency { get; set; } = Urgency.Normal;
@@ -28,7 +29,7 @@ public sealed class NewCaseForm
 
     public CreateCaseRequest ToRequest() => new(Source, RequestType, Description, Title, string.IsNullOrWhiteSpace(CategoryCode) ? null : CategoryCode.Trim(),
         Lat is null && Lon is null ? null : new LocationDto(Lat, Lon), Address, null,
-        new ReporterInput(ReporterName, ReporterPhone, Confidential, Anonymous), Confidential, Anonymous, Urgency, null);
+        new ReporterInput(ReporterName, ReporterPhone, Confidential, Anonymous, ReporterAddress), Confidential, Anonymous, Urgency, null);
 }
 
 /// <summary>The intake form: the same request and the same command as POST /api/v1/cases.</summary>

@@ -91,6 +91,7 @@ public static class Labels
         ["supervision-order"] = ("督办单", "Supervision order"),
         ["supervision-reply"] = ("督办回复", "Supervision reply"),
         ["supervision-closed"] = ("督办办结", "Supervision closed"),
+        ["reporter-erased"] = ("反映人信息已删除", "Reporter data erased"),
     };
 
     static readonly Dictionary<RequestType, (string Zh, string En)> RequestTypes = new()
