@@ -220,6 +220,7 @@ public sealed class Case
         if (input.ReporterPhone is { Length: > 0 } phone && !phone.All(ch => char.IsDigit(ch) || ch is '-' or '+' or ' '))
             errors["reporter.phone"] = ["A phone number has digits, spaces, '+' and '-' only."];
         if (input.Address is { Length: > 500 }) errors["address"] = ["An address has at most 500 characters."];
+        InputLimits.Check(input, errors);
         if (errors.Count > 0) throw new CaseValidationException(errors);
     }
 

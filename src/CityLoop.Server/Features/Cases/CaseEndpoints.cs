@@ -111,17 +111,23 @@ public static class CaseEndpoints
             errors[name] = [$"'{v}' is not true or false."];
             return null;
         }
-        int Int(string name, int fallback)
+        int Int(string name, int fallback, int max)
         {
             var v = q[name].FirstOrDefault();
             if (string.IsNullOrWhiteSpace(v)) return fallback;
-            if (int.TryParse(v, out var i) && i > 0) return i;
-            errors[name] = [$"'{v}' is not a positive number."];
+            if (int.TryParse(v, out var i) && i > 0 && i <= max) return i;
+            errors[name] = [$"'{v}' is not a number from 1 to {max}."];
             return fallback;
         }
-        var filter = new CaseFilter(states, q["department"].FirstOrDefault(), q["category"].FirstOrDefault(), Enum<CaseSource>("source"),
-            Enum<RequestType>("requestType"), Date("from"), Date("to"), Bool("overdue"), Bool("supervised"), q["q"].FirstOrDefault(),
-            Enum<CaseLight>("light"), Bool("repeat"), Int("page", 1), Int("pageSize", 20));
+        string? Text(string name, int max)
+        {
+            var v = q[name].FirstOrDefault();
+            if (InputLimits.TextProblem(v, max) is { } problem) errors[name] = [problem];
+            return v;
+        }
+        var filter = new CaseFilter(states, Text("department", InputLimits.Code), Text("category", InputLimits.Code), Enum<CaseSource>("source"),
+            Enum<RequestType>("requestType"), Date("from"), Date("to"), Bool("overdue"), Bool("supervised"), Text("q", InputLimits.Short),
+            Enum<CaseLight>("light"), Bool("repeat"), Int("page", 1, InputLimits.MaxPage), Int("pageSize", 20, InputLimits.MaxPageSize));
         if (errors.Count > 0) throw new CaseValidationException(errors);
         return filter;
     }

@@ -182,7 +182,7 @@ public static class IdentityEndpoints
     {
         await Require(current, Role.AuditAdmin);
         var size = Math.Clamp(pageSize ?? 50, 1, 500);
-        var p = Math.Max(1, page ?? 1);
+        var p = Paging.Page(page);
         var q = db.AuditLog.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(action)) q = q.Where(a => a.Action == action);
         var total = await q.CountAsync();

@@ -77,14 +77,29 @@ public static class NotificationEndpoints
     static async Task<NoContent> SetContact(ContactRequest body, CurrentActor current, CityLoopDb db, CancellationToken ct)
     {
         var me = await UserId(current);
+        if (InputLimits.TextProblem(body.Phone, InputLimits.Phone) is { } phoneProblem) throw CaseValidationException.Single("phone", phoneProblem);
+        if (body.Phone is { Length: > 0 } phone && !phone.All(ch => char.IsDigit(ch) || ch is '-' or '+' or ' '))
+            throw CaseValidationException.Single("phone", "A phone number has digits, spaces, '+' and '-' only.");
+        if (InputLimits.TextProblem(body.Email, InputLimits.Email) is { } emailProblem) throw CaseValidationException.Single("email", emailProblem);
         if (body.Email is { Length: > 0 } email && !System.Net.Mail.MailAddress.TryCreate(email, out _))
             throw CaseValidationException.Single("email", "Not an e-mail address.");
-        var contact = await db.Set<UserContact>().FirstOrDefaultAsync(x => x.UserId == me, ct);
-        if (contact is null) db.Set<UserContact>().Add(contact = new UserContact { UserId = me });
-        contact.Phone = string.IsNullOrWhiteSpace(body.Phone) ? null : body.Phone.Trim();
-        contact.Email = string.IsNullOrWhiteSpace(body.Email) ? null : body.Email.Trim();
-        await db.SaveChangesAsync(ct);
-        return TypedResults.NoContent();
+        // Two first saves at once both insert: the loser updates the row the winner created.
+        for (var attempt = 0; ; attempt++)
+        {
+            var contact = await db.Set<UserContact>().FirstOrDefaultAsync(x => x.UserId == me, ct);
+            if (contact is null) db.Set<UserContact>().Add(contact = new UserContact { UserId = me });
+            contact.Phone = string.IsNullOrWhiteSpace(body.Phone) ? null : body.Phone.Trim();
+            contact.Email = string.IsNullOrWhiteSpace(body.Email) ? null : body.Email.Trim();
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return TypedResults.NoContent();
+            }
+            catch (DbUpdateException ex) when (attempt < 3 && DbErrors.IsUniqueViolation(ex))
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
     }
 
     /// <summary>Every message queued or sent, newest first: what an operator reads when SMS goes to the outbox.</summary>
