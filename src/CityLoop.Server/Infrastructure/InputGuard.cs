@@ -35,7 +35,16 @@ public static class InputGuard
             size.MaxRequestBodySize = InputLimits.JsonBodyBytes;
         if (request.HasFormContentType)
         {
-            var form = await request.ReadFormAsync(http.RequestAborted);
+            IFormCollection form;
+            try
+            {
+                form = await request.ReadFormAsync(http.RequestAborted);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException or IOException)
+            {
+                await Refuse(http, "The form could not be read: " + ex.Message);
+                return;
+            }
             foreach (var (key, values) in form)
                 if (ValueProblem("form field " + key, key, values) is { } formProblem)
                 {

@@ -60,6 +60,7 @@ public static class CaseEndpoints
             throw new BadHttpRequestException($"The case could not be read: {ex.Message}", ex);
         }
         var key = request.Headers["Idempotency-Key"].FirstOrDefault();
+        if (InputLimits.TextProblem(key, InputLimits.ExternalId) is { } keyProblem) throw CaseValidationException.Single("Idempotency-Key", keyProblem);
         var hash = key is null ? null : Convert.ToHexString(SHA256.HashData(bytes));
         var result = await commands.IntakeAsync(body.ToNewCase(), actor, key, hash, ct);
         var dto = queries.ToDto(result.Case, actor, result.QueryCode);
