@@ -72,6 +72,8 @@ public static class CityLoopApp
             o.Conventions.AuthorizeFolder("/");
             o.Conventions.AllowAnonymousToFolder("/Account");
             o.Conventions.AllowAnonymousToFolder("/Public");
+            o.Conventions.AddPageApplicationModelConvention("/Account/Login",
+                m => m.EndpointMetadata.Add(new Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute(RateLimits.SignIn)));
         }).AddViewLocalization();
         services.AddSingleton<Features.Shared.Ui>();
         services.AddScoped<Features.Shared.Nav>();
@@ -143,9 +145,12 @@ public static class CityLoopApp
         });
         app.UseStaticFiles();
         app.UseRouting();
-        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseApiScopes();
+        app.UsePendingStepGate();
+        // After authentication: intake is counted per principal, and an anonymous request is a 401, not a 429.
+        app.UseRateLimiter();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthChecks("/health", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
         {

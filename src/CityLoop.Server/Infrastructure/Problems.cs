@@ -74,6 +74,11 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
                 Status = StatusCodes.Status400BadRequest, Title = "The request holds a value the database cannot store.", Detail = "A text or number is out of what can be stored.",
                 Type = "https://cityloop.dev/problems/bad-request",
             },
+            _ when DbErrors.IsTransient(exception) => new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable, Title = "The server is busy.", Detail = "Try again in a moment.",
+                Type = "https://cityloop.dev/problems/busy",
+            },
             System.Text.Json.JsonException j => new ProblemDetails
             {
                 Status = StatusCodes.Status400BadRequest, Title = "The request body is not valid JSON.", Detail = j.Message,
@@ -90,6 +95,7 @@ public sealed class ProblemDetailsExceptionHandler(IProblemDetailsService proble
             return false;
         }
         http.Response.StatusCode = pd.Status!.Value;
+        if (pd.Status == StatusCodes.Status503ServiceUnavailable) http.Response.Headers.RetryAfter = "5";
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = pd, Exception = exception });
     }
 
@@ -122,6 +128,14 @@ public static class DbErrors
     /// <summary>A value PostgreSQL refuses: NUL or an invalid character, a number or an index entry out of range.</summary>
     public static bool IsBadValue(Exception ex) => Find(ex) is Npgsql.PostgresException pg
         && (pg.SqlState is "22021" or "22P05" or "22003" or "22008" or "2201W" or "2201X" or "54000" || pg.SqlState.StartsWith("22P0", StringComparison.Ordinal));
+
+    /// <summary>The database is overloaded or unreachable for a moment (pool exhausted, connection timed out): a 503, not a bug.</summary>
+    public static bool IsTransient(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+            if (ex is Npgsql.NpgsqlException { IsTransient: true } or TimeoutException) return true;
+        return false;
+    }
 
     static Exception? Find(Exception? ex)
     {

@@ -9,6 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace CityLoop.Server.Features.Identity;
 
 public sealed record TokenRequest(string? UserName, string? Password);
+public sealed record RefreshRequest(string? RefreshToken);
 public sealed record MeDto(string Id, string UserName, string DisplayName, IReadOnlyList<string> Roles, string? Department, bool PasswordExpired);
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
 public sealed record CreateUserRequest(string? UserName, string? DisplayName, string? Password, string? Department);
@@ -25,12 +26,13 @@ public sealed record AuditDto(long Id, DateTimeOffset At, string ActorId, string
 /// </summary>
 public static class IdentityEndpoints
 {
-    public static readonly string[] Scopes = ["cases:create", "cases:read"];
+    public static readonly string[] Scopes = ApiScope.All;
 
     public static void MapIdentityEndpoints(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/v1/auth").WithTags("Identity");
         auth.MapPost("/token", Token).AllowAnonymous().RequireRateLimiting(RateLimits.SignIn);
+        auth.MapPost("/refresh", Refresh).AllowAnonymous().RequireRateLimiting(RateLimits.SignIn);
         auth.MapGet("/me", Me).RequireAuthorization(AuthSetup.ApiPolicy);
         auth.MapPost("/password", ChangePassword).RequireAuthorization(AuthSetup.ApiPolicy).RequireRateLimiting(RateLimits.SignIn);
 
@@ -52,6 +54,31 @@ public static class IdentityEndpoints
             return TypedResults.Problem(title: "Sign-in failed.", detail: result.Message, statusCode: result.Outcome == SignInOutcome.LockedOut ? 423 : 401,
                 type: "https://cityloop.dev/problems/sign-in-failed");
         return TypedResults.SignIn(Accounts.Principal(result.User!, BearerTokenDefaults.AuthenticationScheme), authenticationScheme: BearerTokenDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>
+    /// A new access token for a refresh token, while the account is still usable: not disabled, not locked, and its
+    /// password not changed since the refresh token was issued.
+    /// </summary>
+    static async Task<Results<SignInHttpResult, ProblemHttpResult>> Refresh(RefreshRequest? body, Microsoft.Extensions.Options.IOptionsMonitor<BearerTokenOptions> bearer,
+        CityLoopDb db, TimeProvider clock, Audit audit)
+    {
+        var now = clock.GetUtcNow();
+        var options = bearer.Get(BearerTokenDefaults.AuthenticationScheme);
+        var protector = options.RefreshTokenProtector;
+        var ticket = string.IsNullOrEmpty(body?.RefreshToken) || body.RefreshToken.Length > 8192 ? null : protector.Unprotect(body.RefreshToken);
+        User? user = null;
+        if (ticket?.Properties.ExpiresUtc is { } expires && now < expires
+            && Guid.TryParse(ticket.Principal.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value, out var id))
+            user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id);
+        // The framework stamps only the expiry on a refresh token: its issue instant follows from the configured lifetime.
+        if (user is null || user.Disabled || user.LockedUntil > now || ticket!.Properties.ExpiresUtc!.Value - options.RefreshTokenExpiration < user.PasswordChangedAt)
+        {
+            audit.Add(user?.Id.ToString() ?? "anonymous", user?.UserName ?? "", "token-refresh", "api-token", "failure");
+            await db.SaveChangesAsync();
+            return TypedResults.Problem(title: "The refresh token is not valid.", detail: "Sign in again.", statusCode: 401, type: "https://cityloop.dev/problems/sign-in-failed");
+        }
+        return TypedResults.SignIn(Accounts.Principal(user, BearerTokenDefaults.AuthenticationScheme), authenticationScheme: BearerTokenDefaults.AuthenticationScheme);
     }
 
     /// <summary>Documentation shape of the bearer-token response written by the framework.</summary>

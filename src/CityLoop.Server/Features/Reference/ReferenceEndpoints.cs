@@ -31,7 +31,7 @@ public static class ReferenceEndpoints
 {
     public static void MapReferenceEndpoints(this IEndpointRouteBuilder app)
     {
-        var g = app.MapGroup("/api/v1").WithTags("Reference").RequireAuthorization(AuthSetup.ApiPolicy);
+        var g = app.MapGroup("/api/v1").WithTags("Reference").RequireAuthorization(AuthSetup.ApiPolicy).RequireScope(ApiScope.ReferenceRead);
         g.MapGet("/departments", async (CityLoopDb db) =>
             await db.Departments.AsNoTracking().OrderBy(d => d.Code)
                 .Select(d => new DepartmentDto(d.Code, d.Name, d.ParentCode, d.Kind, d.Contact, d.WorkingHours)).ToListAsync());
@@ -47,7 +47,7 @@ public static class ReferenceEndpoints
         g.MapGet("/places/search", SearchPlaces);
         g.MapGet("/categories", Categories);
         g.MapGet("/components", Components);
-        g.MapGet("/cases/{id:guid}/routing", CaseRouting).WithTags("Cases");
+        g.MapGet("/cases/{id:guid}/routing", CaseRouting).WithTags("Cases").RequireScope(ApiScope.CasesRead);
         g.MapGet("/calendars", async (CityLoopDb db) => TypedResults.Ok(
             new[] { CalendarRow.PlatformScope }.Concat(await db.Set<CalendarRow>().Where(r => r.Scope != CalendarRow.PlatformScope).Select(r => r.Scope).ToListAsync())));
         g.MapGet("/calendars/{scope}", async (string scope, int? year, ReferenceAdmin admin, CancellationToken ct) => TypedResults.Ok(await admin.CalendarAsync(scope, year, ct)));
