@@ -72,6 +72,8 @@ public sealed class CityLoopFactory(string provider, string connectionString, Ma
         builder.UseSetting("Clocks:SweepSeconds", "0");
         builder.UseSetting("RateLimits:SignInPerMinute", "100000");
         builder.UseSetting("RateLimits:IntakePerMinute", "100000");
+        // The test clock travels months ahead of the seed: the demo passwords must not expire on the way.
+        builder.UseSetting("Security:PasswordMaxAgeDays", "3650");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         builder.ConfigureServices(s =>
