@@ -132,6 +132,7 @@ public static class CityLoopApp
 
     static void UsePipeline(WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseInputGuard();

@@ -209,7 +209,13 @@ public static class CaseEndpoints
         return TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(sb.ToString())).ToArray(), "text/csv; charset=utf-8", "cases.csv");
     }
 
-    static string Csv(string? v) => v is null ? "" : v.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
+    static string Csv(string? v)
+    {
+        if (v is null) return "";
+        // A cell a spreadsheet would read as a formula (=, +, -, @, or a leading tab or CR) is neutralised with a quote.
+        if (v.Length > 0 && v[0] is '=' or '+' or '-' or '@' or '\t' or '\r') v = "'" + v;
+        return v.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
+    }
 
     public static string? SniffType(byte[] b) => b switch
     {
