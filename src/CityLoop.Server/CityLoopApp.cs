@@ -185,7 +185,11 @@ public static class CityLoopApp
             await scope.ServiceProvider.GetRequiredService<Migrator>().MigrateAsync();
         // Demo accounts share one published password: they never exist outside Development.
         if (app.Environment.IsDevelopment() && config.GetValue("Demo:Seed", true))
+        {
             await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync();
+            // The demo administrators sign in with the documented demo TOTP key (README), as administrators must.
+            await TwoFactor.EnrolDemoAdministratorsAsync(scope.ServiceProvider.GetRequiredService<CityLoopDb>());
+        }
     }
 }
 

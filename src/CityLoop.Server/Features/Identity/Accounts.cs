@@ -15,9 +15,13 @@ public sealed class SecurityOptions
     /// <summary>How long a refresh token (POST /api/v1/auth/refresh) gives new access tokens.</summary>
     public int RefreshTokenHours { get; set; } = 8;
     public int PasswordMaxAgeDays { get; set; } = 90;
+    /// <summary>Roles that must sign in with a second factor (TOTP), comma-separated; empty: nobody is forced.</summary>
+    public string TwoFactorRoles { get; set; } = "system-admin,security-admin,audit-admin";
+
+    public IReadOnlySet<CityLoop.Domain.Identity.Role> RequiredTwoFactorRoles() => User.ParseRoles(TwoFactorRoles);
 }
 
-public enum SignInOutcome { Success, BadCredentials, LockedOut, Disabled }
+public enum SignInOutcome { Success, BadCredentials, LockedOut, Disabled, SecondFactorRequired }
 
 public sealed record SignInResult(SignInOutcome Outcome, User? User, string Message);
 
@@ -35,12 +39,16 @@ public sealed class Accounts(CityLoopDb db, Audit audit, TimeProvider clock, Mic
     /// </summary>
     static readonly SemaphoreSlim Hashing = new(Math.Max(2, Environment.ProcessorCount));
 
-    public async Task<SignInResult> SignInAsync(string? userName, string? password, string channel)
+    /// <summary>
+    /// Password, then (for an account with a second factor) the TOTP code: without a code the answer is
+    /// <see cref="SignInOutcome.SecondFactorRequired"/>; a wrong code counts as a failed sign-in.
+    /// </summary>
+    public async Task<SignInResult> SignInAsync(string? userName, string? password, string channel, string? code = null)
     {
         await Hashing.WaitAsync();
         try
         {
-            return await SignInCoreAsync(userName, password, channel);
+            return await SignInCoreAsync(userName, password, channel, code);
         }
         finally
         {
@@ -48,7 +56,7 @@ public sealed class Accounts(CityLoopDb db, Audit audit, TimeProvider clock, Mic
         }
     }
 
-    async Task<SignInResult> SignInCoreAsync(string? userName, string? password, string channel)
+    async Task<SignInResult> SignInCoreAsync(string? userName, string? password, string channel, string? code)
     {
         var now = clock.GetUtcNow();
         var name = (userName ?? "").Trim();
@@ -65,6 +73,12 @@ public sealed class Accounts(CityLoopDb db, Audit audit, TimeProvider clock, Mic
             result = await CountFailureAsync(user, now)
                 ? new(SignInOutcome.LockedOut, user, "密码错误次数过多，账号已锁定 / Too many failures: the account is locked.")
                 : new(SignInOutcome.BadCredentials, user, "用户名或密码错误 / Wrong user name or password.");
+        else if (user.TotpEnabled && user.TotpSecret is not null && string.IsNullOrWhiteSpace(code))
+            result = new(SignInOutcome.SecondFactorRequired, user, "请输入动态验证码 / Enter the code from your authenticator app.");
+        else if (user.TotpEnabled && user.TotpSecret is not null && !TwoFactor.Verify(user.TotpSecret, code, now))
+            result = await CountFailureAsync(user, now)
+                ? new(SignInOutcome.LockedOut, user, "验证码错误次数过多，账号已锁定 / Too many failures: the account is locked.")
+                : new(SignInOutcome.BadCredentials, user, "动态验证码错误 / Wrong code.");
         // A lock set by a parallel failure since the row was read wins over this success.
         else if (await db.Users.Where(u => u.Id == user.Id && (u.LockedUntil == null || u.LockedUntil <= now))
                      .ExecuteUpdateAsync(s => s.SetProperty(u => u.FailedSignIns, 0).SetProperty(u => u.LockedUntil, (DateTimeOffset?)null)) == 0)
@@ -73,6 +87,32 @@ public sealed class Accounts(CityLoopDb db, Audit audit, TimeProvider clock, Mic
         audit.Add(user?.Id.ToString() ?? "anonymous", name.Length > Domain.Cases.InputLimits.Code ? name[..Domain.Cases.InputLimits.Code] : name, "sign-in", channel,
             result.Outcome == SignInOutcome.Success ? "success" : "failure",
             result.Outcome == SignInOutcome.Success ? null : result.Outcome.ToString());
+        await db.SaveChangesAsync();
+        return result;
+    }
+
+    /// <summary>The sign-in page's second step: the password was right a moment ago (a protected ticket says so), now the code.</summary>
+    public async Task<SignInResult> SecondFactorAsync(Guid userId, string? code, string channel)
+    {
+        var now = clock.GetUtcNow();
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId);
+        SignInResult result;
+        if (user is null || user.TotpSecret is null || !user.TotpEnabled)
+            result = new(SignInOutcome.BadCredentials, user, "用户名或密码错误 / Wrong user name or password.");
+        else if (user.Disabled)
+            result = new(SignInOutcome.Disabled, user, "账号已停用 / The account is disabled.");
+        else if (user.LockedUntil > now)
+            result = new(SignInOutcome.LockedOut, user, "账号已锁定 / The account is locked; try again later.");
+        else if (!TwoFactor.Verify(user.TotpSecret, code, now))
+            result = await CountFailureAsync(user, now)
+                ? new(SignInOutcome.LockedOut, user, "验证码错误次数过多，账号已锁定 / Too many failures: the account is locked.")
+                : new(SignInOutcome.BadCredentials, user, "动态验证码错误 / Wrong code.");
+        else if (await db.Users.Where(u => u.Id == user.Id && (u.LockedUntil == null || u.LockedUntil <= now))
+                     .ExecuteUpdateAsync(s => s.SetProperty(u => u.FailedSignIns, 0).SetProperty(u => u.LockedUntil, (DateTimeOffset?)null)) == 0)
+            result = new(SignInOutcome.LockedOut, user, "账号已锁定 / The account is locked; try again later.");
+        else result = new(SignInOutcome.Success, user, "ok");
+        audit.Add(user?.Id.ToString() ?? "anonymous", user?.UserName ?? "", "sign-in", channel + ":second-factor",
+            result.Outcome == SignInOutcome.Success ? "success" : "failure", result.Outcome == SignInOutcome.Success ? null : result.Outcome.ToString());
         await db.SaveChangesAsync();
         return result;
     }

@@ -33,11 +33,12 @@ public sealed class CurrentActor(IHttpContextAccessor http, CityLoopDb db, TimeP
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId);
         if (user is null || user.Disabled) throw new UnauthenticatedException();
         if (Accounts.PasswordExpired(user, clock.GetUtcNow(), security.Value)) Pending = PendingStep.ChangePassword;
+        else if (!user.TotpEnabled && TwoFactor.Required(user, security.Value)) Pending = PendingStep.EnrolSecondFactor;
         return _actor = new Actor(user.Id.ToString(), user.DisplayName, user.RoleSet(), user.DepartmentCode);
     }
 }
 
-public enum PendingStep { ChangePassword }
+public enum PendingStep { ChangePassword, EnrolSecondFactor }
 
 /// <summary>
 /// A person who must change their password reaches nothing else: not the desk pages (they are sent to the password
@@ -58,6 +59,24 @@ public static class PendingStepGate
             catch (UnauthenticatedException)
             {
                 await next();
+                return;
+            }
+            if (current.Pending is PendingStep.EnrolSecondFactor)
+            {
+                if (http.Request.Path.StartsWithSegments("/api") || http.Request.Path.StartsWithSegments("/hubs"))
+                {
+                    http.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                    {
+                        HttpContext = http,
+                        ProblemDetails =
+                        {
+                            Status = 403, Title = "Set up a second factor first.", Type = "https://cityloop.dev/problems/second-factor-required",
+                            Detail = "This account's role needs a second factor: POST /api/v1/auth/totp/enrol, then /api/v1/auth/totp/confirm with a code.",
+                        },
+                    });
+                }
+                else http.Response.Redirect("/Account/TwoFactor?returnUrl=" + Uri.EscapeDataString(http.Request.Path + http.Request.QueryString));
                 return;
             }
             if (current.Pending is PendingStep.ChangePassword)

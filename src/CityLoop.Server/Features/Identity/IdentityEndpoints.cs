@@ -8,7 +8,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CityLoop.Server.Features.Identity;
 
-public sealed record TokenRequest(string? UserName, string? Password);
+public sealed record TokenRequest(string? UserName, string? Password, string? Otp = null);
+public sealed record TotpEnrolmentDto(string Secret, string OtpauthUri);
+public sealed record TotpConfirmRequest(string? Code);
 public sealed record RefreshRequest(string? RefreshToken);
 public sealed record MeDto(string Id, string UserName, string DisplayName, IReadOnlyList<string> Roles, string? Department, bool PasswordExpired);
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
@@ -32,6 +34,22 @@ public static class IdentityEndpoints
     {
         var auth = app.MapGroup("/api/v1/auth").WithTags("Identity");
         auth.MapPost("/token", Token).AllowAnonymous().RequireRateLimiting(RateLimits.SignIn);
+        auth.MapPost("/totp/enrol", async (CurrentActor current, CityLoopDb db) =>
+        {
+            var actor = await current.GetAsync();
+            if (actor.IsSystem) throw new CaseForbiddenException("System principals have no second factor.");
+            var secret = await TwoFactor.BeginAsync(db, Guid.Parse(actor.Id));
+            var name = await db.Users.Where(u => u.Id == Guid.Parse(actor.Id)).Select(u => u.UserName).FirstAsync();
+            return TypedResults.Ok(new TotpEnrolmentDto(secret, TwoFactor.Uri(secret, name)));
+        }).RequireAuthorization(AuthSetup.ApiPolicy).RequireRateLimiting(RateLimits.SignIn);
+        auth.MapPost("/totp/confirm", async Task<Results<NoContent, ProblemHttpResult>> (TotpConfirmRequest body, CurrentActor current, CityLoopDb db, Audit audit, TimeProvider clock) =>
+        {
+            var actor = await current.GetAsync();
+            if (actor.IsSystem) throw new CaseForbiddenException("System principals have no second factor.");
+            return await TwoFactor.ConfirmAsync(db, audit, Guid.Parse(actor.Id), body.Code, clock.GetUtcNow())
+                ? TypedResults.NoContent()
+                : TypedResults.Problem(title: "The code is wrong.", detail: "Enter the current six-digit code from the authenticator app.", statusCode: 422, type: "https://cityloop.dev/problems/validation");
+        }).RequireAuthorization(AuthSetup.ApiPolicy).RequireRateLimiting(RateLimits.SignIn);
         auth.MapPost("/refresh", Refresh).AllowAnonymous().RequireRateLimiting(RateLimits.SignIn);
         auth.MapGet("/me", Me).RequireAuthorization(AuthSetup.ApiPolicy);
         auth.MapPost("/password", ChangePassword).RequireAuthorization(AuthSetup.ApiPolicy).RequireRateLimiting(RateLimits.SignIn);
@@ -49,7 +67,10 @@ public static class IdentityEndpoints
 
     static async Task<Results<Ok<AccessTokenResponseShape>, SignInHttpResult, ProblemHttpResult>> Token(TokenRequest? body, Accounts accounts)
     {
-        var result = await accounts.SignInAsync(body?.UserName, body?.Password, "api-token");
+        var result = await accounts.SignInAsync(body?.UserName, body?.Password, "api-token", body?.Otp);
+        if (result.Outcome == SignInOutcome.SecondFactorRequired)
+            return TypedResults.Problem(title: "A second factor is needed.", detail: "Send the six-digit code from the authenticator app as 'otp'.", statusCode: 401,
+                type: "https://cityloop.dev/problems/otp-required");
         if (result.Outcome != SignInOutcome.Success)
             return TypedResults.Problem(title: "Sign-in failed.", detail: result.Message, statusCode: result.Outcome == SignInOutcome.LockedOut ? 423 : 401,
                 type: "https://cityloop.dev/problems/sign-in-failed");
