@@ -7,6 +7,7 @@ using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Clocks;
 using CityLoop.Server.Features.Demo;
 using CityLoop.Server.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -67,7 +68,7 @@ public static class ClockSweepBenchmark
         var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database, Pooling = true }.ConnectionString;
         Console.WriteLine($"clock-sweep: database {database}, {count:N0} open cases, batch {batch}");
 
-        var clock = new ManualClock(T0);
+        var clock = new FakeTimeProvider(T0.ToUniversalTime());
         await using var provider = Services(connectionString, clock, batch);
         using (var scope = provider.CreateScope())
         {
@@ -90,7 +91,7 @@ public static class ClockSweepBenchmark
         var at = Start.AddHours(catchUpHours).AddSeconds(interval);
         for (var i = 1; i <= sweeps; i++)
         {
-            clock.Set(at);
+            clock.SetUtcNow(at.ToUniversalTime());
             var before = await StatsAsync(connectionString, database);
             SweepResult result;
             using (var scope = provider.CreateScope())
@@ -114,7 +115,7 @@ public static class ClockSweepBenchmark
         return 0;
     }
 
-    static ServiceProvider Services(string connectionString, ManualClock clock, int batch)
+    static ServiceProvider Services(string connectionString, FakeTimeProvider clock, int batch)
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using CityLoop.Domain.Geo;
+using CityLoop.Server.Features.Reference.Formats;
 
 namespace CityLoop.Bench;
 
@@ -16,8 +17,8 @@ public static class GeocodeBenchmark
         var points = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
         var seed = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 12345;
 
-        var catalog = DivisionCatalog.LoadDemo();
-        var set = SyntheticGridGenerator.Generate(catalog, DivisionCatalog.DemoAreaCode,
+        var catalog = DivisionCsv.LoadDemo();
+        var set = SyntheticGridGenerator.Generate(catalog, DivisionCsv.DemoAreaCode,
             new SyntheticGridOptions { TotalCells = grids, IncludeAreas = false });
 
         var build = Stopwatch.StartNew();

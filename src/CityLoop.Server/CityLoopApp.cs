@@ -96,10 +96,16 @@ public static class CityLoopApp
         services.Configure<NotificationOptions>(config.GetSection("Notifications"));
         services.PostConfigure<NotificationOptions>(o => { if (o.StaffChannels.Count == 0) o.StaffChannels.AddRange(NotificationOptions.DefaultStaffChannels); });
         services.Configure<FollowUpOptions>(config.GetSection("FollowUp"));
-        // Hooks run in this order inside the unit of work: the ended phase is recorded before a follow-up may reopen.
-        services.AddScoped<ICaseHook, PhaseTimeHook>();
-        services.AddScoped<ICaseHook, FollowUpHook>();
+        services.Configure<WorkflowOptions>(config.GetSection("Workflow"));
+        // Hooks (policies) and projections (derived tables) run in their declared Order inside the unit of work.
         services.AddScoped<ICaseHook, RepeatFinder>();
+        services.AddScoped<ICaseHook, FollowUpPolicy>();
+        services.AddScoped<ICaseHook, ActNowNotifier>();
+        services.AddScoped<ICaseProjection, CaseClockProjection>();
+        services.AddScoped<ICaseProjection, PhaseTimeProjection>();
+        services.AddScoped<ICaseProjection, FollowUpTaskProjection>();
+        services.AddScoped<ICaseProjection, ReminderProjection>();
+        services.AddScoped<ProjectionRebuilder>();
         services.AddScoped<ClockSweeper>();
         services.AddScoped<Notifier>();
         services.AddScoped<LivePush>();
@@ -211,19 +217,27 @@ public sealed class DatabaseHealthCheck(CityLoopDb db) : IHealthCheck
 }
 
 /// <summary>
-/// Holidays are published each November as data: a calendar without this year's (or, from December, next year's)
+/// Holidays are published each November as data: a calendar without this year's (or, from 1 November, next year's)
 /// holidays would silently count them as working days, so health reports it as degraded.
 /// </summary>
 public sealed class CalendarHealthCheck(Features.Reference.ReferenceCache reference, TimeProvider clock, Microsoft.Extensions.Options.IOptions<PlatformOptions> platform) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
     {
-        var local = TimeZoneInfo.ConvertTime(clock.GetUtcNow(), platform.Value.Zone);
-        var calendar = reference.Calendars.Platform;
-        var years = local.Month == 12 ? new[] { local.Year, local.Year + 1 } : [local.Year];
-        var missing = years.Where(y => !calendar.HasExceptionsForYear(y)).ToList();
+        var missing = HolidayWatch.MissingYears(reference.Calendars.Platform, clock.GetUtcNow(), platform.Value.Zone);
         return Task.FromResult(missing.Count == 0
-            ? HealthCheckResult.Healthy($"holidays through {years[^1]}")
+            ? HealthCheckResult.Healthy("holidays loaded")
             : HealthCheckResult.Degraded($"no holidays for {string.Join(", ", missing)}: import them (import holidays FILE.csv)"));
+    }
+}
+
+public static class HolidayWatch
+{
+    /// <summary>The years whose holidays the platform calendar lacks: this year's always, next year's from 1 November.</summary>
+    public static IReadOnlyList<int> MissingYears(Domain.Clock.WorkingCalendar calendar, DateTimeOffset now, TimeZoneInfo zone)
+    {
+        var local = TimeZoneInfo.ConvertTime(now, zone);
+        int[] years = local.Month >= 11 ? [local.Year, local.Year + 1] : [local.Year];
+        return years.Where(y => !calendar.HasExceptionsForYear(y)).ToList();
     }
 }

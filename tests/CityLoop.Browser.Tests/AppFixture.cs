@@ -125,9 +125,9 @@ public abstract class AppFixture : IAsyncLifetime
         var commands = sp.GetRequiredService<CaseCommands>();
         var user = await db.Users.AsNoTracking().SingleAsync(x => x.UserName == userName);
         var c = await db.Cases.SingleAsync(x => x.Id == caseId);
-        var ctx = commands.Context(new Actor("system:test", "测试", new HashSet<Role> { Role.BackgroundWorker }, null, IsSystem: true));
-        await notifier.ToStaffAsync(c, "clock-warn", await notifier.FieldsAsync(c, default), [user], ctx, default);
-        await commands.SaveStagedAsync([c]);
+        var fields = await notifier.FieldsAsync(c, default);
+        await commands.ChangeAsync([c], new Actor("system:test", "测试", new HashSet<Role> { Role.BackgroundWorker }, null, IsSystem: true),
+            (x, ctx) => notifier.ToStaffAsync(x, "clock-warn", fields, [user], ctx, default));
         await notifier.DeliverPendingAsync();
     }
 

@@ -66,7 +66,8 @@ public abstract class CaseWorkflowTests<TApp>(TApp app) where TApp : AppFixture
         await Api.ActOk(leader, id, "close", new { standardItem = "C0101-01" });
 
         Assert.Equal(
-            ["create", "request-verification", "verify", "file", "dispatch", "sign-for", "finish", "check-fail", "finish", "check-pass", "close", "follow-up", "reopen", "finish", "check-pass", "close"],
+            ["create", "request-verification", "verify", "file", "dispatch", "sign-for", "finish", "check-fail", "finish", "check-pass", "close",
+                "follow-up-scheduled", "follow-up", "follow-up-reviewed", "reopen", "finish", "check-pass", "close", "follow-up-scheduled"],
             await Api.Actions(agent, id));
         var events = await Api.Get(agent, $"/api/v1/cases/{id}/events");
         var seqs = events.EnumerateArray().Select(e => e.GetProperty("seq").GetInt32()).ToArray();
@@ -157,7 +158,7 @@ public abstract class CaseWorkflowTests<TApp>(TApp app) where TApp : AppFixture
         var first = await Api.CreateCase(agent);
         var duplicate = await Api.CreateCase(agent);
         var merged = await Api.ActOk(intake, duplicate.Id(), "merge", new { targetCase = first.Str("number") });
-        Assert.Equal("cancelled", merged.State());
+        Assert.Equal("merged", merged.State());
         Assert.Equal(first.Str("number"), merged.GetProperty("flags").GetProperty("mergedInto").GetString());
         var bogus = await Api.Act(intake, (await Api.CreateCase(agent)).Id(), "merge", new { targetCase = "451202-19990101-000001" });
         await Api.Problem(bogus, HttpStatusCode.UnprocessableEntity);
@@ -202,7 +203,11 @@ public abstract class CaseWorkflowTests<TApp>(TApp app) where TApp : AppFixture
         var id = await Dispatched();
         var actions = await Api.Get(await app.As("handler"), $"/api/v1/cases/{id}/actions");
         var names = actions.EnumerateArray().Select(a => a.GetProperty("action").GetString()!).ToArray();
-        Assert.Equal(["sign-for", "return", "request-extension"], names);
+        // An extension is asked only once the case is signed for.
+        Assert.Equal(["sign-for", "return"], names);
+        await Api.ActOk(await app.As("handler"), id, "sign-for");
+        actions = await Api.Get(await app.As("handler"), $"/api/v1/cases/{id}/actions");
+        Assert.Equal(["return", "request-extension", "finish"], actions.EnumerateArray().Select(a => a.GetProperty("action").GetString()!).ToArray());
         var extension = actions.EnumerateArray().Single(a => a.GetProperty("action").GetString() == "request-extension");
         Assert.Contains(extension.GetProperty("fields").EnumerateArray(), f => f.GetProperty("name").GetString() == "dueAt" && f.GetProperty("required").GetBoolean());
         Assert.Empty((await Api.Get(await app.As("agent"), $"/api/v1/cases/{id}/actions")).EnumerateArray());

@@ -292,7 +292,7 @@ public abstract class ReferenceDataTests<TApp>(TApp app) where TApp : AppFixture
 
         var due = dispatched.GetProperty("deadlines").GetProperty("handling").GetDateTimeOffset();
         Assert.Equal(DateTimeOffset.Parse(expected), due);
-        Assert.Equal(WorkingCalendar.ChinaDefault().AddLimit(at, TimeLimit.Parse(limit)), due);
+        Assert.Equal(Features.Reference.Formats.ChinaCalendar.Default().AddLimit(at, TimeLimit.Parse(limit)), due);
         var version = (await edit.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetInt32();
         var fileEvent = (await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}/events")).EnumerateArray().Single(e => e.Str("action") == "file");
         Assert.Equal(version, fileEvent.GetProperty("payload").GetProperty("catalogueVersion").GetInt32());

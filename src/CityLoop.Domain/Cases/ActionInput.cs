@@ -11,6 +11,10 @@ public sealed record ActionInput
     public string? Target { get; init; }
     public string? TargetCase { get; init; }
     public string? Inspector { get; init; }
+    /// <summary>Internal assignment: the handler (user id once resolved) the department head gives the case to.</summary>
+    public string? Assignee { get; init; }
+    /// <summary>Arbitration: whether the disputed return stands.</summary>
+    public bool? Upheld { get; init; }
     public string? CategoryCode { get; init; }
     public string? StandardItem { get; init; }
     public string? LeadDepartment { get; init; }
@@ -37,6 +41,8 @@ public sealed record ActionInput
         "target" => !string.IsNullOrWhiteSpace(Target),
         "targetCase" => !string.IsNullOrWhiteSpace(TargetCase),
         "inspector" => !string.IsNullOrWhiteSpace(Inspector),
+        "assignee" => !string.IsNullOrWhiteSpace(Assignee),
+        "upheld" => Upheld is not null,
         "categoryCode" => !string.IsNullOrWhiteSpace(CategoryCode),
         "standardItem" => !string.IsNullOrWhiteSpace(StandardItem),
         "leadDepartment" => !string.IsNullOrWhiteSpace(LeadDepartment),

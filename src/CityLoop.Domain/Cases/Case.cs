@@ -29,13 +29,20 @@ public sealed record NewCase
 /// <summary>Where the geocoder placed a case: its grid and area chain, or a flag that it is outside every grid.</summary>
 public sealed record CasePlace(string? GridCode, string? CommunityCode, string? StreetCode, string? DistrictCode, bool OutsideGrid);
 
-/// <summary>A phase clock that stopped: its phase, start, end and the due it had, for the per-phase time record.</summary>
-public sealed record EndedPhase(CasePhase Phase, DateTimeOffset StartedAt, DateTimeOffset EndedAt, DateTimeOffset? DueAt);
+/// <summary>
+/// A phase clock that stopped: its phase, start, end and the due it had, whether it ended in time, its wall and
+/// business time (pauses excluded) and who held it — the per-phase time record, as the event that ended it states it.
+/// </summary>
+public sealed record EndedPhase(CasePhase Phase, DateTimeOffset StartedAt, DateTimeOffset EndedAt, DateTimeOffset? DueAt, bool OnTime,
+    long WallSeconds, long BusinessSeconds, long PausedSeconds, string? Department, string? User, Clock.LimitType? LimitType = null);
 
 /// <summary>Traffic light of a case's running phase clock.</summary>
 public enum CaseLight { None, Green, Yellow, Red, Paused }
 
-public sealed record TransitionContext(Actor Actor, DateTimeOffset Now, IDeadlinePolicy Deadlines);
+public sealed record TransitionContext(Actor Actor, DateTimeOffset Now, IDeadlinePolicy Deadlines, WorkflowSettings? Settings = null)
+{
+    public WorkflowSettings Rules => Settings ?? WorkflowSettings.Default;
+}
 
 /// <summary>
 /// The case: one aggregate for a 12345 work order and a 数字城管 case. State changes only through
@@ -49,6 +56,14 @@ public sealed class Case
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>Clock records keep nulls (a stopped clock says so) and spell phases as the API does.</summary>
+    public static readonly JsonSerializerOptions ClockJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DictionaryKeyPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) },
     };
 
     readonly List<CaseEvent> _newEvents = [];
@@ -90,8 +105,19 @@ public sealed class Case
     /// <summary>Assisting departments as ",A,B," so that "is this department on the case" is one LIKE on both databases.</summary>
     public string AssistingDepartmentCodes { get; private set; } = "";
     public string? AssignedInspector { get; private set; }
+    /// <summary>The handler inside the lead department the case is assigned to (二级派遣), if any.</summary>
+    public string? AssignedHandler { get; private set; }
+    /// <summary>Every inspector who has held a task on the case, as ",id,id,": they keep seeing it afterwards.</summary>
+    public string InspectorIds { get; private set; } = "";
+    /// <summary>The inspector who verified the report on site: by default the one who checks the result.</summary>
+    public string? VerifiedBy { get; private set; }
+    /// <summary>Fixed on the spot by the reporting inspector (自行处置): filed and closed without dispatch.</summary>
+    public bool SelfHandled { get; private set; }
 
     public DateTimeOffset? FilingDueAt { get; private set; }
+    public DateTimeOffset? VerificationDueAt { get; private set; }
+    public DateTimeOffset? DispatchDueAt { get; private set; }
+    public DateTimeOffset? ReviewDueAt { get; private set; }
     public DateTimeOffset? SignForDueAt { get; private set; }
     public DateTimeOffset? HandlingDueAt { get; private set; }
     public DateTimeOffset? CheckDueAt { get; private set; }
@@ -110,13 +136,15 @@ public sealed class Case
     public DateTimeOffset? ClockWarnAt { get; private set; }
     /// <summary>The next instant the clock worker must look at this case (warning, breach, escalation); indexed.</summary>
     public DateTimeOffset? NextCheckAt { get; private set; }
-    /// <summary>The phase that the last change ended, for the per-phase time record; not persisted.</summary>
-    public EndedPhase? LastEndedPhase { get; private set; }
+    /// <summary>Business time the running phase spent suspended, excluded from its business time when it ends.</summary>
+    public long ClockPausedSeconds { get; private set; }
     /// <summary>The recently closed case this report repeats (same caller, or same place and category).</summary>
     public string? RepeatOfNumber { get; private set; }
 
     public bool Supervised { get; private set; }
     public string? MergedIntoNumber { get; private set; }
+    /// <summary>How many other reports were merged into this case.</summary>
+    public int MergedInCount { get; private set; }
     public string? TransferTarget { get; private set; }
     public int ReopenedCount { get; private set; }
     public int ReworkCount { get; private set; }
@@ -193,6 +221,7 @@ public sealed class Case
             CreatedBy = actor.Id,
         };
         if (place is not null) c.Place(place);
+        var before = c.Snapshot();
         c.FilingDueAt = ctx.Deadlines.Due(c, CasePhase.Filing, ctx.Now);
         c.Append(ctx, "create", null, role, null, new
         {
@@ -203,7 +232,7 @@ public sealed class Case
             outsideGrid = c.OutsideGrid ? true : (bool?)null,
             urgency = c.Urgency,
             repeatOf = c.RepeatOfNumber,
-        });
+        }, before);
         return c;
     }
 
@@ -233,8 +262,11 @@ public sealed class Case
         OutsideGrid = place.OutsideGrid;
     }
 
-    /// <summary>Why the actor cannot perform the action now, or null if they can (before looking at the input).</summary>
-    public string? WhyNot(CaseAction action, Actor actor, out Transition? transition, out Role role)
+    /// <summary>
+    /// Why the actor cannot perform the action now, or null if they can (before looking at the input). With a
+    /// context, the time rules (return window, extension lead time) and platform switches are checked too.
+    /// </summary>
+    public string? WhyNot(CaseAction action, Actor actor, out Transition? transition, out Role role, TransitionContext? ctx = null)
     {
         role = default;
         transition = TransitionTable.Find(action, State);
@@ -243,29 +275,62 @@ public sealed class Case
         var roles = transition.Roles;
         if (!actor.Roles.Any(roles.Contains))
             return $"'{action.Name()}' needs one of the roles {string.Join(", ", roles.Select(r => r.ToKebab()))}.";
-        role = actor.Roles.First(roles.Contains);
-        if (Roles.DepartmentBound.Contains(role) && (actor.DepartmentCode is null || actor.DepartmentCode != LeadDepartmentCode))
-            return $"'{action.Name()}' is for the lead department of this case.";
+        var settings = ctx?.Rules ?? WorkflowSettings.Default;
+        // Prefer a role the platform lets act (a shift leader supervises only where allowed).
+        var candidates = actor.Roles.Where(roles.Contains).ToList();
+        role = candidates.FirstOrDefault(r => !(action == CaseAction.Supervise && r == Identity.Role.ShiftLeader && !settings.ShiftLeaderSupervises), candidates[0]);
+        if (action == CaseAction.Supervise && role == Identity.Role.ShiftLeader && !settings.ShiftLeaderSupervises)
+            return "Supervision orders are issued by the supervisor on this platform.";
+        if (Roles.DepartmentBound.Contains(role))
+        {
+            if (action == CaseAction.AssistReport)
+            {
+                if (actor.DepartmentCode is null || !AssistingDepartments.Contains(actor.DepartmentCode))
+                    return "'assist-report' is for the assisting departments of this case.";
+            }
+            else if (actor.DepartmentCode is null || actor.DepartmentCode != LeadDepartmentCode)
+                return $"'{action.Name()}' is for the lead department of this case.";
+            else if (role == Identity.Role.DepartmentHandler && AssignedHandler is not null && AssignedHandler != actor.Id)
+                return "The department head assigned this case to another handler.";
+        }
         if (role == Identity.Role.Inspector && action is CaseAction.Verify or CaseAction.CheckPass or CaseAction.CheckFail
             && AssignedInspector is not null && AssignedInspector != actor.Id)
             return "This task is assigned to another inspector.";
+        if (role == Identity.Role.Inspector && action is CaseAction.CheckPass or CaseAction.CheckFail && AssignedInspector is null)
+            return "No inspector is assigned to this check: it is a call-back by intake or an agent, or intake assigns an inspector.";
+        if (role == Identity.Role.HotlineAgent && action is CaseAction.CheckPass or CaseAction.CheckFail && AssignedInspector is not null)
+            return "This check is an inspector's task on site.";
         return action switch
         {
             CaseAction.AnswerDirectly when RequestType is not (RequestType.Enquiry or RequestType.Help or RequestType.Praise) =>
                 "Only enquiries, requests for help and praise can be answered directly at intake.",
+            CaseAction.SelfHandle when CreatedBy != actor.Id =>
+                "Only the inspector who reported a problem can report it handled on the spot.",
             CaseAction.FollowUp when FollowedUpAt is not null && FollowedUpAt >= ClosedAt =>
                 "This closure has already been followed up.",
-            CaseAction.Reopen when !(FollowedUpAt >= ClosedAt && (FollowUpResolved == false || FollowUpSatisfaction == Satisfaction.Dissatisfied)) =>
-                "A case is reopened only after a follow-up in which the citizen was dissatisfied or the problem unresolved.",
+            CaseAction.FollowUp when SelfHandled => "A problem handled on the spot by an inspector has no citizen to call back.",
+            CaseAction.Reopen when role == Identity.Role.BackgroundWorker
+                && !(FollowedUpAt >= ClosedAt && (FollowUpResolved == false || FollowUpSatisfaction == Satisfaction.Dissatisfied)) =>
+                "The follow-up policy reopens a case only after a follow-up in which the citizen was dissatisfied or the problem unresolved.",
             CaseAction.Supervise when Supervised => "The case is already under supervision.",
+            CaseAction.TakeBack when AssignedHandler is null => "The case is not assigned inside the department.",
+            CaseAction.Return when State != CaseState.PendingDispatch && AssignedHandler is not null =>
+                "Cancel the internal assignment first (take the case back), then return it.",
+            CaseAction.Return when State != CaseState.PendingDispatch && ctx is not null && DispatchedAt is { } sent
+                && ctx.Deadlines.ReturnWindowEnd(this, sent) is { } until && ctx.Now > until =>
+                $"The window for returning this case ended at {Local(until)}.",
+            CaseAction.RequestExtension when ctx is not null && HandlingDueAt is { } due && ctx.Now >= due =>
+                "The handling deadline has passed: an extension can no longer be asked.",
+            CaseAction.RequestExtension when ctx is not null && HandlingDueAt is { } due && ctx.Now > ctx.Deadlines.ExtensionLatestRequest(this, due) =>
+                $"An extension had to be asked by {Local(ctx.Deadlines.ExtensionLatestRequest(this, due))}.",
             _ => null,
         };
     }
 
     /// <summary>The actions the actor may perform now, each with the fields it needs.</summary>
-    public IReadOnlyList<Transition> AvailableActions(Actor actor) =>
+    public IReadOnlyList<Transition> AvailableActions(Actor actor, TransitionContext? ctx = null) =>
         Enum.GetValues<CaseAction>()
-            .Select(a => WhyNot(a, actor, out var t, out _) is null ? t : null)
+            .Select(a => WhyNot(a, actor, out var t, out _, ctx) is null ? t : null)
             .OfType<Transition>()
             .ToList();
 
@@ -273,36 +338,44 @@ public sealed class Case
     public void Perform(CaseAction action, ActionInput input, TransitionContext ctx)
     {
         var actor = ctx.Actor;
-        var whyNot = WhyNot(action, actor, out var transition, out var role);
+        var whyNot = WhyNot(action, actor, out var transition, out var role, ctx);
         if (whyNot is not null)
         {
-            // A role that can never perform the action is a permission problem; otherwise the state is wrong.
+            // A role that can never perform the action, or the wrong department or person, is a permission problem;
+            // otherwise the state or the time is wrong.
             var everAllowed = TransitionTable.For(action).Any(t => actor.Roles.Any(t.Roles.Contains));
-            if (!everAllowed || (transition is not null && !actor.Roles.Any(transition.Roles.Contains)) || whyNot.Contains("lead department") || whyNot.Contains("another inspector"))
+            if (!everAllowed || (transition is not null && !actor.Roles.Any(transition.Roles.Contains))
+                || whyNot.Contains(" of this case") || whyNot.Contains("another inspector") || whyNot.Contains("another handler")
+                || whyNot.Contains("Only the inspector") || whyNot.Contains("issued by the supervisor"))
                 throw new CaseForbiddenException(whyNot);
             throw new CaseRuleException("TransitionNotAllowed", whyNot, State);
         }
         var missing = transition!.Fields.Where(f => f.Required && !input.Has(f.Name)).ToDictionary(f => f.Name, f => new[] { $"'{f.Name}' is required for '{action.Name()}'." });
         if (missing.Count > 0) throw new CaseValidationException(missing);
 
+        var before = Snapshot();
         var from = State;
         var now = ctx.Now;
+        CaseState? target = transition.To;
         object? payload = null;
         switch (action)
         {
             case CaseAction.RequestVerification:
                 AssignedInspector = Blank(input.Inspector);
-                State = CaseState.Verifying;
+                AddInspector(AssignedInspector);
+                VerificationDueAt = ctx.Deadlines.Due(this, CasePhase.Verification, now);
                 payload = new { inspector = AssignedInspector };
                 break;
             case CaseAction.Verify:
-                State = CaseState.PendingFiling;
+                VerifiedBy = role == Identity.Role.Inspector ? actor.Id : AssignedInspector;
+                AddInspector(VerifiedBy);
                 AssignedInspector = null;
-                payload = new { confirmed = input.Confirmed, attachmentIds = input.AttachmentIds };
+                // Filing is timed from the verdict: the shift leader decides on a verified report.
+                FilingDueAt = ctx.Deadlines.Due(this, CasePhase.Filing, now);
+                payload = new { confirmed = input.Confirmed, inspector = VerifiedBy, attachmentIds = input.AttachmentIds };
                 break;
             case CaseAction.Register:
                 if (input.Has("categoryCode")) CategoryCode = input.CategoryCode!.Trim();
-                State = CaseState.PendingFiling;
                 payload = new { categoryCode = CategoryCode };
                 break;
             case CaseAction.File:
@@ -311,13 +384,12 @@ public sealed class Case
                 FilingStandardItem = input.StandardItem!.Trim();
                 CatalogueVersion = input.CatalogueVersion ?? CatalogueVersion;
                 FiledAt = now;
-                State = CaseState.PendingDispatch;
+                DispatchDueAt = ctx.Deadlines.Due(this, CasePhase.Dispatch, now);
                 payload = new { categoryCode = CategoryCode, standardItem = FilingStandardItem, catalogueVersion = CatalogueVersion };
                 break;
             case CaseAction.Reject:
                 RejectReason = input.Reason!.Trim();
                 FilingStandardItem = Blank(input.StandardItem);
-                State = CaseState.Rejected;
                 payload = new { reason = RejectReason, standardItem = FilingStandardItem };
                 break;
             case CaseAction.AnswerDirectly:
@@ -325,111 +397,166 @@ public sealed class Case
                 ClosedAtIntake = true;
                 ClosedAt = now;
                 FollowUpDueAt = ctx.Deadlines.Due(this, CasePhase.FollowUp, now);
-                State = CaseState.Closed;
                 payload = new { answer = Answer };
+                break;
+            case CaseAction.SelfHandle:
+                if (input.AttachmentIds is not { Count: >= 2 })
+                    throw CaseValidationException.Single("attachmentIds", "A problem handled on the spot needs photos before and after (at least two).");
+                CategoryCode = input.CategoryCode!.Trim();
+                CatalogueVersion = input.CatalogueVersion ?? CatalogueVersion;
+                Result = input.Result!.Trim();
+                SelfHandled = true;
+                AddInspector(actor.Id);
+                FiledAt = FinishedAt = ClosedAt = now;
+                payload = new { categoryCode = CategoryCode, result = Result, attachmentIds = input.AttachmentIds };
                 break;
             case CaseAction.Dispatch:
             case CaseAction.Redispatch:
                 AssignDepartments(input);
+                AssignedHandler = null;
                 DispatchedAt = now;
                 SignForDueAt = ctx.Deadlines.Due(this, CasePhase.SignFor, now);
                 HandlingDueAt = ctx.Deadlines.Due(this, CasePhase.Handling, now);
                 ResumeState = null;
-                State = CaseState.PendingSignFor;
                 payload = new { leadDepartment = LeadDepartmentCode, assistingDepartments = AssistingDepartments, reason = Blank(input.Reason), signForDueAt = SignForDueAt, handlingDueAt = HandlingDueAt };
                 break;
             case CaseAction.SignFor:
-                State = CaseState.Handling;
+                break;
+            case CaseAction.Assign:
+                AssignedHandler = input.Assignee!.Trim();
+                payload = new { assignee = AssignedHandler, department = LeadDepartmentCode };
+                break;
+            case CaseAction.TakeBack:
+                payload = new { assignee = AssignedHandler, department = LeadDepartmentCode };
+                AssignedHandler = null;
                 break;
             case CaseAction.Return when from == CaseState.PendingDispatch:
-                State = CaseState.PendingFiling;
+                FilingDueAt = ctx.Deadlines.Due(this, CasePhase.Filing, now);
                 payload = new { reason = input.Reason };
                 break;
             case CaseAction.Return:
                 ResumeState = from;
                 ReturnCount++;
-                State = CaseState.ReturnRequested;
                 payload = new { reason = input.Reason, department = LeadDepartmentCode };
                 break;
             case CaseAction.ApproveReturn:
                 payload = new { department = LeadDepartmentCode };
-                LeadDepartmentCode = null;
-                AssistingDepartmentCodes = "";
-                SignForDueAt = HandlingDueAt = null;
-                ResumeState = null;
-                State = CaseState.PendingDispatch;
+                BackToDispatch(ctx);
                 break;
             case CaseAction.DenyReturn:
             case CaseAction.DenyExtension:
-                State = ResumeState ?? CaseState.Handling;
+                target = ResumeState ?? CaseState.Handling;
                 ResumeState = null;
                 RequestedDueAt = null;
                 payload = new { reason = input.Reason };
                 break;
+            case CaseAction.ReferArbitration:
+                payload = new { reason = input.Reason, department = LeadDepartmentCode };
+                break;
+            case CaseAction.Arbitrate:
+                payload = new { upheld = input.Upheld, reason = input.Reason, department = LeadDepartmentCode };
+                if (input.Upheld == true)
+                {
+                    BackToDispatch(ctx);
+                    target = CaseState.PendingDispatch;
+                }
+                else
+                {
+                    target = ResumeState ?? CaseState.Handling;
+                    ResumeState = null;
+                }
+                break;
             case CaseAction.RequestExtension:
-                var currentDue = from == CaseState.PendingSignFor ? SignForDueAt : HandlingDueAt;
                 if (input.DueAt <= now || (HandlingDueAt is not null && input.DueAt <= HandlingDueAt))
                     throw CaseValidationException.Single("dueAt", "The requested deadline must be later than the current handling deadline.");
                 RequestedDueAt = input.DueAt;
                 ResumeState = from;
-                State = CaseState.ExtensionRequested;
-                payload = new { requestedDueAt = RequestedDueAt, currentDueAt = currentDue, reason = input.Reason };
+                payload = new { requestedDueAt = RequestedDueAt, currentDueAt = HandlingDueAt, reason = input.Reason };
                 break;
             case CaseAction.ApproveExtension:
-                var newDue = input.DueAt ?? RequestedDueAt!.Value;
+                // The approved deadline falls within the department's working time.
+                var newDue = ctx.Deadlines.WithinWorkingTime(this, CasePhase.Handling, input.DueAt ?? RequestedDueAt!.Value);
                 if (HandlingDueAt is not null && newDue <= HandlingDueAt)
-                    throw CaseValidationException.Single("dueAt", "An extension must move the handling deadline later.");
+                    throw CaseValidationException.Single("dueAt", "An extension must move the handling deadline later (within working time).");
                 payload = new { previousDueAt = HandlingDueAt, handlingDueAt = newDue };
                 HandlingDueAt = newDue;
-                State = ResumeState ?? CaseState.Handling;
+                target = ResumeState ?? CaseState.Handling;
                 ResumeState = null;
                 RequestedDueAt = null;
                 if (IsOverdue && newDue > now) IsOverdue = false;
                 break;
             case CaseAction.RequestSuspension:
-                State = CaseState.SuspensionRequested;
+            case CaseAction.DenySuspension:
                 payload = new { reason = input.Reason };
                 break;
             case CaseAction.ApproveSuspension:
                 SuspendedAt = now;
                 // A suspended case leaves the overdue counts (挂账 is excluded by the standards).
                 IsOverdue = false;
-                State = CaseState.Suspended;
-                break;
-            case CaseAction.DenySuspension:
-                State = CaseState.Handling;
-                payload = new { reason = input.Reason };
                 break;
             case CaseAction.Resume:
-                if (HandlingDueAt is not null && SuspendedAt is not null)
-                    HandlingDueAt = ctx.Deadlines.ExtendByPause(this, CasePhase.Handling, HandlingDueAt.Value, SuspendedAt.Value, now);
+                if (SuspendedAt is { } pausedAt)
+                {
+                    ClockPausedSeconds += (long)ctx.Deadlines.BusinessTime(this, CasePhase.Handling, LeadDepartmentCode, pausedAt, now).TotalSeconds;
+                    if (HandlingDueAt is not null)
+                        HandlingDueAt = ctx.Deadlines.ExtendByPause(this, CasePhase.Handling, HandlingDueAt.Value, pausedAt, now);
+                }
                 payload = new { suspendedAt = SuspendedAt, handlingDueAt = HandlingDueAt };
                 SuspendedAt = null;
-                State = CaseState.Handling;
+                break;
+            case CaseAction.AssistReport:
+                // An assisting department's part, with its own on-time verdict against the handling deadline.
+                payload = new { department = actor.DepartmentCode, result = input.Result!.Trim(), attachmentIds = input.AttachmentIds,
+                    dueAt = HandlingDueAt, onTime = HandlingDueAt is null || now <= HandlingDueAt };
                 break;
             case CaseAction.Finish:
                 Result = input.Result!.Trim();
                 FinishedAt = now;
-                CheckDueAt = ctx.Deadlines.Due(this, CasePhase.Check, now);
-                State = CaseState.PendingCheck;
                 payload = new { result = Result, attachmentIds = input.AttachmentIds, onTime = HandlingDueAt is null || now <= HandlingDueAt };
+                if (ctx.Rules.ReviewFeedback)
+                {
+                    ReviewDueAt = ctx.Deadlines.Due(this, CasePhase.Review, now);
+                    target = CaseState.FeedbackReview;
+                }
+                else
+                {
+                    EnterCheck(input.Inspector, ctx);
+                    target = CaseState.PendingCheck;
+                }
+                break;
+            case CaseAction.AcceptFeedback:
+                EnterCheck(input.Inspector, ctx);
+                payload = new { inspector = AssignedInspector };
+                break;
+            case CaseAction.RejectFeedback:
+                payload = new { reason = input.Reason };
+                break;
+            case CaseAction.AssignCheck:
+                AssignedInspector = input.Inspector!.Trim();
+                AddInspector(AssignedInspector);
+                payload = new { inspector = AssignedInspector };
                 break;
             case CaseAction.CheckPass:
-                CloseDueAt = ctx.Deadlines.Due(this, CasePhase.Close, now);
-                State = CaseState.PendingClose;
-                payload = new { attachmentIds = input.AttachmentIds };
-                break;
             case CaseAction.CheckFail:
-                ReworkCount++;
-                State = CaseState.Handling;
-                payload = new { reason = input.Reason, reworkCount = ReworkCount, attachmentIds = input.AttachmentIds };
+                var method = role == Identity.Role.Inspector ? "on-site" : AssignedInspector is not null ? "on-behalf" : "call-back";
+                if (method == "call-back" && action == CaseAction.CheckPass && !input.Has("opinion"))
+                    throw CaseValidationException.Single("opinion", "Record what the citizen said on the call-back.");
+                if (action == CaseAction.CheckPass)
+                {
+                    CloseDueAt = ctx.Deadlines.Due(this, CasePhase.Close, now);
+                    payload = new { method, inspector = AssignedInspector, attachmentIds = input.AttachmentIds };
+                }
+                else
+                {
+                    ReworkCount++;
+                    payload = new { method, inspector = AssignedInspector, reason = input.Reason, reworkCount = ReworkCount, attachmentIds = input.AttachmentIds };
+                }
                 break;
             case CaseAction.Close:
                 ClosingStandardItem = input.StandardItem!.Trim();
                 ClosedAt = now;
                 FollowUpDueAt = ctx.Deadlines.Due(this, CasePhase.FollowUp, now);
                 IsOverdue = false;
-                State = CaseState.Closed;
                 payload = new { standardItem = ClosingStandardItem };
                 break;
             case CaseAction.FollowUp:
@@ -446,29 +573,35 @@ public sealed class Case
                 ReopenedCount++;
                 ClosedAt = null;
                 ClosedAtIntake = false;
+                SelfHandled = false;
+                AssignedHandler = null;
                 if (LeadDepartmentCode is not null)
                 {
                     HandlingDueAt = ctx.Deadlines.Due(this, CasePhase.Handling, now);
-                    State = CaseState.Handling;
+                    target = CaseState.Handling;
                 }
-                else State = CaseState.PendingFiling;
+                else
+                {
+                    FilingDueAt = ctx.Deadlines.Due(this, CasePhase.Filing, now);
+                    target = CaseState.PendingFiling;
+                }
                 payload = new { reason = input.Reason, reopenedCount = ReopenedCount, department = LeadDepartmentCode };
                 break;
             case CaseAction.Transfer:
                 TransferTarget = input.Target!.Trim();
-                State = CaseState.Transferred;
                 payload = new { target = TransferTarget, reason = input.Reason };
                 break;
             case CaseAction.Merge:
                 if (string.Equals(input.TargetCase!.Trim(), Number, StringComparison.OrdinalIgnoreCase))
                     throw CaseValidationException.Single("targetCase", "A case cannot be merged into itself.");
                 MergedIntoNumber = input.TargetCase.Trim();
-                State = CaseState.Cancelled;
                 payload = new { targetCase = MergedIntoNumber };
                 break;
             case CaseAction.Cancel:
-                State = CaseState.Cancelled;
                 payload = new { reason = input.Reason };
+                break;
+            case CaseAction.Urge:
+                payload = new { department = LeadDepartmentCode, assignee = AssignedHandler };
                 break;
             case CaseAction.Supervise:
                 Supervised = true;
@@ -477,13 +610,45 @@ public sealed class Case
             default:
                 throw new InvalidOperationException($"No handler for action {action}.");
         }
-        Append(ctx, action.Name(), from, role, input.Opinion ?? input.Reason, payload);
+        State = target ?? State;
+        Append(ctx, action.Name(), from, role, input.Opinion ?? input.Reason, payload, before);
     }
+
+    /// <summary>A return that stands: the case waits for the dispatcher again, with no department.</summary>
+    void BackToDispatch(TransitionContext ctx)
+    {
+        LeadDepartmentCode = null;
+        AssistingDepartmentCodes = "";
+        AssignedHandler = null;
+        SignForDueAt = HandlingDueAt = null;
+        ResumeState = null;
+        DispatchDueAt = ctx.Deadlines.Due(this, CasePhase.Dispatch, ctx.Now);
+    }
+
+    /// <summary>
+    /// The check (核查) goes to a named inspector — the server names the default (the verifier, the reporting inspector,
+    /// the grid's inspector) — or, where none applies, becomes a call-back by intake or an agent.
+    /// </summary>
+    void EnterCheck(string? inspector, TransitionContext ctx)
+    {
+        AssignedInspector = Blank(inspector) ?? VerifiedBy;
+        AddInspector(AssignedInspector);
+        CheckDueAt = ctx.Deadlines.Due(this, CasePhase.Check, ctx.Now);
+    }
+
+    void AddInspector(string? id)
+    {
+        if (id is null || InspectorIds.Contains("," + id + ",", StringComparison.Ordinal)) return;
+        InspectorIds = (InspectorIds.Length == 0 ? "," : InspectorIds) + id + ",";
+    }
+
+    /// <summary>Whether this inspector holds or has held a task on the case.</summary>
+    public bool HadInspector(string id) => InspectorIds.Contains("," + id + ",", StringComparison.Ordinal);
 
     void AssignDepartments(ActionInput input)
     {
         var lead = input.LeadDepartment!.Trim();
-        var assisting = (input.AssistingDepartments ?? []).Select(d => d.Trim()).Where(d => d.Length > 0).Distinct().ToList();
+        var assisting = (input.AssistingDepartments ?? []).Where(d => d is not null).Select(d => d.Trim()).Where(d => d.Length > 0).Distinct().ToList();
         if (assisting.Contains(lead))
             throw CaseValidationException.Single("assistingDepartments", "The lead department cannot also assist.");
         if (assisting.Any(d => d.Contains(',')))
@@ -496,7 +661,14 @@ public sealed class Case
     public void Note(string kind, TransitionContext ctx, string? opinion = null, object? payload = null)
     {
         var role = ctx.Actor.Roles.Count > 0 ? ctx.Actor.Roles.First() : (Role?)null;
-        Append(ctx, kind, State, role, opinion, payload);
+        Append(ctx, kind, State, role, opinion, payload, Snapshot());
+    }
+
+    /// <summary>Another report of the same problem was merged into this case: recorded here too, with who merged it.</summary>
+    public void MergedIn(string mergedNumber, TransitionContext ctx)
+    {
+        MergedInCount++;
+        Note("merged-in", ctx, payload: new { caseNumber = mergedNumber, mergedBy = ctx.Actor.Name });
     }
 
     /// <summary>
@@ -509,45 +681,56 @@ public sealed class Case
         // A dispatched case that is not signed for yet runs both its sign-for and its handling clock.
         CasePhase[] phases = State == CaseState.PendingSignFor ? [CasePhase.SignFor, CasePhase.Handling]
             : CurrentPhase is { } p ? [p] : [];
+        var before = Snapshot();
         var changes = new List<object>();
         foreach (var phase in phases)
         {
             var start = phase switch
             {
-                CasePhase.Filing => CreatedAt,
                 CasePhase.SignFor or CasePhase.Handling => DispatchedAt,
-                CasePhase.Check => FinishedAt,
                 CasePhase.FollowUp => ClosedAt,
-                _ => PhaseStartedAt,
+                _ => ClockPhase == phase ? ClockStartedAt : null,
             } ?? PhaseStartedAt;
             var previous = DueOf(phase);
             var due = ctx.Deadlines.Due(this, phase, start);
             if (due is null || due == previous) continue;
-            switch (phase)
-            {
-                case CasePhase.Filing: FilingDueAt = due; break;
-                case CasePhase.SignFor: SignForDueAt = due; break;
-                case CasePhase.Handling: HandlingDueAt = due; break;
-                case CasePhase.Check: CheckDueAt = due; break;
-                case CasePhase.Close: CloseDueAt = due; break;
-                case CasePhase.FollowUp: FollowUpDueAt = due; break;
-            }
+            SetDue(phase, due);
             changes.Add(new { phase, previousDueAt = previous, dueAt = due });
         }
         if (changes.Count == 0) return false;
-        Note("deadlines-recomputed", ctx, payload: new { changes });
+        var role = ctx.Actor.Roles.Count > 0 ? ctx.Actor.Roles.First() : (Role?)null;
+        Append(ctx, "deadlines-recomputed", State, role, null, new { changes }, before);
         return true;
     }
 
     DateTimeOffset? DueOf(CasePhase phase) => phase switch
     {
         CasePhase.Filing => FilingDueAt,
+        CasePhase.Verification => VerificationDueAt,
+        CasePhase.Dispatch => DispatchDueAt,
         CasePhase.SignFor => SignForDueAt,
         CasePhase.Handling => HandlingDueAt,
+        CasePhase.Review => ReviewDueAt,
         CasePhase.Check => CheckDueAt,
         CasePhase.Close => CloseDueAt,
         _ => FollowUpDueAt,
     };
+
+    void SetDue(CasePhase phase, DateTimeOffset? due)
+    {
+        switch (phase)
+        {
+            case CasePhase.Filing: FilingDueAt = due; break;
+            case CasePhase.Verification: VerificationDueAt = due; break;
+            case CasePhase.Dispatch: DispatchDueAt = due; break;
+            case CasePhase.SignFor: SignForDueAt = due; break;
+            case CasePhase.Handling: HandlingDueAt = due; break;
+            case CasePhase.Review: ReviewDueAt = due; break;
+            case CasePhase.Check: CheckDueAt = due; break;
+            case CasePhase.Close: CloseDueAt = due; break;
+            default: FollowUpDueAt = due; break;
+        }
+    }
 
     /// <summary>Sets or clears the overdue flag; the clock worker calls this, and it is logged as an event.</summary>
     public bool MarkOverdue(bool overdue, TransitionContext ctx, CasePhase phase)
@@ -558,39 +741,98 @@ public sealed class Case
         return true;
     }
 
-    void Append(TransitionContext ctx, string action, CaseState? from, Role? role, string? opinion, object? payload)
+    /// <summary>What a change is compared against: every due, and who held the running phase.</summary>
+    sealed record ClockSnapshot(DateTimeOffset?[] Dues, string? Department, string? User);
+
+    ClockSnapshot Snapshot() =>
+        new(Enum.GetValues<CasePhase>().Select(DueOf).ToArray(), HolderDepartment(ClockPhase), HolderUser(ClockPhase));
+
+    string? HolderDepartment(CasePhase? phase) => phase is { } p && CaseStates.DepartmentPhases.Contains(p) ? LeadDepartmentCode : null;
+
+    string? HolderUser(CasePhase? phase) => phase switch
+    {
+        CasePhase.SignFor or CasePhase.Handling => AssignedHandler,
+        CasePhase.Verification or CasePhase.Check => AssignedInspector,
+        _ => null,
+    };
+
+    void Append(TransitionContext ctx, string action, CaseState? from, Role? role, string? opinion, object? payload, ClockSnapshot before)
     {
         Version++;
         UpdatedAt = ctx.Now;
         if (from != State) PhaseStartedAt = ctx.Now;
-        SyncClock(ctx);
+        var ended = SyncClock(ctx, before);
         var json = payload is null ? null : JsonSerializer.Serialize(payload, PayloadJson);
         if (json == "{}") json = null;
-        _newEvents.Add(new CaseEvent(Id, Version, action, from, State, ctx.Actor, role, ctx.Now, Blank(opinion), json));
+
+        var phases = Enum.GetValues<CasePhase>();
+        Dictionary<CasePhase, DateTimeOffset?>? dues = null;
+        for (var i = 0; i < phases.Length; i++)
+            if (DueOf(phases[i]) != before.Dues[i]) (dues ??= [])[phases[i]] = DueOf(phases[i]);
+        var department = HolderDepartment(ClockPhase);
+        var user = HolderUser(ClockPhase);
+        string? clock = null;
+        if (ended is not null || dues is not null || from != State || department != before.Department || user != before.User)
+            clock = JsonSerializer.Serialize(new ClockRecord
+            {
+                // The persisted clock as it stands (a suspended phase keeps its phase and start, without a due).
+                Phase = ClockPhase,
+                StartedAt = ClockStartedAt,
+                PausedSeconds = ClockPausedSeconds == 0 ? null : ClockPausedSeconds,
+                DueAt = ClockDueAt,
+                WarnAt = ClockWarnAt,
+                Department = department,
+                User = user,
+                Ended = ended,
+                Dues = dues,
+            }, ClockJson);
+        _newEvents.Add(new CaseEvent(Id, PlatformCode, Version, action, from, State, ctx.Actor, role, ctx.Now, Blank(opinion), json, clock));
     }
 
     /// <summary>
     /// Keeps the persisted clock (phase, due, warning instant, next check) in step with the state: a new phase starts
-    /// a new clock, a moved due (extension, resume) moves the warning, a suspension stops it. An overdue flag that the
-    /// new clock no longer justifies is cleared here; the transition's own event records why.
+    /// a new clock and ends the old one (returned, with its verdict and times), a moved due (extension, resume) moves
+    /// the warning, a suspension stops it. An overdue flag that the new clock no longer justifies is cleared here; the
+    /// transition's own event records why.
     /// </summary>
-    void SyncClock(TransitionContext ctx)
+    EndedPhase? SyncClock(TransitionContext ctx, ClockSnapshot before)
     {
         var phase = State == CaseState.Suspended ? null : CurrentPhase;
         var due = phase is null ? null : CurrentDueAt;
-        LastEndedPhase = null;
+        EndedPhase? ended = null;
         if (phase != ClockPhase && State != CaseState.Suspended)
         {
-            if (ClockPhase is { } ended && ClockStartedAt is { } started)
-                LastEndedPhase = new EndedPhase(ended, started, ctx.Now, ClockDueAt);
+            if (ClockPhase is { } endedPhase && ClockStartedAt is { } started)
+            {
+                var business = ctx.Deadlines.BusinessTime(this, endedPhase, before.Department, started, ctx.Now);
+                var businessSeconds = Math.Max(0, (long)business.TotalSeconds - ClockPausedSeconds);
+                ended = new EndedPhase(endedPhase, started, ctx.Now, ClockDueAt, ClockDueAt is null || ctx.Now <= ClockDueAt,
+                    (long)(ctx.Now - started).TotalSeconds, businessSeconds, ClockPausedSeconds, before.Department, before.User,
+                    ctx.Deadlines.KindOf(this, endedPhase));
+            }
             ClockPhase = phase;
             ClockStartedAt = phase is null ? null : ctx.Now;
+            ClockPausedSeconds = 0;
         }
-        if (due == ClockDueAt && (due is null || ClockWarnAt is not null)) return;
+        if (due == ClockDueAt && (due is null || ClockWarnAt is not null)) return ended;
         ClockDueAt = due;
         ClockWarnAt = due is { } d && phase is { } p ? ctx.Deadlines.WarnAt(this, p, d) : null;
         NextCheckAt = ClockWarnAt is { } w && w < due ? w : due;
         if (IsOverdue && (due is null || due > ctx.Now)) IsOverdue = false;
+        return ended;
+    }
+
+    /// <summary>
+    /// Sets the persisted clock from the events' clock records (the projection's rebuild): the phase, its start, due
+    /// and warning as recorded then, never recomputed from today's calendar.
+    /// </summary>
+    public void RestoreClockFrom(ClockRecord record)
+    {
+        ClockPhase = record.Phase;
+        ClockStartedAt = record.StartedAt;
+        ClockDueAt = record.DueAt;
+        ClockWarnAt = record.WarnAt;
+        ClockPausedSeconds = record.PausedSeconds ?? 0;
     }
 
     /// <summary>Where the light of the running clock stands at <paramref name="now"/>: the one rule API, lists and worker share.</summary>
@@ -609,9 +851,8 @@ public sealed class Case
     public bool RestoreClock(TransitionContext ctx)
     {
         if (ClockPhase is not null || CurrentPhase is null || State == CaseState.Suspended) return false;
-        SyncClock(ctx);
+        SyncClock(ctx, Snapshot());
         ClockStartedAt = PhaseStartedAt;
-        LastEndedPhase = null;
         return true;
     }
 
@@ -619,31 +860,27 @@ public sealed class Case
     public void ScheduleCheck(DateTimeOffset? at) => NextCheckAt = at;
 
     /// <summary>The due instant of the phase the case is in now, for lights and the worker's index.</summary>
-    public DateTimeOffset? CurrentDueAt => State switch
-    {
-        CaseState.Reported or CaseState.Verifying or CaseState.PendingFiling => FilingDueAt,
-        CaseState.PendingSignFor => SignForDueAt,
-        CaseState.Handling or CaseState.ReturnRequested or CaseState.ExtensionRequested or CaseState.SuspensionRequested => HandlingDueAt,
-        CaseState.PendingCheck => CheckDueAt,
-        CaseState.PendingClose => CloseDueAt,
-        CaseState.Closed when FollowedUpAt is null => FollowUpDueAt,
-        _ => null,
-    };
+    public DateTimeOffset? CurrentDueAt => CurrentPhase is { } phase && State != CaseState.Suspended ? DueOf(phase) : null;
 
     public CasePhase? CurrentPhase => State switch
     {
-        CaseState.Reported or CaseState.Verifying or CaseState.PendingFiling => CasePhase.Filing,
-        CaseState.PendingDispatch => null,
+        CaseState.Reported or CaseState.PendingFiling => CasePhase.Filing,
+        CaseState.Verifying => CasePhase.Verification,
+        CaseState.PendingDispatch => CasePhase.Dispatch,
         CaseState.PendingSignFor => CasePhase.SignFor,
-        CaseState.Handling or CaseState.ReturnRequested or CaseState.ExtensionRequested or CaseState.SuspensionRequested or CaseState.Suspended => CasePhase.Handling,
+        CaseState.Handling or CaseState.ReturnRequested or CaseState.ExtensionRequested or CaseState.SuspensionRequested
+            or CaseState.Suspended or CaseState.ArbitrationRequested => CasePhase.Handling,
+        CaseState.FeedbackReview => CasePhase.Review,
         CaseState.PendingCheck => CasePhase.Check,
         CaseState.PendingClose => CasePhase.Close,
-        CaseState.Closed when FollowedUpAt is null => CasePhase.FollowUp,
+        CaseState.Closed when FollowedUpAt is null && !SelfHandled => CasePhase.FollowUp,
         _ => null,
     };
 
     public bool HasDepartment(string departmentCode) =>
         LeadDepartmentCode == departmentCode || AssistingDepartmentCodes.Contains("," + departmentCode + ",", StringComparison.Ordinal);
+
+    static string Local(DateTimeOffset instant) => instant.ToOffset(TimeSpan.FromHours(8)).ToString("yyyy-MM-dd HH:mm");
 
     static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 }

@@ -10,6 +10,8 @@ public sealed class CaseEvent
 {
     public long Id { get; private set; }
     public Guid CaseId { get; private set; }
+    /// <summary>The platform (city centre or sub-centre) the case belongs to.</summary>
+    public string PlatformCode { get; private set; } = "";
     public int Seq { get; private set; }
     public string Action { get; private set; } = "";
     public CaseState? FromState { get; private set; }
@@ -22,13 +24,21 @@ public sealed class CaseEvent
     public DateTimeOffset At { get; private set; }
     public string? Opinion { get; private set; }
     public string? Payload { get; private set; }
+    /// <summary>
+    /// What the event did to the clocks (<see cref="ClockRecord"/> as JSON): the phase now running with its due and
+    /// holder, the phase it ended with its on-time verdict and business time, and every due it set. Null when nothing
+    /// changed. Phase times, lights and the figures are rebuilt from this, never recomputed from today's calendar.
+    /// </summary>
+    public string? Clock { get; private set; }
 
     CaseEvent() { }
 
-    public CaseEvent(Guid caseId, int seq, string action, CaseState? from, CaseState to, Actor actor, Role? role,
-        DateTimeOffset at, string? opinion, string? payload)
+    public CaseEvent(Guid caseId, string platformCode, int seq, string action, CaseState? from, CaseState to, Actor actor, Role? role,
+        DateTimeOffset at, string? opinion, string? payload, string? clock = null)
     {
         CaseId = caseId;
+        PlatformCode = platformCode;
+        Clock = clock;
         Seq = seq;
         Action = action;
         FromState = from;
@@ -42,4 +52,22 @@ public sealed class CaseEvent
         Opinion = opinion;
         Payload = payload;
     }
+}
+
+/// <summary>The clock part of an event (see <see cref="CaseEvent.Clock"/>).</summary>
+public sealed record ClockRecord
+{
+    /// <summary>The phase after the event (kept, without a due, while suspended); null when no clock runs.</summary>
+    public CasePhase? Phase { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    /// <summary>Business time the running phase has spent suspended so far.</summary>
+    public long? PausedSeconds { get; init; }
+    public DateTimeOffset? DueAt { get; init; }
+    public DateTimeOffset? WarnAt { get; init; }
+    /// <summary>Who holds the running phase: the department and, where named, the person (handler or inspector).</summary>
+    public string? Department { get; init; }
+    public string? User { get; init; }
+    public EndedPhase? Ended { get; init; }
+    /// <summary>Due instants this event set or moved, by phase.</summary>
+    public IReadOnlyDictionary<CasePhase, DateTimeOffset?>? Dues { get; init; }
 }

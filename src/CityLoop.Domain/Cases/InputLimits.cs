@@ -90,6 +90,7 @@ public static class InputLimits
         Text(errors, "categoryCode", input.CategoryCode, Code);
         Text(errors, "standardItem", input.StandardItem, Code);
         Text(errors, "leadDepartment", input.LeadDepartment, Code);
+        Text(errors, "assignee", input.Assignee, Code);
         if (input.AssistingDepartments is { } assisting)
         {
             if (assisting.Count > ListItems) errors["assistingDepartments"] = [$"At most {ListItems} departments."];

@@ -10,8 +10,10 @@ public enum FieldKind { Text, Boolean, Department, Departments, Category, Standa
 public sealed record ActionField(string Name, FieldKind Kind, bool Required);
 
 /// <summary>
-/// One row of the workflow: an action allowed from some states, for some roles. <see cref="To"/> is null where the
-/// target depends on the case (a denied request goes back where it came from, a reopened case to its department).
+/// One row of the workflow: an action allowed from some states, for some roles. <see cref="To"/> is the target state,
+/// stated here and nowhere else; null where the case decides it (a denied request goes back where it came from, a
+/// reopened case to its department, a finished one to review or check by configuration) or where the action leaves
+/// the state as it is (a reminder, an internal assignment).
 /// </summary>
 public sealed record Transition(CaseAction Action, IReadOnlySet<CaseState> From, CaseState? To, IReadOnlySet<Role> Roles, IReadOnlyList<ActionField> Fields);
 
@@ -27,6 +29,8 @@ public static class TransitionTable
 
     static readonly CaseState[] BeforeDispatch = [Reported, Verifying, PendingFiling, PendingDispatch];
 
+    static readonly CaseState[] WithDepartmentNow = [PendingSignFor, Handling, ReturnRequested, ExtensionRequested, SuspensionRequested];
+
     public static readonly IReadOnlyList<Transition> All =
     [
         T(CaseAction.RequestVerification, [Reported], Verifying, [IntakeOperator, ShiftLeader],
@@ -41,17 +45,27 @@ public static class TransitionTable
             Reason, new ActionField("standardItem", FieldKind.StandardItem, false)),
         T(CaseAction.AnswerDirectly, [Reported], Closed, [HotlineAgent, IntakeOperator],
             new ActionField("answer", FieldKind.Text, true)),
+        // 自行处置: the reporting inspector fixed it on the spot; filed and closed without dispatch.
+        T(CaseAction.SelfHandle, [Reported], Closed, [Inspector],
+            new ActionField("categoryCode", FieldKind.Category, true), new ActionField("result", FieldKind.Text, true),
+            new ActionField("attachmentIds", FieldKind.Attachments, true)),
         T(CaseAction.Dispatch, [PendingDispatch], PendingSignFor, [Dispatcher],
             new ActionField("leadDepartment", FieldKind.Department, true), new ActionField("assistingDepartments", FieldKind.Departments, false), Opinion),
         T(CaseAction.SignFor, [PendingSignFor], Handling, [DepartmentHandler, DepartmentHead], Opinion),
+        T(CaseAction.Assign, [Handling], null, [DepartmentHead], new ActionField("assignee", FieldKind.User, true), Opinion),
+        T(CaseAction.TakeBack, [Handling], null, [DepartmentHead], Opinion),
         T(CaseAction.Return, [PendingSignFor, Handling], ReturnRequested, [DepartmentHandler, DepartmentHead], Reason),
         // The dispatcher's own return: "not a case for us", back to intake with the data kept.
         T(CaseAction.Return, [PendingDispatch], PendingFiling, [Dispatcher], Reason),
         T(CaseAction.ApproveReturn, [ReturnRequested], PendingDispatch, [Dispatcher], Opinion),
         T(CaseAction.DenyReturn, [ReturnRequested], null, [Dispatcher], Reason),
-        T(CaseAction.Redispatch, [PendingSignFor, Handling, ReturnRequested], PendingSignFor, [Dispatcher],
+        T(CaseAction.ReferArbitration, [ReturnRequested], ArbitrationRequested, [Dispatcher], Reason),
+        // Upheld: the return stands (back to dispatch); not upheld: the department keeps the case.
+        T(CaseAction.Arbitrate, [ArbitrationRequested], null, [ShiftLeader, Supervisor],
+            new ActionField("upheld", FieldKind.Boolean, true), Reason),
+        T(CaseAction.Redispatch, [PendingSignFor, Handling, ReturnRequested, ArbitrationRequested], PendingSignFor, [Dispatcher],
             new ActionField("leadDepartment", FieldKind.Department, true), new ActionField("assistingDepartments", FieldKind.Departments, false), Reason),
-        T(CaseAction.RequestExtension, [PendingSignFor, Handling], ExtensionRequested, [DepartmentHandler, DepartmentHead],
+        T(CaseAction.RequestExtension, [Handling], ExtensionRequested, [DepartmentHandler, DepartmentHead],
             new ActionField("dueAt", FieldKind.DateTime, true), Reason),
         T(CaseAction.ApproveExtension, [ExtensionRequested], null, [Dispatcher, ShiftLeader],
             new ActionField("dueAt", FieldKind.DateTime, false), Opinion),
@@ -60,23 +74,33 @@ public static class TransitionTable
         T(CaseAction.ApproveSuspension, [SuspensionRequested], Suspended, [ShiftLeader], Opinion),
         T(CaseAction.DenySuspension, [SuspensionRequested], Handling, [ShiftLeader], Reason),
         T(CaseAction.Resume, [Suspended], Handling, [ShiftLeader], Opinion),
-        T(CaseAction.Finish, [Handling], PendingCheck, [DepartmentHandler, DepartmentHead],
+        T(CaseAction.AssistReport, WithDepartmentNow, null, [DepartmentHandler, DepartmentHead],
             new ActionField("result", FieldKind.Text, true), Attachments),
-        T(CaseAction.CheckPass, [PendingCheck], PendingClose, [Inspector, IntakeOperator], Opinion, Attachments),
-        T(CaseAction.CheckFail, [PendingCheck], Handling, [Inspector, IntakeOperator], Reason, Attachments),
+        // To the dispatcher's review where the platform requires it, else straight to the check.
+        T(CaseAction.Finish, [Handling], null, [DepartmentHandler, DepartmentHead],
+            new ActionField("result", FieldKind.Text, true), Attachments),
+        T(CaseAction.AcceptFeedback, [FeedbackReview], PendingCheck, [Dispatcher], Opinion),
+        T(CaseAction.RejectFeedback, [FeedbackReview], Handling, [Dispatcher], Reason),
+        T(CaseAction.AssignCheck, [PendingCheck], null, [IntakeOperator], new ActionField("inspector", FieldKind.User, true), Opinion),
+        // The assigned inspector on site, intake recording that inspector's verdict, or — where no inspector applies —
+        // a call-back to the citizen by intake or an agent.
+        T(CaseAction.CheckPass, [PendingCheck], PendingClose, [Inspector, IntakeOperator, HotlineAgent], Opinion, Attachments),
+        T(CaseAction.CheckFail, [PendingCheck], Handling, [Inspector, IntakeOperator, HotlineAgent], Reason, Attachments),
         T(CaseAction.Close, [PendingClose], Closed, [ShiftLeader], new ActionField("standardItem", FieldKind.StandardItem, true), Opinion),
         // A citizen's self-rating through the follow-up link arrives as the portal channel.
-        T(CaseAction.FollowUp, [Closed], Closed, [HotlineAgent, PortalChannel],
+        T(CaseAction.FollowUp, [Closed], null, [HotlineAgent, PortalChannel],
             new ActionField("contacted", FieldKind.Boolean, true), new ActionField("resolved", FieldKind.Boolean, false),
             new ActionField("satisfaction", FieldKind.Satisfaction, false), new ActionField("comment", FieldKind.Text, false)),
-        // The worker reopens on its own where the follow-up policy says so (a dissatisfied or unresolved answer).
+        // The follow-up policy reopens on its own where configured (a dissatisfied or unresolved answer).
         T(CaseAction.Reopen, [Closed], null, [ShiftLeader, Supervisor, BackgroundWorker], Reason),
         T(CaseAction.Transfer, BeforeDispatch, Transferred, [IntakeOperator, ShiftLeader],
             new ActionField("target", FieldKind.Text, true), Reason),
-        T(CaseAction.Merge, BeforeDispatch, Cancelled, [IntakeOperator, ShiftLeader],
+        T(CaseAction.Merge, BeforeDispatch, Merged, [IntakeOperator, ShiftLeader],
             new ActionField("targetCase", FieldKind.CaseNumber, true), Opinion),
         T(CaseAction.Cancel, BeforeDispatch, Cancelled, [IntakeOperator, ShiftLeader], Reason),
-        T(CaseAction.Supervise, Enum.GetValues<CaseState>().Where(s => s.IsOpen()).ToArray(), null, [Supervisor],
+        T(CaseAction.Urge, WithDepartmentNow, null, [Dispatcher, ShiftLeader, Supervisor], new ActionField("opinion", FieldKind.Text, true)),
+        // The shift leader supervises only where the platform allows it (WorkflowSettings.ShiftLeaderSupervises).
+        T(CaseAction.Supervise, Enum.GetValues<CaseState>().Where(s => s.IsOpen()).ToArray(), null, [Supervisor, ShiftLeader],
             new ActionField("opinion", FieldKind.Text, true), new ActionField("dueAt", FieldKind.DateTime, false)),
     ];
 

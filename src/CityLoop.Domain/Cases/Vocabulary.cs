@@ -17,11 +17,14 @@ public enum CaseState
     ExtensionRequested,  // 延期申请
     SuspensionRequested, // 挂账申请
     Suspended,           // 挂账: clocks paused, out of the overdue counts
+    FeedbackReview,      // 待反馈审核: the dispatcher accepts or sends back the department's report (where configured)
+    ArbitrationRequested,// 退单仲裁: a disputed return waits for the shift leader's or supervisor's decision
     PendingCheck,        // 待核查: the department reports the work done
     PendingClose,        // 待结案: check passed
     Closed,              // 结案 (including 直接办结 at intake)
     Transferred,         // 转办: handed to another unit or platform
-    Cancelled,           // 作废 / 并单: a duplicate, possibly merged into another case
+    Cancelled,           // 作废: withdrawn at intake
+    Merged,              // 并单: a duplicate merged into another case, which carries on
 }
 
 /// <summary>The public vocabulary of actions; the API spells them in kebab-case and never renames them.</summary>
@@ -56,6 +59,16 @@ public enum CaseAction
     Merge,
     Cancel,
     Supervise,
+    Assign,          // 二级派遣: the department head gives the case to one of its handlers
+    TakeBack,        // the head takes an internal assignment back
+    AssistReport,    // 协办反馈: an assisting department reports its part
+    AcceptFeedback,  // 处置反馈审核通过
+    RejectFeedback,  // 处置反馈退回
+    AssignCheck,     // intake gives the check (核查) task to a named inspector
+    SelfHandle,      // 自行处置: an inspector fixed a minor problem on the spot
+    Urge,            // 催办: a person nudges the department (the clock worker's reminders are "remind" notes)
+    ReferArbitration,// a disputed return goes to arbitration
+    Arbitrate,       // the shift leader or supervisor decides a disputed return
 }
 
 /// <summary>Where a report came from (REFERENCE.md §2 intake channels).</summary>
@@ -96,12 +109,15 @@ public enum Urgency
 /// <summary>The clocked phases of a case; each has its own deadline.</summary>
 public enum CasePhase
 {
-    Filing,
-    SignFor,
-    Handling,
-    Check,
-    Close,
-    FollowUp,
+    Filing,        // 受理/立案: from report (or verification) to the filing decision
+    Verification,  // 核实
+    Dispatch,      // 派遣: filed, waiting for the dispatcher
+    SignFor,       // 签收
+    Handling,      // 处置
+    Review,        // 处置反馈审核
+    Check,         // 核查
+    Close,         // 结案
+    FollowUp,      // 回访
 }
 
 public enum Satisfaction
@@ -117,7 +133,7 @@ public static class CaseStates
     /// <summary>States in which the platform's work on a case is over.</summary>
     public static readonly IReadOnlySet<CaseState> Terminal = new HashSet<CaseState>
     {
-        CaseState.Rejected, CaseState.Closed, CaseState.Transferred, CaseState.Cancelled,
+        CaseState.Rejected, CaseState.Closed, CaseState.Transferred, CaseState.Cancelled, CaseState.Merged,
     };
 
     public static bool IsOpen(this CaseState state) => !Terminal.Contains(state);
@@ -126,6 +142,9 @@ public static class CaseStates
     public static readonly IReadOnlySet<CaseState> WithDepartment = new HashSet<CaseState>
     {
         CaseState.PendingSignFor, CaseState.Handling, CaseState.ReturnRequested, CaseState.ExtensionRequested,
-        CaseState.SuspensionRequested, CaseState.Suspended,
+        CaseState.SuspensionRequested, CaseState.Suspended, CaseState.ArbitrationRequested,
     };
+
+    /// <summary>The phases a department works in, on its own calendar; the command centre's others run on the centre's.</summary>
+    public static readonly IReadOnlySet<CasePhase> DepartmentPhases = new HashSet<CasePhase> { CasePhase.SignFor, CasePhase.Handling };
 }

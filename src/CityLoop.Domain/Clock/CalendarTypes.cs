@@ -59,6 +59,13 @@ public sealed record WorkingCalendarDefinition(
     IReadOnlyList<CalendarException> Exceptions,
     IReadOnlyList<WorkingPeriod>? MakeUpDaySchedule = null)
 {
+    /// <summary>How a limit of whole working days ends (local rules differ).</summary>
+    public WorkingDayRule DayRule { get; init; } = WorkingDayRule.SameClockTime;
+
+    /// <summary>Every day, all day, no holidays: a command centre that works around the clock (7×24).</summary>
+    public static WorkingCalendarDefinition AroundTheClock(TimeZoneInfo zone) =>
+        new(zone, Enumerable.Range(0, 7).ToDictionary(d => (DayOfWeek)d, _ => (IReadOnlyList<WorkingPeriod>)[new WorkingPeriod(TimeOnly.MinValue, TimeOnly.MinValue)]), []);
+
     /// <summary>The same periods Monday to Friday, nothing at weekends.</summary>
     public static IReadOnlyDictionary<DayOfWeek, IReadOnlyList<WorkingPeriod>> MondayToFriday(params WorkingPeriod[] periods)
     {
@@ -80,4 +87,14 @@ public sealed record WorkingCalendarOverrides
     public IReadOnlyDictionary<DayOfWeek, IReadOnlyList<WorkingPeriod>>? WeeklySchedule { get; init; }
     public IReadOnlyList<WorkingPeriod>? MakeUpDaySchedule { get; init; }
     public IReadOnlyList<CalendarException>? AdditionalExceptions { get; init; }
+    public WorkingDayRule? DayRule { get; init; }
+}
+
+/// <summary>What "N working days" means on a calendar.</summary>
+public enum WorkingDayRule
+{
+    /// <summary>The same clock time N working days later (3 working days from Friday 10:00 = Wednesday 10:00).</summary>
+    SameClockTime,
+    /// <summary>The close of business of the Nth working day after the day of the start (many 12345 rules).</summary>
+    CloseOfBusiness,
 }

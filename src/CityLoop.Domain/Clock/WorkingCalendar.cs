@@ -25,8 +25,6 @@ public sealed class WorkingCalendar
     // AddLimit gives up after this many days without finding enough time (guards against misconfiguration).
     private const int MaxScanDays = 200 * 366;
 
-    private static readonly Lazy<WorkingCalendar> China = new(CreateChinaDefault);
-
     private readonly TimeZoneInfo _tz;
     private readonly WorkingPeriod[][] _weekly;
     private readonly WorkingPeriod[] _makeUp;
@@ -84,15 +82,23 @@ public sealed class WorkingCalendar
             _exceptions.Values.OrderBy(e => e.Date).ToList().AsReadOnly(),
             _makeUp.AsReadOnly());
         _exceptionYears = _exceptions.Keys.Select(d => d.Year).ToHashSet();
+        DayRule = definition.DayRule;
     }
+
+    /// <summary>How "N working days" ends: at the same clock time N working days on, or at the close of the Nth working day.</summary>
+    public WorkingDayRule DayRule { get; }
 
     /// <summary>The definition this calendar was built from (with the effective make-up-day schedule filled in).</summary>
     public WorkingCalendarDefinition Definition { get; }
 
     public TimeZoneInfo TimeZone => _tz;
 
-    /// <summary>Asia/Shanghai, Mon–Fri 08:30–12:00 and 14:30–17:30, with the embedded State Council holiday data.</summary>
-    public static WorkingCalendar ChinaDefault() => China.Value;
+    /// <summary>Asia/Shanghai, Mon–Fri 08:30–12:00 and 14:30–17:30, with the given holidays (the State Council's, as data).</summary>
+    public static WorkingCalendar China(IReadOnlyList<CalendarException> holidays)
+    {
+        var day = new[] { new WorkingPeriod(new(8, 30), new(12, 0)), new WorkingPeriod(new(14, 30), new(17, 30)) };
+        return new WorkingCalendar(new WorkingCalendarDefinition(ChinaTimeZone(), WorkingCalendarDefinition.MondayToFriday(day), holidays));
+    }
 
     /// <summary>Same as <see cref="WithOverrides"/>: a department's calendar derived from a base one.</summary>
     public static WorkingCalendar Merge(WorkingCalendar baseCalendar, WorkingCalendarOverrides overrides)
@@ -124,7 +130,8 @@ public sealed class WorkingCalendar
         var makeUp = overrides.MakeUpDaySchedule ?? (baseMakeUpIsMonday ? null : _makeUp);
 
         return new WorkingCalendar(new WorkingCalendarDefinition(
-            overrides.TimeZone ?? _tz, weekly, exceptions.Values.OrderBy(e => e.Date).ToList(), makeUp));
+            overrides.TimeZone ?? _tz, weekly, exceptions.Values.OrderBy(e => e.Date).ToList(), makeUp)
+        { DayRule = overrides.DayRule ?? DayRule });
     }
 
     // ---- queries -------------------------------------------------------------------------------------------
@@ -197,7 +204,31 @@ public sealed class WorkingCalendar
     {
         if (limit.Value <= 0m)
             throw new ArgumentException("The time limit is uninitialised (value 0).", nameof(limit));
+        if (limit.Type == LimitType.WorkingDays && DayRule == WorkingDayRule.CloseOfBusiness && decimal.IsInteger(limit.Value))
+            return CloseOfWorkingDay(start, (int)limit.Value);
         return AddBusinessTime(start, limit.ToTimeSpan(), limit.Type);
+    }
+
+    /// <summary>The instant of a local date and time of day (24:00 allowed) on this calendar.</summary>
+    public DateTimeOffset AtLocal(DateOnly date, TimeSpan timeOfDay) => FromUtcTicks(ToUtcTicks(date.ToDateTime(TimeOnly.MinValue) + timeOfDay));
+
+    /// <summary>
+    /// The close of business of the <paramref name="n"/>th working day after the start's own date (the day a request
+    /// arrives does not count): the end of that day's last working period.
+    /// </summary>
+    public DateTimeOffset CloseOfWorkingDay(DateTimeOffset start, int n)
+    {
+        var date = LocalDate(start.UtcTicks);
+        for (int found = 0, scanned = 0; scanned < MaxScanDays; scanned++)
+        {
+            date = date.AddDays(1);
+            if (!IsWorkingDay(date)) continue;
+            if (++found < n) continue;
+            var periods = PeriodsOf(date);
+            var end = periods.Length == 0 ? TimeSpan.FromDays(1) : periods[^1].EndOffset;
+            return FromUtcTicks(ToUtcTicks(date.ToDateTime(TimeOnly.MinValue) + end));
+        }
+        throw NoWorkingTime(start);
     }
 
     /// <summary>
@@ -406,16 +437,6 @@ public sealed class WorkingCalendar
 
     private InvalidOperationException NoWorkingTime(DateTimeOffset start) => new(
         $"No working time found within {MaxScanDays} days after {start:O}; check the calendar's schedule and holidays.");
-
-    private static WorkingCalendar CreateChinaDefault()
-    {
-        var result = HolidayCsv.LoadEmbeddedChina();
-        if (result.Errors.Count > 0)
-            throw new InvalidOperationException("Embedded holiday data is invalid: " + string.Join("; ", result.Errors));
-        var day = new[] { new WorkingPeriod(new(8, 30), new(12, 0)), new WorkingPeriod(new(14, 30), new(17, 30)) };
-        return new WorkingCalendar(new WorkingCalendarDefinition(
-            ChinaTimeZone(), WorkingCalendarDefinition.MondayToFriday(day), result.Exceptions));
-    }
 
     /// <summary>Asia/Shanghai from the system tz database, or a fixed UTC+8 zone when the database is missing.</summary>
     public static TimeZoneInfo ChinaTimeZone()

@@ -1,13 +1,8 @@
-using System.Reflection;
-
 namespace CityLoop.Domain.Geo;
 
 /// <summary>An immutable set of divisions with parent/child navigation.</summary>
 public sealed class DivisionCatalog
 {
-    /// <summary>Area code of the bundled demo district, 河池市 金城江区.</summary>
-    public const string DemoAreaCode = "451202";
-
     private readonly Dictionary<string, AdminDivision> _byCode = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<AdminDivision>> _children = new(StringComparer.Ordinal);
     private readonly List<AdminDivision> _all = [];
@@ -48,24 +43,5 @@ public sealed class DivisionCatalog
             if (chain.Count > 8) break; // defensive: a malformed file could contain a parent cycle
         }
         return chain;
-    }
-
-    /// <summary>The bundled 金城江区 extract (embedded resource Geo/Data/divisions-451202.csv).</summary>
-    public static DivisionCatalog LoadDemo()
-    {
-        var result = DivisionCsv.ReadExtract(OpenDemoCsv());
-        if (result.Errors.Count > 0)
-            throw new InvalidDataException($"embedded division extract is invalid: {result.Errors[0]}");
-        return new DivisionCatalog(result.Divisions);
-    }
-
-    public static Stream OpenDemoCsv()
-    {
-        var assembly = typeof(DivisionCatalog).Assembly;
-        // Resource names mangle folder names; match on the file name suffix instead of hard-coding the prefix.
-        var name = assembly.GetManifestResourceNames()
-            .FirstOrDefault(n => n.EndsWith("divisions-" + DemoAreaCode + ".csv", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException("embedded resource divisions-451202.csv is missing");
-        return assembly.GetManifestResourceStream(name)!;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.Operation.OverlayNG;
 
@@ -35,36 +34,7 @@ public sealed record SyntheticGridSet(
     IReadOnlyList<UnitGrid> Grids,
     IReadOnlyList<DivisionArea> Communities,
     IReadOnlyList<DivisionArea> Streets,
-    DivisionArea? District)
-{
-    /// <summary>GeoJSON features for everything; each carries <c>synthetic: true</c> so nobody mistakes it for survey data.</summary>
-    public IReadOnlyList<GeoFeature> ToFeatures()
-    {
-        var features = new List<GeoFeature>();
-        foreach (var area in Streets.Concat(Communities).Prepend(District).OfType<DivisionArea>())
-        {
-            features.Add(new GeoFeature(area.Geometry, new Dictionary<string, JsonNode?>
-            {
-                ["code"] = area.Code,
-                ["name"] = area.Name,
-                ["level"] = DivisionLevels.ToText(area.Level),
-                ["synthetic"] = true,
-            }, area.Code));
-        }
-        foreach (var grid in Grids)
-        {
-            features.Add(new GeoFeature(grid.Polygon, new Dictionary<string, JsonNode?>
-            {
-                ["code"] = grid.Code,
-                ["name"] = grid.Name,
-                ["level"] = "grid",
-                ["communityCode"] = grid.CommunityCode,
-                ["synthetic"] = true,
-            }, grid.Code));
-        }
-        return features;
-    }
-}
+    DivisionArea? District);
 
 /// <summary>
 /// Tiles a district with square-ish cells. Cells are laid along a Hilbert curve, and each community takes a run of

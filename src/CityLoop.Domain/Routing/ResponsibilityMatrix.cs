@@ -197,7 +197,7 @@ public sealed class ResponsibilityMatrix
     private static string ScopeText(ResponsibilityRule rule) =>
         rule.ScopeKind == RuleScopeKind.CategoryDefault ? "category default" : $"{ScopeWord(rule.ScopeKind)} {rule.ScopeValue}";
 
-    internal static string ScopeWord(RuleScopeKind kind) => kind switch
+    public static string ScopeWord(RuleScopeKind kind) => kind switch
     {
         RuleScopeKind.ComponentOwner => "component",
         RuleScopeKind.Grid => "grid",

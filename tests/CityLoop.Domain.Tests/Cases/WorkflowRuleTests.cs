@@ -26,12 +26,24 @@ public class WorkflowRuleTests
     }
 
     [Fact]
-    public void Reopen_WithoutADissatisfiedFollowUp_IsRefused()
+    public void Reopen_ByThePolicyWithoutADissatisfiedFollowUp_IsRefused()
     {
         var c = _b.InState(CaseState.Closed);
-        Assert.Throws<CaseRuleException>(() => _b.Do(c, CaseAction.Reopen, Role.ShiftLeader));
+        Assert.Throws<CaseRuleException>(() => _b.Do(c, CaseAction.Reopen, Role.BackgroundWorker));
         _b.Do(c, CaseAction.FollowUp, Role.HotlineAgent, new ActionInput { Contacted = true, Resolved = true, Satisfaction = Satisfaction.Satisfied });
-        Assert.Throws<CaseRuleException>(() => _b.Do(c, CaseAction.Reopen, Role.ShiftLeader));
+        Assert.Throws<CaseRuleException>(() => _b.Do(c, CaseAction.Reopen, Role.BackgroundWorker));
+    }
+
+    [Theory]
+    [InlineData(Role.ShiftLeader)]
+    [InlineData(Role.Supervisor)]
+    public void Reopen_ByALeaderForAStatedReason_WorksWithoutAFollowUp(Role role)
+    {
+        var c = _b.InState(CaseState.Closed);
+        Assert.Throws<CaseValidationException>(() => _b.Do(c, CaseAction.Reopen, role, ActionInput.Empty));
+        _b.Do(c, CaseAction.Reopen, role, new ActionInput { Reason = "媒体曝光问题仍存在" });
+        Assert.Equal(CaseState.Handling, c.State);
+        Assert.Equal(1, c.ReopenedCount);
     }
 
     [Fact]
@@ -115,7 +127,23 @@ public class WorkflowRuleTests
         Assert.Throws<CaseValidationException>(() => _b.Do(c, CaseAction.Merge, Role.IntakeOperator, new ActionInput { TargetCase = c.Number }));
         _b.Do(c, CaseAction.Merge, Role.IntakeOperator, new ActionInput { TargetCase = "X-2" });
         Assert.Equal("X-2", c.MergedIntoNumber);
-        Assert.Equal(CaseState.Cancelled, c.State);
+        Assert.Equal(CaseState.Merged, c.State);
+        Assert.NotEqual(CaseState.Cancelled, c.State);
+    }
+
+    [Fact]
+    public void MergedIn_LeavesAnEventOnTheTarget_NamingTheMergedCaseAndWhoMergedIt()
+    {
+        var target = _b.InState(CaseState.Handling);
+        var events = target.NewEvents.Count;
+        target.MergedIn("451202-20260302-00009", _b.Ctx(CaseBuilder.As(Role.IntakeOperator)));
+        var e = target.NewEvents[^1];
+        Assert.Equal(events + 1, target.NewEvents.Count);
+        Assert.Equal("merged-in", e.Action);
+        Assert.Contains("451202-20260302-00009", e.Payload);
+        Assert.Contains("IntakeOperator", e.Payload);
+        Assert.Equal(1, target.MergedInCount);
+        Assert.Equal(CaseState.Handling, target.State);
     }
 
     [Fact]

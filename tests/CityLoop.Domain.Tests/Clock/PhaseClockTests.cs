@@ -1,5 +1,7 @@
 using CityLoop.Domain.Clock;
+using CsCheck;
 using static CityLoop.Domain.Tests.Clock.TestCalendars;
+using static CityLoop.Domain.Tests.Clock.WorkingCalendarPropertyTests;
 
 namespace CityLoop.Domain.Tests.Clock;
 
@@ -124,15 +126,12 @@ public class PhaseClockTests
     public void Property_PauseThenResume_ShiftsDueByBusinessTimeInsideThePause(string name)
     {
         var calendar = ByName(name);
-        var random = new Random(31415);
-        for (var i = 0; i < 2000; i++)
+        Gen.Select(Instant, Limit, Share, Share).Sample((start, limit, pauseShare, resumeShare) =>
         {
-            var start = WorkingCalendarPropertyTests.RandomInstant(random);
-            var limit = WorkingCalendarPropertyTests.RandomLimit(random);
             var plain = PhaseClock.StartAt(start, limit);
             var due = plain.Due(calendar)!.Value;
-            var pausedAt = start.AddTicks(random.NextInt64((due - start).Ticks + TimeSpan.TicksPerDay));
-            var resumedAt = pausedAt.AddTicks(random.NextInt64(TimeSpan.TicksPerDay * 10));
+            var pausedAt = start.AddTicks(Within((due - start).Ticks + TimeSpan.TicksPerDay, pauseShare));
+            var resumedAt = pausedAt.AddTicks(Within(TimeSpan.TicksPerDay * 10, resumeShare));
             var shifted = plain.Pause(pausedAt).Resume(resumedAt).Due(calendar)!.Value;
 
             if (pausedAt < due)
@@ -146,7 +145,7 @@ public class PhaseClockTests
             }
             // Used time at the due is always exactly the budget.
             Assert.Equal(plain.Budget, plain.Pause(pausedAt).Resume(resumedAt).Used(calendar, shifted));
-        }
+        }, iter: WorkingCalendarPropertyTests.Cases);
     }
 
     [Theory]
@@ -154,16 +153,14 @@ public class PhaseClockTests
     public void Property_UsedPlusRemaining_IsTheBudget(string name)
     {
         var calendar = ByName(name);
-        var random = new Random(2718);
-        for (var i = 0; i < 2000; i++)
+        Gen.Select(Instant, Limit, Share, Share, Share).Sample((start, limit, pauseShare, resumeShare, nowShare) =>
         {
-            var start = WorkingCalendarPropertyTests.RandomInstant(random);
-            var clock = PhaseClock.StartAt(start, WorkingCalendarPropertyTests.RandomLimit(random));
-            var pausedAt = start.AddTicks(random.NextInt64(TimeSpan.TicksPerDay * 5));
-            clock = clock.Pause(pausedAt).Resume(pausedAt.AddTicks(random.NextInt64(TimeSpan.TicksPerDay * 5)));
-            var now = start.AddTicks(random.NextInt64(TimeSpan.TicksPerDay * 40));
+            var clock = PhaseClock.StartAt(start, limit);
+            var pausedAt = start.AddTicks(Within(TimeSpan.TicksPerDay * 5, pauseShare));
+            clock = clock.Pause(pausedAt).Resume(pausedAt.AddTicks(Within(TimeSpan.TicksPerDay * 5, resumeShare)));
+            var now = start.AddTicks(Within(TimeSpan.TicksPerDay * 40, nowShare));
             Assert.Equal(clock.Budget, clock.Used(calendar, now) + clock.Remaining(calendar, now));
             Assert.Equal(now > clock.Due(calendar)!.Value, clock.Light(calendar, now) == ClockLight.Red);
-        }
+        }, iter: WorkingCalendarPropertyTests.Cases);
     }
 }

@@ -1,4 +1,5 @@
 using CityLoop.Domain.Clock;
+using CityLoop.Server.Features.Reference.Formats;
 
 namespace CityLoop.Domain.Tests.Clock;
 
@@ -6,7 +7,7 @@ internal static class TestCalendars
 {
     public static readonly TimeSpan China = TimeSpan.FromHours(8);
 
-    public static WorkingCalendar ChinaDefault => WorkingCalendar.ChinaDefault();
+    public static WorkingCalendar ChinaDefault => ChinaCalendar.Default();
 
     /// <summary>Local Beijing time as an instant.</summary>
     public static DateTimeOffset Cn(int y, int mo, int d, int h = 0, int mi = 0) => new(y, mo, d, h, mi, 0, China);

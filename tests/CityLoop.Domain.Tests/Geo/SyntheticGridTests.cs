@@ -1,4 +1,5 @@
 using CityLoop.Domain.Geo;
+using CityLoop.Server.Features.Reference.Formats;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.Operation.Union;
 
@@ -6,7 +7,7 @@ namespace CityLoop.Domain.Tests.Geo;
 
 public class SyntheticGridTests
 {
-    internal static readonly DivisionCatalog Catalog = DivisionCatalog.LoadDemo();
+    internal static readonly DivisionCatalog Catalog = DivisionCsv.LoadDemo();
     internal static readonly SyntheticGridSet Demo = SyntheticGridGenerator.Generate(Catalog, "451202");
 
     [Fact]
@@ -69,14 +70,6 @@ public class SyntheticGridTests
         Assert.Equal(1000, set.Grids.Count);
         Assert.All(set.Grids, g => Assert.InRange(GeoFactory.ApproxAreaSquareMetres(g.Polygon), 2_490, 2_510));
         Assert.Equal(145, set.Grids.Select(g => g.CommunityCode).Distinct().Count());
-    }
-
-    [Fact]
-    public void Features_are_marked_synthetic()
-    {
-        var features = Demo.ToFeatures();
-        Assert.Equal(Demo.Grids.Count + Demo.Communities.Count + Demo.Streets.Count + 1, features.Count);
-        Assert.All(features, f => Assert.True(f.Properties["synthetic"]!.GetValue<bool>()));
     }
 
     [Fact]

@@ -37,10 +37,10 @@ public sealed class TwoNodeSweepTests(PostgresApp app) : IClassFixture<PostgresA
             Assert.Equal(3, events.Single(e => e.CaseId == id && e.Action == "escalate").N);
             Assert.Equal(1, events.Single(e => e.CaseId == id && e.Action == "overdue").N);
         }
-        var messages = await db.Set<OutboundMessage>().Where(m => m.CaseId != null && ids.Contains(m.CaseId.Value) && m.Channel == "in-app").ToListAsync();
+        var messages = await db.Set<OutboundMessage>().Where(m => m.CaseId != null && ids.Contains(m.CaseId.Value) && m.Channel == "in-app" && m.Template.StartsWith("clock-")).ToListAsync();
         Assert.All(messages.GroupBy(m => new { m.CaseId, m.Recipient, m.Template }), g => Assert.Single(g));
         Assert.All(messages, m => Assert.Equal("sent", m.Status));
-        var inbox = await db.Set<Notification>().Where(n => n.CaseId != null && ids.Contains(n.CaseId.Value)).ToListAsync();
+        var inbox = await db.Set<Notification>().Where(n => n.CaseId != null && ids.Contains(n.CaseId.Value) && !n.Body.StartsWith("【待办】")).ToListAsync();
         Assert.Equal(messages.Count, inbox.Count);
     }
 }

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CityLoop.Server.Tests.Infrastructure;
 
@@ -15,7 +16,7 @@ namespace CityLoop.Server.Tests.Infrastructure;
 public abstract class AppFixture : IAsyncLifetime
 {
     public static readonly DateTimeOffset Start = new(2026, 3, 2, 9, 0, 0, TimeSpan.FromHours(8));
-    public ManualClock Clock { get; } = new(Start);
+    public FakeTimeProvider Clock { get; } = new(Start.ToUniversalTime());
     public abstract string Provider { get; }
     public string ConnectionString { get; private set; } = "";
     public CityLoopFactory Factory { get; private set; } = null!;
@@ -64,7 +65,7 @@ public abstract class AppFixture : IAsyncLifetime
     public T Service<T>(Action<T>? use = null) where T : notnull => Factory.Services.GetRequiredService<T>();
 }
 
-public sealed class CityLoopFactory(string provider, string connectionString, ManualClock clock, IReadOnlyDictionary<string, string>? settings = null)
+public sealed class CityLoopFactory(string provider, string connectionString, FakeTimeProvider clock, IReadOnlyDictionary<string, string>? settings = null)
     : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -73,7 +74,7 @@ public sealed class CityLoopFactory(string provider, string connectionString, Ma
         builder.UseSetting("Database:Provider", provider);
         builder.UseSetting("Database:ConnectionString", connectionString);
         builder.UseSetting("Demo:Seed", "false");
-        // Tests sweep the clocks by hand, at the ManualClock's instants.
+        // Tests sweep the clocks by hand, at the fake clock's instants.
         builder.UseSetting("Clocks:SweepSeconds", "0");
         builder.UseSetting("RateLimits:SignInPerMinute", "100000");
         builder.UseSetting("RateLimits:IntakePerMinute", "100000");

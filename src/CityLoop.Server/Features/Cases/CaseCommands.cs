@@ -17,10 +17,13 @@ public sealed record IntakeResult(Case Case, bool Replayed, string? QueryCode);
 /// through the domain's transition table, with the event appended in the same transaction.
 /// </summary>
 public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePolicy deadlines, IPlaceResolver places, IOptions<PlatformOptions> platform,
-    IEnumerable<ICaseHook>? hooks = null)
+    IEnumerable<ICaseHook>? hooks = null, IEnumerable<ICaseProjection>? projections = null, IOptions<WorkflowOptions>? workflow = null,
+    Notifications.Notifier? notifier = null)
 {
     readonly PlatformOptions _platform = platform.Value;
-    readonly ICaseHook[] _hooks = hooks?.ToArray() ?? [];
+    readonly ICaseHook[] _hooks = hooks?.OrderBy(h => h.Order).ToArray() ?? [];
+    readonly ICaseProjection[] _projections = projections?.OrderBy(p => p.Order).ToArray() ?? [];
+    readonly WorkflowSettings _settings = (workflow?.Value ?? new WorkflowOptions()).Settings;
 
     public async Task<IntakeResult> IntakeAsync(NewCase input, Actor actor, string? idempotencyKey = null, string? requestHash = null, CancellationToken ct = default)
     {
@@ -33,7 +36,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         }
 
         var now = clock.GetUtcNow();
-        var ctx = new TransitionContext(actor, now, deadlines);
+        var ctx = new TransitionContext(actor, now, deadlines, _settings);
         var queryCode = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
         var place = input.Latitude is not null ? places.Resolve(input.Latitude, input.Longitude) : null;
 
@@ -47,7 +50,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
                 foreach (var hook in _hooks) input = await hook.BeforeCreateAsync(input, now, ct);
                 var c = Case.Create(input, number, _platform.Code, place, HashQueryCode(number, queryCode), ctx);
                 db.Cases.Add(c);
-                db.CaseEvents.AddRange(c.NewEvents);
+                await ProcessAsync(c, ctx, ct);
                 if (idempotencyKey is not null)
                     db.IdempotencyRecords.Add(new IdempotencyRecord { ClientId = actor.Id, Key = idempotencyKey, RequestHash = requestHash!, CaseId = c.Id, CreatedAt = now });
                 await db.SaveChangesAsync(ct);
@@ -111,6 +114,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
     public static string HashQueryCode(string number, string code) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(number + ":" + code)));
 
+    /// <summary>One workflow action by a person or a channel, on a case they can see; the desks and the API share this.</summary>
     public async Task<Case> PerformAsync(Guid caseId, CaseAction action, ActionInput input, Actor actor, int? expectedVersion, CaseQueries queries, CancellationToken ct = default)
     {
         var c = await queries.Visible(actor, db.Cases).FirstOrDefaultAsync(x => x.Id == caseId, ct)
@@ -119,23 +123,38 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             throw new ConcurrencyConflictException($"The case is at version {c.Version}, not {expectedVersion}: reload it and decide again.", c.State, c.Version);
 
         input = await ResolveReferencesAsync(c, action, input, ct);
-        return await ApplyAsync(c, action, input, actor, ct);
+        input = await DefaultsAsync(c, action, input, ct);
+        var touched = new List<Case> { c };
+        await ChangeAsync(touched, actor, async (x, ctx) =>
+        {
+            x.Perform(action, input, ctx);
+            // The case a report is merged into records it too.
+            if (action == CaseAction.Merge && x == c)
+            {
+                var number = x.MergedIntoNumber!;
+                var target = await db.Cases.FirstAsync(t => t.Number == number, ct);
+                target.MergedIn(x.Number, ctx);
+                touched.Add(target);
+            }
+        }, ct: ct);
+        return c;
     }
 
     /// <summary>
-    /// Performs an action on a case already loaded and tracked, for callers that authorised access another way: the
-    /// clock worker, and a citizen's follow-up link (the token is the authority).
+    /// The unit of work for cases the caller already holds (tracked) and may change: the change runs through the domain,
+    /// then the hooks react in their order (follow-on actions included), the projections apply every new event, and
+    /// one SaveChanges writes cases, events and derived rows together. The clock worker, supervision orders, a
+    /// citizen's rating link and deadline recomputes come in here; the caller owns any surrounding transaction.
     /// </summary>
-    public Task<Case> PerformOnAsync(Case c, CaseAction action, ActionInput input, Actor actor, CancellationToken ct = default) =>
-        ApplyAsync(c, action, input, actor, ct);
-
-    async Task<Case> ApplyAsync(Case c, CaseAction action, ActionInput input, Actor actor, CancellationToken ct)
+    public async Task ChangeAsync(IReadOnlyList<Case> cases, Actor actor, Func<Case, TransitionContext, Task> change, DateTimeOffset? now = null,
+        CancellationToken ct = default)
     {
-        var ctx = new TransitionContext(actor, clock.GetUtcNow(), deadlines);
-        c.Perform(action, input, ctx);
-        // Hooks add their rows (phase times, follow-up tasks, messages) to the same SaveChanges, hence the same transaction.
-        foreach (var hook in _hooks) await hook.PerformedAsync(c, action, ctx, ct);
-        db.CaseEvents.AddRange(c.NewEvents);
+        var ctx = new TransitionContext(actor, now ?? clock.GetUtcNow(), deadlines, _settings);
+        // A change may add a case it touched (a merge notes its target): that one is saved, not changed again.
+        var given = cases.Count;
+        for (var i = 0; i < given; i++) await change(cases[i], ctx);
+        foreach (var c in cases) await ProcessAsync(c, ctx, ct);
+        var queued = db.ChangeTracker.Entries<Notifications.OutboundMessage>().Any(e => e.State == EntityState.Added);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -143,36 +162,62 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         catch (DbUpdateException ex) when (ex is DbUpdateConcurrencyException || IsUniqueViolation(ex))
         {
             db.ChangeTracker.Clear();
-            var current = await db.Cases.AsNoTracking().FirstAsync(x => x.Id == c.Id, ct);
+            var first = cases[0].Id;
+            var current = await db.Cases.AsNoTracking().FirstAsync(x => x.Id == first, ct);
             throw new ConcurrencyConflictException("Someone else changed this case first: reload it and decide again.", current.State, current.Version);
         }
-        c.AcceptEvents();
-        return c;
+        foreach (var c in cases) c.AcceptEvents();
+        // Whoever must act now hears of it now; a caller inside its own transaction (the worker) delivers after its commit.
+        if (queued && notifier is not null && db.Database.CurrentTransaction is null) await notifier.DeliverPendingAsync(ct);
     }
+
+    /// <summary>The same unit of work for a change that needs nothing asynchronous.</summary>
+    public Task ChangeAsync(IReadOnlyList<Case> cases, Actor actor, Action<Case, TransitionContext> change, DateTimeOffset? now = null, CancellationToken ct = default) =>
+        ChangeAsync(cases, actor, (c, ctx) => { change(c, ctx); return Task.CompletedTask; }, now, ct);
 
     /// <summary>
-    /// Stages the events that the caller recorded on tracked cases through the domain (overdue flags, reminders) so
-    /// that its own SaveChanges writes them with the cases; <see cref="Accept"/> after saving.
+    /// Lets the hooks react to each new event in order (they may add events or ask for follow-on actions, which are
+    /// performed here through the domain), then applies the projections, and stages the events for saving.
     /// </summary>
-    public void Stage(IEnumerable<Case> cases)
+    async Task ProcessAsync(Case c, TransitionContext ctx, CancellationToken ct)
     {
-        foreach (var c in cases) db.CaseEvents.AddRange(c.NewEvents);
+        for (var seen = 0; seen < c.NewEvents.Count; seen++)
+        {
+            if (seen > 50) throw new InvalidOperationException($"Hooks keep adding events to case {c.Number}: a policy loops.");
+            var change = new CaseChange(c, c.NewEvents[seen], ctx);
+            foreach (var hook in _hooks) await hook.ReactAsync(change, ct);
+            foreach (var (action, input, actor) in change.FollowOns) c.Perform(action, input, ctx with { Actor = actor });
+        }
+        foreach (var e in c.NewEvents)
+            foreach (var projection in _projections) await projection.ApplyAsync(c, e, ct);
+        db.CaseEvents.AddRange(c.NewEvents);
     }
 
-    public static void Accept(IEnumerable<Case> cases)
-    {
-        foreach (var c in cases) c.AcceptEvents();
-    }
+    /// <summary>What the context of an action by this actor would be now (for lists of allowed actions).</summary>
+    public TransitionContext Context(Actor actor) => new(actor, clock.GetUtcNow(), deadlines, _settings);
 
-    /// <summary>Saves tracked cases with the events recorded on them through the domain (notes, notifications).</summary>
-    public async Task SaveStagedAsync(IReadOnlyList<Case> cases, CancellationToken ct = default)
+    /// <summary>
+    /// Completes the input with the defaults the workflow needs from outside the case: the inspector who checks the
+    /// result (the one who verified it, else the inspector who reported it, else the grid's inspector).
+    /// </summary>
+    async Task<ActionInput> DefaultsAsync(Case c, CaseAction action, ActionInput input, CancellationToken ct)
     {
-        Stage(cases);
-        await db.SaveChangesAsync(ct);
-        Accept(cases);
+        var entersCheck = action == CaseAction.AcceptFeedback || (action == CaseAction.Finish && !_settings.ReviewFeedback);
+        if (!entersCheck || c.VerifiedBy is not null) return input;
+        string? inspector = null;
+        if (Guid.TryParse(c.CreatedBy, out var reporterId))
+        {
+            var reporter = await db.Users.AsNoTracking().Where(u => u.Id == reporterId).Select(u => u.Roles).FirstOrDefaultAsync(ct);
+            if (reporter is not null && User.ParseRoles(reporter).Contains(Role.Inspector)) inspector = c.CreatedBy;
+        }
+        if (inspector is null && c.GridCode is { } grid)
+        {
+            var name = await db.Set<Reference.GridRow>().AsNoTracking().Where(g => g.Code == grid).Select(g => g.Inspector).FirstOrDefaultAsync(ct);
+            if (!string.IsNullOrEmpty(name))
+                inspector = (await db.Users.AsNoTracking().Where(u => u.UserName == name && !u.Disabled).Select(u => (Guid?)u.Id).FirstOrDefaultAsync(ct))?.ToString();
+        }
+        return input with { Inspector = inspector };
     }
-
-    public TransitionContext Context(Actor actor) => new(actor, clock.GetUtcNow(), deadlines);
 
     /// <summary>Checks that what the input names exists, and turns names into the ids the domain compares.</summary>
     async Task<ActionInput> ResolveReferencesAsync(Case c, CaseAction action, ActionInput input, CancellationToken ct)
@@ -199,18 +244,24 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             var found = await db.Attachments.CountAsync(a => ids.Contains(a.Id) && a.CaseId == c.Id, ct);
             if (found != ids.Distinct().Count()) errors["attachmentIds"] = ["Every attachment must first be uploaded to this case."];
         }
-        if (action == CaseAction.RequestVerification && !string.IsNullOrWhiteSpace(input.Inspector))
+        if (action is CaseAction.RequestVerification or CaseAction.AssignCheck && !string.IsNullOrWhiteSpace(input.Inspector))
         {
             var name = input.Inspector.Trim();
-            var inspector = Guid.TryParse(name, out var userId)
-                ? await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
-                : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == name, ct);
-            if (inspector is null || !inspector.RoleSet().Contains(Role.Inspector)) errors["inspector"] = [$"'{name}' is not an inspector."];
+            var inspector = await FindUserAsync(name, ct);
+            if (inspector is null || inspector.Disabled || !inspector.RoleSet().Contains(Role.Inspector)) errors["inspector"] = [$"'{name}' is not an inspector."];
             else input = input with { Inspector = inspector.Id.ToString() };
+        }
+        if (action == CaseAction.Assign && !string.IsNullOrWhiteSpace(input.Assignee))
+        {
+            var name = input.Assignee.Trim();
+            var handler = await FindUserAsync(name, ct);
+            if (handler is null || handler.Disabled || !handler.RoleSet().Contains(Role.DepartmentHandler) || handler.DepartmentCode != c.LeadDepartmentCode)
+                errors["assignee"] = [$"'{name}' is not a handler of the lead department."];
+            else input = input with { Assignee = handler.Id.ToString() };
         }
         if (input.DueAt is { } due) input = input with { DueAt = due.ToUniversalTime() };
         // The case keeps the catalogue version it is filed under, so later catalogue edits do not change its rules.
-        if (action == CaseAction.File)
+        if (action is CaseAction.File or CaseAction.SelfHandle)
             input = input with { CatalogueVersion = await db.Set<Reference.CatalogueVersionRow>().MaxAsync(v => (int?)v.Version, ct) };
         if (errors.Count > 0) throw new CaseValidationException(errors);
         return input;
@@ -239,14 +290,9 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         return CaseQueries.Reporter(c, actor, unmasked: true);
     }
 
-    /// <summary>Records a non-transition event (unmasking, an attachment) on the case, with the case's version bumped.</summary>
-    public async Task NoteAsync(Case c, string kind, Actor actor, string? opinion, object? payload, CancellationToken ct = default)
-    {
-        c.Note(kind, new TransitionContext(actor, clock.GetUtcNow(), deadlines), opinion, payload);
-        db.CaseEvents.AddRange(c.NewEvents);
-        await db.SaveChangesAsync(ct);
-        c.AcceptEvents();
-    }
+    /// <summary>Records a non-transition event (unmasking, an attachment, a supervision reply) on a tracked case.</summary>
+    public Task NoteAsync(Case c, string kind, Actor actor, string? opinion, object? payload, CancellationToken ct = default) =>
+        ChangeAsync([c], actor, (x, ctx) => x.Note(kind, ctx, opinion, payload), ct: ct);
 
     const long MaxAttachmentBytes = 10 * 1024 * 1024;
 
@@ -273,6 +319,10 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
     public async Task<IReadOnlyList<AttachmentDto>> AttachmentsAsync(Guid caseId, CancellationToken ct = default) =>
         await db.Attachments.AsNoTracking().Where(a => a.CaseId == caseId).OrderBy(a => a.UploadedAt)
             .Select(a => new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.UploadedAt)).ToListAsync(ct);
+
+    Task<User?> FindUserAsync(string name, CancellationToken ct) => Guid.TryParse(name, out var userId)
+        ? db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
+        : db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == name, ct);
 
     static bool IsUniqueViolation(DbUpdateException ex) =>
         ex.InnerException?.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase) == true

@@ -70,7 +70,9 @@ public sealed record ActionRequest(
     bool? Contacted,
     bool? Resolved,
     Satisfaction? Satisfaction,
-    IReadOnlyList<Guid>? AttachmentIds)
+    IReadOnlyList<Guid>? AttachmentIds,
+    string? Assignee = null,
+    bool? Upheld = null)
 {
     public ActionInput ToInput() => Checked(new()
     {
@@ -78,6 +80,7 @@ public sealed record ActionRequest(
         TargetCase = TargetCase, Inspector = Inspector, CategoryCode = CategoryCode, StandardItem = StandardItem,
         LeadDepartment = LeadDepartment, AssistingDepartments = AssistingDepartments, DueAt = DueAt, Confirmed = Confirmed,
         Contacted = Contacted, Resolved = Resolved, Satisfaction = Satisfaction, AttachmentIds = AttachmentIds,
+        Assignee = Assignee, Upheld = Upheld,
     });
 
     static ActionInput Checked(ActionInput input)
@@ -91,9 +94,11 @@ public sealed record PlaceDto(double? Lat, double? Lon, string? Address, string?
 
 public sealed record ReporterDto(string? Name, string? Phone, bool Masked, bool Confidential, bool Anonymous);
 
-public sealed record DeadlinesDto(DateTimeOffset? Filing, DateTimeOffset? SignFor, DateTimeOffset? Handling, DateTimeOffset? Check, DateTimeOffset? Close, DateTimeOffset? FollowUp, string? CurrentPhase, DateTimeOffset? Current, DateTimeOffset? WarnAt = null);
+public sealed record DeadlinesDto(DateTimeOffset? Filing, DateTimeOffset? SignFor, DateTimeOffset? Handling, DateTimeOffset? Check, DateTimeOffset? Close, DateTimeOffset? FollowUp, string? CurrentPhase, DateTimeOffset? Current, DateTimeOffset? WarnAt = null,
+    DateTimeOffset? Verification = null, DateTimeOffset? Dispatch = null, DateTimeOffset? Review = null);
 
-public sealed record FlagsDto(bool Overdue, bool Supervised, string? MergedInto, int ReopenedCount, int ReworkCount, int ReturnCount, bool ClosedAtIntake, bool Urgent, string? RepeatOf = null);
+public sealed record FlagsDto(bool Overdue, bool Supervised, string? MergedInto, int ReopenedCount, int ReworkCount, int ReturnCount, bool ClosedAtIntake, bool Urgent, string? RepeatOf = null,
+    bool SelfHandled = false, int MergedInCount = 0, string? AssignedHandler = null, string? AssignedInspector = null);
 
 public sealed record FollowUpDto(DateTimeOffset At, bool? Contacted, bool? Resolved, Satisfaction? Satisfaction, string? Comment);
 

@@ -145,10 +145,10 @@ public static class CaseEndpoints
         return TypedResults.Ok(await queries.EventsAsync(c.Id, ct));
     }
 
-    static async Task<Ok<IReadOnlyList<AvailableActionDto>>> Actions(Guid id, CurrentActor current, CaseQueries queries, CancellationToken ct)
+    static async Task<Ok<IReadOnlyList<AvailableActionDto>>> Actions(Guid id, CurrentActor current, CaseQueries queries, CaseCommands commands, CancellationToken ct)
     {
         var actor = await Reader(current);
-        return TypedResults.Ok(CaseQueries.Actions(await queries.GetAsync(actor, id, ct: ct), actor));
+        return TypedResults.Ok(CaseQueries.Actions(await queries.GetAsync(actor, id, ct: ct), actor, commands.Context(actor)));
     }
 
     static async Task<Ok<CaseDto>> Perform(Guid id, string action, ActionRequest? body, HttpRequest request, CurrentActor current,

@@ -40,12 +40,14 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock)
         var isDept = actor.Roles.Any(Roles.DepartmentBound.Contains) && dept is not null;
         var isInspector = actor.Has(Role.Inspector);
         var id = actor.Id;
+        var held = "%," + id + ",%";
         var isSystem = actor.IsSystem;
         if (!isDept && !isInspector && !isSystem) return cases.Where(_ => false);
         return cases.Where(c =>
             (isDept && (c.LeadDepartmentCode == dept || EF.Functions.Like(c.AssistingDepartmentCodes, deptPattern!)))
-            || (isInspector && (c.AssignedInspector == id || c.CreatedBy == id
-                || ((c.State == CaseState.Verifying || c.State == CaseState.PendingCheck) && c.AssignedInspector == null)))
+            // Inspectors see their tasks while they hold them and afterwards, and the cases they reported.
+            || (isInspector && (c.AssignedInspector == id || c.CreatedBy == id || EF.Functions.Like(c.InspectorIds, held)
+                || (c.State == CaseState.Verifying && c.AssignedInspector == null)))
             || (isSystem && c.CreatedBy == id));
     }
 
@@ -117,9 +119,10 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock)
             new PlaceDto(c.Latitude, c.Longitude, c.Address, c.GridCode, c.CommunityCode, c.StreetCode, c.DistrictCode, c.OutsideGrid),
             c.ComponentId, Reporter(c, actor), c.LeadDepartmentCode, c.AssistingDepartments,
             new DeadlinesDto(c.FilingDueAt, c.SignForDueAt, c.HandlingDueAt, c.CheckDueAt, c.CloseDueAt, c.FollowUpDueAt,
-                c.CurrentPhase is { } p ? Kebab.From(p.ToString()) : null, c.CurrentDueAt, c.ClockWarnAt),
+                c.CurrentPhase is { } p ? Kebab.From(p.ToString()) : null, c.CurrentDueAt, c.ClockWarnAt, c.VerificationDueAt, c.DispatchDueAt, c.ReviewDueAt),
             Light(c, now),
-            new FlagsDto(c.IsOverdue, c.Supervised, c.MergedIntoNumber, c.ReopenedCount, c.ReworkCount, c.ReturnCount, c.ClosedAtIntake, c.Urgency != Urgency.Normal, c.RepeatOfNumber),
+            new FlagsDto(c.IsOverdue, c.Supervised, c.MergedIntoNumber, c.ReopenedCount, c.ReworkCount, c.ReturnCount, c.ClosedAtIntake, c.Urgency != Urgency.Normal, c.RepeatOfNumber,
+                c.SelfHandled, c.MergedInCount, c.AssignedHandler, c.AssignedInspector),
             c.FilingStandardItem, c.ClosingStandardItem, c.Answer, c.Result, c.RejectReason, c.TransferTarget,
             c.FollowedUpAt is { } at ? new FollowUpDto(at, c.FollowUpContacted, c.FollowUpResolved, c.FollowUpSatisfaction, c.FollowUpComment) : null,
             c.CreatedAt, c.UpdatedAt, c.FiledAt, c.DispatchedAt, c.FinishedAt, c.ClosedAt, queryCode);
@@ -158,7 +161,8 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock)
             e.Payload is null ? null : JsonDocument.Parse(e.Payload).RootElement.Clone())).ToList();
     }
 
-    public static IReadOnlyList<AvailableActionDto> Actions(Case c, Actor actor) =>
-        c.AvailableActions(actor).Select(t => new AvailableActionDto(t.Action.Name(), t.To?.Api(),
+    /// <summary>What the actor may do now; with a context the time rules count too (a return window that has closed…).</summary>
+    public static IReadOnlyList<AvailableActionDto> Actions(Case c, Actor actor, TransitionContext? ctx = null) =>
+        c.AvailableActions(actor, ctx).Select(t => new AvailableActionDto(t.Action.Name(), t.To?.Api(),
             t.Fields.Select(f => new FieldDto(f.Name, Kebab.From(f.Kind.ToString()), f.Required)).ToList())).ToList();
 }

@@ -21,7 +21,7 @@ namespace CityLoop.Server.Features.Cases;
 /// change goes through <see cref="CaseCommands"/> with the version the user saw, exactly as the API does.
 /// </summary>
 public sealed class DetailsModel(CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CityLoopDb db, Ui ui,
-    ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, Notifier notifier, TimeProvider time) : PageModel
+    ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, IDeadlinePolicy deadlines, Notifier notifier, TimeProvider time) : PageModel
 {
     [BindProperty(SupportsGet = true)] public Guid Id { get; set; }
 
@@ -148,17 +148,18 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             CanUnmask = Reporter.Masked && !Reporter.Confidential && actor.Roles.Any(Roles.MayUnmask.Contains);
             Events = await queries.EventsAsync(c.Id, ct);
             Attachments = await commands.AttachmentsAsync(c.Id, ct);
-            Actions = CaseQueries.Actions(c, actor);
+            Actions = CaseQueries.Actions(c, actor, commands.Context(actor));
             Departments = await IndexModel.DepartmentNames(db, ct);
             var now = time.GetUtcNow();
-            Clock = await ClockEndpoints.QueryAsync(c, db, workingClock, now, ct);
+            Clock = await ClockEndpoints.QueryAsync(c, db, workingClock, deadlines, now, ct);
             CategoryName = c.CategoryCode is { } key ? reference.Catalogue.Current?.Find(key)?.Name : null;
             if (c.RepeatOfNumber is { } repeat)
                 RepeatOfId = await queries.Visible(actor, db.Cases.AsNoTracking()).Where(x => x.Number == repeat).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct);
             if (Actions.Any(a => a.Action is "dispatch" or "redispatch")) Routing = await routing.SuggestAsync(c, ct);
             var orders = await SupervisionEndpoints.ListAsync(actor, null, null, c.Id, db, now, ct);
-            Orders = new OrdersView(orders.Items, actor, Departments, $"/Cases/{c.Id}", ShowCase: false);
-            CanSupervise = SupervisionEndpoints.MayIssue(actor) && c.State.IsOpen();
+            Orders = new OrdersView(orders.Items, actor, Departments, $"/Cases/{c.Id}", ShowCase: false,
+                SupervisionEndpoints.MayIssue(actor, commands.Context(actor).Rules));
+            CanSupervise = SupervisionEndpoints.MayIssue(actor, commands.Context(actor).Rules) && c.State.IsOpen();
         }
         catch (Exception ex) when (DeskErrors.Describe(ex) is { } error)
         {
@@ -184,7 +185,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             Target = S("target"), TargetCase = S("targetCase"), Inspector = S("inspector"), CategoryCode = S("categoryCode"),
             StandardItem = S("standardItem"), LeadDepartment = S("leadDepartment"), AssistingDepartments = assisting.Count > 0 ? assisting : null,
             DueAt = due, Confirmed = B("confirmed"), Contacted = B("contacted"), Resolved = B("resolved"), Satisfaction = satisfaction,
-            AttachmentIds = attachments.Count > 0 ? attachments : null,
+            AttachmentIds = attachments.Count > 0 ? attachments : null, Assignee = S("assignee"), Upheld = B("upheld"),
         };
         InputLimits.Check(input);
         return input;

@@ -2,6 +2,7 @@ using CityLoop.Domain.Cases;
 using CityLoop.Domain.Catalogue;
 using CityLoop.Domain.Clock;
 using CityLoop.Server.Features.Reference;
+using Microsoft.Extensions.Options;
 
 namespace CityLoop.Server.Features.Clocks;
 
@@ -10,9 +11,11 @@ namespace CityLoop.Server.Features.Clocks;
 /// filing condition of the catalogue version the case was filed under (the chosen condition, else the category's
 /// first), else the hotline limit of its request type, else the platform defaults.
 /// </summary>
-public sealed class CatalogueWorkingClock(ReferenceCache cache) : DefaultWorkingClock
+public sealed class CatalogueWorkingClock(ReferenceCache cache, IOptions<ClockOptions> options) : DefaultWorkingClock(options)
 {
     public override WorkingCalendar CalendarFor(string? departmentCode) => cache.Calendars.For(departmentCode);
+
+    public override WorkingCalendar CentreCalendar => cache.Calendars.Centre;
 
     public override TimeLimit? LimitFor(Case c, CasePhase phase)
     {

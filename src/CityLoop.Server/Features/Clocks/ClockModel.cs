@@ -1,3 +1,4 @@
+using CityLoop.Domain;
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Clock;
 using Microsoft.EntityFrameworkCore;
@@ -13,13 +14,22 @@ public sealed class ClockOptions
     public int BatchSize { get; set; } = 500;
     /// <summary>The escalation chain after a breach: who is told, and how many hours after the due (<see cref="DefaultEscalation"/> if none).</summary>
     public List<EscalationLevel> Escalation { get; set; } = [];
+    /// <summary>Limits per phase in compact form ("filing": "1h-work", "dispatch": "0.5h-work"…); unnamed phases keep the defaults.</summary>
+    public Dictionary<string, string> PhaseLimits { get; set; } = [];
+    /// <summary>The phases that run on the lead department's calendar; the others run on the centre's (7×24 by default).</summary>
+    public List<string> DepartmentPhases { get; set; } = [];
+
+    public IReadOnlySet<CasePhase> DepartmentPhaseSet => DepartmentPhases.Count == 0
+        ? CaseStates.DepartmentPhases
+        : DepartmentPhases.Select(p => Kebab.TryParse<CasePhase>(p, out var phase) || Enum.TryParse(p, true, out phase)
+            ? phase : throw new InvalidOperationException($"Clocks:DepartmentPhases names an unknown phase '{p}'.")).ToHashSet();
 
     // Defaults are applied after binding: the binder appends configured list items to an initialised list.
     public static readonly IReadOnlyList<EscalationLevel> DefaultEscalation =
     [
         new() { AfterHours = 4, Role = "department-head", Title = "部门负责人" },
-        new() { AfterHours = 24, Role = "shift-leader", Title = "局领导" },
-        new() { AfterHours = 72, Role = "supervisor", Title = "平台领导" },
+        new() { AfterHours = 24, Role = "shift-leader", Title = "值班长" },
+        new() { AfterHours = 72, Role = "supervisor", Title = "督办领导" },
     ];
 }
 
@@ -35,6 +45,7 @@ public sealed class Reminder
 {
     public long Id { get; set; }
     public Guid CaseId { get; set; }
+    public string PlatformCode { get; set; } = "";
     public CasePhase Phase { get; set; }
     /// <summary>warn (before the breach), due (at the breach), escalate (after it, by <see cref="Level"/>).</summary>
     public string Kind { get; set; } = "";
@@ -49,6 +60,11 @@ public sealed class CasePhaseTime
 {
     public long Id { get; set; }
     public Guid CaseId { get; set; }
+    public string PlatformCode { get; set; } = "";
+    /// <summary>The event (sequence number on the case) that ended the phase.</summary>
+    public int EndedBySeq { get; set; }
+    /// <summary>Who held the phase inside the department or on site (handler or inspector), where one was named.</summary>
+    public string? UserId { get; set; }
     public CasePhase Phase { get; set; }
     public DateTimeOffset StartedAt { get; set; }
     public DateTimeOffset EndedAt { get; set; }
@@ -66,10 +82,10 @@ sealed class CaseClockConfiguration : IEntityTypeConfiguration<Case>
     public void Configure(EntityTypeBuilder<Case> e)
     {
         e.Property(c => c.ClockPhase).HasConversion<string>().HasMaxLength(16);
+        e.Property(c => c.InspectorIds).HasMaxLength(2000);
         // The worker's queue: only cases with a pending check are in this index's useful range.
         e.HasIndex(c => c.NextCheckAt);
         e.HasIndex(c => c.RepeatOfNumber);
-        e.Ignore(c => c.LastEndedPhase);
     }
 }
 

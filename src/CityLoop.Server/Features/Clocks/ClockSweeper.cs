@@ -55,15 +55,14 @@ public sealed class ClockSweeper(CityLoopDb db, CaseCommands commands, Notifier 
         var sent = (await db.Set<Reminder>().AsNoTracking().Where(r => ids.Contains(r.CaseId))
                 .Select(r => new { r.CaseId, r.Phase, r.Kind, r.Level, r.DueAt }).ToListAsync(ct))
             .Select(r => (r.CaseId, r.Phase, r.Kind, r.Level, r.DueAt.UtcTicks)).ToHashSet();
-        var ctx = commands.Context(Worker) with { Now = now };
         int reminders = 0, overdue = 0;
-        foreach (var c in batch)
+        await commands.ChangeAsync(batch, Worker, async (c, ctx) =>
         {
             c.RestoreClock(ctx);
             if (c.ClockPhase is not { } phase || c.ClockDueAt is not { } due)
             {
                 c.ScheduleCheck(null);
-                continue;
+                return;
             }
             var checkpoints = Checkpoints(phase, c.ClockWarnAt, due);
             foreach (var (at, kind, level) in checkpoints.Where(p => p.At <= now))
@@ -76,16 +75,13 @@ public sealed class ClockSweeper(CityLoopDb db, CaseCommands commands, Notifier 
                 var fields = await notifier.FieldsAsync(c, ct);
                 if (level > 0) fields["level"] = _options.Escalation[level - 1].Title;
                 var count = await notifier.ToStaffAsync(c, "clock-" + kind, fields, recipients, ctx, ct);
-                db.Set<Reminder>().Add(new Reminder { CaseId = c.Id, Phase = phase, Kind = kind, Level = level, DueAt = due, SentAt = now, Recipients = count });
+                // The reminders table is the projection of this event: the unique key there makes it happen once.
                 c.Note(kind == "escalate" ? "escalate" : "remind", ctx, payload: new { phase, kind, level = level > 0 ? level : (int?)null, dueAt = due, recipients = count });
                 reminders++;
             }
             c.ScheduleCheck(checkpoints.Select(p => p.At).Where(at => at > now).Order().Cast<DateTimeOffset?>().FirstOrDefault());
-        }
-        commands.Stage(batch);
-        await db.SaveChangesAsync(ct);
+        }, now, ct);
         await tx.CommitAsync(ct);
-        CaseCommands.Accept(batch);
         db.ChangeTracker.Clear();
         return (batch.Count, reminders, overdue);
     }
@@ -114,8 +110,10 @@ public sealed class ClockSweeper(CityLoopDb db, CaseCommands commands, Notifier 
             : phase switch
             {
                 CasePhase.Filing => [Role.ShiftLeader],
+                CasePhase.Verification => [Role.Inspector, Role.IntakeOperator],
+                CasePhase.Dispatch or CasePhase.Review => [Role.Dispatcher],
                 CasePhase.SignFor or CasePhase.Handling => [Role.DepartmentHandler, Role.DepartmentHead],
-                CasePhase.Check => [Role.Inspector],
+                CasePhase.Check => c.AssignedInspector is null ? [Role.IntakeOperator] : [Role.Inspector],
                 CasePhase.Close => [Role.ShiftLeader],
                 CasePhase.FollowUp => [Role.HotlineAgent],
                 _ => [],
@@ -124,8 +122,9 @@ public sealed class ClockSweeper(CityLoopDb db, CaseCommands commands, Notifier 
         foreach (var role in roles)
         {
             var found = await notifier.UsersAsync(role, dept, ct);
-            // An inspector's check goes to the assigned inspector when there is one.
+            // An inspector's task goes to the assigned inspector; a handler's to the one it is assigned to.
             if (role == Role.Inspector && c.AssignedInspector is { } assigned) found = found.Where(u => u.Id.ToString() == assigned).ToList();
+            if (role == Role.DepartmentHandler && c.AssignedHandler is { } handler) found = found.Where(u => u.Id.ToString() == handler).ToList();
             users.AddRange(found);
         }
         return users;

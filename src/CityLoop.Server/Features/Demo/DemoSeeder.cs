@@ -7,7 +7,8 @@ using CityLoop.Server.Data;
 using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Reference;
-using CityLoop.Server.Infrastructure;
+using CityLoop.Server.Features.Reference.Formats;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -19,7 +20,8 @@ namespace CityLoop.Server.Features.Demo;
 /// case commands as production, so the demo's history is as real as any other.
 /// </summary>
 public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, ReferenceCache reference, IDeadlinePolicy deadlines, IPlaceResolver places,
-    IOptions<PlatformOptions> platform, TimeProvider clock, ILogger<DemoSeeder> log, IEnumerable<ICaseHook>? hooks = null)
+    IOptions<PlatformOptions> platform, TimeProvider clock, ILogger<DemoSeeder> log, IEnumerable<ICaseHook>? hooks = null,
+    IEnumerable<ICaseProjection>? projections = null, IOptions<WorkflowOptions>? workflow = null)
 {
     public const string DemoPassword = "Demo@12345";
     public const string DemoDepartment = "SZGLC";
@@ -68,11 +70,13 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             await importer.DepartmentsAsync(ReferenceImporter.EmbeddedDepartments(), ct),
             await importer.DemoDivisionsAsync(ct),
         };
-        var grids = SyntheticGridGenerator.Generate(DivisionCatalog.LoadDemo(), DivisionCatalog.DemoAreaCode,
+        var grids = SyntheticGridGenerator.Generate(DivisionCsv.LoadDemo(), DivisionCsv.DemoAreaCode,
             new SyntheticGridOptions { TotalCells = DemoGridCount, GridCodeLength = importer.GridCodeLength });
         reports.Add(await importer.GridsAsync(new GeoJsonReadResult(grids.ToFeatures(), []), ct));
+        // Every demo grid is patrolled by the demo inspector, who by default checks the results there.
+        await db.Set<GridRow>().ExecuteUpdateAsync(g => g.SetProperty(x => x.Inspector, "inspector"), ct);
         reports.Add(await importer.SeedCatalogueAsync("demo-seed", ct));
-        reports.Add(await importer.RulesAsync(CatalogueSeed.ReadResource(RoutingSeed.RulesFile), ct));
+        reports.Add(await importer.RulesAsync(EmbeddedData.Read(RoutingSeed.RulesFile), ct));
         reports.Add(await importer.HolidaysAsync(ReferenceImporter.EmbeddedHolidays(), CalendarRow.PlatformScope, ct));
         foreach (var report in reports) log.LogInformation("Demo seed: {Report}", report);
     }
@@ -120,15 +124,16 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var streets = new[] { "金城中路", "新建路", "南新西路", "百旺路", "河池大道", "东江路", "体育路", "环城北路" };
         var end = clock.GetUtcNow();
         var start = end.AddDays(-30);
-        var seedClock = new ManualClock(start);
+        // The history is replayed on a clock the seeder moves itself (backwards too, between cases).
+        var seedClock = new FakeTimeProvider(start.ToUniversalTime());
         var queries = new CaseQueries(db, seedClock);
-        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, hooks);
+        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, hooks, projections, workflow);
         var targets = Enum.GetValues<CaseState>();
 
         for (var i = 0; i < count; i++)
         {
             var t = start + TimeSpan.FromMinutes(i * (30.0 * 24 * 60 / count) + rng.Next(0, 30));
-            seedClock.Set(t);
+            seedClock.AdjustTime(t);
             var hotline = rng.NextDouble() < 0.4;
             NewCase input;
             string? lead = null;
@@ -185,16 +190,25 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
     }
 
     /// <summary>Performs the actions that bring a case to <paramref name="target"/>, hours apart, never past now.</summary>
-    async Task WalkAsync(CaseCommands commands, CaseQueries queries, ManualClock seedClock, Guid id, CaseState target, Category? category,
+    async Task WalkAsync(CaseCommands commands, CaseQueries queries, FakeTimeProvider seedClock, Guid id, CaseState target, Category? category,
         RequestType type, string lead, Actor dept, Dictionary<string, Actor> p, Random rng, DateTimeOffset end, CancellationToken ct)
     {
         async Task<bool> Do(CaseAction action, Actor actor, ActionInput input)
         {
             var next = seedClock.GetUtcNow() + TimeSpan.FromMinutes(rng.Next(20, 8 * 60));
             if (next >= end) return false;
-            seedClock.Set(next);
-            await commands.PerformAsync(id, action, input, actor, null, queries, ct);
-            return true;
+            seedClock.AdjustTime(next);
+            try
+            {
+                await commands.PerformAsync(id, action, input, actor, null, queries, ct);
+                return true;
+            }
+            catch (CaseRuleException)
+            {
+                // A time rule said no (an extension asked too late, a return after its window): the case stays where it is.
+                db.ChangeTracker.Clear();
+                return false;
+            }
         }
         var standard = category?.Conditions[0].Code ?? "H-" + Domain.Kebab.From(type.ToString());
         switch (target)
@@ -216,6 +230,12 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             case CaseState.Cancelled:
                 await Do(CaseAction.Cancel, p["intake"], new ActionInput { Reason = "重复上报" });
                 return;
+            case CaseState.Merged:
+                var into = await db.Cases.AsNoTracking().Where(c => c.Id != id && c.State != CaseState.Merged && c.State != CaseState.Cancelled
+                        && c.State != CaseState.Rejected && c.State != CaseState.Transferred)
+                    .OrderByDescending(c => c.CreatedAt).Select(c => c.Number).FirstOrDefaultAsync(ct);
+                if (into is not null) await Do(CaseAction.Merge, p["intake"], new ActionInput { TargetCase = into, Opinion = "同一问题重复反映，并单处理" });
+                return;
         }
         if (target == CaseState.Closed && type is RequestType.Enquiry && rng.NextDouble() < 0.5)
         {
@@ -233,6 +253,10 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             case CaseState.Handling: return;
             case CaseState.ReturnRequested:
                 await Do(CaseAction.Return, dept, new ActionInput { Reason = "不属于本单位职责" });
+                return;
+            case CaseState.ArbitrationRequested:
+                if (await Do(CaseAction.Return, dept, new ActionInput { Reason = "该路段属公路部门养护，不属于本单位职责" }))
+                    await Do(CaseAction.ReferArbitration, p["dispatcher"], new ActionInput { Reason = "职责存在争议，提请值班长仲裁" });
                 return;
             case CaseState.ExtensionRequested:
                 var handlingDue = await db.Cases.Where(c => c.Id == id).Select(c => c.HandlingDueAt).FirstAsync(ct);
@@ -276,7 +300,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         using var stream = typeof(DemoSeeder).Assembly.GetManifestResourceStream("CityLoop.Server.Features.Demo.Data.citizen-messages.csv")
             ?? throw new InvalidOperationException("The demo messages are not embedded.");
         using var reader = new StreamReader(stream);
-        var rows = Domain.Catalogue.CsvText.Read(reader.ReadToEnd());
+        var rows = Csv.Read(reader.ReadToEnd());
         return rows.Skip(1).Where(r => r.Fields.Count >= 4).Select(r => new Message(r.Fields[1], r.Fields[2], r.Fields[3])).ToList();
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using CityLoop.Domain;
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Identity;
@@ -38,6 +39,7 @@ public sealed class FollowUpTask
     public Guid Id { get; set; } = Guid.CreateVersion7();
     public Guid CaseId { get; set; }
     public string CaseNumber { get; set; } = "";
+    public string PlatformCode { get; set; } = "";
     /// <summary>call, link, none (anonymous: nobody to ask).</summary>
     public string Method { get; set; } = "call";
     /// <summary>open, done, skipped.</summary>
@@ -70,33 +72,36 @@ sealed class FollowUpTaskConfiguration : IEntityTypeConfiguration<FollowUpTask>
     }
 }
 
-/// <summary>Opens a follow-up task on every closure, completes it on the answer, and applies the reopening policy.</summary>
-public sealed class FollowUpHook(CityLoopDb db, Notifier notifier, IOptions<FollowUpOptions> options, IOptions<NotificationOptions> notifications) : ICaseHook
+/// <summary>
+/// The follow-up policy: on every closure it decides how the citizen is asked (a call, a self-rating link, nobody) and
+/// records that decision as an event; after a negative answer it records the outcome and, where configured, asks for
+/// the reopening as a follow-on action of the same unit of work.
+/// </summary>
+public sealed class FollowUpPolicy(Notifier notifier, IOptions<FollowUpOptions> options, IOptions<NotificationOptions> notifications) : ICaseHook
 {
     public static readonly Actor Policy = new("system:follow-up", "回访规则", new HashSet<Role> { Role.BackgroundWorker }, null, IsSystem: true);
 
-    public async Task PerformedAsync(Case c, CaseAction action, TransitionContext ctx, CancellationToken ct)
+    public int Order => 100;
+
+    public async Task ReactAsync(CaseChange change, CancellationToken ct)
     {
-        if (action is CaseAction.Close or CaseAction.AnswerDirectly) await OpenAsync(c, ctx, ct);
-        else if (action == CaseAction.FollowUp) await CompleteAsync(c, ctx, ct);
+        var c = change.Case;
+        if ((change.Is(CaseAction.Close) || change.Is(CaseAction.AnswerDirectly)) && !c.SelfHandled) await ScheduleAsync(c, change.Context, ct);
+        else if (change.Is(CaseAction.FollowUp)) Review(change);
     }
 
-    async Task OpenAsync(Case c, TransitionContext ctx, CancellationToken ct)
+    async Task ScheduleAsync(Case c, TransitionContext ctx, CancellationToken ct)
     {
         var o = options.Value;
         // Anonymous: nobody to ask. Confidential: only the hotline calls, nothing is sent to the number.
         var method = c.Anonymous ? "none"
             : c.Confidential || o.Method == "call" ? "call"
             : o.Method == "link" || c.Source != CaseSource.Hotline ? "link" : "call";
-        var task = new FollowUpTask
-        {
-            CaseId = c.Id, CaseNumber = c.Number, Method = method, Status = method == "none" ? "skipped" : "open",
-            CreatedAt = ctx.Now, DueAt = c.FollowUpDueAt, DepartmentCode = c.LeadDepartmentCode,
-        };
+        string? tokenHash = null;
         if (method == "link")
         {
             var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
-            task.TokenHash = Hash(token);
+            tokenHash = Hash(token);
             if (c.ReporterPhone is { } phone)
             {
                 var fields = await notifier.FieldsAsync(c, ct);
@@ -104,30 +109,73 @@ public sealed class FollowUpHook(CityLoopDb db, Notifier notifier, IOptions<Foll
                 notifier.ToCitizen(c, "follow-up-link", fields, phone, ctx);
             }
         }
-        db.Set<FollowUpTask>().Add(task);
+        // The decision is an event, so the task is rebuilt from the log exactly as it was opened.
+        c.Note("follow-up-scheduled", ctx with { Actor = Policy }, payload: new FollowUpScheduled(Guid.CreateVersion7(ctx.Now), method, tokenHash, c.FollowUpDueAt, c.LeadDepartmentCode));
     }
 
-    async Task CompleteAsync(Case c, TransitionContext ctx, CancellationToken ct)
+    void Review(CaseChange change)
     {
-        var task = await db.Set<FollowUpTask>().Where(t => t.CaseId == c.Id && t.Status == "open").OrderByDescending(t => t.CreatedAt).FirstOrDefaultAsync(ct);
-        if (task is not null)
-        {
-            task.Status = "done";
-            task.CompletedAt = ctx.Now;
-            task.CompletedBy = ctx.Actor.Name;
-            task.Resolved = c.FollowUpResolved;
-            task.Satisfaction = c.FollowUpSatisfaction;
-            task.Comment = c.FollowUpComment;
-        }
+        var c = change.Case;
         if (c.FollowUpResolved != false && c.FollowUpSatisfaction != Satisfaction.Dissatisfied) return;
         var o = options.Value;
         var outcome = c.ReopenedCount >= o.MaxReopens ? "limit-reached" : o.AutoReopen ? "reopened" : "awaiting-approval";
-        if (task is not null) task.Outcome = outcome;
+        c.Note("follow-up-reviewed", change.Context with { Actor = Policy }, payload: new { outcome });
         if (outcome == "reopened")
-            c.Perform(CaseAction.Reopen, new ActionInput { Reason = "回访不满意或未解决，按规则退回原单位重办" }, ctx with { Actor = Policy });
+            change.Then(CaseAction.Reopen, new ActionInput { Reason = "回访不满意或未解决，按规则退回原单位重办" }, Policy);
     }
 
     public static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+}
+
+public sealed record FollowUpScheduled(Guid TaskId, string Method, string? TokenHash, DateTimeOffset? DueAt, string? Department);
+
+/// <summary>Follow-up tasks, from the events alone: scheduled, answered, reviewed.</summary>
+public sealed class FollowUpTaskProjection(CityLoopDb db) : ICaseProjection
+{
+    public int Order => 30;
+    public string Name => "follow-up-tasks";
+
+    sealed record Answer(bool? Resolved, Satisfaction? Satisfaction, string? Comment);
+    sealed record Reviewed(string Outcome);
+
+    public async Task ApplyAsync(Case c, CaseEvent e, CancellationToken ct)
+    {
+        switch (e.Action)
+        {
+            case "follow-up-scheduled":
+                var s = JsonSerializer.Deserialize<FollowUpScheduled>(e.Payload!, Case.ClockJson)!;
+                db.Set<FollowUpTask>().Add(new FollowUpTask
+                {
+                    Id = s.TaskId, CaseId = c.Id, CaseNumber = c.Number, PlatformCode = e.PlatformCode, Method = s.Method,
+                    Status = s.Method == "none" ? "skipped" : "open", TokenHash = s.TokenHash, CreatedAt = e.At, DueAt = s.DueAt, DepartmentCode = s.Department,
+                });
+                break;
+            case "follow-up":
+                var a = JsonSerializer.Deserialize<Answer>(e.Payload ?? "{}", Case.ClockJson)!;
+                if (await LatestAsync(c.Id, "open", ct) is { } open)
+                {
+                    open.Status = "done";
+                    open.CompletedAt = e.At;
+                    open.CompletedBy = e.ActorName;
+                    open.Resolved = a.Resolved;
+                    open.Satisfaction = a.Satisfaction;
+                    open.Comment = a.Comment;
+                }
+                break;
+            case "follow-up-reviewed":
+                var r = JsonSerializer.Deserialize<Reviewed>(e.Payload!, Case.ClockJson)!;
+                if (await LatestAsync(c.Id, "done", ct) is { } done) done.Outcome = r.Outcome;
+                break;
+        }
+    }
+
+    /// <summary>The newest task of the case in a status: rows added in this unit of work first, then stored ones.</summary>
+    async Task<FollowUpTask?> LatestAsync(Guid caseId, string status, CancellationToken ct) =>
+        db.Set<FollowUpTask>().Local.Where(t => t.CaseId == caseId && t.Status == status).OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id).FirstOrDefault()
+        ?? await db.Set<FollowUpTask>().Where(t => t.CaseId == caseId && t.Status == status).OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id).FirstOrDefaultAsync(ct);
+
+    public Task ClearAsync(IReadOnlyCollection<Guid> caseIds, CancellationToken ct) =>
+        db.Set<FollowUpTask>().Where(t => caseIds.Contains(t.CaseId)).ExecuteDeleteAsync(ct);
 }
 
 /// <summary>Links a new report to a recently closed case from the same caller, or of the same category at the same place.</summary>
@@ -219,7 +267,7 @@ public static class FollowUpEndpoints
     /// <summary>The open task behind a self-rating link, or null when the link is unknown or already used.</summary>
     public static async Task<FollowUpTask?> OpenTaskAsync(string token, CityLoopDb db, CancellationToken ct)
     {
-        var hash = FollowUpHook.Hash(token);
+        var hash = FollowUpPolicy.Hash(token);
         return await db.Set<FollowUpTask>().AsNoTracking().FirstOrDefaultAsync(t => t.TokenHash == hash && t.Status == "open", ct);
     }
 
@@ -229,8 +277,8 @@ public static class FollowUpEndpoints
         var task = await OpenTaskAsync(token, db, ct);
         if (task is null) return null;
         var c = await db.Cases.FirstAsync(x => x.Id == task.CaseId, ct);
-        await commands.PerformOnAsync(c, CaseAction.FollowUp,
-            new ActionInput { Contacted = true, Resolved = body.Resolved, Satisfaction = body.Satisfaction, Comment = body.Comment }, Citizen, ct);
+        var answer = new ActionInput { Contacted = true, Resolved = body.Resolved, Satisfaction = body.Satisfaction, Comment = body.Comment };
+        await commands.ChangeAsync([c], Citizen, (x, ctx) => x.Perform(CaseAction.FollowUp, answer, ctx), ct: ct);
         return (c.Number, c.State);
     }
 }

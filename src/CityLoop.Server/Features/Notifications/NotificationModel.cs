@@ -124,6 +124,7 @@ public static class Templates
         ["clock-due"] = "【超期催办】案件{number}「{title}」{phase}已于{dueAt}超过时限，请立即办理。（{department}）",
         ["clock-escalate"] = "【超期升级】案件{number}「{title}」{phase}已超期（时限{dueAt}），责任单位{department}，请{level}督促办理。",
         ["supervision-issued"] = "【{level}】案件{number}「{title}」：{requirement}。请于{dueAt}前回复。（{department}）",
+        ["act-now"] = "【待办】案件{number}「{title}」：{what}。（{department}，时限{dueAt}）",
         ["follow-up-link"] = "您反映的问题（编号{number}）已办结，请点击链接评价办理结果：{link}",
     };
 

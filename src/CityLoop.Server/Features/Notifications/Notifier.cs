@@ -48,7 +48,7 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
 
     /// <summary>Queues one message per user and staff channel, and logs them on the case; returns how many.</summary>
     public async Task<int> ToStaffAsync(Case c, string template, IReadOnlyDictionary<string, string?> fields, IEnumerable<User> users,
-        TransitionContext ctx, CancellationToken ct)
+        TransitionContext ctx, CancellationToken ct, bool logOnCase = true)
     {
         _contacts ??= await db.Set<UserContact>().AsNoTracking().ToDictionaryAsync(x => x.UserId, ct);
         var body = Render(template, fields);
@@ -71,7 +71,7 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
                 sent.Add(new { channel, to = channel == "in-app" ? user.DisplayName : to });
             }
         }
-        if (sent.Count > 0) c.Note("notify", ctx, payload: new { template, text = body, messages = sent });
+        if (sent.Count > 0 && logOnCase) c.Note("notify", ctx, payload: new { template, text = body, messages = sent });
         return sent.Count;
     }
 
@@ -160,8 +160,11 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
     public static string PhaseName(CasePhase phase) => phase switch
     {
         CasePhase.Filing => "立案",
+        CasePhase.Verification => "核实",
+        CasePhase.Dispatch => "派遣",
         CasePhase.SignFor => "签收",
         CasePhase.Handling => "处置",
+        CasePhase.Review => "反馈审核",
         CasePhase.Check => "核查",
         CasePhase.Close => "结案",
         CasePhase.FollowUp => "回访",

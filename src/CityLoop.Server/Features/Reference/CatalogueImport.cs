@@ -1,4 +1,5 @@
 using CityLoop.Domain.Catalogue;
+using CityLoop.Server.Features.Reference.Formats;
 using Microsoft.EntityFrameworkCore;
 
 namespace CityLoop.Server.Features.Reference;
@@ -34,8 +35,8 @@ public sealed partial class ReferenceImporter
         }
         var files = sheets.Where(s => s.Rows.Count > 0).Select(s =>
         {
-            var csv = CsvText.Write(s.Rows[0].Cells, s.Rows.Skip(1).Select(r => r.Cells));
-            var records = CsvText.Read(csv);
+            var csv = Csv.Write(s.Rows[0].Cells, s.Rows.Skip(1).Select(r => r.Cells));
+            var records = Csv.Read(csv);
             var map = records.Zip(s.Rows).ToDictionary(x => x.First.Row, x => x.Second.Row);
             return new CatalogueFile(s.Name, csv, r => map.GetValueOrDefault(r, r));
         }).ToList();
@@ -46,10 +47,10 @@ public sealed partial class ReferenceImporter
     public Task<ImportReport> SeedCatalogueAsync(string actor, CancellationToken ct = default) =>
         CatalogueAsync(
         [
-            new CatalogueFile(CatalogueSeed.CategoriesFile, CatalogueSeed.ReadResource(CatalogueSeed.CategoriesFile), r => r),
-            new CatalogueFile(CatalogueSeed.HotlineTaxonomyFile, CatalogueSeed.ReadResource(CatalogueSeed.HotlineTaxonomyFile), r => r),
-            new CatalogueFile(CatalogueSeed.ConditionsFile, CatalogueSeed.ReadResource(CatalogueSeed.ConditionsFile), r => r),
-            new CatalogueFile(CatalogueSeed.HotlineTimeLimitsFile, CatalogueSeed.ReadResource(CatalogueSeed.HotlineTimeLimitsFile), r => r),
+            new CatalogueFile(CatalogueSeed.CategoriesFile, EmbeddedData.Read(CatalogueSeed.CategoriesFile), r => r),
+            new CatalogueFile(CatalogueSeed.HotlineTaxonomyFile, EmbeddedData.Read(CatalogueSeed.HotlineTaxonomyFile), r => r),
+            new CatalogueFile(CatalogueSeed.ConditionsFile, EmbeddedData.Read(CatalogueSeed.ConditionsFile), r => r),
+            new CatalogueFile(CatalogueSeed.HotlineTimeLimitsFile, EmbeddedData.Read(CatalogueSeed.HotlineTimeLimitsFile), r => r),
         ], actor, "seed catalogue", ct);
 
     async Task<ImportReport> CatalogueAsync(IReadOnlyList<CatalogueFile> files, string actor, string note, CancellationToken ct)
@@ -61,7 +62,7 @@ public sealed partial class ReferenceImporter
         var limits = (current?.HotlineTimeLimits ?? []).ToList();
         int inserted = 0, updated = 0;
 
-        static string Kind(string csv) => CsvText.Read(csv) is [var header, ..]
+        static string Kind(string csv) => Csv.Read(csv) is [var header, ..]
             ? header.Fields.Any(f => f.Trim() == "categoryCode") ? ConditionsSheet
               : header.Fields.Any(f => f.Trim() == "requestType") ? HotlineLimitsSheet : CategoriesSheet
             : CategoriesSheet;
@@ -149,8 +150,8 @@ public sealed partial class ReferenceImporter
             (ConditionsSheet, CatalogueCsv.ConditionColumns, Records(CatalogueCsv.WriteConditions(current?.Categories ?? []))),
             (HotlineLimitsSheet, CatalogueCsv.HotlineTimeLimitColumns, Records(CatalogueCsv.WriteHotlineTimeLimits(current?.HotlineTimeLimits ?? []))),
         ]);
-        // The domain writers own the column order and formatting; the workbook reuses their rows.
-        static IEnumerable<IReadOnlyList<string?>> Records(string csv) => CsvText.Read(csv).Skip(1).Select(r => (IReadOnlyList<string?>)r.Fields.ToList());
+        // The CSV writers own the column order and formatting; the workbook reuses their rows.
+        static IEnumerable<IReadOnlyList<string?>> Records(string csv) => Csv.Read(csv).Skip(1).Select(r => (IReadOnlyList<string?>)r.Fields.ToList());
     }
 
     /// <summary>CSV export of one part: categories, conditions or hotline-time-limits.</summary>

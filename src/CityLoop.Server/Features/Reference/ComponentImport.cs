@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using CityLoop.Domain.Catalogue;
 using CityLoop.Domain.Geo;
+using CityLoop.Server.Features.Reference.Formats;
 using Microsoft.EntityFrameworkCore;
 
 namespace CityLoop.Server.Features.Reference;
@@ -14,7 +15,7 @@ public sealed partial class ReferenceImporter
 
     public async Task<ImportReport> ComponentsAsync(string csv, CancellationToken ct = default)
     {
-        var records = CsvText.Read(csv);
+        var records = Csv.Read(csv);
         if (records.Count == 0) return new ImportReport("components", 0, 0, [new ImportError(1, "header", "the file is empty")]);
         var header = records[0].Fields.Select(f => f.Trim()).ToList();
         var missing = new[] { "id", "name" }.Where(c => !header.Contains(c)).ToList();
@@ -114,7 +115,7 @@ public sealed partial class ReferenceImporter
     public async Task<string> ExportComponentsCsvAsync(CancellationToken ct = default)
     {
         var rows = await db.Set<ComponentRow>().AsNoTracking().OrderBy(c => c.Id).ToListAsync(ct);
-        return CsvText.Write(ComponentColumns, rows.Select(ComponentValues));
+        return Csv.Write(ComponentColumns, rows.Select(ComponentValues));
     }
 
     public async Task<string> ExportComponentsGeoJsonAsync(CancellationToken ct = default)

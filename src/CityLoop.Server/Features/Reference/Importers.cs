@@ -5,6 +5,7 @@ using CityLoop.Domain.Clock;
 using CityLoop.Domain.Geo;
 using CityLoop.Domain.Routing;
 using CityLoop.Server.Data;
+using CityLoop.Server.Features.Reference.Formats;
 using Microsoft.EntityFrameworkCore;
 
 namespace CityLoop.Server.Features.Reference;
@@ -59,7 +60,7 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
         var parsed = RoutingCsv.ParseDepartments(csv, existing.Keys.ToHashSet());
         var errors = parsed.Errors.Select(e => new ImportError(e.Row, e.Field, e.Reason)).ToList();
         // Contact and working hours are optional columns the routing parser does not know.
-        var records = CsvText.Read(csv);
+        var records = Csv.Read(csv);
         var header = records.Count > 0 ? records[0].Fields.Select(f => f.Trim()).ToList() : [];
         int contactCol = header.IndexOf("contact"), hoursCol = header.IndexOf("workingHours");
         var extra = records.Skip(1).Where(r => r.Fields.Count > 0)
@@ -98,7 +99,7 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
 
     static string? Field(CsvRecord r, int col) => col >= 0 && col < r.Fields.Count && r.Fields[col].Trim().Length > 0 ? r.Fields[col].Trim() : null;
 
-    public static string EmbeddedDepartments() => CatalogueSeed.ReadResource(RoutingSeed.DepartmentsFile);
+    public static string EmbeddedDepartments() => EmbeddedData.Read(RoutingSeed.DepartmentsFile);
 
     // ---- divisions --------------------------------------------------------------------------------------
 
@@ -109,8 +110,8 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
     /// <summary>The bundled 河池市金城江区 extract (real names and codes).</summary>
     public Task<ImportReport> DemoDivisionsAsync(CancellationToken ct = default)
     {
-        using var stream = DivisionCatalog.OpenDemoCsv();
-        return DivisionsAsync(DivisionCsv.ReadExtract(stream, "divisions-451202.csv"), ct);
+        using var stream = EmbeddedData.Open(DivisionCsv.DemoFile);
+        return DivisionsAsync(DivisionCsv.ReadExtract(stream, DivisionCsv.DemoFile), ct);
     }
 
     async Task<ImportReport> DivisionsAsync(DivisionImportResult result, CancellationToken ct)
@@ -160,7 +161,7 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
             if (level != "grid")
             {
                 if (!areas.TryGetValue(code, out var area)) { errors.Add(new(row, "code", $"division {code} is not imported")); continue; }
-                area.Geometry = ReferenceMapping.WriteGeometry(f.Geometry);
+                area.Geometry = GeoJson.WriteGeometry(f.Geometry);
                 area.Synthetic = synthetic;
                 updated++;
                 continue;
@@ -181,7 +182,7 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
             var env = polygon.EnvelopeInternal;
             g.CommunityCode = community;
             g.Name = f.GetString("name") ?? code;
-            g.Geometry = ReferenceMapping.WriteGeometry(polygon);
+            g.Geometry = GeoJson.WriteGeometry(polygon);
             (g.MinLon, g.MinLat, g.MaxLon, g.MaxLat) = (env.MinX, env.MinY, env.MaxX, env.MaxY);
             g.Synthetic = synthetic;
         }
@@ -203,7 +204,7 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
         return GeoJson.ToJson(rows.Select(GridFeature));
     }
 
-    public static GeoFeature GridFeature(GridRow g) => new(ReferenceMapping.ReadGeometry(g.Geometry), new Dictionary<string, System.Text.Json.Nodes.JsonNode?>
+    public static GeoFeature GridFeature(GridRow g) => new(GeoJson.ReadGeometry(g.Geometry), new Dictionary<string, System.Text.Json.Nodes.JsonNode?>
     {
         ["code"] = g.Code, ["name"] = g.Name, ["level"] = "grid", ["communityCode"] = g.CommunityCode, ["synthetic"] = g.Synthetic,
     }, g.Code);
@@ -235,11 +236,7 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
         return new ImportReport("holidays", inserted, updated, errors);
     }
 
-    public static string EmbeddedHolidays()
-    {
-        using var stream = typeof(HolidayCsv).Assembly.GetManifestResourceStream(HolidayCsv.EmbeddedChinaResource)!;
-        return new StreamReader(stream).ReadToEnd();
-    }
+    public static string EmbeddedHolidays() => EmbeddedData.Read(HolidayCsv.ChinaFile);
 
     /// <summary>Responsibility rules, upserted by id; each is checked against known departments, areas and the rules kept so far.</summary>
     public async Task<ImportReport> RulesAsync(string csv, CancellationToken ct = default)
@@ -292,7 +289,7 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
     static List<int> ValidRowNumbers(string csv, IEnumerable<CsvRowError> errors)
     {
         var rejected = errors.Select(e => e.Row).ToHashSet();
-        return CsvText.Read(csv).Skip(1).Select(r => r.Row).Where(r => !rejected.Contains(r)).ToList();
+        return Csv.Read(csv).Skip(1).Select(r => r.Row).Where(r => !rejected.Contains(r)).ToList();
     }
 
     static string Text(double? v) => v?.ToString("0.#######", CultureInfo.InvariantCulture) ?? "";

@@ -5,6 +5,7 @@ using CityLoop.Domain.Geo;
 using CityLoop.Domain.Identity;
 using CityLoop.Domain.Routing;
 using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,16 +19,16 @@ public sealed record RoutingGapDto(string CategoryCode, string CategoryName, str
 public sealed record CalendarExceptionDto(DateOnly Date, string Kind, string Name);
 
 public sealed record CalendarDto(string Scope, string? Name, string TimeZone, IReadOnlyDictionary<string, IReadOnlyList<string>> Weekly,
-    IReadOnlyList<string> MakeUpDay, bool Overridden, IReadOnlyList<CalendarExceptionDto> Exceptions);
+    IReadOnlyList<string> MakeUpDay, bool Overridden, IReadOnlyList<CalendarExceptionDto> Exceptions, string DayRule = "same-time");
 
 /// <summary>Weekly hours per day name ("monday": ["08:30-12:00", …]); exceptions replace the stored ones of the years they cover.</summary>
 public sealed record CalendarUpdate(string? TimeZone, IReadOnlyDictionary<string, IReadOnlyList<string>>? Weekly, IReadOnlyList<string>? MakeUpDay,
-    IReadOnlyList<CalendarExceptionDto>? Exceptions);
+    IReadOnlyList<CalendarExceptionDto>? Exceptions, string? DayRule = null);
 
 public sealed record RecomputeResult(int OpenCases, int Moved, int Kept);
 
 /// <summary>Routing suggestions and gaps, calendar edits and the explicit recomputation of open cases' deadlines.</summary>
-public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, IDeadlinePolicy deadlines, Audit audit, TimeProvider clock)
+public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit audit, TimeProvider clock, CaseCommands commands)
 {
     public async Task<RoutingDto> SuggestAsync(Case c, CancellationToken ct = default)
     {
@@ -65,23 +66,25 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, IDeadlin
     public async Task<CalendarDto> CalendarAsync(string scope, int? year, CancellationToken ct = default)
     {
         var isPlatform = scope == CalendarRow.PlatformScope;
-        var department = isPlatform ? null : await db.Departments.AsNoTracking().FirstOrDefaultAsync(d => d.Code == scope, ct)
+        var isCentre = scope == CalendarRow.CentreScope;
+        var department = isPlatform || isCentre ? null : await db.Departments.AsNoTracking().FirstOrDefaultAsync(d => d.Code == scope, ct)
             ?? throw new NotFoundException($"There is no department {scope}.");
-        var calendar = cache.Calendars.For(isPlatform ? null : scope);
-        var overridden = isPlatform || cache.Calendars.Departments.ContainsKey(scope);
+        var calendar = isCentre ? cache.Calendars.Centre : cache.Calendars.For(isPlatform ? null : scope);
+        var overridden = isPlatform || isCentre || cache.Calendars.Departments.ContainsKey(scope);
         var definition = calendar.Definition;
-        return new CalendarDto(scope, department?.Name ?? "平台日历", calendar.TimeZone.Id,
+        return new CalendarDto(scope, department?.Name ?? (isCentre ? "指挥中心日历" : "平台日历"), calendar.TimeZone.Id,
             definition.WeeklySchedule.OrderBy(kv => ((int)kv.Key + 6) % 7)
                 .ToDictionary(kv => kv.Key.ToString().ToLowerInvariant(), kv => (IReadOnlyList<string>)kv.Value.Select(p => p.ToString()).ToList()),
             (definition.MakeUpDaySchedule ?? []).Select(p => p.ToString()).ToList(), overridden,
             definition.Exceptions.Where(e => year is null || e.Date.Year == year)
-                .Select(e => new CalendarExceptionDto(e.Date, CalendarText.KindText(e.Kind), e.Name)).ToList());
+                .Select(e => new CalendarExceptionDto(e.Date, CalendarText.KindText(e.Kind), e.Name)).ToList(),
+            CalendarText.DayRuleText(calendar.DayRule));
     }
 
     /// <summary>Saves a calendar. Deadlines already set on cases stay as they are until <see cref="RecomputeAsync"/>.</summary>
     public async Task<CalendarDto> SaveCalendarAsync(string scope, CalendarUpdate body, Actor actor, CancellationToken ct = default)
     {
-        if (scope != CalendarRow.PlatformScope && !await db.Departments.AnyAsync(d => d.Code == scope, ct))
+        if (scope is not (CalendarRow.PlatformScope or CalendarRow.CentreScope) && !await db.Departments.AnyAsync(d => d.Code == scope, ct))
             throw new NotFoundException($"There is no department {scope}.");
         var row = await db.Set<CalendarRow>().FirstOrDefaultAsync(r => r.Scope == scope, ct);
         if (row is null) db.Set<CalendarRow>().Add(row = new CalendarRow { Scope = scope });
@@ -93,6 +96,8 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, IDeadlin
                 row.Weekly = CalendarText.FormatWeekly(CalendarText.ParseWeekly(string.Join(';', body.Weekly.Select(kv => $"{kv.Key}={string.Join(',', kv.Value)}"))));
             if (body.MakeUpDay is not null)
                 row.MakeUpDay = body.MakeUpDay.Count == 0 ? null : CalendarText.FormatPeriods(CalendarText.ParsePeriods(string.Join(',', body.MakeUpDay)));
+            if (body.DayRule is not null)
+                row.DayRule = CalendarText.ParseDayRule(body.DayRule) is { } rule ? CalendarText.DayRuleText(rule) : null;
             // Build it once, so that a calendar without any working time is refused here rather than at the next deadline.
             _ = CalendarText.Platform(row, []);
         }
@@ -132,20 +137,14 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, IDeadlin
         var ids = cases.Select(c => c.Id).ToList();
         string[] restarting = ["approve-extension", "resume", "reopen"];
         var keep = (await db.CaseEvents.Where(e => ids.Contains(e.CaseId) && restarting.Contains(e.Action)).Select(e => e.CaseId).Distinct().ToListAsync(ct)).ToHashSet();
-        var ctx = new TransitionContext(actor, clock.GetUtcNow(), deadlines);
-        int moved = 0, kept = 0;
-        foreach (var c in cases)
-        {
-            if (keep.Contains(c.Id) && c.CurrentPhase is CasePhase.Handling or CasePhase.SignFor) { kept++; continue; }
-            if (!c.RecomputeDeadlines(ctx)) continue;
-            db.CaseEvents.AddRange(c.NewEvents);
-            moved++;
-        }
-        var result = new RecomputeResult(cases.Count, moved, kept);
-        audit.Add(actor.Id, actor.Name, "deadlines-recompute", "open-cases", detail: $"{moved} of {cases.Count} open cases moved, {kept} kept");
-        await db.SaveChangesAsync(ct);
-        foreach (var c in cases) c.AcceptEvents();
-        return result;
+        var kept = cases.Count(c => keep.Contains(c.Id) && c.CurrentPhase is CasePhase.Handling or CasePhase.SignFor);
+        var recompute = cases.Where(c => !(keep.Contains(c.Id) && c.CurrentPhase is CasePhase.Handling or CasePhase.SignFor)).ToList();
+        var moved = 0;
+        audit.Add(actor.Id, actor.Name, "deadlines-recompute", "open-cases", detail: $"open cases recomputed, {kept} kept");
+        if (recompute.Count > 0)
+            await commands.ChangeAsync(recompute, actor, (c, ctx) => { if (c.RecomputeDeadlines(ctx)) moved++; }, ct: ct);
+        else await db.SaveChangesAsync(ct);
+        return new RecomputeResult(cases.Count, moved, kept);
     }
 
     public async Task<NamedPlaceRow> AddPlaceAsync(string? name, double? lat, double? lon, IReadOnlyList<string>? aliases, string? parentCode, Actor actor, CancellationToken ct = default)

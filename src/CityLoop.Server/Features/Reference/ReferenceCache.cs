@@ -17,7 +17,7 @@ public sealed record CatalogueSnapshot(IReadOnlyDictionary<int, CatalogueVersion
 }
 
 /// <summary>The platform calendar and each department's (override rows, or the department's own working hours).</summary>
-public sealed record CalendarSnapshot(WorkingCalendar Platform, IReadOnlyDictionary<string, WorkingCalendar> Departments)
+public sealed record CalendarSnapshot(WorkingCalendar Platform, IReadOnlyDictionary<string, WorkingCalendar> Departments, WorkingCalendar Centre)
 {
     public WorkingCalendar For(string? department) =>
         department is not null && Departments.TryGetValue(department, out var c) ? c : Platform;
@@ -99,7 +99,7 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
             var overrides = CalendarText.Overrides(rows.GetValueOrDefault(d.Code), exceptions[d.Code], d.WorkingHours);
             if (overrides is not null) departments[d.Code] = platform.WithOverrides(overrides);
         }
-        return new CalendarSnapshot(platform, departments);
+        return new CalendarSnapshot(platform, departments, CalendarText.Centre(rows.GetValueOrDefault(CalendarRow.CentreScope), exceptions[CalendarRow.CentreScope]));
     }
 
     static ResponsibilityMatrix LoadRouting(CityLoopDb db)

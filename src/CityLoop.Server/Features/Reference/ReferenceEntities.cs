@@ -27,6 +27,8 @@ public sealed class GridRow
     public double MaxLat { get; set; }
     /// <summary>Generated geometry (the demo city): shown as such wherever it appears.</summary>
     public bool Synthetic { get; set; }
+    /// <summary>The user name of the grid's inspector (监督员), who by default checks the results in the grid.</summary>
+    public string? Inspector { get; set; }
 }
 
 /// <summary>部件: 16-digit id = 6 area + 2 大类 + 2 小类 + 6 serial.</summary>
@@ -108,7 +110,11 @@ public sealed class RuleRow
 public sealed class CalendarRow
 {
     public const string PlatformScope = "platform";
+    /// <summary>The command centre's own calendar: around the clock (7×24) until configured.</summary>
+    public const string CentreScope = "centre";
     public string Scope { get; set; } = "";
+    /// <summary>same-time (N working days later at the same clock time) or close-of-business (end of the Nth working day).</summary>
+    public string? DayRule { get; set; }
     public string? TimeZone { get; set; }
     public string? Weekly { get; set; }
     public string? MakeUpDay { get; set; }

@@ -1,9 +1,9 @@
 using CityLoop.Domain.Cases;
-using System.Text;
 using CityLoop.Domain.Catalogue;
 using CityLoop.Domain.Clock;
 using CityLoop.Domain.Geo;
 using CityLoop.Domain.Routing;
+using CityLoop.Server.Features.Reference.Formats;
 using NetTopologySuite.Geometries;
 
 namespace CityLoop.Server.Features.Reference;
@@ -14,26 +14,10 @@ public static class ReferenceMapping
     public static IEnumerable<AdminDivision> Divisions(IEnumerable<AreaRow> rows) =>
         rows.Select(a => new AdminDivision(a.Code, a.Name, DivisionLevels.TryParse(a.Level, out var l) ? l : DivisionLevel.Community, a.ParentCode));
 
-    public static UnitGrid ToGrid(GridRow g) => new(g.Code, g.CommunityCode, g.Name, (Polygon)ReadGeometry(g.Geometry));
+    public static UnitGrid ToGrid(GridRow g) => new(g.Code, g.CommunityCode, g.Name, (Polygon)GeoJson.ReadGeometry(g.Geometry));
 
     public static DivisionArea? ToOutline(AreaRow a) =>
-        a.Geometry is null || !DivisionLevels.TryParse(a.Level, out var level) ? null : new DivisionArea(a.Code, a.Name, level, ReadGeometry(a.Geometry));
-
-    /// <summary>Geometry stored as the GeoJSON of a one-feature collection's geometry member.</summary>
-    public static string WriteGeometry(Geometry geometry)
-    {
-        var json = GeoJson.ToJson([new GeoFeature(geometry)]);
-        using var doc = System.Text.Json.JsonDocument.Parse(json);
-        return doc.RootElement.GetProperty("features")[0].GetProperty("geometry").GetRawText();
-    }
-
-    public static Geometry ReadGeometry(string geometryJson)
-    {
-        var collection = $$"""{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{{geometryJson}}}]}""";
-        var result = GeoJson.ReadFeatureCollection(new MemoryStream(Encoding.UTF8.GetBytes(collection)), null);
-        return result.Features.Count == 1 ? result.Features[0].Geometry
-            : throw new InvalidDataException($"Stored geometry is invalid: {string.Join("; ", result.Errors)}");
-    }
+        a.Geometry is null || !DivisionLevels.TryParse(a.Level, out var level) ? null : new DivisionArea(a.Code, a.Name, level, GeoJson.ReadGeometry(a.Geometry));
 
     public static CatalogueVersion ToCatalogue(CatalogueVersionRow v, IEnumerable<CategoryRow> categories,
         IEnumerable<FilingConditionRecord> conditions, IEnumerable<HotlineTimeLimitRow> hotline)
@@ -104,13 +88,34 @@ public static class CalendarText
     {
         var list = exceptions.Select(ToException).ToList();
         // Until holidays are imported the platform uses the bundled State Council data rather than none at all.
-        if (list.Count == 0) list = WorkingCalendar.ChinaDefault().Exceptions.ToList();
+        if (list.Count == 0) list = ChinaCalendar.Default().Exceptions.ToList();
         var weekly = new Dictionary<DayOfWeek, IReadOnlyList<WorkingPeriod>>(WorkingCalendarDefinition.MondayToFriday(OfficeHours));
         foreach (var (day, periods) in ParseWeekly(row?.Weekly)) weekly[day] = periods;
         return new WorkingCalendar(new WorkingCalendarDefinition(
             row?.TimeZone is { Length: > 0 } tz ? TimeZoneInfo.FindSystemTimeZoneById(tz) : WorkingCalendar.ChinaTimeZone(),
-            weekly, list, row?.MakeUpDay is { } m ? ParsePeriods(m) : null));
+            weekly, list, row?.MakeUpDay is { } m ? ParsePeriods(m) : null) { DayRule = ParseDayRule(row?.DayRule) ?? WorkingDayRule.SameClockTime });
     }
+
+    /// <summary>The command centre's calendar: 7×24 with no holidays unless its row or exceptions say otherwise.</summary>
+    public static WorkingCalendar Centre(CalendarRow? row, IEnumerable<CalendarExceptionRow> exceptions)
+    {
+        var zone = row?.TimeZone is { Length: > 0 } tz ? TimeZoneInfo.FindSystemTimeZoneById(tz) : WorkingCalendar.ChinaTimeZone();
+        var around = WorkingCalendarDefinition.AroundTheClock(zone);
+        var weekly = new Dictionary<DayOfWeek, IReadOnlyList<WorkingPeriod>>(around.WeeklySchedule);
+        foreach (var (day, periods) in ParseWeekly(row?.Weekly)) weekly[day] = periods;
+        return new WorkingCalendar(new WorkingCalendarDefinition(zone, weekly, exceptions.Select(ToException).ToList(),
+            row?.MakeUpDay is { } m ? ParsePeriods(m) : null) { DayRule = ParseDayRule(row?.DayRule) ?? WorkingDayRule.SameClockTime });
+    }
+
+    public static WorkingDayRule? ParseDayRule(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" => null,
+        "same-time" or "same-clock-time" => WorkingDayRule.SameClockTime,
+        "close-of-business" => WorkingDayRule.CloseOfBusiness,
+        _ => throw new FormatException($"A working-day rule is same-time or close-of-business, not '{text}'."),
+    };
+
+    public static string DayRuleText(WorkingDayRule rule) => rule == WorkingDayRule.CloseOfBusiness ? "close-of-business" : "same-time";
 
     /// <summary>A department's changes, from its calendar row or else its working hours (weekdays); null when none.</summary>
     public static WorkingCalendarOverrides? Overrides(CalendarRow? row, IEnumerable<CalendarExceptionRow> exceptions, string? workingHours)
@@ -125,6 +130,7 @@ public static class CalendarText
             WeeklySchedule = weekly,
             MakeUpDaySchedule = row?.MakeUpDay is { } m ? ParsePeriods(m) : null,
             AdditionalExceptions = extra,
+            DayRule = ParseDayRule(row?.DayRule),
         };
     }
 

@@ -20,11 +20,14 @@ public static class Labels
         [CaseState.ExtensionRequested] = ("延期申请", "Extension requested"),
         [CaseState.SuspensionRequested] = ("挂账申请", "Suspension requested"),
         [CaseState.Suspended] = ("挂账", "Suspended"),
+        [CaseState.FeedbackReview] = ("待反馈审核", "Report under review"),
+        [CaseState.ArbitrationRequested] = ("退单仲裁", "Return in arbitration"),
         [CaseState.PendingCheck] = ("待核查", "Pending check"),
         [CaseState.PendingClose] = ("待结案", "Pending close"),
         [CaseState.Closed] = ("已结案", "Closed"),
         [CaseState.Transferred] = ("已转办", "Transferred"),
         [CaseState.Cancelled] = ("已作废", "Cancelled"),
+        [CaseState.Merged] = ("已并单", "Merged"),
     };
 
     static readonly Dictionary<CaseAction, (string Zh, string En)> Actions = new()
@@ -58,6 +61,16 @@ public static class Labels
         [CaseAction.Merge] = ("并单", "Merge"),
         [CaseAction.Cancel] = ("作废", "Cancel"),
         [CaseAction.Supervise] = ("督办", "Supervise"),
+        [CaseAction.Assign] = ("内部分派", "Assign internally"),
+        [CaseAction.TakeBack] = ("收回分派", "Take back"),
+        [CaseAction.AssistReport] = ("协办反馈", "Report assisting part"),
+        [CaseAction.AcceptFeedback] = ("反馈审核通过", "Accept report"),
+        [CaseAction.RejectFeedback] = ("反馈退回", "Send report back"),
+        [CaseAction.AssignCheck] = ("派核查", "Assign check"),
+        [CaseAction.SelfHandle] = ("自行处置", "Handled on the spot"),
+        [CaseAction.Urge] = ("催办", "Remind"),
+        [CaseAction.ReferArbitration] = ("提请仲裁", "Refer to arbitration"),
+        [CaseAction.Arbitrate] = ("仲裁", "Arbitrate"),
     };
 
     /// <summary>Timeline entries that are notes rather than transitions.</summary>
@@ -68,6 +81,16 @@ public static class Labels
         ["attach"] = ("上传附件", "Attachment added"),
         ["overdue"] = ("超期", "Overdue"),
         ["overdue-cleared"] = ("超期解除", "Overdue cleared"),
+        ["merged-in"] = ("并入案件", "Case merged in"),
+        ["follow-up-scheduled"] = ("安排回访", "Follow-up scheduled"),
+        ["follow-up-reviewed"] = ("回访结果处理", "Follow-up reviewed"),
+        ["remind"] = ("时限提醒", "Reminder"),
+        ["escalate"] = ("超期升级", "Escalation"),
+        ["notify"] = ("消息通知", "Notification"),
+        ["deadlines-recomputed"] = ("时限重算", "Deadlines recomputed"),
+        ["supervision-order"] = ("督办单", "Supervision order"),
+        ["supervision-reply"] = ("督办回复", "Supervision reply"),
+        ["supervision-closed"] = ("督办办结", "Supervision closed"),
     };
 
     static readonly Dictionary<RequestType, (string Zh, string En)> RequestTypes = new()
@@ -150,6 +173,13 @@ public static class Labels
         ["resolved"] = ("问题已解决", "Resolved"),
         ["satisfaction"] = ("满意度", "Satisfaction"),
         ["attachmentIds"] = ("附件", "Attachments"),
+        ["assignee"] = ("承办人", "Assignee"),
+        ["upheld"] = ("退单成立", "Return upheld"),
+        ["method"] = ("核查方式", "Check method"),
+        ["department"] = ("单位", "Department"),
+        ["caseNumber"] = ("案件编号", "Case number"),
+        ["mergedBy"] = ("并单人", "Merged by"),
+        ["outcome"] = ("处理结果", "Outcome"),
     };
 
     static readonly Dictionary<string, (string Zh, string En)> Lights = new()
@@ -181,13 +211,19 @@ public static class Labels
         ["reopened"] = ("已重办", "Reopened"),
         ["awaiting-approval"] = ("待审批重办", "Awaiting approval"),
         ["limit-reached"] = ("重办次数已满", "Reopen limit reached"),
+        ["on-site"] = ("现场核查", "On site"),
+        ["on-behalf"] = ("代录核查", "Recorded for the inspector"),
+        ["call-back"] = ("电话回访核查", "Call-back"),
     };
 
     static readonly Dictionary<string, (string Zh, string En)> Phases = new()
     {
         ["filing"] = ("立案", "Filing"),
+        ["verification"] = ("核实", "Verification"),
+        ["dispatch"] = ("派遣", "Dispatch"),
         ["sign-for"] = ("签收", "Sign-for"),
         ["handling"] = ("处置", "Handling"),
+        ["review"] = ("反馈审核", "Report review"),
         ["check"] = ("核查", "Check"),
         ["close"] = ("结案", "Close"),
         ["follow-up"] = ("回访", "Follow-up"),

@@ -7,7 +7,8 @@ using CityLoop.Server.Features.Notifications;
 namespace CityLoop.Server.Features.Shared;
 
 /// <summary>What the top bar offers the signed-in user: the desks their roles open, and their unread notifications.</summary>
-public sealed class Nav(CityLoopDb db)
+public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.ReferenceCache reference, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<CityLoop.Server.Features.Cases.PlatformOptions> platform)
 {
     static readonly Role[] SupervisionDesk = [Role.Supervisor, Role.ShiftLeader, Role.DepartmentHandler, Role.DepartmentHead];
 
@@ -18,6 +19,10 @@ public sealed class Nav(CityLoopDb db)
     public static bool Supervision(ClaimsPrincipal user) => RolesOf(user).Any(SupervisionDesk.Contains);
     public static bool FollowUps(ClaimsPrincipal user) => RolesOf(user).Any(FollowUpEndpoints.Readers.Contains);
     public static bool ReferenceAdmin(ClaimsPrincipal user) => RolesOf(user).Contains(Role.SystemAdmin);
+
+    /// <summary>For the system administrator: the years whose holidays are not loaded yet (next year's from 1 November).</summary>
+    public IReadOnlyList<int> MissingHolidayYears(ClaimsPrincipal user) =>
+        ReferenceAdmin(user) ? HolidayWatch.MissingYears(reference.Calendars.Platform, clock.GetUtcNow(), platform.Value.Zone) : [];
 
     /// <summary>Unread in-app notifications; API-key principals have no inbox.</summary>
     public async Task<int> UnreadAsync(ClaimsPrincipal user, CancellationToken ct = default) =>

@@ -10,7 +10,7 @@ namespace CityLoop.Server.Features.Supervision;
 
 /// <summary>What the orders table needs: the orders, who is looking, and where its forms return to.</summary>
 public sealed record OrdersView(IReadOnlyList<SupervisionOrderDto> Orders, Actor Actor, IReadOnlyDictionary<string, string> Departments, string ReturnUrl,
-    bool ShowCase);
+    bool ShowCase, bool MayIssue = false);
 
 /// <summary>督办: supervisors follow their orders and close them, departments reply; the same use cases as /api/v1/supervision-orders.</summary>
 public sealed class IndexModel(CurrentActor current, CityLoopDb db, CaseCommands commands, TimeProvider clock) : PageModel
@@ -56,7 +56,8 @@ public sealed class IndexModel(CurrentActor current, CityLoopDb db, CaseCommands
         {
             var status = string.IsNullOrWhiteSpace(Status) ? null : Status;
             List = await SupervisionEndpoints.ListAsync(actor, status, Level, null, db, clock.GetUtcNow(), ct);
-            View = new OrdersView(List.Items, actor, await Cases.IndexModel.DepartmentNames(db, ct), Request.Path + Request.QueryString, ShowCase: true);
+            View = new OrdersView(List.Items, actor, await Cases.IndexModel.DepartmentNames(db, ct), Request.Path + Request.QueryString, ShowCase: true,
+                SupervisionEndpoints.MayIssue(actor, commands.Context(actor).Rules));
         }
         catch (Exception ex) when (DeskErrors.Describe(ex) is { } error)
         {

@@ -111,7 +111,9 @@ public static class SupervisionEndpoints
 
     // The use cases themselves, shared by the API above and the desk pages.
 
-    public static bool MayIssue(Actor actor) => actor.Roles.Any(Issuers.Contains);
+    /// <summary>Supervisors issue and close orders; shift leaders too where the platform is configured so (Workflow:ShiftLeaderSupervises).</summary>
+    public static bool MayIssue(Actor actor, WorkflowSettings settings) =>
+        actor.Roles.Any(Issuers.Contains) || (settings.ShiftLeaderSupervises && actor.Has(Role.ShiftLeader));
 
     public static bool MayReply(Actor actor, SupervisionOrderDto order) =>
         order.Status != "closed" && actor.Roles.Any(Roles.DepartmentBound.Contains) && actor.DepartmentCode is not null && actor.DepartmentCode == order.Department;
@@ -119,7 +121,7 @@ public static class SupervisionEndpoints
     public static async Task<List<SupervisionOrderDto>> IssueAsync(IssueSupervisionRequest body, Actor actor, CityLoopDb db, CaseCommands commands,
         CaseQueries queries, Notifier notifier, DateTimeOffset now, CancellationToken ct)
     {
-        if (!MayIssue(actor)) throw new CaseForbiddenException("Supervision orders are issued by supervisors.");
+        if (!MayIssue(actor, commands.Context(actor).Rules)) throw new CaseForbiddenException("Supervision orders are issued by supervisors.");
         var errors = new Dictionary<string, string[]>();
         if (body.CaseIds is not { Count: > 0 }) errors["caseIds"] = ["Name at least one case."];
         else if (body.CaseIds.Count > 500) errors["caseIds"] = ["At most 500 cases per batch."];
@@ -130,22 +132,25 @@ public static class SupervisionEndpoints
 
         var batch = Guid.CreateVersion7(now);
         var orders = new List<SupervisionOrder>();
-        var touched = new List<Case>();
+        var cases = new List<Case>();
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         foreach (var id in body.CaseIds!.Distinct())
         {
             var c = await queries.GetAsync(actor, id, track: true, ct);
             if (!c.State.IsOpen()) throw CaseValidationException.Single("caseIds", $"Case {c.Number} is {c.State.Api()}: only open cases are supervised.");
+            cases.Add(c);
+        }
+        await commands.ChangeAsync(cases, actor, async (c, ctx) =>
+        {
             var order = new SupervisionOrder
             {
                 BatchId = batch, CaseId = c.Id, CaseNumber = c.Number, DepartmentCode = c.LeadDepartmentCode, Level = body.Level,
-                Requirement = body.Requirement.Trim(), DueAt = body.DueAt.ToUniversalTime(), IssuedBy = actor.Name, IssuedAt = now,
+                Requirement = body.Requirement!.Trim(), DueAt = body.DueAt.ToUniversalTime(), IssuedBy = actor.Name, IssuedAt = now,
             };
             db.Set<SupervisionOrder>().Add(order);
-            var ctx = commands.Context(actor);
             var payload = new { orderId = order.Id, level = order.Level, dueAt = order.DueAt, batchId = batch };
             // The first order puts the case under supervision (the workflow's 'supervise'); later ones are noted.
-            if (!c.Supervised) await commands.PerformOnAsync(c, CaseAction.Supervise, new ActionInput { Opinion = order.Requirement, DueAt = order.DueAt }, actor, ct);
+            if (!c.Supervised) c.Perform(CaseAction.Supervise, new ActionInput { Opinion = order.Requirement, DueAt = order.DueAt }, ctx);
             c.Note("supervision-order", ctx, order.Requirement, payload);
             var fields = await notifier.FieldsAsync(c, ct);
             fields["level"] = LevelName(order.Level);
@@ -156,9 +161,7 @@ public static class SupervisionEndpoints
                 users.AddRange(await notifier.UsersAsync(role, c.LeadDepartmentCode, ct));
             await notifier.ToStaffAsync(c, "supervision-issued", fields, users, ctx, ct);
             orders.Add(order);
-            touched.Add(c);
-        }
-        await commands.SaveStagedAsync(touched, ct);
+        }, ct: ct);
         await tx.CommitAsync(ct);
         await notifier.DeliverPendingAsync(ct);
         return orders.Select(o => SupervisionOrderDto.From(o, now)).ToList();
@@ -213,7 +216,7 @@ public static class SupervisionEndpoints
     public static async Task<SupervisionOrderDto> CloseAsync(Guid id, SupervisionCloseRequest body, Actor actor, CityLoopDb db, CaseCommands commands,
         DateTimeOffset now, CancellationToken ct)
     {
-        if (!MayIssue(actor)) throw new CaseForbiddenException("Supervisors close supervision orders.");
+        if (!MayIssue(actor, commands.Context(actor).Rules)) throw new CaseForbiddenException("Supervisors close supervision orders.");
         var order = await db.Set<SupervisionOrder>().FirstOrDefaultAsync(o => o.Id == id, ct) ?? throw new NotFoundException($"Supervision order {id} does not exist.");
         if (order.Status != "replied") throw new CaseRuleException("SupervisionNotReplied", $"The order is {order.Status}: it is closed once the department has replied.", null);
         order.Status = "closed";

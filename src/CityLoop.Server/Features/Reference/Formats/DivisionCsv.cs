@@ -1,6 +1,8 @@
 using System.Text;
+using CityLoop.Domain.Geo;
+using CsvHelper;
 
-namespace CityLoop.Domain.Geo;
+namespace CityLoop.Server.Features.Reference.Formats;
 
 /// <summary>A rejected CSV row: file name, 1-based line number (the header is line 1), field and reason.</summary>
 public sealed record DivisionRowError(string File, int Row, string Field, string Reason)
@@ -18,6 +20,12 @@ public sealed record DivisionImportResult(IReadOnlyList<AdminDivision> Divisions
 public static class DivisionCsv
 {
     public const string ExtractHeader = "code,name,level,parentCode";
+
+    /// <summary>The bundled extract of the demo district (Data/Geo).</summary>
+    public const string DemoFile = "divisions-" + DemoAreaCode + ".csv";
+
+    /// <summary>Area code of the bundled demo district, 河池市 金城江区.</summary>
+    public const string DemoAreaCode = "451202";
 
     private sealed record SourceFile(string Pattern, DivisionLevel Level, string? ParentColumn, bool Required);
 
@@ -65,8 +73,9 @@ public static class DivisionCsv
     private static void ReadPackageFile(Stream stream, string fileName, SourceFile source, string? filter,
         Dictionary<string, AdminDivision> accepted, List<AdminDivision> divisions, List<DivisionRowError> errors)
     {
-        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        var header = ReadHeader(reader, fileName, errors);
+        var malformed = new HashSet<long>();
+        using var csv = CsvReader.Create(stream, Csv.LineOptions(malformed), leaveOpen: true);
+        var header = ReadHeader(csv, fileName, malformed, errors);
         if (header is null) return;
         if (!header.TryGetValue("code", out var codeCol) || !header.TryGetValue("name", out var nameCol))
         {
@@ -81,22 +90,19 @@ public static class DivisionCsv
         }
         var expectedLength = DivisionLevels.CodeLength(source.Level);
 
-        var row = 1;
-        while (reader.ReadLine() is { } line)
+        while (csv.Read())
         {
-            row++;
-            if (line.Length == 0) continue;
-            // Cheap prefix test before splitting: most rows of a national file fall outside the filter.
-            if (filter is not null && !MayMatchFilter(line, filter)) continue;
-            var fields = SplitLine(line);
-            if (fields is null)
-            {
-                errors.Add(new DivisionRowError(fileName, row, "line", "unterminated quote"));
-                continue;
-            }
-            string Field(int col) => col < fields.Count ? fields[col].Trim() : "";
+            var row = (int)csv.LineNumber;
+            string Field(int col) => col < csv.FieldCount ? csv.GetString(col).Trim() : "";
 
             var code = Field(codeCol);
+            if (Csv.LeftQuoteOpen(csv, malformed))
+            {
+                // A national file is mostly outside the filter: only report broken rows whose code may be inside it.
+                if (filter is null || LeadingCode(csv.RawRecord) is not { Length: > 0 } leading || InFilter(leading, filter))
+                    errors.Add(new DivisionRowError(fileName, row, "line", "unterminated quote"));
+                continue;
+            }
             if (filter is not null && !InFilter(code, filter)) continue;
             if (code.Length != expectedLength || !code.All(char.IsAsciiDigit))
             {
@@ -119,7 +125,7 @@ public static class DivisionCsv
                     continue;
                 }
             }
-            var ancestorError = CheckAncestorColumns(header, fields, code, source.ParentColumn);
+            var ancestorError = CheckAncestorColumns(header, Field, code, source.ParentColumn);
             if (ancestorError is not null)
             {
                 errors.Add(new DivisionRowError(fileName, row, ancestorError, $"does not match code {code}"));
@@ -135,12 +141,12 @@ public static class DivisionCsv
         }
     }
 
-    private static string? CheckAncestorColumns(Dictionary<string, int> header, List<string> fields, string code, string? parentColumn)
+    private static string? CheckAncestorColumns(Dictionary<string, int> header, Func<int, string> field, string code, string? parentColumn)
     {
         foreach (var column in AncestorColumns)
         {
-            if (column == parentColumn || !header.TryGetValue(column, out var col) || col >= fields.Count) continue;
-            var value = fields[col].Trim();
+            if (column == parentColumn || !header.TryGetValue(column, out var col)) continue;
+            var value = field(col);
             if (value.Length > 0 && !code.StartsWith(value, StringComparison.Ordinal)) return column;
         }
         return null;
@@ -165,17 +171,16 @@ public static class DivisionCsv
         return true;
     }
 
+    /// <summary>The digits a raw line starts with (after an opening quote), where the code column is.</summary>
+    private static string LeadingCode(ReadOnlySpan<byte> line)
+    {
+        if (line.Length > 0 && line[0] == '"') line = line[1..];
+        var end = line.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+        return Encoding.ASCII.GetString(end < 0 ? line : line[..end]);
+    }
+
     private static bool InFilter(string code, string filter) =>
         code.StartsWith(filter, StringComparison.Ordinal) || filter.StartsWith(code, StringComparison.Ordinal);
-
-    private static bool MayMatchFilter(string line, string filter)
-    {
-        var start = line.Length > 0 && line[0] == '"' ? 1 : 0;
-        var end = start;
-        while (end < line.Length && char.IsAsciiDigit(line[end])) end++;
-        if (end == start) return true; // not a plain code: let full parsing report it
-        return InFilter(line[start..end], filter);
-    }
 
     /// <summary>Reads the four-column extract format (<see cref="ExtractHeader"/>).</summary>
     public static DivisionImportResult ReadExtract(Stream stream, string fileName = "divisions.csv")
@@ -183,8 +188,9 @@ public static class DivisionCsv
         var divisions = new List<AdminDivision>();
         var errors = new List<DivisionRowError>();
         var accepted = new Dictionary<string, AdminDivision>(StringComparer.Ordinal);
-        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        var header = ReadHeader(reader, fileName, errors);
+        var malformed = new HashSet<long>();
+        using var csv = CsvReader.Create(stream, Csv.LineOptions(malformed), leaveOpen: true);
+        var header = ReadHeader(csv, fileName, malformed, errors);
         if (header is null) return new DivisionImportResult(divisions, errors);
         foreach (var column in ExtractHeader.Split(','))
         {
@@ -193,18 +199,15 @@ public static class DivisionCsv
         }
         if (errors.Count > 0) return new DivisionImportResult(divisions, errors);
 
-        var row = 1;
-        while (reader.ReadLine() is { } line)
+        while (csv.Read())
         {
-            row++;
-            if (line.Length == 0) continue;
-            var fields = SplitLine(line);
-            if (fields is null)
+            var row = (int)csv.LineNumber;
+            if (Csv.LeftQuoteOpen(csv, malformed))
             {
                 errors.Add(new DivisionRowError(fileName, row, "line", "unterminated quote"));
                 continue;
             }
-            string Field(string column) => header[column] < fields.Count ? fields[header[column]].Trim() : "";
+            string Field(string column) => header[column] < csv.FieldCount ? csv.GetString(header[column]).Trim() : "";
 
             var code = Field("code");
             var levelText = Field("level");
@@ -237,62 +240,31 @@ public static class DivisionCsv
     /// <summary>Writes the four-column extract format, UTF-8 without BOM, parents expected before children.</summary>
     public static void WriteExtract(Stream stream, IEnumerable<AdminDivision> divisions)
     {
-        using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
-        writer.WriteLine(ExtractHeader);
+        using var writer = CsvWriter.Create(stream, Csv.PlainWriterOptions, leaveOpen: true);
+        writer.WriteRecord(ExtractHeader.Split(','));
         foreach (var d in divisions)
-            writer.WriteLine($"{d.Code},{Quote(d.Name)},{DivisionLevels.ToText(d.Level)},{d.ParentCode}");
+            writer.WriteRecord([d.Code, d.Name, DivisionLevels.ToText(d.Level), d.ParentCode ?? ""]);
     }
 
-    private static string Quote(string value) =>
-        value.AsSpan().IndexOfAny(",\"\r\n") < 0 ? value : "\"" + value.Replace("\"", "\"\"") + "\"";
-
-    private static Dictionary<string, int>? ReadHeader(StreamReader reader, string fileName, List<DivisionRowError> errors)
+    /// <summary>The bundled 金城江区 extract (real names and codes).</summary>
+    public static DivisionCatalog LoadDemo()
     {
-        var line = reader.ReadLine();
-        var fields = line is null ? null : SplitLine(line);
-        if (fields is null)
+        using var stream = EmbeddedData.Open(DemoFile);
+        var result = ReadExtract(stream, DemoFile);
+        if (result.Errors.Count > 0)
+            throw new InvalidDataException($"embedded division extract is invalid: {result.Errors[0]}");
+        return new DivisionCatalog(result.Divisions);
+    }
+
+    private static Dictionary<string, int>? ReadHeader(CsvReader csv, string fileName, HashSet<long> malformed, List<DivisionRowError> errors)
+    {
+        if (!csv.Read() || csv.LineNumber != 1 || Csv.LeftQuoteOpen(csv, malformed))
         {
             errors.Add(new DivisionRowError(fileName, 1, "header", "missing or malformed"));
             return null;
         }
         var header = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < fields.Count; i++) header.TryAdd(fields[i].Trim(), i);
+        for (var i = 0; i < csv.FieldCount; i++) header.TryAdd(csv.GetString(i).Trim(), i);
         return header;
-    }
-
-    /// <summary>Splits one RFC 4180 line (quoted fields, doubled quotes); null on an unterminated quote.</summary>
-    internal static List<string>? SplitLine(string line)
-    {
-        var fields = new List<string>(6);
-        var sb = new StringBuilder();
-        var i = 0;
-        while (true)
-        {
-            sb.Clear();
-            if (i < line.Length && line[i] == '"')
-            {
-                i++;
-                while (true)
-                {
-                    if (i >= line.Length) return null;
-                    if (line[i] == '"')
-                    {
-                        if (i + 1 < line.Length && line[i + 1] == '"') { sb.Append('"'); i += 2; continue; }
-                        i++;
-                        break;
-                    }
-                    sb.Append(line[i++]);
-                }
-                // Tolerate stray characters between the closing quote and the comma.
-                while (i < line.Length && line[i] != ',') sb.Append(line[i++]);
-            }
-            else
-            {
-                while (i < line.Length && line[i] != ',') sb.Append(line[i++]);
-            }
-            fields.Add(sb.ToString());
-            if (i >= line.Length) return fields;
-            i++; // skip the comma
-        }
     }
 }

@@ -1,7 +1,8 @@
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Catalogue;
+using CityLoop.Server.Features.Reference.Formats;
 
-namespace CityLoop.Domain.Tests.Catalogue;
+namespace CityLoop.Server.Tests.Reference.Formats;
 
 public class CatalogueSeedTests
 {

@@ -1,6 +1,7 @@
 using CityLoop.Domain.Clock;
+using CityLoop.Server.Features.Reference.Formats;
 
-namespace CityLoop.Domain.Tests.Clock;
+namespace CityLoop.Server.Tests.Reference.Formats;
 
 public class HolidayCsvTests
 {
@@ -46,5 +47,13 @@ public class HolidayCsvTests
         var result = HolidayCsv.Parse(new StringReader("2025-10-01,holiday,国庆节\n"));
         Assert.Empty(result.Exceptions);
         Assert.Equal((1, "row"), (result.Errors.Single().Row, result.Errors.Single().Field));
+    }
+
+    [Fact]
+    public void Parse_UnterminatedQuote_RejectsOnlyThatLine()
+    {
+        var result = HolidayCsv.Parse(new StringReader("date,kind,name\n2025-10-01,holiday,\"国庆节\n2025-10-02,holiday,国庆节\n"));
+        Assert.Equal([new DateOnly(2025, 10, 2)], result.Exceptions.Select(e => e.Date));
+        Assert.Equal((2, "row"), (result.Errors.Single().Row, result.Errors.Single().Field));
     }
 }

@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CityLoop.Domain.Geo;
+using NetTopologySuite.Features;
 using NetTopologySuite.Geometries;
+using NetTopologySuite.IO.Converters;
 using NetTopologySuite.Operation.Valid;
 
-namespace CityLoop.Domain.Geo;
+namespace CityLoop.Server.Features.Reference.Formats;
 
 /// <summary>A GeoJSON feature: geometry (lon/lat, SRID 4326), properties as JSON values, optional id.</summary>
 public sealed class GeoFeature(Geometry geometry, IDictionary<string, JsonNode?>? properties = null, string? id = null)
@@ -40,8 +43,9 @@ public sealed record GeoJsonError(int FeatureIndex, string Field, string Reason)
 public sealed record GeoJsonReadResult(IReadOnlyList<GeoFeature> Features, IReadOnlyList<GeoJsonError> Errors);
 
 /// <summary>
-/// GeoJSON (RFC 7946) FeatureCollection reader/writer on System.Text.Json, for Point, Polygon and MultiPolygon.
-/// Invalid features are reported with a reason and skipped; the valid ones are kept.
+/// GeoJSON (RFC 7946) FeatureCollections. The reader is our own, on System.Text.Json, because an upload needs every bad
+/// feature reported with its position and reason while the valid ones are kept (NTS's reader stops at the first);
+/// it takes Point, Polygon and MultiPolygon. Writing is NetTopologySuite.IO.GeoJSON4STJ's.
 /// </summary>
 public static class GeoJson
 {
@@ -198,37 +202,32 @@ public static class GeoJson
     private static bool IsString(JsonElement element, string property, string expected) =>
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals(expected);
 
+    // The library writes what the reader accepts: RFC 7946 members in the usual order, rings as given, no bbox.
+    private static JsonSerializerOptions WriterOptions(bool indented) => new()
+    {
+        WriteIndented = indented,
+        // Keep Chinese names readable in the file instead of \uXXXX escapes.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new GeoJsonConverterFactory(GeoFactory.Wgs84, false, IdProperty, RingOrientationOption.DoNotModify) },
+    };
+
+    // The converter moves this attribute to the feature's "id"; a name no real property uses.
+    private static readonly string IdProperty = GeoJsonConverterFactory.DefaultIdPropertyName;
+
+    private static readonly JsonSerializerOptions Compact = WriterOptions(false), Indented = WriterOptions(true);
+
     /// <summary>Writes a FeatureCollection (UTF-8, no BOM). Coordinates use the shortest round-trip form.</summary>
     public static void WriteFeatureCollection(Stream stream, IEnumerable<GeoFeature> features, bool indented = false)
     {
-        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions
-        {
-            Indented = indented,
-            // Keep Chinese names readable in the file instead of \uXXXX escapes.
-            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        });
-        writer.WriteStartObject();
-        writer.WriteString("type", "FeatureCollection");
-        writer.WriteStartArray("features");
+        var collection = new FeatureCollection();
         foreach (var feature in features)
         {
-            writer.WriteStartObject();
-            writer.WriteString("type", "Feature");
-            if (feature.Id is not null) writer.WriteString("id", feature.Id);
-            writer.WritePropertyName("geometry");
-            WriteGeometry(writer, feature.Geometry);
-            writer.WriteStartObject("properties");
-            foreach (var (name, value) in feature.Properties)
-            {
-                writer.WritePropertyName(name);
-                if (value is null) writer.WriteNullValue();
-                else value.WriteTo(writer);
-            }
-            writer.WriteEndObject();
-            writer.WriteEndObject();
+            var attributes = new AttributesTable();
+            if (feature.Id is not null) attributes.Add(IdProperty, feature.Id);
+            foreach (var (name, value) in feature.Properties) attributes.Add(name, value);
+            collection.Add(new Feature(feature.Geometry, attributes));
         }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
+        JsonSerializer.Serialize(stream, collection, indented ? Indented : Compact);
     }
 
     /// <summary>Serialises one feature collection to a string (tests, small exports).</summary>
@@ -239,58 +238,46 @@ public static class GeoJson
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static void WriteGeometry(Utf8JsonWriter writer, Geometry geometry)
-    {
-        writer.WriteStartObject();
-        switch (geometry)
-        {
-            case Point point:
-                writer.WriteString("type", "Point");
-                writer.WritePropertyName("coordinates");
-                WritePosition(writer, point.Coordinate);
-                break;
-            case Polygon polygon:
-                writer.WriteString("type", "Polygon");
-                writer.WritePropertyName("coordinates");
-                WritePolygon(writer, polygon);
-                break;
-            case MultiPolygon multi:
-                writer.WriteString("type", "MultiPolygon");
-                writer.WriteStartArray("coordinates");
-                foreach (var polygon in multi.Geometries.Cast<Polygon>()) WritePolygon(writer, polygon);
-                writer.WriteEndArray();
-                break;
-            default:
-                throw new NotSupportedException($"GeoJSON writer supports Point, Polygon and MultiPolygon, not {geometry.GeometryType}");
-        }
-        writer.WriteEndObject();
-    }
+    /// <summary>One geometry as GeoJSON, as the reference tables store it.</summary>
+    public static string WriteGeometry(Geometry geometry) => JsonSerializer.Serialize(geometry, Compact);
 
-    private static void WritePolygon(Utf8JsonWriter writer, Polygon polygon)
-    {
-        writer.WriteStartArray();
-        WriteRing(writer, polygon.ExteriorRing);
-        foreach (var hole in polygon.InteriorRings) WriteRing(writer, hole);
-        writer.WriteEndArray();
-    }
-
-    private static void WriteRing(Utf8JsonWriter writer, LineString ring)
-    {
-        writer.WriteStartArray();
-        foreach (var c in ring.Coordinates) WritePosition(writer, c);
-        writer.WriteEndArray();
-    }
-
-    private static void WritePosition(Utf8JsonWriter writer, Coordinate c)
-    {
-        writer.WriteStartArray();
-        writer.WriteNumberValue(c.X);
-        writer.WriteNumberValue(c.Y);
-        writer.WriteEndArray();
-    }
+    /// <summary>A stored geometry (validated when it was imported) back into a lon/lat geometry, SRID 4326.</summary>
+    public static Geometry ReadGeometry(string json) =>
+        JsonSerializer.Deserialize<Geometry>(json, Compact) ?? throw new InvalidDataException("Stored geometry is null.");
 
     private sealed class GeometryFormatException(string field, string message) : Exception(message)
     {
         public string Field { get; } = field;
+    }
+}
+
+public static class SyntheticGridFeatures
+{
+    /// <summary>GeoJSON features for everything; each carries <c>synthetic: true</c> so nobody mistakes it for survey data.</summary>
+    public static IReadOnlyList<GeoFeature> ToFeatures(this SyntheticGridSet set)
+    {
+        var features = new List<GeoFeature>();
+        foreach (var area in set.Streets.Concat(set.Communities).Prepend(set.District).OfType<DivisionArea>())
+        {
+            features.Add(new GeoFeature(area.Geometry, new Dictionary<string, JsonNode?>
+            {
+                ["code"] = area.Code,
+                ["name"] = area.Name,
+                ["level"] = DivisionLevels.ToText(area.Level),
+                ["synthetic"] = true,
+            }, area.Code));
+        }
+        foreach (var grid in set.Grids)
+        {
+            features.Add(new GeoFeature(grid.Polygon, new Dictionary<string, JsonNode?>
+            {
+                ["code"] = grid.Code,
+                ["name"] = grid.Name,
+                ["level"] = "grid",
+                ["communityCode"] = grid.CommunityCode,
+                ["synthetic"] = true,
+            }, grid.Code));
+        }
+        return features;
     }
 }

@@ -1,6 +1,7 @@
 using CityLoop.Domain.Catalogue;
+using CityLoop.Domain.Routing;
 
-namespace CityLoop.Domain.Routing;
+namespace CityLoop.Server.Features.Reference.Formats;
 
 /// <summary>
 /// Import/export of departments.csv (code,name,parentCode,kind) and responsibility-rules.csv
@@ -85,14 +86,14 @@ public static class RoutingCsv
     }
 
     public static string WriteRules(IEnumerable<ResponsibilityRule> rules) =>
-        CsvText.Write(RuleColumns, rules.Select(r => new[]
+        Csv.Write(RuleColumns, rules.Select(r => new[]
         {
             r.Id, r.CategoryCode, ResponsibilityMatrix.ScopeWord(r.ScopeKind), r.ScopeValue, r.LeadDepartment,
             string.Join(';', r.AssistingDepartments),
         }));
 
     public static string WriteDepartments(IEnumerable<Department> departments) =>
-        CsvText.Write(DepartmentColumns, departments.Select(d => new[]
+        Csv.Write(DepartmentColumns, departments.Select(d => new[]
         {
             d.Code, d.Name, d.ParentCode,
             d.Kind switch { DepartmentKind.Bureau => "bureau", DepartmentKind.Team => "team", _ => "street-office" },

@@ -1,16 +1,17 @@
-using CityLoop.Domain.Cases;
 using System.Text.RegularExpressions;
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Catalogue;
 
-namespace CityLoop.Domain.Catalogue;
+namespace CityLoop.Server.Features.Reference.Formats;
 
 /// <summary>A filing condition as stored in filing-conditions.csv, with the category it belongs to.</summary>
 public sealed record FilingConditionRow(CategoryKind Kind, string CategoryCode, FilingCondition Condition)
 {
-    public string CategoryKey => Catalogue.CategoryKey.Of(Kind, CategoryCode);
+    public string CategoryKey => Domain.Catalogue.CategoryKey.Of(Kind, CategoryCode);
 }
 
 /// <summary>
-/// Import and export of the catalogue CSV files (formats in Catalogue/Data/SOURCE.md). Parsing never throws on
+/// Import and export of the catalogue CSV files (formats in Data/Catalogue/SOURCE.md). Parsing never throws on
 /// bad data: admins upload these files, so they get every problem at once, with the valid rows kept.
 /// </summary>
 public static partial class CatalogueCsv
@@ -165,21 +166,21 @@ public static partial class CatalogueCsv
     }
 
     public static string WriteCategories(IEnumerable<Category> categories) =>
-        CsvText.Write(CategoryColumns, categories.Select(c => new[]
+        Csv.Write(CategoryColumns, categories.Select(c => new[]
         {
             KindText(c.Kind), c.Code, c.Level.ToString().ToLowerInvariant(), c.ParentCode, c.Name,
         }));
 
     /// <summary>Writes the conditions of all given categories, in category order.</summary>
     public static string WriteConditions(IEnumerable<Category> categories) =>
-        CsvText.Write(ConditionColumns, categories.SelectMany(c => c.Conditions.Select(f => new[]
+        Csv.Write(ConditionColumns, categories.SelectMany(c => c.Conditions.Select(f => new[]
         {
             KindText(c.Kind), c.Code, f.Code, f.Description, f.TimeLimit, f.ClosingStandard, f.LegalBasis, f.Notes,
             f.Source.ToString().ToLowerInvariant(),
         })));
 
     public static string WriteHotlineTimeLimits(IEnumerable<HotlineTimeLimit> limits) =>
-        CsvText.Write(HotlineTimeLimitColumns, limits.Select(t => new[]
+        Csv.Write(HotlineTimeLimitColumns, limits.Select(t => new[]
         {
             t.RequestType.ToString().ToLowerInvariant(), t.Name, t.TimeLimit, t.Source.ToString().ToLowerInvariant(),
         }));

@@ -1,9 +1,9 @@
-using CityLoop.Domain.Catalogue;
+using CityLoop.Domain.Routing;
 
-namespace CityLoop.Domain.Routing;
+namespace CityLoop.Server.Features.Reference.Formats;
 
 /// <summary>
-/// Demo departments and responsibility rules embedded from Routing/Data, for 金城江区 (451202). Fictional
+/// Demo departments and responsibility rules embedded from Data/Routing, for 金城江区 (451202). Fictional
 /// organisation names only; a city replaces them with its own 派单目录.
 /// </summary>
 public static class RoutingSeed
@@ -13,10 +13,10 @@ public static class RoutingSeed
     public const string RulesFile = "responsibility-rules.csv";
 
     public static IReadOnlyList<Department> LoadDepartments() =>
-        Require(RoutingCsv.ParseDepartments(EmbeddedData.Read(DepartmentsFile)), DepartmentsFile);
+        EmbeddedData.Require(RoutingCsv.ParseDepartments(EmbeddedData.Read(DepartmentsFile)), DepartmentsFile);
 
     public static IReadOnlyList<ResponsibilityRule> LoadRules() =>
-        Require(RoutingCsv.ParseRules(EmbeddedData.Read(RulesFile)), RulesFile);
+        EmbeddedData.Require(RoutingCsv.ParseRules(EmbeddedData.Read(RulesFile)), RulesFile);
 
     /// <summary>The demo matrix, rendering department names from departments.csv.</summary>
     public static ResponsibilityMatrix LoadMatrix()
@@ -24,9 +24,4 @@ public static class RoutingSeed
         var names = LoadDepartments().ToDictionary(d => d.Code, d => d.Name);
         return new ResponsibilityMatrix(LoadRules(), code => names.GetValueOrDefault(code));
     }
-
-    private static IReadOnlyList<T> Require<T>(CsvParseResult<T> result, string file) =>
-        result.IsValid
-            ? result.Rows
-            : throw new InvalidDataException($"embedded {file} is invalid: {string.Join("; ", result.Errors)}");
 }

@@ -2,18 +2,21 @@ using System.Text;
 using System.Text.Json.Nodes;
 using CityLoop.Domain.Geo;
 using NetTopologySuite.Geometries;
+using CityLoop.Server.Features.Reference.Formats;
 
-namespace CityLoop.Domain.Tests.Geo;
+namespace CityLoop.Server.Tests.Reference.Formats;
 
 public class GeoJsonTests
 {
+    private static readonly SyntheticGridSet Demo = SyntheticGridGenerator.Generate(DivisionCsv.LoadDemo(), DivisionCsv.DemoAreaCode);
+
     private static GeoJsonReadResult Read(string json, string? required = "code") =>
         GeoJson.ReadFeatureCollection(new MemoryStream(Encoding.UTF8.GetBytes(json)), required);
 
     [Fact]
     public void Round_trips_polygons_multipolygons_points_and_properties()
     {
-        var grids = SyntheticGridTests.Demo.Grids.Take(5).ToList();
+        var grids = Demo.Grids.Take(5).ToList();
         var features = grids.Select(g => new GeoFeature(g.Polygon, new Dictionary<string, JsonNode?>
         {
             ["code"] = g.Code,
@@ -23,7 +26,7 @@ public class GeoJsonTests
             ["note"] = null,
         }, g.Code)).ToList();
         // Parts of a valid MultiPolygon must not share an edge, so pair the first cell with one it does not touch.
-        var apart = SyntheticGridTests.Demo.Grids.First(g => !g.Polygon.Intersects(grids[0].Polygon));
+        var apart = Demo.Grids.First(g => !g.Polygon.Intersects(grids[0].Polygon));
         var multi = GeoFactory.Wgs84.CreateMultiPolygon([grids[0].Polygon, apart.Polygon]);
         features.Add(new GeoFeature(multi, new Dictionary<string, JsonNode?> { ["code"] = "m1" }));
         features.Add(new GeoFeature(GeoFactory.Wgs84.CreatePoint(new Coordinate(108.0612345678901, 24.6912345678901)),

@@ -1,6 +1,7 @@
 using CityLoop.Domain.Catalogue;
+using CityLoop.Server.Features.Reference.Formats;
 
-namespace CityLoop.Domain.Tests.Catalogue;
+namespace CityLoop.Server.Tests.Reference.Formats;
 
 public class CatalogueCsvTests
 {
@@ -96,17 +97,17 @@ public class CatalogueCsvTests
     [Fact]
     public void Seed_files_round_trip_exactly()
     {
-        var categories = CatalogueSeed.ReadResource(CatalogueSeed.CategoriesFile);
-        var conditions = CatalogueSeed.ReadResource(CatalogueSeed.ConditionsFile);
+        var categories = EmbeddedData.Read(CatalogueSeed.CategoriesFile);
+        var conditions = EmbeddedData.Read(CatalogueSeed.ConditionsFile);
         var loaded = CatalogueCsv.Load(categories, conditions);
         Assert.True(loaded.IsValid);
         Assert.Equal(categories, CatalogueCsv.WriteCategories(loaded.Rows));
         Assert.Equal(conditions, CatalogueCsv.WriteConditions(loaded.Rows));
 
-        var taxonomy = CatalogueSeed.ReadResource(CatalogueSeed.HotlineTaxonomyFile);
+        var taxonomy = EmbeddedData.Read(CatalogueSeed.HotlineTaxonomyFile);
         Assert.Equal(taxonomy, CatalogueCsv.WriteCategories(CatalogueCsv.ParseCategories(taxonomy).Rows));
 
-        var limits = CatalogueSeed.ReadResource(CatalogueSeed.HotlineTimeLimitsFile);
+        var limits = EmbeddedData.Read(CatalogueSeed.HotlineTimeLimitsFile);
         Assert.Equal(limits, CatalogueCsv.WriteHotlineTimeLimits(CatalogueCsv.ParseHotlineTimeLimits(limits).Rows));
     }
 

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
+using CityLoop.Domain.Clock;
+using CsvHelper;
 
-namespace CityLoop.Domain.Clock;
+namespace CityLoop.Server.Features.Reference.Formats;
 
 /// <summary>One problem found in a holiday CSV row; parsing continues past it.</summary>
 /// <param name="Row">1-based line number in the file (the header is line 1).</param>
@@ -23,8 +25,8 @@ public sealed record HolidayCsvResult(IReadOnlyList<CalendarException> Exception
 /// </summary>
 public static class HolidayCsv
 {
-    /// <summary>Manifest name of the embedded China holiday file (Clock/Data/cn-holidays.csv).</summary>
-    public const string EmbeddedChinaResource = "CityLoop.Domain.Clock.Data.cn-holidays.csv";
+    /// <summary>The embedded China holiday file (Data/Clock/cn-holidays.csv).</summary>
+    public const string ChinaFile = "cn-holidays.csv";
 
     private static readonly string[] Header = ["date", "kind", "name"];
 
@@ -35,28 +37,27 @@ public static class HolidayCsv
         var errors = new List<HolidayCsvError>();
         var seen = new Dictionary<DateOnly, int>();
         var headerSeen = false;
-        var row = 0;
+        var lastRow = 0;
+        var malformed = new HashSet<long>();
 
-        for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
+        using var csv = CsvReader.Create(reader, Csv.LineOptions(malformed), leaveOpen: true);
+        while (csv.Read())
         {
-            row++;
-            if (row == 1)
-                line = line.TrimStart('\uFEFF');
-            if (string.IsNullOrWhiteSpace(line) || line.TrimStart().StartsWith('#'))
-                continue;
-
-            var fields = SplitLine(line);
-            if (fields is null)
+            var row = lastRow = (int)csv.LineNumber;
+            if (Csv.LeftQuoteOpen(csv, malformed))
             {
                 errors.Add(new(row, "row", "unterminated quoted field"));
                 continue;
             }
+            var fields = Enumerable.Range(0, csv.FieldCount).Select(csv.GetString).ToList();
+            if (fields.Count == 0 || fields.Count == 1 && string.IsNullOrWhiteSpace(fields[0]) || fields[0].TrimStart().StartsWith('#'))
+                continue;
             if (!headerSeen)
             {
                 headerSeen = true;
                 if (!fields.Select(f => f.Trim().ToLowerInvariant()).SequenceEqual(Header))
                 {
-                    errors.Add(new(row, "row", $"expected header \"date,kind,name\" but found \"{line}\""));
+                    errors.Add(new(row, "row", $"expected header \"date,kind,name\" but found \"{Encoding.UTF8.GetString(csv.RawRecord)}\""));
                     return new HolidayCsvResult(exceptions, errors);
                 }
                 continue;
@@ -109,54 +110,29 @@ public static class HolidayCsv
         }
 
         if (!headerSeen)
-            errors.Add(new(Math.Max(row, 1), "row", "the file is empty; expected header \"date,kind,name\""));
+            errors.Add(new(Math.Max(lastRow, 1), "row", "the file is empty; expected header \"date,kind,name\""));
         exceptions.Sort((a, b) => a.Date.CompareTo(b.Date));
         return new HolidayCsvResult(exceptions, errors);
     }
 
-    /// <summary>Parses the China holiday data embedded in this assembly.</summary>
+    /// <summary>Parses the China holiday data bundled with the server.</summary>
     public static HolidayCsvResult LoadEmbeddedChina()
     {
-        using var stream = typeof(HolidayCsv).Assembly.GetManifestResourceStream(EmbeddedChinaResource)
-            ?? throw new InvalidOperationException($"Embedded resource {EmbeddedChinaResource} is missing from the domain assembly.");
-        using var reader = new StreamReader(stream, Encoding.UTF8);
+        using var reader = new StreamReader(EmbeddedData.Open(ChinaFile), Encoding.UTF8);
         return Parse(reader);
     }
+}
 
-    /// <summary>Splits one CSV line; returns null when a quoted field is not closed.</summary>
-    private static List<string>? SplitLine(string line)
+/// <summary>The China office calendar (<see cref="WorkingCalendar.China"/>) with the bundled holidays.</summary>
+public static class ChinaCalendar
+{
+    private static readonly Lazy<WorkingCalendar> Calendar = new(() =>
     {
-        var fields = new List<string>();
-        var current = new StringBuilder();
-        var inQuotes = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (inQuotes)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"')
-                {
-                    current.Append('"');
-                    i++;
-                }
-                else if (c == '"')
-                    inQuotes = false;
-                else
-                    current.Append(c);
-            }
-            else if (c == '"')
-                inQuotes = true;
-            else if (c == ',')
-            {
-                fields.Add(current.ToString());
-                current.Clear();
-            }
-            else
-                current.Append(c);
-        }
-        if (inQuotes)
-            return null;
-        fields.Add(current.ToString());
-        return fields;
-    }
+        var result = HolidayCsv.LoadEmbeddedChina();
+        if (result.Errors.Count > 0)
+            throw new InvalidOperationException("Embedded holiday data is invalid: " + string.Join("; ", result.Errors));
+        return WorkingCalendar.China(result.Exceptions);
+    });
+
+    public static WorkingCalendar Default() => Calendar.Value;
 }

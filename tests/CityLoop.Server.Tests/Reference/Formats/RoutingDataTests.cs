@@ -1,7 +1,8 @@
 using CityLoop.Domain.Catalogue;
 using CityLoop.Domain.Routing;
+using CityLoop.Server.Features.Reference.Formats;
 
-namespace CityLoop.Domain.Tests.Routing;
+namespace CityLoop.Server.Tests.Reference.Formats;
 
 public class RoutingDataTests
 {
@@ -123,9 +124,9 @@ public class RoutingDataTests
     [Fact]
     public void Seed_routing_files_round_trip_exactly()
     {
-        var rules = CatalogueSeed.ReadResource(RoutingSeed.RulesFile);
+        var rules = EmbeddedData.Read(RoutingSeed.RulesFile);
         Assert.Equal(rules, RoutingCsv.WriteRules(RoutingCsv.ParseRules(rules).Rows));
-        var departments = CatalogueSeed.ReadResource(RoutingSeed.DepartmentsFile);
+        var departments = EmbeddedData.Read(RoutingSeed.DepartmentsFile);
         Assert.Equal(departments, RoutingCsv.WriteDepartments(RoutingCsv.ParseDepartments(departments).Rows));
     }
 }
