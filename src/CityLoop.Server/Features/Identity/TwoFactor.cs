@@ -48,7 +48,7 @@ public static class TwoFactor
     public static async Task<string> BeginAsync(CityLoopDb db, Guid userId)
     {
         var user = await db.Users.FirstAsync(u => u.Id == userId);
-        if (user.TotpEnabled) throw new Infrastructure.ConflictException("A second factor is already set up; ask the security administrator to reset it.");
+        if (user.TotpEnabled) throw new Infrastructure.ConflictException("A second factor is already set up.");
         user.TotpSecret = NewSecret();
         await db.SaveChangesAsync();
         return user.TotpSecret;
