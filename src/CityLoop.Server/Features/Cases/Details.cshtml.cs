@@ -207,12 +207,15 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             if (!payload.TryGetProperty(name, out var v) || v.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) continue;
             var text = name switch
             {
-                "leadDepartment" => Department(v.GetString()),
+                "leadDepartment" or "department" => Department(v.GetString()),
+                "upheld" => v.ValueKind == JsonValueKind.True ? Ui.Pick("退单成立", "upheld") : Ui.Pick("退单不成立", "not upheld"),
+                "method" or "outcome" => Labels.Status(v.GetString() ?? ""),
+                "phase" => Labels.Phase(v.GetString() ?? ""),
                 "assistingDepartments" => v.ValueKind == JsonValueKind.Array ? string.Join("、", v.EnumerateArray().Select(x => Department(x.GetString()))) : "",
                 "confirmed" or "contacted" or "resolved" => v.ValueKind == JsonValueKind.True ? Ui.Pick("是", "yes") : Ui.Pick("否", "no"),
                 "satisfaction" => v.ValueKind == JsonValueKind.Number ? Labels.Satisfaction((Satisfaction)v.GetInt32())
                     : Kebab.TryParse<Satisfaction>(v.GetString(), out var sat) ? Labels.Satisfaction(sat) : v.ToString(),
-                _ when name.EndsWith("DueAt", StringComparison.Ordinal) => v.TryGetDateTimeOffset(out var at) ? ui.Time(at) : v.ToString(),
+                _ when name.EndsWith("DueAt", StringComparison.Ordinal) || name == "dueAt" => v.TryGetDateTimeOffset(out var at) ? ui.Time(at) : v.ToString(),
                 _ => v.ToString(),
             };
             if (!string.IsNullOrWhiteSpace(text)) yield return (Labels.Field(name), text);
@@ -223,6 +226,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     [
         "answer", "result", "leadDepartment", "assistingDepartments", "categoryCode", "standardItem", "target", "targetCase",
         "confirmed", "contacted", "resolved", "satisfaction", "comment", "requestedDueAt", "handlingDueAt", "dueAt",
+        "department", "upheld", "method", "caseNumber", "mergedBy", "outcome", "phase",
     ];
 
     public string Department(string? code) => code is null ? "—" : Departments.GetValueOrDefault(code, code);
