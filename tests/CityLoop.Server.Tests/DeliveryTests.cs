@@ -38,7 +38,7 @@ public abstract class DeliveryTests<TApp>(TApp app) where TApp : AppFixture
             Assert.Equal(HttpStatusCode.Created, issued.StatusCode);
 
             var outbox = await Api.Get(supervisor, $"/api/v1/notifications/outbox?caseId={first}");
-            var sms = outbox.EnumerateArray().Single(m => m.Str("channel") == "sms");
+            var sms = outbox.EnumerateArray().Single(m => m.Str("channel") == "sms" && m.Str("template") == "supervision-issued");
             Assert.Equal("pending", sms.Str("status"));
             Assert.Equal("139****0002", sms.Str("recipient"));
             Assert.Equal(1, sms.GetProperty("attempts").GetInt32());
@@ -53,7 +53,7 @@ public abstract class DeliveryTests<TApp>(TApp app) where TApp : AppFixture
             Assert.Equal(HttpStatusCode.Created, (await supervisor.PostAsJsonAsync("/api/v1/supervision-orders",
                 new { caseIds = new[] { second }, level = "general", dueAt = app.Clock.GetUtcNow().AddDays(2), requirement = "第二次督办" })).StatusCode);
             Assert.Contains((await Api.Get(handler, "/api/v1/notifications")).EnumerateArray(), n => n.Str("body").Contains("第二次督办"));
-            sms = (await Api.Get(supervisor, $"/api/v1/notifications/outbox?caseId={first}")).EnumerateArray().Single(m => m.Str("channel") == "sms");
+            sms = (await Api.Get(supervisor, $"/api/v1/notifications/outbox?caseId={first}")).EnumerateArray().Single(m => m.Str("channel") == "sms" && m.Str("template") == "supervision-issued");
             Assert.Equal(1, sms.GetProperty("attempts").GetInt32());
 
             // After the backoff the worker tries again, and after the last attempt the message is set aside as failed.
@@ -62,7 +62,7 @@ public abstract class DeliveryTests<TApp>(TApp app) where TApp : AppFixture
                 app.Clock.Advance(TimeSpan.FromMinutes(Math.Pow(2, attempt - 2)) + TimeSpan.FromSeconds(1));
                 using var scope = node.Services.CreateScope();
                 await scope.ServiceProvider.GetRequiredService<ClockSweeper>().SweepAsync();
-                sms = (await Api.Get(supervisor, $"/api/v1/notifications/outbox?caseId={first}")).EnumerateArray().Single(m => m.Str("channel") == "sms");
+                sms = (await Api.Get(supervisor, $"/api/v1/notifications/outbox?caseId={first}")).EnumerateArray().Single(m => m.Str("channel") == "sms" && m.Str("template") == "supervision-issued");
                 Assert.Equal(attempt, sms.GetProperty("attempts").GetInt32());
             }
             Assert.Equal("failed", sms.Str("status"));
