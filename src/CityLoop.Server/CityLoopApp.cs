@@ -74,6 +74,8 @@ public static class CityLoopApp
             o.Conventions.AuthorizeFolder("/");
             o.Conventions.AllowAnonymousToFolder("/Account");
             o.Conventions.AllowAnonymousToFolder("/Public");
+            o.Conventions.AddPageApplicationModelConvention("/Account/Login",
+                m => m.EndpointMetadata.Add(new Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute(RateLimits.SignIn)));
         }).AddViewLocalization();
         services.AddSingleton<Features.Shared.Ui>();
         services.AddScoped<Features.Shared.Nav>();
@@ -138,12 +140,15 @@ public static class CityLoopApp
         o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
         o.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        InputGuard.AddConverters(o);
     }
 
     static void UsePipeline(WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseInputGuard();
         var cultures = new[] { new CultureInfo("zh-CN"), new CultureInfo("en") };
         app.UseRequestLocalization(new RequestLocalizationOptions
         {
@@ -154,9 +159,12 @@ public static class CityLoopApp
         });
         app.UseStaticFiles();
         app.UseRouting();
-        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseApiScopes();
+        app.UsePendingStepGate();
+        // After authentication: intake is counted per principal, and an anonymous request is a 401, not a 429.
+        app.UseRateLimiter();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthChecks("/health", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
         {
@@ -197,7 +205,11 @@ public static class CityLoopApp
         }
         // Demo accounts share one published password: they never exist outside Development.
         if (app.Environment.IsDevelopment() && config.GetValue("Demo:Seed", true))
+        {
             await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync();
+            // The demo administrators sign in with the documented demo TOTP key (README), as administrators must.
+            await TwoFactor.EnrolDemoAdministratorsAsync(scope.ServiceProvider.GetRequiredService<CityLoopDb>());
+        }
     }
 }
 

@@ -254,6 +254,7 @@ public sealed class Case
             errors["reporter.phone"] = ["A phone number has digits, spaces, '+' and '-' only."];
         if (input.Address is { Length: > 500 }) errors["address"] = ["An address has at most 500 characters."];
         if (input.ReporterAddress is { Length: > 500 }) errors["reporter.address"] = ["An address has at most 500 characters."];
+        InputLimits.Check(input, errors);
         if (errors.Count > 0) throw new CaseValidationException(errors);
     }
 

@@ -76,14 +76,20 @@ public sealed record ActionRequest(
     string? Assignee = null,
     bool? Upheld = null)
 {
-    public ActionInput ToInput() => new()
+    public ActionInput ToInput() => Checked(new()
     {
         Opinion = Opinion, Reason = Reason, Answer = Answer, Result = Result, Comment = Comment, Target = Target,
         TargetCase = TargetCase, Inspector = Inspector, CategoryCode = CategoryCode, StandardItem = StandardItem,
         LeadDepartment = LeadDepartment, AssistingDepartments = AssistingDepartments, DueAt = DueAt, Confirmed = Confirmed,
         Contacted = Contacted, Resolved = Resolved, Satisfaction = Satisfaction, AttachmentIds = AttachmentIds,
         Assignee = Assignee, Upheld = Upheld,
-    };
+    });
+
+    static ActionInput Checked(ActionInput input)
+    {
+        InputLimits.Check(input);
+        return input;
+    }
 }
 
 public sealed record PlaceDto(double? Lat, double? Lon, string? Address, string? GridCode, string? CommunityCode, string? StreetCode, string? DistrictCode, bool OutsideGrid);

@@ -180,7 +180,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
         Satisfaction? satisfaction = S("satisfaction") is { } s && Kebab.TryParse<Satisfaction>(s, out var parsed) ? parsed : null;
         var assisting = form["assistingDepartments"].Where(d => !string.IsNullOrWhiteSpace(d)).Select(d => d!).ToList();
         var attachments = form["attachmentIds"].Select(v => Guid.TryParse(v, out var g) ? g : (Guid?)null).OfType<Guid>().ToList();
-        return new ActionInput
+        var input = new ActionInput
         {
             Opinion = S("opinion"), Reason = S("reason"), Answer = S("answer"), Result = S("result"), Comment = S("comment"),
             Target = S("target"), TargetCase = S("targetCase"), Inspector = S("inspector"), CategoryCode = S("categoryCode"),
@@ -188,6 +188,8 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             DueAt = due, Confirmed = B("confirmed"), Contacted = B("contacted"), Resolved = B("resolved"), Satisfaction = satisfaction,
             AttachmentIds = attachments.Count > 0 ? attachments : null, Assignee = S("assignee"), Upheld = B("upheld"),
         };
+        InputLimits.Check(input);
+        return input;
     }
 
     /// <summary>
