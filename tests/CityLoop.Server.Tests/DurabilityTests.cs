@@ -97,6 +97,7 @@ public sealed class DurabilityTests(PostgresApp app) : IClassFixture<PostgresApp
             dll, "--urls", $"http://127.0.0.1:{port}", "--environment", "Production", "--Database:Provider=postgres",
             $"--Database:ConnectionString={app.ConnectionString}", "--Demo:Seed=false", "--Clocks:SweepSeconds=0",
             "--RateLimits:IntakePerMinute=1000000", "--RateLimits:SignInPerMinute=1000", "--Logging:LogLevel:Default=Warning",
+            $"--Privacy:KeyFile={CityLoopFactory.KeyFile}", "--Security:PasswordMaxAgeDays=3650",
         }) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, _) => { };
