@@ -75,13 +75,15 @@ public sealed class CaseFact
     public int ThroughDispose { get; set; }
     public int CheckDone { get; set; }
     public int CheckedOnTime { get; set; }
-    /// <summary>应结案: filed (including fixed on the spot).</summary>
+    /// <summary>应结案: filed (including fixed on the spot), and not withdrawn, transferred or merged since.</summary>
     public int NeedArchive { get; set; }
     /// <summary>结案: a filed case closed.</summary>
     public int Archived { get; set; }
     /// <summary>按期结案: closed, its handling reported on time, and the closing decision on time.</summary>
     public int ArchivedOnTime { get; set; }
     public int ArchivedLate { get; set; }
+    /// <summary>Closed among the cases held by a department (解决, 怀化's count).</summary>
+    public int Solved { get; set; }
     /// <summary>办结: closed by any route (answered at intake, fixed on the spot, or the whole loop).</summary>
     public int Closed { get; set; }
     /// <summary>Closed with no rework, no return and no reopening.</summary>
@@ -107,6 +109,8 @@ public sealed class CaseFact
     /// <summary>The last follow-up of the case (a later one, after a reopening, replaces it).</summary>
     public int FollowedUp { get; set; }
     public int Contacted { get; set; }
+    /// <summary>Closed and followed up (回访 of a closure that stands).</summary>
+    public int ClosedFollowedUp { get; set; }
     public int Rated { get; set; }
     public int Satisfied { get; set; }
     public int BasicallySatisfied { get; set; }
@@ -187,10 +191,12 @@ public sealed class CaseFact
                 break;
             case "verify":
                 if (Bool(p, "confirmed") == true) ValidReport = 1;
+                VerificationDone = 1;
+                VerifiedOnTime = ended is { Phase: CasePhase.Verification } ? (ended.OnTime ? 1 : 0) : 1;
                 break;
             case "file":
                 CategoryCode = Str(p, "categoryCode") ?? CategoryCode;
-                Filed = ValidReport = NeedArchive = 1;
+                Filed = ValidReport = 1;
                 FiledAt = e.At;
                 FiledOnTime = ended is { Phase: CasePhase.Filing } ? (ended.OnTime ? 1 : 0) : 1;
                 break;
@@ -203,7 +209,7 @@ public sealed class CaseFact
                 break;
             case "self-handle":
                 CategoryCode = Str(p, "categoryCode") ?? CategoryCode;
-                SelfHandled = Filed = FiledOnTime = ValidReport = NeedArchive = 1;
+                SelfHandled = Filed = FiledOnTime = ValidReport = 1;
                 FiledAt = FinishedAt = ClosedAt = e.At;
                 LastFinishOnTime = true;
                 break;
@@ -327,11 +333,14 @@ public sealed class CaseFact
         Suspended = State == CaseState.Suspended ? 1 : 0;
         NeedDispose = LeadDepartmentCode is not null && State != CaseState.Suspended ? 1 : 0;
         Closed = State == CaseState.Closed ? 1 : 0;
+        NeedArchive = Filed == 1 && Cancelled == 0 && Transferred == 0 && Merged == 0 ? 1 : 0;
+        ClosedFollowedUp = Closed & FollowedUp;
         Unclosed = State.IsOpen() ? 1 : 0;
         Archived = Closed == 1 && Filed == 1 ? 1 : 0;
         if (Archived == 0) ArchivedOnTime = 0;
         else if (SelfHandled == 1 && Dispatched == 0) ArchivedOnTime = 1;
         ArchivedLate = Archived == 1 && ArchivedOnTime == 0 ? 1 : 0;
+        Solved = Archived & NeedDispose;
         ClosedFirstTime = Closed == 1 && ReworkCount == 0 && ReturnCount == 0 && ReopenCount == 0 ? 1 : 0;
         RepliedOnTime = ClosedAtIntake == 1 || DisposedOnTime == 1 ? 1 : 0;
     }
