@@ -78,7 +78,7 @@ public abstract class FigureTests<TApp>(TApp app) where TApp : AppFixture
     [InlineData("archived", 2, null, "2")]
     [InlineData("direct-completion-rate", 1, 6, "16.67")]
     [InlineData("transferred", 1, null, "1")]
-    public async Task TheSmallHistory_GivesTheHandCountedFigures(string id, long numerator, long? denominator, string value)
+    public async Task TheSmallHistory_GivesTheHandCountedFigures(string id, int numerator, int? denominator, string value)
     {
         await SmallHistoryAsync();
         var figure = await Figure(id, JuneQuery);
