@@ -84,7 +84,7 @@ public abstract class FigureTests<TApp>(TApp app) where TApp : AppFixture
         var figure = await Figure(id, JuneQuery);
         Assert.Equal(numerator, figure.GetProperty("numerator").GetInt64());
         if (denominator is null) Assert.Equal(JsonValueKind.Null, figure.GetProperty("denominator").ValueKind);
-        else Assert.Equal(denominator, figure.GetProperty("denominator").GetInt64());
+        else Assert.Equal((long)denominator, figure.GetProperty("denominator").GetInt64());
         Assert.Equal(decimal.Parse(value, System.Globalization.CultureInfo.InvariantCulture), figure.GetProperty("value").GetDecimal());
         Assert.Equal(id, figure.GetProperty("indicator").Str("id"));
         Assert.False(string.IsNullOrWhiteSpace(figure.GetProperty("indicator").Str("howZh")));

@@ -24,9 +24,9 @@ public sealed class CaseFactProjection(CityLoopDb db) : ICaseProjection
             db.Set<CaseFact>().Add(CaseFact.Start(c, e));
             return;
         }
-        // Tracked first (earlier events of the same unit of work or rebuild batch), else the stored row.
-        var fact = db.Set<CaseFact>().Local.FirstOrDefault(f => f.CaseId == c.Id)
-            ?? await db.Set<CaseFact>().FirstOrDefaultAsync(f => f.CaseId == c.Id, ct);
+        // Find looks in the identity map first (earlier events of the same unit of work or rebuild batch) without
+        // scanning the tracker, as DbSet.Local would on every event; else it reads the stored row.
+        var fact = await db.Set<CaseFact>().FindAsync([c.Id], ct);
         if (fact is null) return; // a case older than the facts table: the rebuild creates its row from its first event
         fact.Apply(e, EventClock.Of(e));
     }
