@@ -6,6 +6,8 @@ return args.FirstOrDefault() switch
     "intake" => await IntakeBenchmark.Run(args[1..]),
     "geocode" => GeocodeBenchmark.Run(args[1..]),
     "clock-sweep" => await ClockSweepBenchmark.Run(args[1..]),
+    "list" => await CaseListBenchmark.Run(args[1..]),
+    "loop" => await LoopBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -13,8 +15,12 @@ static int Usage()
 {
     Console.WriteLine("""
         usage: dotnet run -c Release --project bench/CityLoop.Bench -- <benchmark> [options]
-          intake  [--db sqlite|postgres|both] [--requests N] [--levels 1,4,16,64]
-                  case intake over HTTP (cases/s, p50/p99) and the raw INSERT rate of the same database
+          intake  [--db postgres|sqlite|both] [--requests N] [--levels 1,8,32] [--rate 200]
+                  case intake over HTTP (cases/s, p50/p99) beside the fixed minimal reference app, and at a paced rate
+          loop    [--cases 1000] [--clients 8]
+                  whole loop over HTTP, intake to follow-up, by concurrent clients (complete cases/s, p50/p99 per step)
+          list    [connection-string] [--cases 1000000] [--years 3] [--queries 200] [--seed S] [--database NAME]
+                  generated case histories bulk-loaded, then the workbench's list questions over HTTP (p50/p99)
           geocode [grids] [points] [seed]
                   point → grid lookups against synthetic unit grids (points/s)
           clock-sweep [connection-string] [--cases 500000] [--sweeps 10] [--interval-seconds 60] [--catch-up-hours H]

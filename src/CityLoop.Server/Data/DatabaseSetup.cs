@@ -38,6 +38,7 @@ public static class DatabaseSetup
     {
         if (provider == "postgres") o.UseNpgsql(connectionString);
         else o.UseSqlite(connectionString, s => s.CommandTimeout(60)).AddInterceptors(SqlitePragmas.Instance);
+        o.AddInterceptors(Features.Search.SearchTermsInterceptor.Instance);
     }
 
     /// <summary>

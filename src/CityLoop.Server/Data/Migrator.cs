@@ -70,6 +70,8 @@ public sealed class Migrator(CityLoopDb db, ILogger<Migrator> log)
                 log.LogInformation("Applied schema version {Name} ({Provider})", script.Name, Provider);
                 applied.Add(script.Name);
             }
+            // Cases stored before search terms existed get theirs (a no-op once filled).
+            if (applied.Count > 0) await Features.Search.CaseSearch.BackfillAsync(db, ct);
             if (db.IsPostgres) await Exec(conn, $"SELECT pg_advisory_unlock({LockKey})", ct);
         }
         finally

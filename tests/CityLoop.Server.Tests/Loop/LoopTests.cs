@@ -310,3 +310,53 @@ public sealed class LoopTests_Sqlite(SqliteApp app) : LoopTests<SqliteApp>(app),
 
 [Collection("postgres")]
 public sealed class LoopTests_Postgres(PostgresApp app) : LoopTests<PostgresApp>(app), IClassFixture<PostgresApp>;
+
+/// <summary>Calendars: the holiday warning from 1 November and the close-of-business rule on a department's calendar.</summary>
+public abstract class CalendarRuleTests<TApp>(TApp app) where TApp : AppFixture
+{
+    static DateTimeOffset At(int year, int month, int day, int hour, int minute = 0) => new(year, month, day, hour, minute, 0, TimeSpan.FromHours(8));
+
+    [Fact]
+    public async Task NextYearsHolidays_MissingFromNovemberFirst_AreReportedToTheAdministrator()
+    {
+        app.Clock.Set(At(2026, 10, 31, 23, 59));
+        var admin = await app.As("admin");
+        Assert.Empty((await Api.Get(admin, "/api/v1/admin/calendars/holiday-status")).GetProperty("missingYears").EnumerateArray());
+        app.Clock.Set(At(2026, 11, 1, 0, 0));
+        admin = await app.As("admin");
+        Assert.Equal([2027], (await Api.Get(admin, "/api/v1/admin/calendars/holiday-status")).GetProperty("missingYears").EnumerateArray().Select(y => y.GetInt32()));
+        Assert.Equal(HttpStatusCode.Forbidden, (await (await app.As("dispatcher")).GetAsync("/api/v1/admin/calendars/holiday-status")).StatusCode);
+
+        // Importing them clears the warning.
+        var holidays = new { exceptions = new[] { new { date = "2027-01-01", kind = "holiday", name = "元旦" } } };
+        (await admin.PutAsJsonAsync("/api/v1/admin/calendars/platform", holidays)).EnsureSuccessStatusCode();
+        Assert.Empty((await Api.Get(admin, "/api/v1/admin/calendars/holiday-status")).GetProperty("missingYears").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task CloseOfBusinessRule_OnADepartmentsCalendar_EndsTheHandlingDayLimitAtItsClose()
+    {
+        var admin = await app.As("admin");
+        (await admin.PutAsJsonAsync("/api/v1/admin/calendars/GSGS", new { dayRule = "close-of-business" })).EnsureSuccessStatusCode();
+        Assert.Equal("close-of-business", (await Api.Get(admin, "/api/v1/calendars/GSGS")).Str("dayRule"));
+        var bad = await admin.PutAsJsonAsync("/api/v1/admin/calendars/GSGS", new { dayRule = "whenever" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.StatusCode);
+        try
+        {
+            // Friday 6 March 2026 10:00, "井盖松动" (C0101-03) has 2 working days: the close of Tuesday 10 March.
+            var id = await FollowThroughSteps.DispatchedAt(app, At(2026, 3, 6, 10), lead: "GSGS", standardItem: "C0101-03");
+            var handling = (await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}")).GetProperty("deadlines").GetProperty("handling").GetDateTimeOffset();
+            Assert.Equal(At(2026, 3, 10, 17, 30), handling);
+        }
+        finally
+        {
+            (await admin.PutAsJsonAsync("/api/v1/admin/calendars/GSGS", new { dayRule = "same-time" })).EnsureSuccessStatusCode();
+        }
+    }
+}
+
+[Collection("sqlite")]
+public sealed class CalendarRuleTests_Sqlite(SqliteApp app) : CalendarRuleTests<SqliteApp>(app), IClassFixture<SqliteApp>;
+
+[Collection("postgres")]
+public sealed class CalendarRuleTests_Postgres(PostgresApp app) : CalendarRuleTests<PostgresApp>(app), IClassFixture<PostgresApp>;

@@ -39,6 +39,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         var ctx = new TransitionContext(actor, now, deadlines, _settings);
         var queryCode = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
         var place = input.Latitude is not null ? places.Resolve(input.Latitude, input.Longitude) : null;
+        var number = await CaseNumbers.NextAsync(db, _platform, now, ct);
 
         var strategy = db.Database.CreateExecutionStrategy();
         try
@@ -46,7 +47,6 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             return await strategy.ExecuteAsync(async () =>
             {
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
-                var number = await NextNumberAsync(now, ct);
                 foreach (var hook in _hooks) input = await hook.BeforeCreateAsync(input, now, ct);
                 var c = Case.Create(input, number, _platform.Code, place, HashQueryCode(number, queryCode), ctx);
                 db.Cases.Add(c);
@@ -82,24 +82,6 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         if (record.RequestHash != requestHash)
             throw new ConflictException("This Idempotency-Key was already used with a different request body.");
         return await db.Cases.AsNoTracking().FirstAsync(c => c.Id == record.CaseId, ct);
-    }
-
-    /// <summary>Date + per-day sequence, unique per platform: 451202-20261122-000042 (the date in the platform's zone).</summary>
-    async Task<string> NextNumberAsync(DateTimeOffset now, CancellationToken ct)
-    {
-        var day = TimeZoneInfo.ConvertTime(now, _platform.Zone).ToString("yyyyMMdd");
-        var conn = db.Database.GetDbConnection();
-        await using var cmd = conn.CreateCommand();
-        cmd.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        cmd.CommandText = """
-            INSERT INTO case_number_sequences (platform, day, last_value) VALUES (@p, @d, 1)
-            ON CONFLICT (platform, day) DO UPDATE SET last_value = case_number_sequences.last_value + 1
-            RETURNING last_value
-            """;
-        AddParam(cmd, "@p", _platform.Code);
-        AddParam(cmd, "@d", day);
-        var value = Convert.ToInt64(await cmd.ExecuteScalarAsync(ct));
-        return $"{_platform.Code}-{day}-{value:D6}";
     }
 
     public static TimeSpan IdempotencyRetention(PlatformOptions platform) => TimeSpan.FromHours(Math.Max(24, platform.IdempotencyHours));

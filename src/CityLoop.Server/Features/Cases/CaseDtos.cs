@@ -114,7 +114,8 @@ public sealed record FieldDto(string Name, string Kind, bool Required);
 
 public sealed record AvailableActionDto(string Action, string? To, IReadOnlyList<FieldDto> Fields);
 
-public sealed record PageDto<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize);
+/// <summary>A page of a list; <see cref="TotalCapped"/> says that <see cref="Total"/> is a lower bound (a broad filter over a large table).</summary>
+public sealed record PageDto<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize, bool TotalCapped = false);
 
 public static class StateNames
 {

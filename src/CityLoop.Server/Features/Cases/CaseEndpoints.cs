@@ -121,7 +121,8 @@ public static class CaseEndpoints
         }
         var filter = new CaseFilter(states, q["department"].FirstOrDefault(), q["category"].FirstOrDefault(), Enum<CaseSource>("source"),
             Enum<RequestType>("requestType"), Date("from"), Date("to"), Bool("overdue"), Bool("supervised"), q["q"].FirstOrDefault(),
-            Enum<CaseLight>("light"), Bool("repeat"), Int("page", 1), Int("pageSize", 20));
+            Enum<CaseLight>("light"), Bool("repeat"), Int("page", 1), Int("pageSize", 20), q["area"].FirstOrDefault(), q["phone"].FirstOrDefault(),
+            Enum<CaseSort>("sort") ?? CaseSort.Newest);
         if (errors.Count > 0) throw new CaseValidationException(errors);
         return filter;
     }

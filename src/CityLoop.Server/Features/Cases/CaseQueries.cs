@@ -22,11 +22,20 @@ public sealed record CaseFilter(
     CaseLight? Light = null,
     bool? Repeat = null,
     int Page = 1,
-    int PageSize = 20);
+    int PageSize = 20,
+    string? Area = null,
+    string? Phone = null,
+    CaseSort Sort = CaseSort.Newest);
+
+/// <summary>List orders: newest first (the default), oldest first (a queue), or by the running clock's due instant (an inbox).</summary>
+public enum CaseSort { Newest, Oldest, Due }
 
 /// <summary>Reads of cases, always through the actor's scope, with the reporter masked as the actor's role requires.</summary>
-public sealed class CaseQueries(CityLoopDb db, TimeProvider clock)
+public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\w+-\d{8}-\d+$")]
+    private static partial System.Text.RegularExpressions.Regex CaseNumberPattern();
+
     static readonly Role[] SeeAll = [Role.HotlineAgent, Role.IntakeOperator, Role.ShiftLeader, Role.Dispatcher, Role.Supervisor];
 
     public static bool CanReadCases(Actor actor) => actor.Roles.Any(Roles.CaseReaders.Contains) || actor.IsSystem;
@@ -58,17 +67,34 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock)
             ?? throw new NotFoundException($"Case {id} does not exist or is not visible to you.");
     }
 
+    /// <summary>Totals above this are reported as "more than" (<see cref="PageDto{T}.TotalCapped"/>).</summary>
+    public const int TotalCap = 1_000;
+
     public async Task<PageDto<CaseSummaryDto>> ListAsync(Actor actor, CaseFilter f, CancellationToken ct = default)
     {
         var pageSize = Math.Clamp(f.PageSize, 1, 200);
         var page = Math.Max(1, f.Page);
-        var q = Filter(Visible(actor, db.Cases.AsNoTracking()), f);
-        var total = await q.CountAsync(ct);
-        var rows = await q.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Number)
-            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        if (f.Phone is not null && !actor.Roles.Any(Roles.ReporterContact.Contains))
+            throw new CaseForbiddenException("Only hotline and intake staff look cases up by the caller's phone.");
+        IQueryable<Case> source = db.Cases;
+        if (f.Text is { } text && !CaseNumberPattern().IsMatch(text.Trim()) && Search.CaseSearch.Source(db, text.Trim()) is { } found)
+        {
+            source = found;
+            f = f with { Text = null };
+        }
+        var q = Filter(Visible(actor, source.AsNoTracking()), f);
+        // Counting every match of a broad filter over millions of cases costs more than the page: count up to a cap.
+        var total = await q.Take(TotalCap + 1).CountAsync(ct);
+        var ordered = f.Sort switch
+        {
+            CaseSort.Oldest => q.OrderBy(c => c.CreatedAt).ThenBy(c => c.Number),
+            CaseSort.Due => q.Where(c => c.ClockDueAt != null).OrderBy(c => c.ClockDueAt).ThenBy(c => c.Number),
+            _ => q.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Number),
+        };
+        var rows = await ordered.Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
         var now = clock.GetUtcNow();
         return new PageDto<CaseSummaryDto>(rows.Select(c => new CaseSummaryDto(c.Id, c.Number, c.State.Api(), c.RequestType, c.Source, c.CategoryCode,
-            c.Title, c.Description, c.Address, c.LeadDepartmentCode, c.CreatedAt, c.CurrentDueAt, Light(c, now), c.IsOverdue, c.Supervised, c.RepeatOfNumber)).ToList(), total, page, pageSize);
+            c.Title, c.Description, c.Address, c.LeadDepartmentCode, c.CreatedAt, c.CurrentDueAt, Light(c, now), c.IsOverdue, c.Supervised, c.RepeatOfNumber)).ToList(), Math.Min(total, TotalCap), page, pageSize, total > TotalCap);
     }
 
     public IQueryable<Case> Filter(IQueryable<Case> q, CaseFilter f)
@@ -92,10 +118,28 @@ public sealed class CaseQueries(CityLoopDb db, TimeProvider clock)
         if (f.Supervised is { } supervised) q = q.Where(c => c.Supervised == supervised);
         if (f.Light is { } light) q = WithLight(q, light, clock.GetUtcNow());
         if (f.Repeat is { } repeat) q = repeat ? q.Where(c => c.RepeatOfNumber != null) : q.Where(c => c.RepeatOfNumber == null);
+        if (!string.IsNullOrWhiteSpace(f.Area))
+        {
+            // Division codes nest by length (district 6, street 9, community 12 digits); longer codes are unit grids.
+            var area = f.Area.Trim();
+            q = area.Length switch
+            {
+                <= 6 => q.Where(c => c.DistrictCode == area),
+                <= 9 => q.Where(c => c.StreetCode == area),
+                <= 12 => q.Where(c => c.CommunityCode == area),
+                _ => q.Where(c => c.GridCode == area),
+            };
+        }
+        if (!string.IsNullOrWhiteSpace(f.Phone))
+        {
+            var phone = f.Phone.Trim();
+            q = q.Where(c => c.ReporterPhone == phone);
+        }
         if (!string.IsNullOrWhiteSpace(f.Text))
         {
+            // A case number, or Chinese text by character bigrams (Features/Search), the same on both databases.
             var text = f.Text.Trim();
-            q = q.Where(c => c.Number == text || c.Description.Contains(text) || (c.Title != null && c.Title.Contains(text)) || (c.Address != null && c.Address.Contains(text)));
+            q = CaseNumberPattern().IsMatch(text) ? q.Where(c => c.Number == text) : Search.CaseSearch.Where(db, q, text);
         }
         return q;
     }

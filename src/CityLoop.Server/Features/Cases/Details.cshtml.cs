@@ -21,7 +21,7 @@ namespace CityLoop.Server.Features.Cases;
 /// change goes through <see cref="CaseCommands"/> with the version the user saw, exactly as the API does.
 /// </summary>
 public sealed class DetailsModel(CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CityLoopDb db, Ui ui,
-    ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, Notifier notifier, TimeProvider time) : PageModel
+    ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, IDeadlinePolicy deadlines, Notifier notifier, TimeProvider time) : PageModel
 {
     [BindProperty(SupportsGet = true)] public Guid Id { get; set; }
 
@@ -151,7 +151,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             Actions = CaseQueries.Actions(c, actor, commands.Context(actor));
             Departments = await IndexModel.DepartmentNames(db, ct);
             var now = time.GetUtcNow();
-            Clock = await ClockEndpoints.QueryAsync(c, db, workingClock, now, ct);
+            Clock = await ClockEndpoints.QueryAsync(c, db, workingClock, deadlines, now, ct);
             CategoryName = c.CategoryCode is { } key ? reference.Catalogue.Current?.Find(key)?.Name : null;
             if (c.RepeatOfNumber is { } repeat)
                 RepeatOfId = await queries.Visible(actor, db.Cases.AsNoTracking()).Where(x => x.Number == repeat).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct);
@@ -205,12 +205,15 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             if (!payload.TryGetProperty(name, out var v) || v.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) continue;
             var text = name switch
             {
-                "leadDepartment" => Department(v.GetString()),
+                "leadDepartment" or "department" => Department(v.GetString()),
+                "upheld" => v.ValueKind == JsonValueKind.True ? Ui.Pick("退单成立", "upheld") : Ui.Pick("退单不成立", "not upheld"),
+                "method" or "outcome" => Labels.Status(v.GetString() ?? ""),
+                "phase" => Labels.Phase(v.GetString() ?? ""),
                 "assistingDepartments" => v.ValueKind == JsonValueKind.Array ? string.Join("、", v.EnumerateArray().Select(x => Department(x.GetString()))) : "",
                 "confirmed" or "contacted" or "resolved" => v.ValueKind == JsonValueKind.True ? Ui.Pick("是", "yes") : Ui.Pick("否", "no"),
                 "satisfaction" => v.ValueKind == JsonValueKind.Number ? Labels.Satisfaction((Satisfaction)v.GetInt32())
                     : Kebab.TryParse<Satisfaction>(v.GetString(), out var sat) ? Labels.Satisfaction(sat) : v.ToString(),
-                _ when name.EndsWith("DueAt", StringComparison.Ordinal) => v.TryGetDateTimeOffset(out var at) ? ui.Time(at) : v.ToString(),
+                _ when name.EndsWith("DueAt", StringComparison.Ordinal) || name == "dueAt" => v.TryGetDateTimeOffset(out var at) ? ui.Time(at) : v.ToString(),
                 _ => v.ToString(),
             };
             if (!string.IsNullOrWhiteSpace(text)) yield return (Labels.Field(name), text);
@@ -221,6 +224,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     [
         "answer", "result", "leadDepartment", "assistingDepartments", "categoryCode", "standardItem", "target", "targetCase",
         "confirmed", "contacted", "resolved", "satisfaction", "comment", "requestedDueAt", "handlingDueAt", "dueAt",
+        "department", "upheld", "method", "caseNumber", "mergedBy", "outcome", "phase",
     ];
 
     public string Department(string? code) => code is null ? "—" : Departments.GetValueOrDefault(code, code);

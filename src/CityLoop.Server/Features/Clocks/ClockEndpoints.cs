@@ -24,29 +24,29 @@ public static class ClockEndpoints
         app.MapGet("/api/v1/cases/{id:guid}/clock", Get).WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy).WithName("GetCaseClock");
 
     /// <summary>The running phase clock in its own kind of time, next to wall time, and the record of finished phases.</summary>
-    static async Task<Ok<CaseClockDto>> Get(Guid id, CurrentActor current, CaseQueries queries, CityLoopDb db, IWorkingClock clock, TimeProvider time,
-        CancellationToken ct)
+    static async Task<Ok<CaseClockDto>> Get(Guid id, CurrentActor current, CaseQueries queries, CityLoopDb db, IWorkingClock clock, IDeadlinePolicy deadlines,
+        TimeProvider time, CancellationToken ct)
     {
         var actor = await current.GetAsync();
         if (!CaseQueries.CanReadCases(actor)) throw new CaseForbiddenException("Your roles do not give access to cases.");
         var c = await queries.GetAsync(actor, id, ct: ct);
-        return TypedResults.Ok(await QueryAsync(c, db, clock, time.GetUtcNow(), ct));
+        return TypedResults.Ok(await QueryAsync(c, db, clock, deadlines, time.GetUtcNow(), ct));
     }
 
     /// <summary>The clock of a case the caller may read (the API above and the case page).</summary>
-    public static async Task<CaseClockDto> QueryAsync(Case c, CityLoopDb db, IWorkingClock clock, DateTimeOffset now, CancellationToken ct)
+    public static async Task<CaseClockDto> QueryAsync(Case c, CityLoopDb db, IWorkingClock clock, IDeadlinePolicy deadlines, DateTimeOffset now, CancellationToken ct)
     {
         RunningClockDto? running = null;
         if (c.ClockPhase is { } phase && c.ClockStartedAt is { } started)
         {
+            // Counted on the phase's own calendar (the centre's or the department's), pauses excluded.
             var limit = clock.LimitFor(c, phase);
-            var type = limit?.Type ?? LimitType.CalendarDays;
-            var calendar = clock.CalendarFor(c.LeadDepartmentCode);
+            var elapsed = deadlines.BusinessTime(c, phase, c.LeadDepartmentCode, started, now) - TimeSpan.FromSeconds(c.ClockPausedSeconds);
             running = new RunningClockDto(Kebab.From(phase.ToString()), limit is { } l ? Kebab.From(l.Type.ToString()) : null, limit?.Value, started,
-                c.ClockDueAt, c.ClockWarnAt, CaseQueries.Light(c, now), calendar.Elapsed(started, now, type).TotalHours,
-                c.ClockDueAt is { } due ? calendar.Remaining(now, due, type).TotalHours : null, (now - started).TotalHours);
+                c.ClockDueAt, c.ClockWarnAt, CaseQueries.Light(c, now), Math.Max(0, elapsed.TotalHours),
+                c.ClockDueAt is { } due ? deadlines.BusinessTime(c, phase, c.LeadDepartmentCode, now, due).TotalHours : null, (now - started).TotalHours);
         }
-        var finished = await db.Set<CasePhaseTime>().AsNoTracking().Where(p => p.CaseId == c.Id).OrderBy(p => p.Id).ToListAsync(ct);
+        var finished = await db.Set<CasePhaseTime>().AsNoTracking().Where(p => p.CaseId == c.Id).OrderBy(p => p.EndedBySeq).ThenBy(p => p.Id).ToListAsync(ct);
         return new CaseClockDto(running, finished.Select(p => new PhaseTimeDto(Kebab.From(p.Phase.ToString()), p.StartedAt, p.EndedAt,
             p.DueAt, p.LimitType is { } t ? Kebab.From(t.ToString()) : null, p.BusinessSeconds / 3600.0, p.PausedSeconds / 3600.0,
             p.WallSeconds / 3600.0, p.OnTime, p.DepartmentCode)).ToList());

@@ -272,12 +272,15 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         }
         if (!await Do(CaseAction.Finish, dept, new ActionInput { Result = "已按标准处置完毕，现场已恢复。" })) return;
         if (target == CaseState.PendingCheck) return;
+        // The check is the named inspector's task on site; where none applies (outside every grid) intake calls the citizen back.
+        async Task<Actor> Checker() =>
+            await db.Cases.AsNoTracking().Where(c => c.Id == id).Select(c => c.AssignedInspector).FirstAsync(ct) is null ? p["intake"] : p["inspector"];
         if (rng.NextDouble() < 0.15)
         {
-            if (!await Do(CaseAction.CheckFail, p["inspector"], new ActionInput { Reason = "现场仍未处理到位" })) return;
+            if (!await Do(CaseAction.CheckFail, await Checker(), new ActionInput { Reason = "现场仍未处理到位" })) return;
             if (!await Do(CaseAction.Finish, dept, new ActionInput { Result = "已返工处理。" })) return;
         }
-        if (!await Do(CaseAction.CheckPass, p["inspector"], new ActionInput { Opinion = "核查通过" })) return;
+        if (!await Do(CaseAction.CheckPass, await Checker(), new ActionInput { Opinion = "核查通过，问题已处理" })) return;
         if (target == CaseState.PendingClose) return;
         if (!await Do(CaseAction.Close, p["leader"], new ActionInput { StandardItem = standard, Opinion = "同意结案" })) return;
         if (rng.NextDouble() < 0.7)

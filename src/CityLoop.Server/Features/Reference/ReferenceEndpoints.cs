@@ -45,7 +45,8 @@ public static class ReferenceEndpoints
         g.MapGet("/components", Components);
         g.MapGet("/cases/{id:guid}/routing", CaseRouting).WithTags("Cases");
         g.MapGet("/calendars", async (CityLoopDb db) => TypedResults.Ok(
-            new[] { CalendarRow.PlatformScope }.Concat(await db.Set<CalendarRow>().Where(r => r.Scope != CalendarRow.PlatformScope).Select(r => r.Scope).ToListAsync())));
+            new[] { CalendarRow.PlatformScope, CalendarRow.CentreScope }.Concat(await db.Set<CalendarRow>()
+                .Where(r => r.Scope != CalendarRow.PlatformScope && r.Scope != CalendarRow.CentreScope).Select(r => r.Scope).ToListAsync())));
         g.MapGet("/calendars/{scope}", async (string scope, int? year, ReferenceAdmin admin, CancellationToken ct) => TypedResults.Ok(await admin.CalendarAsync(scope, year, ct)));
 
         var admin = app.MapGroup("/api/v1/admin").WithTags("Administration").RequireAuthorization(AuthSetup.ApiPolicy);
@@ -60,6 +61,13 @@ public static class ReferenceEndpoints
         {
             var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
             return TypedResults.Ok(await a.SaveCalendarAsync(scope, body, actor, ct));
+        });
+        // What the desk's banner says: the years whose holidays are missing (next year's from 1 November).
+        admin.MapGet("/calendars/holiday-status", async (CurrentActor current, ReferenceCache cache, TimeProvider clock,
+            Microsoft.Extensions.Options.IOptions<PlatformOptions> platform) =>
+        {
+            await IdentityEndpoints.Require(current, Role.SystemAdmin);
+            return TypedResults.Ok(new { missingYears = HolidayWatch.MissingYears(cache.Calendars.Platform, clock.GetUtcNow(), platform.Value.Zone) });
         });
         admin.MapPost("/calendars/recompute", async (CurrentActor current, ReferenceAdmin a, CancellationToken ct) =>
         {

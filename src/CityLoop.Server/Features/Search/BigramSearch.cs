@@ -1,0 +1,151 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Server.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace CityLoop.Server.Features.Search;
+
+/// <summary>
+/// Bigram search over any table with a <c>search_terms</c> column (decision 013). The column holds
+/// <see cref="Bigrams.Terms"/> of the searchable texts. PostgreSQL derives a stored column
+/// <c>search_vector tsvector GENERATED ALWAYS AS (array_to_tsvector(string_to_array(search_terms, ' ')))</c> with a GIN
+/// index (no text parser involved: the lexemes are the terms); SQLite indexes the terms in an FTS5 table
+/// <c>{table}_fts</c> (the key, unindexed, and the terms) that triggers keep in step with the column. Both answer the same query: every term present, prefixes where the query
+/// asks for them. The case list uses it for cases; a knowledge base or duplicate hints add the column, the index and
+/// the FTS5 table to their own table and call <see cref="Keys"/>.
+/// </summary>
+public static class BigramSearch
+{
+    public const string Column = "search_terms";
+
+    /// <summary>PostgreSQL only: the terms as a tsvector, a stored generated column, so a row is checked without re-parsing its terms.</summary>
+    public const string VectorColumn = "search_vector";
+
+    static bool IsIdentifier(string name) => name.Length > 0 && name.All(ch => char.IsAsciiLetterLower(ch) || char.IsAsciiDigit(ch) || ch == '_');
+
+    /// <summary>The PostgreSQL query text (tsquery syntax) for the terms: each quoted, prefixes marked, all required.</summary>
+    public static string TsQuery(IReadOnlyList<SearchTerm> terms) =>
+        string.Join(" & ", terms.Select(t => "'" + t.Text.Replace("'", "''", StringComparison.Ordinal) + "'" + (t.Prefix ? ":*" : "")));
+
+    /// <summary>The keys of the rows of <paramref name="table"/> that contain every term of the query, composable into LINQ.</summary>
+    public static IQueryable<TKey> Keys<TKey>(CityLoopDb db, string table, string keyColumn, IReadOnlyList<SearchTerm> terms)
+    {
+        if (terms.Count == 0) throw new ArgumentException("A search needs at least one term.", nameof(terms));
+        // Table and key names come from code, never from a request; the query text goes in as a parameter.
+        if (!IsIdentifier(table) || !IsIdentifier(keyColumn)) throw new ArgumentException("Table and key are plain SQL identifiers.");
+        string sql, argument;
+        if (db.IsPostgres)
+        {
+            sql = "SELECT " + keyColumn + " AS \"Value\" FROM " + table + " WHERE " + VectorColumn + " @@ CAST({0} AS tsquery)";
+            argument = TsQuery(terms);
+        }
+        else
+        {
+            sql = "SELECT " + keyColumn + " AS \"Value\" FROM " + table + "_fts WHERE " + table + "_fts MATCH {0}";
+            argument = string.Join(' ', terms.Select(t => "\"" + t.Text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" + (t.Prefix ? "*" : "")));
+        }
+        return db.Database.SqlQueryRaw<TKey>(sql, argument);
+    }
+}
+
+/// <summary>The case's search terms: a column the domain does not know (EF shadow property), kept by <see cref="SearchTermsInterceptor"/>.</summary>
+public static class CaseSearch
+{
+    public const string Property = "SearchTerms";
+
+    public static string TermsOf(Case c) => Bigrams.Terms(c.Title, c.Description, c.Address);
+
+    /// <summary>Ids of the cases whose title, description or address contain the query; null when the query has no letters or digits.</summary>
+    public static IQueryable<Guid>? Matching(CityLoopDb db, string query)
+    {
+        var terms = Bigrams.Query(query);
+        return terms.Count == 0 ? null : BigramSearch.Keys<Guid>(db, "cases", "id", terms);
+    }
+
+    /// <summary>The cases whose texts contain the query, as an id set; a query with no letters or digits matches nothing.</summary>
+    public static IQueryable<Case> Where(CityLoopDb db, IQueryable<Case> q, string query)
+    {
+        var terms = Bigrams.Query(query);
+        if (terms.Count == 0) return q.Where(_ => false);
+        var ids = BigramSearch.Keys<Guid>(db, "cases", "id", terms);
+        return q.Where(c => ids.Contains(c.Id));
+    }
+
+    /// <summary>
+    /// PostgreSQL: the cases table already narrowed to the query, to build a list on. The condition then sits on the
+    /// row itself (the planner pulls the subquery up), so it can use the GIN index or check rows met along the list's
+    /// order, whichever is cheaper. Null where that does not apply (SQLite, a query without terms).
+    /// </summary>
+    public static IQueryable<Case>? Source(CityLoopDb db, string query)
+    {
+        if (!db.IsPostgres) return null;
+        var terms = Bigrams.Query(query);
+        if (terms.Count == 0) return null;
+        return db.Cases.FromSqlRaw("SELECT * FROM cases WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)", BigramSearch.TsQuery(terms));
+    }
+
+    /// <summary>Fills the terms of cases stored before the column existed; the migrator runs it after a schema upgrade.</summary>
+    public static async Task<int> BackfillAsync(CityLoopDb db, CancellationToken ct = default)
+    {
+        var total = 0;
+        while (true)
+        {
+            var batch = await db.Cases.AsNoTracking().Where(c => EF.Property<string?>(c, Property) == null)
+                .OrderBy(c => c.Id).Select(c => new { c.Id, c.Title, c.Description, c.Address }).Take(500).ToListAsync(ct);
+            if (batch.Count == 0) return total;
+            foreach (var c in batch)
+            {
+                var terms = Bigrams.Terms(c.Title, c.Description, c.Address);
+                var id = c.Id;
+                await db.Cases.Where(x => x.Id == id).ExecuteUpdateAsync(s => s.SetProperty(x => EF.Property<string?>(x, Property), terms), ct);
+            }
+            total += batch.Count;
+        }
+    }
+}
+
+sealed class CaseSearchConfiguration : IEntityTypeConfiguration<Case>
+{
+    public void Configure(EntityTypeBuilder<Case> e)
+    {
+        e.Property<string?>(CaseSearch.Property);
+        // The workbench lists at scale (decision 013): an inbox by deadline, the caller's history (and the repeat check).
+        e.HasIndex(c => c.ClockDueAt);
+        e.HasIndex(c => new { c.ReporterPhone, c.ClosedAt });
+        e.HasIndex(c => new { c.StreetCode, c.CreatedAt });
+        e.HasIndex(c => new { c.CommunityCode, c.CreatedAt });
+    }
+}
+
+/// <summary>
+/// Keeps <c>cases.search_terms</c> in step with the texts whatever path saves the case: set when a case is added or
+/// its title, description or address changes (an erasure, a correction).
+/// </summary>
+public sealed class SearchTermsInterceptor : SaveChangesInterceptor
+{
+    public static readonly SearchTermsInterceptor Instance = new();
+
+    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        Update(eventData.Context);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
+    {
+        Update(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    static void Update(DbContext? context)
+    {
+        if (context is null) return;
+        foreach (var entry in context.ChangeTracker.Entries<Case>())
+        {
+            var changed = entry.State == EntityState.Added
+                || (entry.State == EntityState.Modified && (entry.Property(c => c.Description).IsModified || entry.Property(c => c.Title).IsModified || entry.Property(c => c.Address).IsModified));
+            if (changed) entry.Property(CaseSearch.Property).CurrentValue = CaseSearch.TermsOf(entry.Entity);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Clocks;
+using CityLoop.Server.Features.Demo;
+using CityLoop.Server.Features.FollowUps;
+using CityLoop.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CityLoop.Server.Tests.Loop;
+
+/// <summary>
+/// The demo city, seeded through the real write path with every state of the workflow, on a fresh database of each
+/// provider: the seeding completes, and its projections rebuilt from the events equal the ones it maintained.
+/// </summary>
+public abstract class DemoCityTests<TApp>(TApp app) where TApp : AppFixture
+{
+    [Fact]
+    public async Task TheDemoCity_SeedsEveryState_AndItsProjectionsRebuildIdentically()
+    {
+        var connection = app.Provider == "postgres"
+            ? PostgresServer.CreateDatabase("demo")
+            : $"Data Source={Path.Combine(Path.GetTempPath(), "cityloop-tests", $"demo-{Guid.NewGuid():N}.db")}";
+        await using var factory = new CityLoopFactory(app.Provider, connection, new FakeTimeProvider(AppFixture.Start.AddDays(40).ToUniversalTime()));
+        using var scope = factory.Services.CreateScope();
+        var sp = scope.ServiceProvider;
+        await sp.GetRequiredService<Migrator>().MigrateAsync();
+        await sp.GetRequiredService<DemoSeeder>().SeedAsync(120);
+
+        var db = sp.GetRequiredService<CityLoopDb>();
+        var states = await db.Cases.AsNoTracking().Select(c => c.State).Distinct().ToListAsync();
+        Assert.Contains(CaseState.Closed, states);
+        Assert.Contains(CaseState.PendingCheck, states);
+        Assert.Contains(CaseState.Merged, states);
+        Assert.Contains(CaseState.ArbitrationRequested, states);
+        Assert.True(await db.Set<CasePhaseTime>().AnyAsync());
+
+        async Task<string> Snapshot()
+        {
+            db.ChangeTracker.Clear();
+            var phases = (await db.Set<CasePhaseTime>().AsNoTracking().ToListAsync())
+                .Select(p => $"{p.CaseId}|{p.EndedBySeq}|{p.Phase}|{p.StartedAt.UtcTicks}|{p.EndedAt.UtcTicks}|{p.DueAt?.UtcTicks}|{p.BusinessSeconds}|{p.PausedSeconds}|{p.OnTime}|{p.DepartmentCode}|{p.UserId}")
+                .Order(StringComparer.Ordinal);
+            var tasks = (await db.Set<FollowUpTask>().AsNoTracking().ToListAsync())
+                .Select(t => $"{t.Id}|{t.Method}|{t.Status}|{t.Outcome}|{t.TokenHash}|{t.CompletedAt?.UtcTicks}|{t.Satisfaction}").Order(StringComparer.Ordinal);
+            var clocks = (await db.Cases.AsNoTracking().ToListAsync())
+                .Select(c => $"{c.Id}|{c.ClockPhase}|{c.ClockStartedAt?.UtcTicks}|{c.ClockDueAt?.UtcTicks}|{c.ClockWarnAt?.UtcTicks}|{c.ClockPausedSeconds}").Order(StringComparer.Ordinal);
+            return string.Join("\n", phases.Concat(["--"]).Concat(tasks).Concat(["--"]).Concat(clocks));
+        }
+        var incremental = await Snapshot();
+        await sp.GetRequiredService<ProjectionRebuilder>().RebuildAsync(40, restart: true);
+        Assert.Equal(incremental, await Snapshot());
+    }
+}
+
+[Collection("sqlite")]
+public sealed class DemoCityTests_Sqlite(SqliteApp app) : DemoCityTests<SqliteApp>(app), IClassFixture<SqliteApp>;
+
+[Collection("postgres")]
+public sealed class DemoCityTests_Postgres(PostgresApp app) : DemoCityTests<PostgresApp>(app), IClassFixture<PostgresApp>;

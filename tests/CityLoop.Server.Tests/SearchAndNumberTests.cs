@@ -1,0 +1,171 @@
+using System.Net;
+using System.Text.Json;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Search;
+using CityLoop.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CityLoop.Server.Tests;
+
+public sealed class BigramTests
+{
+    [Fact]
+    public void Terms_AreOverlappingPairsAndTheRunsLastCharacter_LatinWordsWhole()
+    {
+        Assert.Equal("井盖 盖松 松动 动", Bigrams.Terms("井盖松动"));
+        Assert.Equal("led 路灯 灯 a 栋 3 单元 元", Bigrams.Terms("ＬＥＤ路灯，A栋3单元"));
+        Assert.Equal("井 盖", Bigrams.Terms("井", "盖。"));
+        Assert.Equal("", Bigrams.Terms(null, "  ", "，。！"));
+    }
+
+    [Fact]
+    public void Query_NeedsPairsOfLongerRuns_AndPrefixesOfSingleCharactersAndWords()
+    {
+        Assert.Equal([new SearchTerm("井盖", false)], Bigrams.Query("井盖"));
+        Assert.Equal([new SearchTerm("盖", true)], Bigrams.Query(" 盖 "));
+        Assert.Equal([new SearchTerm("led", true), new SearchTerm("路灯", false)], Bigrams.Query("LED路灯"));
+        Assert.Equal([new SearchTerm("井盖", false), new SearchTerm("盖松", false), new SearchTerm("松动", false)], Bigrams.Query("井盖松动"));
+        Assert.Empty(Bigrams.Query("？！"));
+    }
+
+    [Fact]
+    public void EverySubstringOfAText_HasAllItsQueryTermsAmongTheTextsTerms()
+    {
+        // The index's promise (no false negatives), checked without a database: a query's exact terms are among the
+        // text's terms, and each prefix term begins one of them — for every substring that does not start inside a
+        // Latin word or a number (those match from the start of the word).
+        const string text = "金城江区南新西路88号旁井盖松动，行人绊倒；LED路灯不亮（A栋3单元）";
+        var terms = Bigrams.Terms(text).Split(' ');
+        for (var start = 0; start < text.Length; start++)
+            for (var length = 1; start + length <= text.Length && length <= 6; length++)
+            {
+                if (start > 0 && char.IsAsciiLetterOrDigit(text[start - 1]) && char.IsAsciiLetterOrDigit(text[start])) continue;
+                var query = text.Substring(start, length);
+                foreach (var t in Bigrams.Query(query))
+                    Assert.True(t.Prefix ? terms.Any(x => x.StartsWith(t.Text, StringComparison.Ordinal)) : terms.Contains(t.Text), $"'{query}' term '{t.Text}'");
+            }
+    }
+}
+
+/// <summary>Chinese text search, the workbench filters and case numbers, on each database.</summary>
+public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixture
+{
+    async Task<JsonElement> Create(HttpClient client, string description, string? address = null, string? phone = "13912345678") =>
+        await Api.CreateCase(client, new
+        {
+            source = "hotline", requestType = "complaint", description, address = address ?? "金城江区", location = new { lat = 24.69, lon = 108.06 },
+            reporter = new { name = "李女士", phone },
+        });
+
+    static async Task<string[]> Search(HttpClient client, string query, string extra = "") =>
+        (await Api.Get(client, $"/api/v1/cases?pageSize=200&q={Uri.EscapeDataString(query)}{extra}")).GetProperty("items").EnumerateArray()
+            .Select(i => i.GetProperty("number").GetString()!).ToArray();
+
+    [Fact]
+    public async Task TextSearch_FindsTwoCharacterWords_SingleCharactersAndMixedQueries()
+    {
+        var agent = await app.As("agent");
+        var loose = (await Create(agent, "井盖松动，车辆经过有异响")).Str("number");
+        var lamp = (await Create(agent, "ＬＥＤ路灯不亮", "南新西路A栋3单元")).Str("number");
+        var missing = (await Create(agent, "人行道砖块缺失")).Str("number");
+
+        var byWord = await Search(agent, "井盖");
+        Assert.Contains(loose, byWord);
+        Assert.DoesNotContain(lamp, byWord);
+        Assert.Contains(loose, await Search(agent, "井盖松动"));
+        Assert.DoesNotContain(loose, await Search(agent, "井盖缺失"));
+        // One character: anywhere in the text, at the start, inside or at the end of a run.
+        Assert.Contains(loose, await Search(agent, "盖"));
+        Assert.Contains(loose, await Search(agent, "响"));
+        Assert.DoesNotContain(missing, await Search(agent, "盖"));
+        // Latin words and digits, any case and width, mixed with Chinese, in the address too.
+        Assert.Contains(lamp, await Search(agent, "led路灯"));
+        Assert.Contains(lamp, await Search(agent, "LED"));
+        Assert.Contains(lamp, await Search(agent, "3单元"));
+        Assert.Contains(lamp, await Search(agent, "南新西路 路灯"));
+        Assert.DoesNotContain(lamp, await Search(agent, "北新西路"));
+        // A case number still finds its case; punctuation alone filters by number only.
+        Assert.Equal([missing], await Search(agent, missing));
+        Assert.Empty(await Search(agent, "！？"));
+    }
+
+    [Fact]
+    public async Task TextSearch_HasNoFalseNegatives_ForAnySubstringOfTheDescription()
+    {
+        var agent = await app.As("agent");
+        const string description = "东门菜市场附近下水道堵塞污水外溢";
+        var number = (await Create(agent, description)).Str("number");
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+        for (var start = 0; start < description.Length; start++)
+            for (var length = 1; length <= 5 && start + length <= description.Length; length++)
+            {
+                var query = description.Substring(start, length);
+                var ids = CaseSearch.Matching(db, query)!;
+                Assert.True(await db.Cases.AnyAsync(c => c.Number == number && ids.Contains(c.Id)), query);
+            }
+    }
+
+    [Fact]
+    public async Task SearchTerms_AreFilledForCasesStoredBeforeTheColumn()
+    {
+        var agent = await app.As("agent");
+        var number = (await Create(agent, "垃圾桶满溢无人清理")).Str("number");
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+        // As an upgraded database has them: no terms (the FTS triggers follow the column).
+        await db.Cases.Where(c => c.Number == number).ExecuteUpdateAsync(s => s.SetProperty(c => EF.Property<string?>(c, CaseSearch.Property), (string?)null));
+        Assert.DoesNotContain(number, await Search(agent, "满溢"));
+        Assert.True(await CaseSearch.BackfillAsync(db) >= 1);
+        Assert.Contains(number, await Search(agent, "满溢"));
+    }
+
+    [Fact]
+    public async Task CaseList_FiltersByPhoneAndArea_AndSortsAnInboxByDeadline()
+    {
+        var agent = await app.As("agent");
+        var mine = (await Create(agent, "楼道灯坏了", phone: "13700001111")).Str("number");
+        Assert.Equal([mine], (await Api.Get(agent, "/api/v1/cases?phone=13700001111")).GetProperty("items").EnumerateArray().Select(i => i.Str("number")));
+        // The caller's phone is a lookup for the staff who see reporters in clear.
+        await Api.Problem(await (await app.As("dispatcher")).GetAsync("/api/v1/cases?phone=13700001111"), HttpStatusCode.Forbidden);
+
+        var created = await Api.Get(agent, $"/api/v1/cases/{(await Create(agent, "占道经营")).Id()}");
+        var place = created.GetProperty("location");
+        foreach (var level in new[] { "districtCode", "streetCode", "communityCode", "gridCode" })
+        {
+            var code = place.GetProperty(level).GetString();
+            if (code is null) continue;
+            var numbers = (await Api.Get(agent, $"/api/v1/cases?pageSize=200&area={code}")).GetProperty("items").EnumerateArray().Select(i => i.Str("number"));
+            Assert.Contains(created.Str("number"), numbers);
+        }
+        Assert.Empty((await Api.Get(agent, "/api/v1/cases?area=999999001")).GetProperty("items").EnumerateArray());
+
+        var inbox = (await Api.Get(agent, "/api/v1/cases?pageSize=200&sort=due")).GetProperty("items").EnumerateArray()
+            .Select(i => i.GetProperty("dueAt").GetDateTimeOffset()).ToList();
+        Assert.NotEmpty(inbox);
+        Assert.Equal(inbox.Order(), inbox);
+        var page = await Api.Get(agent, "/api/v1/cases?pageSize=1");
+        Assert.False(page.GetProperty("totalCapped").GetBoolean());
+    }
+
+    [Fact]
+    public async Task CaseNumbers_AreUniqueUnderConcurrentIntake_AndStartAgainEachDay()
+    {
+        var agent = await app.As("agent");
+        var numbers = await Task.WhenAll(Enumerable.Range(0, 24).Select(async i => (await Create(agent, $"并发受理 {i}")).Str("number")));
+        Assert.Equal(numbers.Length, numbers.Distinct().Count());
+        Assert.All(numbers, n => Assert.Matches(@"^451202-\d{8}-\d{6}$", n));
+
+        app.Clock.Advance(TimeSpan.FromDays(1));
+        var next = (await Create(await app.As("agent"), "次日第一件")).Str("number");
+        var day = TimeZoneInfo.ConvertTime(app.Clock.GetUtcNow(), TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai")).ToString("yyyyMMdd");
+        Assert.Equal($"451202-{day}-000001", next);
+    }
+}
+
+[Collection("sqlite")]
+public sealed class SearchAndNumberTests_Sqlite(SqliteApp app) : SearchAndNumberTests<SqliteApp>(app), IClassFixture<SqliteApp>;
+
+[Collection("postgres")]
+public sealed class SearchAndNumberTests_Postgres(PostgresApp app) : SearchAndNumberTests<PostgresApp>(app), IClassFixture<PostgresApp>;
