@@ -10,4 +10,6 @@ if [ -z "${Database__ConnectionString:-}" ] && [ "${Database__Provider:-sqlite}"
   mkdir -p data
   export Database__ConnectionString="Data Source=$(pwd)/data/cityloop.db"
 fi
+# Callers' data is encrypted with a key file outside the database; Development creates it here on first run.
+export Privacy__KeyFile="${Privacy__KeyFile:-$(pwd)/data/privacy.keys}"
 exec dotnet run --project src/CityLoop.Server -c Release --no-launch-profile -- "$@"

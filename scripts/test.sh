@@ -18,10 +18,9 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# A cluster from the package is not needed: the tests run their own (see tests/*/Infrastructure/PostgresServer.cs).
-if command -v pg_lsclusters >/dev/null 2>&1; then
-  pg_lsclusters -h 2>/dev/null | awk '$4=="online"{print $1, $2}' | while read -r v c; do pg_ctlcluster "$v" "$c" stop || true; done
-fi
+# The tests start their own throwaway cluster on a free loopback port and stop only that one (see
+# tests/*/Infrastructure/PostgresServer.cs): a PostgreSQL server already running here — a developer's own database —
+# is left alone.
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build CityLoop.slnx -c Release -nologo -clp:ErrorsOnly

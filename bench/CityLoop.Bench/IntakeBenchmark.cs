@@ -48,6 +48,13 @@ public static class IntakeBenchmark
         return 0;
     }
 
+    static string BenchKeyFile()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"cityloop-bench-{Environment.ProcessId}.keys");
+        if (!File.Exists(path)) CityLoop.Server.Features.Privacy.PersonalDataKeys.AddKey(path);
+        return path;
+    }
+
     static async Task RunOne(string provider, string connectionString, int requests, int[] levels, int rate)
     {
         var (app, http) = await StartCityLoopAsync(provider, connectionString, "bench", [Role.HotlineAgent]);
@@ -90,7 +97,7 @@ public static class IntakeBenchmark
             "--urls", "http://127.0.0.1:0", "--environment", "Production",
             $"--Database:Provider={provider}", $"--Database:ConnectionString={connectionString}",
             "--Demo:Seed=false", "--RateLimits:IntakePerMinute=100000000", "--RateLimits:SignInPerMinute=100000",
-            "--Logging:LogLevel:Default=Warning", .. extra,
+            "--Logging:LogLevel:Default=Warning", $"--Privacy:KeyFile={BenchKeyFile()}", .. extra,
         ]);
         await CityLoopApp.PrepareAsync(app);
         await CreateUserAsync(app.Services, user, roles, department);

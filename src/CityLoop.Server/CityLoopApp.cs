@@ -8,6 +8,8 @@ using CityLoop.Server.Features.Clocks;
 using CityLoop.Server.Features.Demo;
 using CityLoop.Server.Features.FollowUps;
 using CityLoop.Server.Features.Notifications;
+using CityLoop.Server.Features.Pickers;
+using CityLoop.Server.Features.Privacy;
 using CityLoop.Server.Features.Supervision;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Reference;
@@ -72,6 +74,8 @@ public static class CityLoopApp
             o.Conventions.AuthorizeFolder("/");
             o.Conventions.AllowAnonymousToFolder("/Account");
             o.Conventions.AllowAnonymousToFolder("/Public");
+            o.Conventions.AddPageApplicationModelConvention("/Account/Login",
+                m => m.EndpointMetadata.Add(new Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute(RateLimits.SignIn)));
         }).AddViewLocalization();
         services.AddSingleton<Features.Shared.Ui>();
         services.AddScoped<Features.Shared.Nav>();
@@ -82,6 +86,7 @@ public static class CityLoopApp
         services.AddSignalR();
         services.AddHostedService<ClockWorker>();
         services.AddHostedService<NotificationRelay>();
+        services.AddPrivacy();
         AddDomainServices(services, config);
     }
 
@@ -116,8 +121,12 @@ public static class CityLoopApp
             services.AddHttpClient<ISmsProvider, HttpSmsProvider>();
         else services.AddSingleton<ISmsProvider, OutboxSmsProvider>();
         services.AddScoped<Audit>();
+        services.AddPrivacyServices();
         services.AddScoped<CaseCommands>();
         services.AddScoped<CaseQueries>();
+        services.AddScoped<ActionReferences>();
+        services.AddScoped<Features.Pickers.CodeLists>();
+        services.AddScoped<Features.Pickers.PickerQueries>();
         services.AddSingleton<ReferenceCache>();
         services.AddSingleton<IWorkingClock, CatalogueWorkingClock>();
         services.AddSingleton<IDeadlinePolicy, WorkingClockDeadlinePolicy>();
@@ -133,12 +142,15 @@ public static class CityLoopApp
         o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
         o.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        InputGuard.AddConverters(o);
     }
 
     static void UsePipeline(WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseInputGuard();
         var cultures = new[] { new CultureInfo("zh-CN"), new CultureInfo("en") };
         app.UseRequestLocalization(new RequestLocalizationOptions
         {
@@ -149,9 +161,12 @@ public static class CityLoopApp
         });
         app.UseStaticFiles();
         app.UseRouting();
-        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseApiScopes();
+        app.UsePendingStepGate();
+        // After authentication: intake is counted per principal, and an anonymous request is a 401, not a 429.
+        app.UseRateLimiter();
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapHealthChecks("/health", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
         {
@@ -166,6 +181,7 @@ public static class CityLoopApp
             },
         }).AllowAnonymous();
         app.MapCaseEndpoints();
+        app.MapPickerEndpoints();
         app.MapIdentityEndpoints();
         app.MapReferenceEndpoints();
         app.MapClockEndpoints();
@@ -173,6 +189,7 @@ public static class CityLoopApp
         app.MapFollowUpEndpoints();
         app.MapNotificationEndpoints();
         Features.Indicators.IndicatorEndpoints.MapIndicatorEndpoints(app);
+        app.MapPrivacyEndpoints();
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();
     }
@@ -183,10 +200,19 @@ public static class CityLoopApp
         using var scope = app.Services.CreateScope();
         var config = app.Configuration;
         if (config.GetValue("Database:MigrateOnStart", true))
-            await scope.ServiceProvider.GetRequiredService<Migrator>().MigrateAsync();
+        {
+            var applied = await scope.ServiceProvider.GetRequiredService<Migrator>().MigrateAsync();
+            // Callers' data stored before 0006 is in clear: encrypt it once, as part of the upgrade.
+            if (applied.Any(a => a.StartsWith("0006", StringComparison.Ordinal)))
+                await scope.ServiceProvider.GetRequiredService<DataRekey>().RunAsync();
+        }
         // Demo accounts share one published password: they never exist outside Development.
         if (app.Environment.IsDevelopment() && config.GetValue("Demo:Seed", true))
+        {
             await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedIfEmptyAsync();
+            // The demo administrators sign in with the documented demo TOTP key (README), as administrators must.
+            await TwoFactor.EnrolDemoAdministratorsAsync(scope.ServiceProvider.GetRequiredService<CityLoopDb>());
+        }
     }
 }
 

@@ -32,7 +32,10 @@ public abstract class AppFixture : IAsyncLifetime
             $"--Database:ConnectionString={ConnectionString}", "--Demo:Seed=false"]);
         await CityLoopApp.PrepareAsync(_app);
         using (var scope = _app.Services.CreateScope())
+        {
             await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(20);
+            await CityLoop.Server.Features.Identity.TwoFactor.EnrolDemoAdministratorsAsync(scope.ServiceProvider.GetRequiredService<CityLoopDb>());
+        }
         await _app.StartAsync();
         BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
@@ -65,15 +68,22 @@ public abstract class AppFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context signed in as a demo user, in Chinese unless asked otherwise.</summary>
-    public async Task<IPage> SignInAsync(string user, string password = DemoSeeder.DemoPassword)
+    public async Task<IPage> SignInAsync(string user, string password = DemoSeeder.DemoPassword, int width = 1440, int height = 900)
     {
-        var context = await Browser.NewContextAsync(new() { BaseURL = BaseUrl, Locale = "zh-CN", ViewportSize = new() { Width = 1440, Height = 900 } });
+        var context = await Browser.NewContextAsync(new() { BaseURL = BaseUrl, Locale = "zh-CN", ViewportSize = new() { Width = width, Height = height } });
         context.SetDefaultTimeout(60_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/Account/Login");
         await page.FillAsync("#UserName", user);
         await page.FillAsync("#Password", password);
         await page.ClickAsync("button[type=submit]");
+        // Administrators are asked for the code from their authenticator (the demo key) after the password.
+        await page.WaitForSelectorAsync("#Code, body:not(:has(#Password))");
+        if (await page.Locator("#Code").CountAsync() > 0)
+        {
+            await page.FillAsync("#Code", CityLoop.Server.Features.Identity.TwoFactor.Code(CityLoop.Server.Features.Identity.TwoFactor.DemoSecret, DateTimeOffset.UtcNow));
+            await page.ClickAsync("button[type=submit]");
+        }
         await page.WaitForURLAsync("**/Cases");
         return page;
     }

@@ -71,8 +71,8 @@ public abstract partial class DeskJourneyTests<TApp>
         await page.GotoAsync($"/Cases/{id}");
         await Expect(page.Locator("#category")).ToContainTextAsync("E0101");
         await page.ClickAsync("#act-dispatch summary");
-        await Expect(page.Locator("#act-dispatch select[name=leadDepartment]")).ToHaveValueAsync("CGZFDD");
-        await Expect(page.Locator("#act-dispatch select[name=assistingDepartments]")).ToHaveValuesAsync(["ZJJ"]);
+        Assert.Equal(["CGZFDD"], await Pickers.ChosenAsync(page, "#act-dispatch", "leadDepartment"));
+        Assert.Equal(["ZJJ"], await Pickers.ChosenAsync(page, "#act-dispatch", "assistingDepartments"));
         await Expect(page.Locator("#routing-dispatch")).ToContainTextAsync(new Regex("依据规则 R-\\d+"));
     }
 }

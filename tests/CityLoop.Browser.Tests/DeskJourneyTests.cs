@@ -25,7 +25,7 @@ public abstract partial class DeskJourneyTests<TApp>(TApp app) where TApp : AppF
         await page.ClickAsync($"text={number}");
         await Expect(page.Locator("#case-state")).ToHaveTextAsync("待派遣");
         await page.ClickAsync("#act-dispatch summary");
-        await page.SelectOptionAsync("#act-dispatch select[name=leadDepartment]", "SZGLC");
+        await Pickers.ChooseAsync(page, "#act-dispatch", "leadDepartment", "市政", "SZGLC");
         await page.FillAsync("#act-dispatch textarea[name=opinion]", "请于时限内处置");
         await page.ClickAsync("#submit-dispatch");
 
@@ -144,7 +144,7 @@ public abstract partial class DeskJourneyTests<TApp>(TApp app) where TApp : AppF
         await app.ActAsAsync(id, "dispatcher", CaseAction.Dispatch, new ActionInput { LeadDepartment = "CGZFDD" });
 
         await page.ClickAsync("#act-dispatch summary");
-        await page.SelectOptionAsync("#act-dispatch select[name=leadDepartment]", "SZGLC");
+        await Pickers.ChooseAsync(page, "#act-dispatch", "leadDepartment", "SZGLC", "SZGLC");
         await page.ClickAsync("#submit-dispatch");
 
         await Expect(page.Locator("#desk-error")).ToContainTextAsync("案件已被他人处理");

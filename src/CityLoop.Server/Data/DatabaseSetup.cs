@@ -11,7 +11,15 @@ public static class DatabaseSetup
     public static IServiceCollection AddCityLoopDatabase(this IServiceCollection services, IConfiguration config)
     {
         var (provider, connectionString) = Resolve(config);
-        services.AddDbContext<CityLoopDb>(o => Configure(o, provider, connectionString));
+        services.AddOptions<Features.Privacy.PrivacyOptions>().Bind(config.GetSection("Privacy"));
+        services.AddSingleton(sp => Features.Privacy.PersonalDataKeys.FromOptions(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Privacy.PrivacyOptions>>().Value, sp.GetRequiredService<IHostEnvironment>()));
+        services.AddSingleton<Features.Privacy.PhoneHashInterceptor>();
+        services.AddDbContext<CityLoopDb>((sp, o) =>
+        {
+            Configure(o, provider, connectionString);
+            o.AddInterceptors(sp.GetRequiredService<Features.Privacy.PhoneHashInterceptor>());
+        });
         services.AddScoped<Migrator>();
         return services;
     }
@@ -39,6 +47,7 @@ public static class DatabaseSetup
         if (provider == "postgres") o.UseNpgsql(connectionString);
         else o.UseSqlite(connectionString, s => s.CommandTimeout(60)).AddInterceptors(SqlitePragmas.Instance);
         o.AddInterceptors(Features.Search.SearchTermsInterceptor.Instance);
+        o.ReplaceService<Microsoft.EntityFrameworkCore.Infrastructure.IModelCacheKeyFactory, Features.Privacy.PersonalDataModelCacheKey>();
     }
 
     /// <summary>

@@ -17,6 +17,9 @@ public sealed class User
     public DateTimeOffset? LockedUntil { get; set; }
     public DateTimeOffset PasswordChangedAt { get; set; }
     public bool MustChangePassword { get; set; }
+    /// <summary>The TOTP secret (Base32): set at enrolment, in use once <see cref="TotpEnabled"/>.</summary>
+    public string? TotpSecret { get; set; }
+    public bool TotpEnabled { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public int Version { get; set; }
 

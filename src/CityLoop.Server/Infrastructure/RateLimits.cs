@@ -10,7 +10,7 @@ public sealed class RateLimitOptions
     public int PublicPerMinute { get; set; } = 60;
 }
 
-/// <summary>Login and public intake are rate limited per client address; a refusal is a 429 problem.</summary>
+/// <summary>Sign-in and public endpoints are rate limited per client address, intake per principal; a refusal is a 429 problem.</summary>
 public static class RateLimits
 {
     public const string SignIn = "sign-in";
@@ -32,10 +32,13 @@ public static class RateLimits
                     ProblemDetails = { Status = 429, Title = "Too many requests.", Detail = "Slow down and try again in a minute.", Type = "https://cityloop.dev/problems/rate-limited" },
                 });
             };
-            r.AddPolicy(SignIn, http => Window(Client(http), o.SignInPerMinute));
-            r.AddPolicy(Public, http => Window(Client(http), o.PublicPerMinute));
-            // Intake counts per principal when signed in, else per address.
-            r.AddPolicy(Intake, http => Window(http.User.Identity?.Name ?? Client(http), o.IntakePerMinute));
+            // Sign-in attempts (the token endpoint and the sign-in page's POST; showing the page is free) per address.
+            r.AddPolicy(SignIn, http => HttpMethods.IsGet(http.Request.Method) ? RateLimitPartition.GetNoLimiter("page")
+                : Window("sign-in:" + Client(http), o.SignInPerMinute));
+            r.AddPolicy(Public, http => Window("public:" + Client(http), o.PublicPerMinute));
+            // Intake counts per principal (the limiter runs after authentication): colleagues behind one address do not
+            // share a budget, and an API key is one principal wherever it calls from.
+            r.AddPolicy(Intake, http => Window("intake:" + (http.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value ?? Client(http)), o.IntakePerMinute));
         });
         return services;
     }

@@ -73,8 +73,8 @@ public abstract partial class CaseFollowThroughTests<TApp>(TApp app) where TApp 
         var id = await FollowThroughSteps.DispatchedAt(app, At(8, 4, 9), report);
         await FollowThroughSteps.Closed(app, id);
         await FollowThroughSteps.Sweep(app);
-        var outbox = await Api.Get(await app.As("supervisor"), $"/api/v1/notifications/outbox?caseId={id}&channel=sms");
-        var token = Token().Match(Assert.Single(outbox.EnumerateArray()).Str("body")).Groups[1].Value;
+        // Staff never see the token; the citizen's phone receives it (read here from the stored message).
+        var token = Token().Match((await FollowThroughSteps.StoredSms(app, id)).Body).Groups[1].Value;
 
         var citizen = app.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         var page = await citizen.GetStringAsync($"/follow-up/{token}");
@@ -107,10 +107,14 @@ public abstract partial class CaseFollowThroughTests<TApp>(TApp app) where TApp 
 
         var outbox = await Api.Get(await app.As("supervisor"), $"/api/v1/notifications/outbox?caseId={id}&channel=sms");
         var sms = Assert.Single(outbox.EnumerateArray());
-        Assert.Equal("13712345678", sms.Str("recipient"));
+        Assert.Equal("137****5678", sms.Str("recipient"));
         Assert.Equal("recorded", sms.Str("status"));
-        var token = Token().Match(sms.Str("body")).Groups[1].Value;
+        Assert.DoesNotMatch(Token(), sms.Str("body"));
+        var stored = await FollowThroughSteps.StoredSms(app, id);
+        Assert.Equal("13712345678", stored.Recipient);
+        var token = Token().Match(stored.Body).Groups[1].Value;
         Assert.NotEmpty(token);
+        Assert.DoesNotContain(token, sms.Str("body"));
 
         await using var autoReopen = app.Factory.WithWebHostBuilder(b => b.UseSetting("FollowUp:AutoReopen", "true"));
         var rating = await autoReopen.CreateClient().PostAsJsonAsync($"/api/v1/public/follow-up/{token}", new { resolved = false, satisfaction = "dissatisfied", comment = "灯还是不亮" });

@@ -188,7 +188,7 @@ public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
         Assert.StartsWith("【催办】", mail.Subject);
         var outbox = await Api.Get(await app.As("supervisor"), $"/api/v1/notifications/outbox?caseId={id}");
         Assert.Contains(outbox.EnumerateArray(), m => m.Str("channel") == "email" && m.Str("status") == "sent");
-        Assert.Contains(outbox.EnumerateArray(), m => m.Str("channel") == "sms" && m.Str("recipient") == "13900000001" && m.Str("status") == "recorded");
+        Assert.Contains(outbox.EnumerateArray(), m => m.Str("channel") == "sms" && m.Str("recipient") == "139****0001" && m.Str("status") == "recorded");
         (await handler.PutAsJsonAsync("/api/v1/notifications/contact", new { email = (string?)null, phone = (string?)null })).EnsureSuccessStatusCode();
     }
 }
@@ -218,6 +218,15 @@ static class FollowThroughSteps
     {
         using var scope = (node ?? app.Factory).Services.CreateScope();
         return await scope.ServiceProvider.GetRequiredService<ClockSweeper>().SweepAsync();
+    }
+
+    /// <summary>The SMS to the case's citizen as stored (the API shows staff a masked number and no token).</summary>
+    public static async Task<CityLoop.Server.Features.Notifications.OutboundMessage> StoredSms(AppFixture app, Guid caseId)
+    {
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoop.Server.Data.CityLoopDb>();
+        return Assert.Single(await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
+            db.Set<CityLoop.Server.Features.Notifications.OutboundMessage>().Where(m => m.CaseId == caseId && m.Channel == "sms" && m.UserId == null)));
     }
 
     public static async Task<string> Light(AppFixture app, Guid id) =>

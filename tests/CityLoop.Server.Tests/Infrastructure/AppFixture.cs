@@ -31,6 +31,8 @@ public abstract class AppFixture : IAsyncLifetime
         using var scope = Factory.Services.CreateScope();
         await scope.ServiceProvider.GetRequiredService<Migrator>().MigrateAsync();
         await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(0);
+        // As in Development: the administrators have a second factor, and As() sends its code.
+        await Features.Identity.TwoFactor.EnrolDemoAdministratorsAsync(scope.ServiceProvider.GetRequiredService<CityLoopDb>());
     }
 
     /// <summary>A second app node (or a restarted one) on the same database.</summary>
@@ -47,7 +49,10 @@ public abstract class AppFixture : IAsyncLifetime
         // Tokens expire on the test clock too: sign in again once it has moved on.
         if (!_tokens.TryGetValue(user, out var cached) || Clock.GetUtcNow() - cached.At > TimeSpan.FromMinutes(30))
         {
-            var response = await client.PostAsJsonAsync("/api/v1/auth/token", new { userName = user, password = DemoSeeder.DemoPassword });
+            var response = await client.PostAsJsonAsync("/api/v1/auth/token", new
+            {
+                userName = user, password = DemoSeeder.DemoPassword, otp = Features.Identity.TwoFactor.Code(Features.Identity.TwoFactor.DemoSecret, Clock.GetUtcNow()),
+            });
             response.EnsureSuccessStatusCode();
             cached = ((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!, Clock.GetUtcNow());
             _tokens[user] = cached;
@@ -63,6 +68,16 @@ public abstract class AppFixture : IAsyncLifetime
 public sealed class CityLoopFactory(string provider, string connectionString, FakeTimeProvider clock, IReadOnlyDictionary<string, string>? settings = null)
     : WebApplicationFactory<Program>
 {
+    static readonly Lazy<string> TestKeyFile = new(() =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), "cityloop-tests", $"privacy-{Environment.ProcessId}.keys");
+        if (!File.Exists(path)) CityLoop.Server.Features.Privacy.PersonalDataKeys.AddKey(path);
+        return path;
+    });
+
+    /// <summary>The personal-data key file shared by every app node of this test run.</summary>
+    public static string KeyFile => TestKeyFile.Value;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
@@ -71,8 +86,13 @@ public sealed class CityLoopFactory(string provider, string connectionString, Fa
         builder.UseSetting("Demo:Seed", "false");
         // Tests sweep the clocks by hand, at the fake clock's instants.
         builder.UseSetting("Clocks:SweepSeconds", "0");
+        // The audit chainer and retention pass are run by hand too; the personal-data key comes from a file, as in production.
+        builder.UseSetting("Privacy:WorkerSeconds", "0");
+        builder.UseSetting("Privacy:KeyFile", KeyFile);
         builder.UseSetting("RateLimits:SignInPerMinute", "100000");
         builder.UseSetting("RateLimits:IntakePerMinute", "100000");
+        // The test clock travels months ahead of the seed: the demo passwords must not expire on the way.
+        builder.UseSetting("Security:PasswordMaxAgeDays", "3650");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         builder.ConfigureServices(s =>

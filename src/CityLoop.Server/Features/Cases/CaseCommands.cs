@@ -17,8 +17,8 @@ public sealed record IntakeResult(Case Case, bool Replayed, string? QueryCode);
 /// through the domain's transition table, with the event appended in the same transaction.
 /// </summary>
 public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePolicy deadlines, IPlaceResolver places, IOptions<PlatformOptions> platform,
-    IEnumerable<ICaseHook>? hooks = null, IEnumerable<ICaseProjection>? projections = null, IOptions<WorkflowOptions>? workflow = null,
-    Notifications.Notifier? notifier = null)
+    ActionReferences references, IEnumerable<ICaseHook>? hooks = null, IEnumerable<ICaseProjection>? projections = null,
+    IOptions<WorkflowOptions>? workflow = null, Notifications.Notifier? notifier = null)
 {
     readonly PlatformOptions _platform = platform.Value;
     readonly ICaseHook[] _hooks = hooks?.OrderBy(h => h.Order).ToArray() ?? [];
@@ -104,7 +104,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         if (expectedVersion is not null && expectedVersion != c.Version)
             throw new ConcurrencyConflictException($"The case is at version {c.Version}, not {expectedVersion}: reload it and decide again.", c.State, c.Version);
 
-        input = await ResolveReferencesAsync(c, action, input, ct);
+        input = await ResolveReferencesAsync(c, action, input, actor, ct);
         input = await DefaultsAsync(c, action, input, ct);
         var touched = new List<Case> { c };
         await ChangeAsync(touched, actor, async (x, ctx) =>
@@ -201,53 +201,8 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         return input with { Inspector = inspector };
     }
 
-    /// <summary>Checks that what the input names exists, and turns names into the ids the domain compares.</summary>
-    async Task<ActionInput> ResolveReferencesAsync(Case c, CaseAction action, ActionInput input, CancellationToken ct)
-    {
-        var errors = new Dictionary<string, string[]>();
-        var depts = new List<string>();
-        if (!string.IsNullOrWhiteSpace(input.LeadDepartment)) depts.Add(input.LeadDepartment.Trim());
-        depts.AddRange((input.AssistingDepartments ?? []).Select(d => d.Trim()));
-        if (depts.Count > 0 && action is CaseAction.Dispatch or CaseAction.Redispatch)
-        {
-            var known = await db.Departments.Where(d => depts.Contains(d.Code)).Select(d => d.Code).ToListAsync(ct);
-            var unknown = depts.Except(known).ToList();
-            if (unknown.Count > 0) errors["leadDepartment"] = [$"Unknown department(s): {string.Join(", ", unknown)}."];
-        }
-        if (action == CaseAction.Merge && !string.IsNullOrWhiteSpace(input.TargetCase))
-        {
-            var number = input.TargetCase.Trim();
-            var target = await db.Cases.AsNoTracking().Where(x => x.Number == number).Select(x => new { x.State }).FirstOrDefaultAsync(ct);
-            if (target is null) errors["targetCase"] = [$"There is no case {number}."];
-            else if (!target.State.IsOpen() && target.State != CaseState.Closed) errors["targetCase"] = [$"Case {number} is {target.State} and cannot take merged reports."];
-        }
-        if (input.AttachmentIds is { Count: > 0 } ids)
-        {
-            var found = await db.Attachments.CountAsync(a => ids.Contains(a.Id) && a.CaseId == c.Id, ct);
-            if (found != ids.Distinct().Count()) errors["attachmentIds"] = ["Every attachment must first be uploaded to this case."];
-        }
-        if (action is CaseAction.RequestVerification or CaseAction.AssignCheck && !string.IsNullOrWhiteSpace(input.Inspector))
-        {
-            var name = input.Inspector.Trim();
-            var inspector = await FindUserAsync(name, ct);
-            if (inspector is null || inspector.Disabled || !inspector.RoleSet().Contains(Role.Inspector)) errors["inspector"] = [$"'{name}' is not an inspector."];
-            else input = input with { Inspector = inspector.Id.ToString() };
-        }
-        if (action == CaseAction.Assign && !string.IsNullOrWhiteSpace(input.Assignee))
-        {
-            var name = input.Assignee.Trim();
-            var handler = await FindUserAsync(name, ct);
-            if (handler is null || handler.Disabled || !handler.RoleSet().Contains(Role.DepartmentHandler) || handler.DepartmentCode != c.LeadDepartmentCode)
-                errors["assignee"] = [$"'{name}' is not a handler of the lead department."];
-            else input = input with { Assignee = handler.Id.ToString() };
-        }
-        if (input.DueAt is { } due) input = input with { DueAt = due.ToUniversalTime() };
-        // The case keeps the catalogue version it is filed under, so later catalogue edits do not change its rules.
-        if (action is CaseAction.File or CaseAction.SelfHandle)
-            input = input with { CatalogueVersion = await db.Set<Reference.CatalogueVersionRow>().MaxAsync(v => (int?)v.Version, ct) };
-        if (errors.Count > 0) throw new CaseValidationException(errors);
-        return input;
-    }
+    /// <summary>Checks every field of the action against reference data (<see cref="ActionReferences"/>).</summary>
+    Task<ActionInput> ResolveReferencesAsync(Case c, CaseAction action, ActionInput input, Actor actor, CancellationToken ct) => references.CheckAsync(c, action, input, Context(actor), ct);
 
     /// <summary>
     /// Reveals a masked reporter to a role that may see them; every attempt is audited and a granted one is noted on
@@ -301,10 +256,6 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
     public async Task<IReadOnlyList<AttachmentDto>> AttachmentsAsync(Guid caseId, CancellationToken ct = default) =>
         await db.Attachments.AsNoTracking().Where(a => a.CaseId == caseId).OrderBy(a => a.UploadedAt)
             .Select(a => new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.UploadedAt)).ToListAsync(ct);
-
-    Task<User?> FindUserAsync(string name, CancellationToken ct) => Guid.TryParse(name, out var userId)
-        ? db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
-        : db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == name, ct);
 
     static bool IsUniqueViolation(DbUpdateException ex) =>
         ex.InnerException?.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase) == true

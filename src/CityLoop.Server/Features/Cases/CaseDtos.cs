@@ -5,7 +5,8 @@ namespace CityLoop.Server.Features.Cases;
 
 public sealed record LocationDto(double? Lat, double? Lon);
 
-public sealed record ReporterInput(string? Name, string? Phone, bool? Confidential, bool? Anonymous);
+/// <summary>The caller; <c>address</c> is where to reach them (their own), not the place of the problem.</summary>
+public sealed record ReporterInput(string? Name, string? Phone, bool? Confidential, bool? Anonymous, string? Address = null);
 
 /// <summary>The intake request: source, requestType, description and a location or an address are enough.</summary>
 public sealed record CreateCaseRequest(
@@ -43,6 +44,7 @@ public sealed record CreateCaseRequest(
             ComponentId = ComponentId,
             ReporterName = Reporter?.Name,
             ReporterPhone = Reporter?.Phone,
+            ReporterAddress = Reporter?.Address,
             Confidential = Confidential ?? Reporter?.Confidential ?? false,
             Anonymous = Anonymous ?? Reporter?.Anonymous ?? false,
             Urgency = Urgency ?? Domain.Cases.Urgency.Normal,
@@ -74,19 +76,25 @@ public sealed record ActionRequest(
     string? Assignee = null,
     bool? Upheld = null)
 {
-    public ActionInput ToInput() => new()
+    public ActionInput ToInput() => Checked(new()
     {
         Opinion = Opinion, Reason = Reason, Answer = Answer, Result = Result, Comment = Comment, Target = Target,
         TargetCase = TargetCase, Inspector = Inspector, CategoryCode = CategoryCode, StandardItem = StandardItem,
         LeadDepartment = LeadDepartment, AssistingDepartments = AssistingDepartments, DueAt = DueAt, Confirmed = Confirmed,
         Contacted = Contacted, Resolved = Resolved, Satisfaction = Satisfaction, AttachmentIds = AttachmentIds,
         Assignee = Assignee, Upheld = Upheld,
-    };
+    });
+
+    static ActionInput Checked(ActionInput input)
+    {
+        InputLimits.Check(input);
+        return input;
+    }
 }
 
 public sealed record PlaceDto(double? Lat, double? Lon, string? Address, string? GridCode, string? CommunityCode, string? StreetCode, string? DistrictCode, bool OutsideGrid);
 
-public sealed record ReporterDto(string? Name, string? Phone, bool Masked, bool Confidential, bool Anonymous);
+public sealed record ReporterDto(string? Name, string? Phone, bool Masked, bool Confidential, bool Anonymous, string? Address = null);
 
 public sealed record DeadlinesDto(DateTimeOffset? Filing, DateTimeOffset? SignFor, DateTimeOffset? Handling, DateTimeOffset? Check, DateTimeOffset? Close, DateTimeOffset? FollowUp, string? CurrentPhase, DateTimeOffset? Current, DateTimeOffset? WarnAt = null,
     DateTimeOffset? Verification = null, DateTimeOffset? Dispatch = null, DateTimeOffset? Review = null);

@@ -20,16 +20,17 @@ public static class CaseEndpoints
     {
         var g = app.MapGroup("/api/v1/cases").WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy);
 
-        g.MapPost("/", Create).WithName("CreateCase").RequireRateLimiting(RateLimits.Intake);
-        g.MapGet("/", List).WithName("ListCases");
-        g.MapGet("/export", Export).WithName("ExportCases");
-        g.MapGet("/{id:guid}", Get).WithName("GetCase");
-        g.MapGet("/{id:guid}/events", Events).WithName("GetCaseEvents");
-        g.MapGet("/{id:guid}/actions", Actions).WithName("GetCaseActions");
-        g.MapPost("/{id:guid}/actions/{action}", Perform).WithName("PerformCaseAction");
+        g.MapPost("/", Create).WithName("CreateCase").RequireRateLimiting(RateLimits.Intake).RequireScope(ApiScope.CasesCreate);
+        g.MapGet("/", List).WithName("ListCases").RequireScope(ApiScope.CasesRead);
+        g.MapGet("/export", Export).WithName("ExportCases").RequireScope(ApiScope.CasesExport);
+        g.MapGet("/{id:guid}", Get).WithName("GetCase").RequireScope(ApiScope.CasesRead);
+        g.MapGet("/{id:guid}/events", Events).WithName("GetCaseEvents").RequireScope(ApiScope.CasesRead);
+        g.MapGet("/{id:guid}/actions", Actions).WithName("GetCaseActions").RequireScope(ApiScope.CasesRead);
+        g.MapPost("/{id:guid}/actions/{action}", Perform).WithName("PerformCaseAction").RequireScope(ApiScope.CasesAct);
+        // Revealing a reporter is for people only: no scope lets a key do it.
         g.MapPost("/{id:guid}/reporter/unmask", Unmask).WithName("UnmaskReporter");
-        g.MapPost("/{id:guid}/attachments", Upload).WithName("UploadAttachment").DisableAntiforgery();
-        app.MapGet("/api/v1/attachments/{id:guid}", Download).WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy);
+        g.MapPost("/{id:guid}/attachments", Upload).WithName("UploadAttachment").DisableAntiforgery().RequireScope(ApiScope.CasesCreate);
+        app.MapGet("/api/v1/attachments/{id:guid}", Download).WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy).RequireScope(ApiScope.CasesRead);
         app.MapGet("/api/v1/public/cases/{number}", PublicStatus).WithTags("Public").AllowAnonymous().RequireRateLimiting(RateLimits.Public);
     }
 
@@ -44,7 +45,6 @@ public static class CaseEndpoints
         CaseQueries queries, IOptions<JsonOptions> json, CancellationToken ct)
     {
         var actor = await current.GetAsync();
-        RequireScope(request.HttpContext, actor, "cases:create");
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, ct);
         var bytes = buffer.ToArray();
@@ -60,6 +60,7 @@ public static class CaseEndpoints
             throw new BadHttpRequestException($"The case could not be read: {ex.Message}", ex);
         }
         var key = request.Headers["Idempotency-Key"].FirstOrDefault();
+        if (InputLimits.TextProblem(key, InputLimits.ExternalId) is { } keyProblem) throw CaseValidationException.Single("Idempotency-Key", keyProblem);
         var hash = key is null ? null : Convert.ToHexString(SHA256.HashData(bytes));
         var result = await commands.IntakeAsync(body.ToNewCase(), actor, key, hash, ct);
         var dto = queries.ToDto(result.Case, actor, result.QueryCode);
@@ -74,7 +75,6 @@ public static class CaseEndpoints
     static async Task<Ok<PageDto<CaseSummaryDto>>> List(HttpRequest request, CurrentActor current, CaseQueries queries, CancellationToken ct)
     {
         var actor = await Reader(current);
-        RequireScope(request.HttpContext, actor, "cases:read");
         return TypedResults.Ok(await queries.ListAsync(actor, ParseFilter(request.Query), ct));
     }
 
@@ -111,18 +111,24 @@ public static class CaseEndpoints
             errors[name] = [$"'{v}' is not true or false."];
             return null;
         }
-        int Int(string name, int fallback)
+        int Int(string name, int fallback, int max)
         {
             var v = q[name].FirstOrDefault();
             if (string.IsNullOrWhiteSpace(v)) return fallback;
-            if (int.TryParse(v, out var i) && i > 0) return i;
-            errors[name] = [$"'{v}' is not a positive number."];
+            if (int.TryParse(v, out var i) && i > 0 && i <= max) return i;
+            errors[name] = [$"'{v}' is not a number from 1 to {max}."];
             return fallback;
         }
-        var filter = new CaseFilter(states, q["department"].FirstOrDefault(), q["category"].FirstOrDefault(), Enum<CaseSource>("source"),
-            Enum<RequestType>("requestType"), Date("from"), Date("to"), Bool("overdue"), Bool("supervised"), q["q"].FirstOrDefault(),
-            Enum<CaseLight>("light"), Bool("repeat"), Int("page", 1), Int("pageSize", 20), q["area"].FirstOrDefault(), q["phone"].FirstOrDefault(),
-            Enum<CaseSort>("sort") ?? CaseSort.Newest);
+        string? Text(string name, int max)
+        {
+            var v = q[name].FirstOrDefault();
+            if (InputLimits.TextProblem(v, max) is { } problem) errors[name] = [problem];
+            return v;
+        }
+        var filter = new CaseFilter(states, Text("department", InputLimits.Code), Text("category", InputLimits.Code), Enum<CaseSource>("source"),
+            Enum<RequestType>("requestType"), Date("from"), Date("to"), Bool("overdue"), Bool("supervised"), Text("q", InputLimits.Short),
+            Enum<CaseLight>("light"), Bool("repeat"), Int("page", 1, InputLimits.MaxPage), Int("pageSize", 20, InputLimits.MaxPageSize),
+            Text("area", InputLimits.Code), Text("phone", InputLimits.Phone), Enum<CaseSort>("sort") ?? CaseSort.Newest);
         if (errors.Count > 0) throw new CaseValidationException(errors);
         return filter;
     }
@@ -200,17 +206,16 @@ public static class CaseEndpoints
             sb.AppendJoin(',', new[] { c.Number, c.State.Api(), Kebab.From(c.Source.ToString()), Kebab.From(c.RequestType.ToString()), c.CategoryCode, c.Description,
                 c.Address, r.Name, r.Phone, c.LeadDepartmentCode, c.CreatedAt.ToString("O"), c.ClosedAt?.ToString("O") }.Select(Csv)).Append('\n');
         }
-        await audit.WriteAsync(actor.Id, actor.Name, "export", "cases", detail: $"{rows.Count} rows; {request.QueryString}");
+        await audit.WriteAsync(actor.Id, actor.Name, "export", "cases", detail: $"{rows.Count} rows; {Privacy.AuditText.RedactPhones(request.QueryString.ToString())}");
         return TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(sb.ToString())).ToArray(), "text/csv; charset=utf-8", "cases.csv");
     }
 
-    static string Csv(string? v) => v is null ? "" : v.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
-
-    static void RequireScope(HttpContext http, Actor actor, string scope)
+    static string Csv(string? v)
     {
-        if (!actor.IsSystem) return;
-        if (!http.User.HasClaim(ApiKeyAuthentication.ScopeClaim, scope))
-            throw new CaseForbiddenException($"This API key lacks the scope '{scope}'.");
+        if (v is null) return "";
+        // A cell a spreadsheet would read as a formula (=, +, -, @, or a leading tab or CR) is neutralised with a quote.
+        if (v.Length > 0 && v[0] is '=' or '+' or '-' or '@' or '\t' or '\r') v = "'" + v;
+        return v.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
     }
 
     public static string? SniffType(byte[] b) => b switch

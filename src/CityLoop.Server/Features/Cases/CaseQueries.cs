@@ -3,6 +3,7 @@ using CityLoop.Domain;
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
+using CityLoop.Server.Features.Privacy;
 using CityLoop.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
@@ -76,6 +77,12 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
         var page = Math.Max(1, f.Page);
         if (f.Phone is not null && !actor.Roles.Any(Roles.ReporterContact.Contains))
             throw new CaseForbiddenException("Only hotline and intake staff look cases up by the caller's phone.");
+        // Hotline and intake staff find a caller by the number (phone= or typed into the search box): an exact match on
+        // its keyed hash, never a scan or a decryption.
+        var phone = !string.IsNullOrWhiteSpace(f.Phone) ? f.Phone
+            : f.Text is { } typed && PhoneSearch.LooksLikePhone(typed) && actor.Roles.Any(Roles.ReporterContact.Contains) ? typed : null;
+        if (phone is not null && phone == f.Text) f = f with { Text = null };
+        f = f with { Phone = null };
         IQueryable<Case> source = db.Cases;
         if (f.Text is { } text && !CaseNumberPattern().IsMatch(text.Trim()) && Search.CaseSearch.Source(db, text.Trim()) is { } found)
         {
@@ -83,6 +90,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
             f = f with { Text = null };
         }
         var q = Filter(Visible(actor, source.AsNoTracking()), f);
+        if (phone is not null) q = q.WithReporterPhone(db.PersonalData, phone);
         // Counting every match of a broad filter over millions of cases costs more than the page: count up to a cap.
         var total = await q.Take(TotalCap + 1).CountAsync(ct);
         var ordered = f.Sort switch
@@ -130,11 +138,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
                 _ => q.Where(c => c.GridCode == area),
             };
         }
-        if (!string.IsNullOrWhiteSpace(f.Phone))
-        {
-            var phone = f.Phone.Trim();
-            q = q.Where(c => c.ReporterPhone == phone);
-        }
+        // The caller's phone is matched on its keyed hash by ListAsync (WithReporterPhone); stored numbers are encrypted.
         if (!string.IsNullOrWhiteSpace(f.Text))
         {
             // A case number, or Chinese text by character bigrams (Features/Search), the same on both databases.
@@ -179,10 +183,11 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
     public static ReporterDto Reporter(Case c, Actor actor, bool unmasked = false)
     {
         if (c.Anonymous) return new ReporterDto(null, null, false, c.Confidential, true);
-        if (actor.Roles.Any(Roles.ReporterContact.Contains)) return new ReporterDto(c.ReporterName, c.ReporterPhone, false, c.Confidential, false);
+        if (actor.Roles.Any(Roles.ReporterContact.Contains)) return new ReporterDto(c.ReporterName, c.ReporterPhone, false, c.Confidential, false, c.ReporterAddress);
         if (c.Confidential) return new ReporterDto(null, null, true, true, false);
-        if (unmasked) return new ReporterDto(c.ReporterName, c.ReporterPhone, false, false, false);
-        return new ReporterDto(MaskName(c.ReporterName), MaskPhone(c.ReporterPhone), c.ReporterName is not null || c.ReporterPhone is not null, false, false);
+        if (unmasked) return new ReporterDto(c.ReporterName, c.ReporterPhone, false, false, false, c.ReporterAddress);
+        // The caller's own address is not needed to handle the case: it stays hidden until an audited unmasking.
+        return new ReporterDto(MaskName(c.ReporterName), MaskPhone(c.ReporterPhone), c.ReporterName is not null || c.ReporterPhone is not null || c.ReporterAddress is not null, false, false);
     }
 
     public static string? MaskPhone(string? phone)

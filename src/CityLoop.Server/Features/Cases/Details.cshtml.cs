@@ -6,6 +6,7 @@ using CityLoop.Server.Data;
 using CityLoop.Server.Features.Clocks;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Notifications;
+using CityLoop.Server.Features.Pickers;
 using CityLoop.Server.Features.Reference;
 using CityLoop.Server.Features.Shared;
 using CityLoop.Server.Features.Supervision;
@@ -179,7 +180,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
         Satisfaction? satisfaction = S("satisfaction") is { } s && Kebab.TryParse<Satisfaction>(s, out var parsed) ? parsed : null;
         var assisting = form["assistingDepartments"].Where(d => !string.IsNullOrWhiteSpace(d)).Select(d => d!).ToList();
         var attachments = form["attachmentIds"].Select(v => Guid.TryParse(v, out var g) ? g : (Guid?)null).OfType<Guid>().ToList();
-        return new ActionInput
+        var input = new ActionInput
         {
             Opinion = S("opinion"), Reason = S("reason"), Answer = S("answer"), Result = S("result"), Comment = S("comment"),
             Target = S("target"), TargetCase = S("targetCase"), Inspector = S("inspector"), CategoryCode = S("categoryCode"),
@@ -187,14 +188,36 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             DueAt = due, Confirmed = B("confirmed"), Contacted = B("contacted"), Resolved = B("resolved"), Satisfaction = satisfaction,
             AttachmentIds = attachments.Count > 0 ? attachments : null, Assignee = S("assignee"), Upheld = B("upheld"),
         };
+        InputLimits.Check(input);
+        return input;
+    }
+
+    /// <summary>
+    /// A code-kind field of an action as a picker: what the user posted in a refused form, else for dispatch the routing
+    /// suggestion — but never, preselected, the lead department that has just returned the case.
+    /// </summary>
+    public PickerField Picker(AvailableActionDto a, FieldDto f, FieldKind kind)
+    {
+        IReadOnlyList<string> codes = PostedAction == a.Action && Request.HasFormContentType
+            ? Request.Form[f.Name].Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v!.Trim()).ToList()
+            : (kind, Routing) switch
+            {
+                (FieldKind.Department, { LeadDepartment: { } lead } r) when lead != r.ReturnedBy => [lead],
+                (FieldKind.Departments, { } r) => r.AssistingDepartments,
+                _ => [],
+            };
+        var selected = codes.Select(code => kind is FieldKind.Department or FieldKind.Departments
+            ? new PickerOption(code, Departments.GetValueOrDefault(code, code), Warning: code == Routing?.ReturnedBy ? Routing.Warning : null)
+            : new PickerOption(code, code)).ToList();
+        var dependsOn = kind == FieldKind.StandardItem
+            ? a.Fields.FirstOrDefault(x => Kebab.TryParse<FieldKind>(x.Kind, out var k) && k == FieldKind.Category)?.Name
+            : null;
+        return new PickerField(f.Name, kind, f.Required, Labels.Field(f.Name), selected, Id, a.Action) { DependsOn = dependsOn };
     }
 
     /// <summary>What the user typed into a refused form, so nothing is lost.</summary>
     public string? Posted(string action, string field) =>
         PostedAction == action && Request.HasFormContentType ? Request.Form[field].ToString() : null;
-
-    public bool PostedHas(string action, string field, string value) =>
-        PostedAction == action && Request.HasFormContentType && Request.Form[field].Contains(value);
 
     /// <summary>What an event's payload says beyond its opinion, for the timeline: the result, the department, the new deadline …</summary>
     public IEnumerable<(string Label, string Value)> Details(EventDto e)

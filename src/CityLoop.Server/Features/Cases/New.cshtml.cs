@@ -13,21 +13,23 @@ public sealed class NewCaseForm
     public CaseSource Source { get; set; } = CaseSource.Hotline;
     public RequestType RequestType { get; set; } = RequestType.Complaint;
     public string? Title { get; set; }
+    public string? CategoryCode { get; set; }
     public string? Description { get; set; }
     public string? Address { get; set; }
     public double? Lat { get; set; }
     public double? Lon { get; set; }
     public string? ReporterName { get; set; }
     public string? ReporterPhone { get; set; }
+    public string? ReporterAddress { get; set; }
     public bool Confidential { get; set; }
     public bool Anonymous { get; set; }
     public Urgency Urgency { get; set; } = Urgency.Normal;
     /// <summary>Made when the form is shown, so a double-clicked or re-sent form registers one case, not two.</summary>
     public string? IdempotencyKey { get; set; }
 
-    public CreateCaseRequest ToRequest() => new(Source, RequestType, Description, Title, null,
+    public CreateCaseRequest ToRequest() => new(Source, RequestType, Description, Title, string.IsNullOrWhiteSpace(CategoryCode) ? null : CategoryCode.Trim(),
         Lat is null && Lon is null ? null : new LocationDto(Lat, Lon), Address, null,
-        new ReporterInput(ReporterName, ReporterPhone, Confidential, Anonymous), Confidential, Anonymous, Urgency, null);
+        new ReporterInput(ReporterName, ReporterPhone, Confidential, Anonymous, ReporterAddress), Confidential, Anonymous, Urgency, null);
 }
 
 /// <summary>The intake form: the same request and the same command as POST /api/v1/cases.</summary>

@@ -21,7 +21,7 @@ public sealed record CaseClockDto(RunningClockDto? Running, IReadOnlyList<PhaseT
 public static class ClockEndpoints
 {
     public static void MapClockEndpoints(this IEndpointRouteBuilder app) =>
-        app.MapGet("/api/v1/cases/{id:guid}/clock", Get).WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy).WithName("GetCaseClock");
+        app.MapGet("/api/v1/cases/{id:guid}/clock", Get).WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy).RequireScope(ApiScope.CasesRead).WithName("GetCaseClock");
 
     /// <summary>The running phase clock in its own kind of time, next to wall time, and the record of finished phases.</summary>
     static async Task<Ok<CaseClockDto>> Get(Guid id, CurrentActor current, CaseQueries queries, CityLoopDb db, IWorkingClock clock, IDeadlinePolicy deadlines,

@@ -127,7 +127,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         // The history is replayed on a clock the seeder moves itself (backwards too, between cases).
         var seedClock = new FakeTimeProvider(start.ToUniversalTime());
         var queries = new CaseQueries(db, seedClock);
-        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, hooks, projections, workflow);
+        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, new ActionReferences(db, new Pickers.CodeLists(db, reference, queries)),
+            hooks, projections, workflow);
         var targets = Enum.GetValues<CaseState>();
 
         for (var i = 0; i < count; i++)
@@ -231,8 +232,9 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
                 await Do(CaseAction.Cancel, p["intake"], new ActionInput { Reason = "重复上报" });
                 return;
             case CaseState.Merged:
-                var into = await db.Cases.AsNoTracking().Where(c => c.Id != id && c.State != CaseState.Merged && c.State != CaseState.Cancelled
-                        && c.State != CaseState.Rejected && c.State != CaseState.Transferred)
+                // A report is merged into a case still open (ActionReferences refuses a closed one).
+                var open = Enum.GetValues<CaseState>().Where(s => s.IsOpen()).ToList();
+                var into = await db.Cases.AsNoTracking().Where(c => c.Id != id && open.Contains(c.State))
                     .OrderByDescending(c => c.CreatedAt).Select(c => c.Number).FirstOrDefaultAsync(ct);
                 if (into is not null) await Do(CaseAction.Merge, p["intake"], new ActionInput { TargetCase = into, Opinion = "同一问题重复反映，并单处理" });
                 return;

@@ -9,6 +9,7 @@ using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Clocks;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Notifications;
+using CityLoop.Server.Features.Privacy;
 using CityLoop.Server.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -189,7 +190,7 @@ public sealed class RepeatFinder(CityLoopDb db, IOptions<FollowUpOptions> option
         var recent = db.Cases.AsNoTracking().Where(c => c.State == CaseState.Closed && c.ClosedAt >= since);
         if (!string.IsNullOrEmpty(phone))
         {
-            var byPhone = await recent.Where(c => c.ReporterPhone == phone).OrderByDescending(c => c.ClosedAt).Select(c => c.Number).FirstOrDefaultAsync(ct);
+            var byPhone = await recent.WithReporterPhone(db.PersonalData, phone).OrderByDescending(c => c.ClosedAt).Select(c => c.Number).FirstOrDefaultAsync(ct);
             if (byPhone is not null) return input with { RepeatOfNumber = byPhone };
         }
         if (input.CategoryCode is { } category && input.Latitude is { } lat && input.Longitude is { } lon)

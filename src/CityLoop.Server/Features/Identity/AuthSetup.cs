@@ -42,7 +42,11 @@ public static class AuthSetup
                 o.Events.OnRedirectToLogin = ctx => ApiOr(ctx, 401);
                 o.Events.OnRedirectToAccessDenied = ctx => ApiOr(ctx, 403);
             })
-            .AddBearerToken(o => o.BearerTokenExpiration = TimeSpan.FromMinutes(security.TokenLifetimeMinutes))
+            .AddBearerToken(o =>
+            {
+                o.BearerTokenExpiration = TimeSpan.FromMinutes(security.TokenLifetimeMinutes);
+                o.RefreshTokenExpiration = TimeSpan.FromHours(security.RefreshTokenHours);
+            })
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
 
         services.AddAuthorizationBuilder()

@@ -11,9 +11,12 @@ public sealed class UnauthenticatedException() : Exception("Sign in first.");
 /// The actor behind the current request. People are re-read from the database on every request, so a changed role
 /// or a disabled account takes effect at once on every node; API keys carry their system principal in the ticket.
 /// </summary>
-public sealed class CurrentActor(IHttpContextAccessor http, CityLoopDb db)
+public sealed class CurrentActor(IHttpContextAccessor http, CityLoopDb db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<SecurityOptions> security)
 {
     Actor? _actor;
+
+    /// <summary>What a signed-in person must do before anything else (change the password), once <see cref="GetAsync"/> ran.</summary>
+    public PendingStep? Pending { get; private set; }
 
     public async Task<Actor> GetAsync()
     {
@@ -29,6 +32,76 @@ public sealed class CurrentActor(IHttpContextAccessor http, CityLoopDb db)
         if (!Guid.TryParse(id, out var userId)) throw new UnauthenticatedException();
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId);
         if (user is null || user.Disabled) throw new UnauthenticatedException();
+        if (Accounts.PasswordExpired(user, clock.GetUtcNow(), security.Value)) Pending = PendingStep.ChangePassword;
+        else if (!user.TotpEnabled && TwoFactor.Required(user, security.Value)) Pending = PendingStep.EnrolSecondFactor;
         return _actor = new Actor(user.Id.ToString(), user.DisplayName, user.RoleSet(), user.DepartmentCode);
     }
+}
+
+public enum PendingStep { ChangePassword, EnrolSecondFactor }
+
+/// <summary>
+/// A person who must change their password reaches nothing else: not the desk pages (they are sent to the password
+/// page), not the API (403 with type password-change-required), whatever token or cookie they hold.
+/// </summary>
+public static class PendingStepGate
+{
+    public static IApplicationBuilder UsePendingStepGate(this IApplicationBuilder app) => app.Use(async (http, next) =>
+    {
+        if (http.User.Identity?.IsAuthenticated == true && !http.User.HasClaim(c => c.Type == ApiKeyAuthentication.PrincipalClaim)
+            && !Allowed(http.Request.Path))
+        {
+            var current = http.RequestServices.GetRequiredService<CurrentActor>();
+            try
+            {
+                await current.GetAsync();
+            }
+            catch (UnauthenticatedException)
+            {
+                await next();
+                return;
+            }
+            if (current.Pending is PendingStep.EnrolSecondFactor)
+            {
+                if (http.Request.Path.StartsWithSegments("/api") || http.Request.Path.StartsWithSegments("/hubs"))
+                {
+                    http.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                    {
+                        HttpContext = http,
+                        ProblemDetails =
+                        {
+                            Status = 403, Title = "Set up a second factor first.", Type = "https://cityloop.dev/problems/second-factor-required",
+                            Detail = "This account's role needs a second factor: POST /api/v1/auth/totp/enrol, then /api/v1/auth/totp/confirm with a code.",
+                        },
+                    });
+                }
+                else http.Response.Redirect("/Account/TwoFactor?returnUrl=" + Uri.EscapeDataString(http.Request.Path + http.Request.QueryString));
+                return;
+            }
+            if (current.Pending is PendingStep.ChangePassword)
+            {
+                if (http.Request.Path.StartsWithSegments("/api") || http.Request.Path.StartsWithSegments("/hubs"))
+                {
+                    http.Response.StatusCode = StatusCodes.Status403Forbidden;
+                    await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                    {
+                        HttpContext = http,
+                        ProblemDetails =
+                        {
+                            Status = 403, Title = "Change your password first.", Type = "https://cityloop.dev/problems/password-change-required",
+                            Detail = "This account must change its password (POST /api/v1/auth/password) before anything else.",
+                        },
+                    });
+                }
+                else http.Response.Redirect("/Account/Password?returnUrl=" + Uri.EscapeDataString(http.Request.Path + http.Request.QueryString));
+                return;
+            }
+        }
+        await next();
+    });
+
+    static bool Allowed(PathString path) =>
+        path.StartsWithSegments("/Account") || path.StartsWithSegments("/api/v1/auth") || path.StartsWithSegments("/health")
+        || path.StartsWithSegments("/css") || path.StartsWithSegments("/js") || path.StartsWithSegments("/lib") || path.StartsWithSegments("/favicon.ico");
 }

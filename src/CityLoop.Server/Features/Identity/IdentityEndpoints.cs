@@ -8,7 +8,10 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CityLoop.Server.Features.Identity;
 
-public sealed record TokenRequest(string? UserName, string? Password);
+public sealed record TokenRequest(string? UserName, string? Password, string? Otp = null);
+public sealed record TotpEnrolmentDto(string Secret, string OtpauthUri);
+public sealed record TotpConfirmRequest(string? Code);
+public sealed record RefreshRequest(string? RefreshToken);
 public sealed record MeDto(string Id, string UserName, string DisplayName, IReadOnlyList<string> Roles, string? Department, bool PasswordExpired);
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
 public sealed record CreateUserRequest(string? UserName, string? DisplayName, string? Password, string? Department);
@@ -25,12 +28,29 @@ public sealed record AuditDto(long Id, DateTimeOffset At, string ActorId, string
 /// </summary>
 public static class IdentityEndpoints
 {
-    public static readonly string[] Scopes = ["cases:create", "cases:read"];
+    public static readonly string[] Scopes = ApiScope.All;
 
     public static void MapIdentityEndpoints(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/v1/auth").WithTags("Identity");
         auth.MapPost("/token", Token).AllowAnonymous().RequireRateLimiting(RateLimits.SignIn);
+        auth.MapPost("/totp/enrol", async (CurrentActor current, CityLoopDb db) =>
+        {
+            var actor = await current.GetAsync();
+            if (actor.IsSystem) throw new CaseForbiddenException("System principals have no second factor.");
+            var secret = await TwoFactor.BeginAsync(db, Guid.Parse(actor.Id));
+            var name = await db.Users.Where(u => u.Id == Guid.Parse(actor.Id)).Select(u => u.UserName).FirstAsync();
+            return TypedResults.Ok(new TotpEnrolmentDto(secret, TwoFactor.Uri(secret, name)));
+        }).RequireAuthorization(AuthSetup.ApiPolicy).RequireRateLimiting(RateLimits.SignIn);
+        auth.MapPost("/totp/confirm", async Task<Results<NoContent, ProblemHttpResult>> (TotpConfirmRequest body, CurrentActor current, CityLoopDb db, Audit audit, TimeProvider clock) =>
+        {
+            var actor = await current.GetAsync();
+            if (actor.IsSystem) throw new CaseForbiddenException("System principals have no second factor.");
+            return await TwoFactor.ConfirmAsync(db, audit, Guid.Parse(actor.Id), body.Code, clock.GetUtcNow())
+                ? TypedResults.NoContent()
+                : TypedResults.Problem(title: "The code is wrong.", detail: "Enter the current six-digit code from the authenticator app.", statusCode: 422, type: "https://cityloop.dev/problems/validation");
+        }).RequireAuthorization(AuthSetup.ApiPolicy).RequireRateLimiting(RateLimits.SignIn);
+        auth.MapPost("/refresh", Refresh).AllowAnonymous().RequireRateLimiting(RateLimits.SignIn);
         auth.MapGet("/me", Me).RequireAuthorization(AuthSetup.ApiPolicy);
         auth.MapPost("/password", ChangePassword).RequireAuthorization(AuthSetup.ApiPolicy).RequireRateLimiting(RateLimits.SignIn);
 
@@ -47,11 +67,39 @@ public static class IdentityEndpoints
 
     static async Task<Results<Ok<AccessTokenResponseShape>, SignInHttpResult, ProblemHttpResult>> Token(TokenRequest? body, Accounts accounts)
     {
-        var result = await accounts.SignInAsync(body?.UserName, body?.Password, "api-token");
+        var result = await accounts.SignInAsync(body?.UserName, body?.Password, "api-token", body?.Otp);
+        if (result.Outcome == SignInOutcome.SecondFactorRequired)
+            return TypedResults.Problem(title: "A second factor is needed.", detail: "Send the six-digit code from the authenticator app as 'otp'.", statusCode: 401,
+                type: "https://cityloop.dev/problems/otp-required");
         if (result.Outcome != SignInOutcome.Success)
             return TypedResults.Problem(title: "Sign-in failed.", detail: result.Message, statusCode: result.Outcome == SignInOutcome.LockedOut ? 423 : 401,
                 type: "https://cityloop.dev/problems/sign-in-failed");
         return TypedResults.SignIn(Accounts.Principal(result.User!, BearerTokenDefaults.AuthenticationScheme), authenticationScheme: BearerTokenDefaults.AuthenticationScheme);
+    }
+
+    /// <summary>
+    /// A new access token for a refresh token, while the account is still usable: not disabled, not locked, and its
+    /// password not changed since the refresh token was issued.
+    /// </summary>
+    static async Task<Results<SignInHttpResult, ProblemHttpResult>> Refresh(RefreshRequest? body, Microsoft.Extensions.Options.IOptionsMonitor<BearerTokenOptions> bearer,
+        CityLoopDb db, TimeProvider clock, Audit audit)
+    {
+        var now = clock.GetUtcNow();
+        var options = bearer.Get(BearerTokenDefaults.AuthenticationScheme);
+        var protector = options.RefreshTokenProtector;
+        var ticket = string.IsNullOrEmpty(body?.RefreshToken) || body.RefreshToken.Length > 8192 ? null : protector.Unprotect(body.RefreshToken);
+        User? user = null;
+        if (ticket?.Properties.ExpiresUtc is { } expires && now < expires
+            && Guid.TryParse(ticket.Principal.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value, out var id))
+            user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id);
+        // The framework stamps only the expiry on a refresh token: its issue instant follows from the configured lifetime.
+        if (user is null || user.Disabled || user.LockedUntil > now || ticket!.Properties.ExpiresUtc!.Value - options.RefreshTokenExpiration < user.PasswordChangedAt)
+        {
+            audit.Add(user?.Id.ToString() ?? "anonymous", user?.UserName ?? "", "token-refresh", "api-token", "failure");
+            await db.SaveChangesAsync();
+            return TypedResults.Problem(title: "The refresh token is not valid.", detail: "Sign in again.", statusCode: 401, type: "https://cityloop.dev/problems/sign-in-failed");
+        }
+        return TypedResults.SignIn(Accounts.Principal(user, BearerTokenDefaults.AuthenticationScheme), authenticationScheme: BearerTokenDefaults.AuthenticationScheme);
     }
 
     /// <summary>Documentation shape of the bearer-token response written by the framework.</summary>
@@ -182,7 +230,7 @@ public static class IdentityEndpoints
     {
         await Require(current, Role.AuditAdmin);
         var size = Math.Clamp(pageSize ?? 50, 1, 500);
-        var p = Math.Max(1, page ?? 1);
+        var p = Paging.Page(page);
         var q = db.AuditLog.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(action)) q = q.Where(a => a.Action == action);
         var total = await q.CountAsync();

@@ -99,10 +99,14 @@ public sealed class NotificationHub : Hub;
 public sealed class LivePush(CityLoopDb db, IHubContext<NotificationHub> hub)
 {
     public const string ChannelName = "cityloop_notifications";
+    const int PreviewChars = 500;
 
     public async Task PublishAsync(Notification n, CancellationToken ct)
     {
-        var json = JsonSerializer.Serialize(new { n.Id, n.UserId, n.CaseId, n.Title, n.Body, n.CreatedAt }, JsonSerializerOptions.Web);
+        // NOTIFY carries at most 8,000 bytes: the push holds a preview, the inbox the whole text.
+        var body = n.Body.Length > PreviewChars ? n.Body[..PreviewChars] + "…" : n.Body;
+        var title = n.Title.Length > 200 ? n.Title[..200] : n.Title;
+        var json = JsonSerializer.Serialize(new { n.Id, n.UserId, n.CaseId, Title = title, Body = body, n.CreatedAt }, JsonSerializerOptions.Web);
         if (db.IsPostgres)
         {
             var conn = db.Database.GetDbConnection();

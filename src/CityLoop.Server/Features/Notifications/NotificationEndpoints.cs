@@ -10,7 +10,7 @@ namespace CityLoop.Server.Features.Notifications;
 
 public sealed record NotificationDto(Guid Id, Guid? CaseId, string Title, string Body, DateTimeOffset CreatedAt, DateTimeOffset? ReadAt);
 public sealed record OutboxMessageDto(Guid Id, string Channel, string Recipient, Guid? CaseId, string Template, string Body, string Status,
-    int Attempts, DateTimeOffset CreatedAt, DateTimeOffset? SentAt, string? Error);
+    int Attempts, DateTimeOffset CreatedAt, DateTimeOffset? SentAt, string? Error, DateTimeOffset? NextAttemptAt = null);
 public sealed record ContactRequest(string? Phone, string? Email);
 
 public static class NotificationEndpoints
@@ -77,18 +77,38 @@ public static class NotificationEndpoints
     static async Task<NoContent> SetContact(ContactRequest body, CurrentActor current, CityLoopDb db, CancellationToken ct)
     {
         var me = await UserId(current);
+        if (InputLimits.TextProblem(body.Phone, InputLimits.Phone) is { } phoneProblem) throw CaseValidationException.Single("phone", phoneProblem);
+        if (body.Phone is { Length: > 0 } phone && !phone.All(ch => char.IsDigit(ch) || ch is '-' or '+' or ' '))
+            throw CaseValidationException.Single("phone", "A phone number has digits, spaces, '+' and '-' only.");
+        if (InputLimits.TextProblem(body.Email, InputLimits.Email) is { } emailProblem) throw CaseValidationException.Single("email", emailProblem);
         if (body.Email is { Length: > 0 } email && !System.Net.Mail.MailAddress.TryCreate(email, out _))
             throw CaseValidationException.Single("email", "Not an e-mail address.");
-        var contact = await db.Set<UserContact>().FirstOrDefaultAsync(x => x.UserId == me, ct);
-        if (contact is null) db.Set<UserContact>().Add(contact = new UserContact { UserId = me });
-        contact.Phone = string.IsNullOrWhiteSpace(body.Phone) ? null : body.Phone.Trim();
-        contact.Email = string.IsNullOrWhiteSpace(body.Email) ? null : body.Email.Trim();
-        await db.SaveChangesAsync(ct);
-        return TypedResults.NoContent();
+        // Two first saves at once both insert: the loser updates the row the winner created.
+        for (var attempt = 0; ; attempt++)
+        {
+            var contact = await db.Set<UserContact>().FirstOrDefaultAsync(x => x.UserId == me, ct);
+            if (contact is null) db.Set<UserContact>().Add(contact = new UserContact { UserId = me });
+            contact.Phone = string.IsNullOrWhiteSpace(body.Phone) ? null : body.Phone.Trim();
+            contact.Email = string.IsNullOrWhiteSpace(body.Email) ? null : body.Email.Trim();
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return TypedResults.NoContent();
+            }
+            catch (DbUpdateException ex) when (attempt < 3 && DbErrors.IsUniqueViolation(ex))
+            {
+                db.ChangeTracker.Clear();
+            }
+        }
     }
 
     /// <summary>Every message queued or sent, newest first: what an operator reads when SMS goes to the outbox.</summary>
-    static async Task<Ok<List<OutboxMessageDto>>> Outbox(string? channel, string? status, Guid? caseId, CurrentActor current, CityLoopDb db, CancellationToken ct)
+    /// <summary>
+    /// Phone numbers are masked (138****1234) and follow-up links lose their token: with the token anyone can rate
+    /// the case, and staff have no use for it. Every read is audited.
+    /// </summary>
+    static async Task<Ok<List<OutboxMessageDto>>> Outbox(string? channel, string? status, Guid? caseId, CurrentActor current, CityLoopDb db, Audit audit,
+        Microsoft.Extensions.Options.IOptions<NotificationOptions> options, CancellationToken ct)
     {
         var actor = await current.GetAsync();
         if (!actor.Roles.Any(OutboxReaders.Contains)) throw new CaseForbiddenException("The message outbox is for system administrators and supervisors.");
@@ -96,9 +116,22 @@ public static class NotificationEndpoints
         if (!string.IsNullOrWhiteSpace(channel)) q = q.Where(m => m.Channel == channel);
         if (!string.IsNullOrWhiteSpace(status)) q = q.Where(m => m.Status == status);
         if (caseId is { } id) q = q.Where(m => m.CaseId == id);
-        var list = await q.OrderByDescending(m => m.CreatedAt).Take(500)
-            .Select(m => new OutboxMessageDto(m.Id, m.Channel, m.Recipient, m.CaseId, m.Template, m.Body, m.Status, m.Attempts, m.CreatedAt, m.SentAt, m.Error))
-            .ToListAsync(ct);
+        var rows = await q.OrderByDescending(m => m.CreatedAt).Take(500).ToListAsync(ct);
+        var redact = TokenPattern(options.Value.PublicFollowUpUrl);
+        var list = rows.Select(m => new OutboxMessageDto(m.Id, m.Channel, m.Channel == "sms" ? MaskPhone(m.Recipient) : m.Recipient, m.CaseId, m.Template,
+            redact.Replace(m.Body, x => x.Groups["pre"].Value + "••••••" + x.Groups["post"].Value), m.Status, m.Attempts, m.CreatedAt, m.SentAt, m.Error, m.NextAttemptAt)).ToList();
+        await audit.WriteAsync(actor.Id, actor.Name, "outbox-read", caseId?.ToString() ?? "outbox", detail: $"channel={channel}; status={status}; {list.Count} messages");
         return TypedResults.Ok(list);
+    }
+
+    public static string MaskPhone(string phone) =>
+        phone.Length >= 7 ? phone[..3] + new string('*', phone.Length - 7) + phone[^4..] : new string('*', phone.Length);
+
+    /// <summary>Finds the token in a follow-up link built from the configured URL template.</summary>
+    static System.Text.RegularExpressions.Regex TokenPattern(string urlTemplate)
+    {
+        var at = urlTemplate.IndexOf("{token}", StringComparison.Ordinal);
+        var (pre, post) = at < 0 ? ("/follow-up/", "") : (urlTemplate[..at], urlTemplate[(at + "{token}".Length)..]);
+        return new System.Text.RegularExpressions.Regex($"(?<pre>{System.Text.RegularExpressions.Regex.Escape(pre)})[A-Za-z0-9_\\-%.~]+(?<post>{System.Text.RegularExpressions.Regex.Escape(post)})");
     }
 }

@@ -58,6 +58,8 @@ public sealed class OutboundMessage
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? SentAt { get; set; }
     public string? Error { get; set; }
+    /// <summary>After a failed attempt: not before this instant (the backoff doubles with each attempt).</summary>
+    public DateTimeOffset? NextAttemptAt { get; set; }
 }
 
 /// <summary>An in-app message in a user's inbox.</summary>

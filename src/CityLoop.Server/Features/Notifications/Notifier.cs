@@ -83,15 +83,23 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         c.Note("notify", ctx, payload: new { template, messages = new[] { new { channel = "sms", to = "reporter" } } });
     }
 
+    /// <summary>Longest message text: a reminder or order is read on a phone; the case page holds the whole requirement.</summary>
+    public const int MaxBody = 1000;
+
     void Queue(Case c, string channel, string to, Guid? userId, string template, string subject, string body, DateTimeOffset now) =>
         db.Set<OutboundMessage>().Add(new OutboundMessage
         {
-            Channel = channel, Recipient = to, UserId = userId, CaseId = c.Id, Template = template, Subject = subject, Body = body, CreatedAt = now,
+            Channel = channel, Recipient = to, UserId = userId, CaseId = c.Id, Template = template, Subject = Bound(subject, 200), Body = Bound(body, MaxBody), CreatedAt = now,
         });
 
+    /// <summary>Attempts before a message is set aside as failed; the waits between them double from one minute.</summary>
+    public const int MaxAttempts = 6;
+
     /// <summary>
-    /// Delivers queued messages. Each batch is claimed with row locks that other nodes skip, so a message goes out once;
-    /// a failed one is retried on later sweeps, up to three attempts.
+    /// Delivers queued messages that are due. Each batch is claimed with row locks that other nodes skip, so a message
+    /// goes out once. Each message is delivered inside its own savepoint: one that cannot be delivered (a gateway
+    /// down, a payload the database refuses) is rolled back alone, keeps its error and waits with a doubling backoff,
+    /// and is set aside as failed after <see cref="MaxAttempts"/>, while the rest of the batch flows.
     /// </summary>
     public async Task<int> DeliverPendingAsync(CancellationToken ct = default)
     {
@@ -99,37 +107,55 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         var delivered = 0;
         var byName = channels.ToDictionary(ch => ch.Name);
         var tried = new HashSet<Guid>();
+        var now = clock.GetUtcNow();
         while (true)
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             var batch = db.IsPostgres
                 ? await db.Set<OutboundMessage>().FromSqlRaw(
-                    "SELECT * FROM message_outbox WHERE status = 'pending' ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED").ToListAsync(ct)
-                : await db.Set<OutboundMessage>().Where(m => m.Status == "pending").OrderBy(m => m.CreatedAt).Take(batchSize).ToListAsync(ct);
+                    "SELECT * FROM message_outbox WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= {0}) ORDER BY created_at LIMIT 200 FOR UPDATE SKIP LOCKED", now).ToListAsync(ct)
+                : await db.Set<OutboundMessage>().Where(m => m.Status == "pending" && (m.NextAttemptAt == null || m.NextAttemptAt <= now))
+                    .OrderBy(m => m.CreatedAt).Take(batchSize).ToListAsync(ct);
             batch = batch.Where(m => tried.Add(m.Id)).ToList();
             if (batch.Count == 0) break;
             foreach (var m in batch)
             {
+                await tx.CreateSavepointAsync("message", ct);
                 try
                 {
                     m.Status = byName.TryGetValue(m.Channel, out var channel) ? await channel.SendAsync(m, ct) : "failed";
                     m.SentAt = clock.GetUtcNow();
+                    m.NextAttemptAt = null;
+                    await db.SaveChangesAsync(ct);
                     delivered++;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    log.LogWarning(ex, "Sending {Channel} message {Id} failed", m.Channel, m.Id);
+                    log.LogWarning(ex, "Sending {Channel} message {Id} failed (attempt {Attempt})", m.Channel, m.Id, m.Attempts + 1);
+                    await tx.RollbackToSavepointAsync("message", ct);
+                    // Whatever the failed delivery added (an inbox row) goes with it; the message keeps its error.
+                    foreach (var entry in db.ChangeTracker.Entries().Where(e => e.State == EntityState.Added).ToList()) entry.State = EntityState.Detached;
+                    var entryOfMessage = db.Entry(m);
+                    await entryOfMessage.ReloadAsync(ct);
                     m.Attempts++;
-                    m.Error = ex.Message;
-                    if (m.Attempts >= 3) m.Status = "failed";
+                    m.Error = Bound(ex.Message, 1000);
+                    m.SentAt = null;
+                    if (m.Attempts >= MaxAttempts)
+                    {
+                        m.Status = "failed";
+                        m.NextAttemptAt = null;
+                    }
+                    else m.NextAttemptAt = clock.GetUtcNow().AddMinutes(Math.Pow(2, m.Attempts - 1));
+                    await db.SaveChangesAsync(ct);
                 }
             }
-            await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
             db.ChangeTracker.Clear();
         }
         return delivered;
     }
+
+    static string Bound(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 
     public static string PhaseName(CasePhase phase) => phase switch
     {

@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore;
 namespace CityLoop.Server.Features.Reference;
 
 public sealed record RoutingDto(string? LeadDepartment, string? LeadDepartmentName, IReadOnlyList<string> AssistingDepartments,
-    string? RuleId, string? Scope, string Basis, string Explanation);
+    string? RuleId, string? Scope, string Basis, string Explanation, string? ReturnedBy = null, string? ReturnReason = null, string? Warning = null);
 
 public sealed record RoutingGapDto(string CategoryCode, string CategoryName, string AreaCode, string? AreaName);
 
@@ -44,9 +44,41 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
             var name = cache.Catalogue.For(c.CatalogueVersion)?.Find(key)?.Name ?? key;
             suggestion = cache.Routing.Suggest(new RoutingQuery(key, name, c.ComponentId, maintainer, c.GridCode, c.StreetCode, c.DistrictCode));
         }
+        var (returnedBy, reason) = await LastReturnAsync(c.Id, ct);
+        string? warning = null;
+        if (returnedBy is not null && returnedBy == suggestion.LeadDepartment)
+        {
+            var name = names.GetValueOrDefault(returnedBy, returnedBy);
+            warning = Shared.Ui.Pick($"建议的主办单位“{name}”刚以不属于本单位职责为由退回了本案件{(reason is null ? "" : "（" + reason + "）")}，请核实后再派遣。",
+                $"The suggested lead department '{name}' has just returned this case as not its duty{(reason is null ? "" : " (" + reason + ")")}: check before dispatching.");
+        }
         return new RoutingDto(suggestion.LeadDepartment, suggestion.LeadDepartment is { } lead ? names.GetValueOrDefault(lead) : null,
             suggestion.AssistingDepartments, suggestion.RuleId, suggestion.Scope is { } s ? Domain.Kebab.From(s.ToString()) : null,
-            Domain.Kebab.From(suggestion.Basis.ToString()), suggestion.Explanation);
+            Domain.Kebab.From(suggestion.Basis.ToString()), suggestion.Explanation, returnedBy, reason, warning);
+    }
+
+    /// <summary>
+    /// From the event log: the department that handed the case back to dispatch the last time it came back (an approved
+    /// return, or any other step into pending-dispatch that names the department it leaves), and the reason it gave.
+    /// </summary>
+    public async Task<(string? Department, string? Reason)> LastReturnAsync(Guid caseId, CancellationToken ct = default)
+    {
+        var ret = CaseAction.Return.Name();
+        var events = await db.CaseEvents.AsNoTracking().Where(e => e.CaseId == caseId && (e.ToState == CaseState.PendingDispatch || e.Action == ret))
+            .OrderByDescending(e => e.Seq).Select(e => new { e.Action, e.ToState, e.Payload }).ToListAsync(ct);
+        var at = events.FindIndex(e => e.ToState == CaseState.PendingDispatch);
+        if (at < 0) return (null, null);
+        static string? Read(string? json, string name)
+        {
+            if (json is null) return null;
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && doc.RootElement.TryGetProperty(name, out var v)
+                && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+        }
+        var department = Read(events[at].Payload, "department");
+        if (department is null) return (null, null);
+        var reason = events.Skip(at + 1).FirstOrDefault(e => e.Action == ret) is { } r ? Read(r.Payload, "reason") : null;
+        return (department, reason);
     }
 
     /// <summary>Leaf categories nobody answers for, per street (and district) under <paramref name="area"/>.</summary>

@@ -32,18 +32,23 @@ public static class ReferenceEndpoints
 {
     public static void MapReferenceEndpoints(this IEndpointRouteBuilder app)
     {
-        var g = app.MapGroup("/api/v1").WithTags("Reference").RequireAuthorization(AuthSetup.ApiPolicy);
+        var g = app.MapGroup("/api/v1").WithTags("Reference").RequireAuthorization(AuthSetup.ApiPolicy).RequireScope(ApiScope.ReferenceRead);
         g.MapGet("/departments", async (CityLoopDb db) =>
             await db.Departments.AsNoTracking().OrderBy(d => d.Code)
                 .Select(d => new DepartmentDto(d.Code, d.Name, d.ParentCode, d.Kind, d.Contact, d.WorkingHours)).ToListAsync());
         g.MapGet("/areas", Areas);
         g.MapGet("/areas/{code}", Area);
         g.MapGet("/grids", Grids);
-        g.MapGet("/geocode", (double lat, double lon, ReferenceAdmin admin) => TypedResults.Ok(admin.Geocode(lat, lon)));
+        g.MapGet("/geocode", (double lat, double lon, ReferenceAdmin admin) =>
+        {
+            if (!InputLimits.IsLatitude(lat) || !InputLimits.IsLongitude(lon))
+                throw CaseValidationException.Single("lat", "lat and lon are finite numbers within -90..90 and -180..180.");
+            return TypedResults.Ok(admin.Geocode(lat, lon));
+        });
         g.MapGet("/places/search", SearchPlaces);
         g.MapGet("/categories", Categories);
         g.MapGet("/components", Components);
-        g.MapGet("/cases/{id:guid}/routing", CaseRouting).WithTags("Cases");
+        g.MapGet("/cases/{id:guid}/routing", CaseRouting).WithTags("Cases").RequireScope(ApiScope.CasesRead);
         g.MapGet("/calendars", async (CityLoopDb db) => TypedResults.Ok(
             new[] { CalendarRow.PlatformScope, CalendarRow.CentreScope }.Concat(await db.Set<CalendarRow>()
                 .Where(r => r.Scope != CalendarRow.PlatformScope && r.Scope != CalendarRow.CentreScope).Select(r => r.Scope).ToListAsync())));
@@ -112,7 +117,8 @@ public static class ReferenceEndpoints
         if (bbox is not null)
         {
             var parts = bbox.Split(',').Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : (double?)null).ToArray();
-            if (parts.Length != 4 || parts.Any(p => p is null))
+            if (parts.Length != 4 || parts.Any(p => p is null) || !InputLimits.IsLongitude(parts[0]) || !InputLimits.IsLatitude(parts[1])
+                || !InputLimits.IsLongitude(parts[2]) || !InputLimits.IsLatitude(parts[3]))
                 throw CaseValidationException.Single("bbox", "bbox is minLon,minLat,maxLon,maxLat.");
             double minLon = parts[0]!.Value, minLat = parts[1]!.Value, maxLon = parts[2]!.Value, maxLat = parts[3]!.Value;
             q = q.Where(x => x.MaxLon >= minLon && x.MinLon <= maxLon && x.MaxLat >= minLat && x.MinLat <= maxLat);
@@ -124,6 +130,7 @@ public static class ReferenceEndpoints
     static Ok<List<PlaceCandidateDto>> SearchPlaces(string? q, int? top, ReferenceCache cache)
     {
         if (string.IsNullOrWhiteSpace(q)) throw CaseValidationException.Single("q", "Give an address or a place name.");
+        if (InputLimits.TextProblem(q, InputLimits.Short) is { } problem) throw CaseValidationException.Single("q", problem);
         return TypedResults.Ok(cache.Geo.Gazetteer.Search(q, Math.Clamp(top ?? 5, 1, 50)).Select(c => new PlaceCandidateDto(
             c.Entry.Id, c.Entry.Name, Domain.Kebab.From(c.Entry.Kind.ToString()), c.Entry.Location?.Lat, c.Entry.Location?.Lon,
             c.Entry.Code, c.Entry.ParentCode, Math.Round(c.Score, 3), c.MatchedName)).ToList());
@@ -144,7 +151,7 @@ public static class ReferenceEndpoints
     static async Task<Ok<ComponentPageDto>> Components(string? grid, string? category, string? area, int? page, int? pageSize, CityLoopDb db)
     {
         var size = Math.Clamp(pageSize ?? 50, 1, 500);
-        var p = Math.Max(1, page ?? 1);
+        var p = Paging.Page(page);
         var q = db.Set<ComponentRow>().AsNoTracking();
         if (grid is not null) q = q.Where(c => c.GridCode == grid);
         if (category is not null) q = q.Where(c => c.CategoryCode.StartsWith(category));

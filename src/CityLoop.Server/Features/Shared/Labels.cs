@@ -91,6 +91,7 @@ public static class Labels
         ["supervision-order"] = ("督办单", "Supervision order"),
         ["supervision-reply"] = ("督办回复", "Supervision reply"),
         ["supervision-closed"] = ("督办办结", "Supervision closed"),
+        ["reporter-erased"] = ("反映人信息已删除", "Reporter data erased"),
     };
 
     static readonly Dictionary<RequestType, (string Zh, string En)> RequestTypes = new()
@@ -159,10 +160,10 @@ public static class Labels
         ["result"] = ("处置结果", "Result"),
         ["comment"] = ("回访记录", "Comment"),
         ["target"] = ("转办单位", "Transfer to"),
-        ["targetCase"] = ("并入案件编号", "Merge into case number"),
-        ["inspector"] = ("监督员账号", "Inspector (user name)"),
-        ["categoryCode"] = ("案件类别代码", "Category code"),
-        ["standardItem"] = ("立结案标准代码", "Standard item code"),
+        ["targetCase"] = ("并入案件", "Merge into case"),
+        ["inspector"] = ("监督员", "Inspector"),
+        ["categoryCode"] = ("案件类别", "Category"),
+        ["standardItem"] = ("立结案标准", "Standard item"),
         ["leadDepartment"] = ("主办单位", "Lead department"),
         ["assistingDepartments"] = ("协办单位", "Assisting departments"),
         ["dueAt"] = ("期限", "Due at"),
@@ -261,4 +262,27 @@ public static class Labels
     public static string Status(string? status) => status is null ? "" : Of(Statuses, status, status);
     public static string Phase(string? phase) => phase is null ? "" : Of(Phases, phase, phase);
     public static string LimitType(string? type) => type is null ? "" : Of(LimitTypes, type, type);
+
+    public static string CategoryKind(Domain.Catalogue.CategoryKind kind) => kind switch
+    {
+        Domain.Catalogue.CategoryKind.Component => Pick("部件", "Component"),
+        Domain.Catalogue.CategoryKind.Event => Pick("事件", "Event"),
+        _ => Pick("12345热线", "12345 hotline"),
+    };
+
+    /// <summary>A compact time limit (2h-urgent, 3d-work, 15d-cal) as people say it.</summary>
+    public static string TimeLimit(string limit)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(limit, "^([0-9]+)([hd])-(urgent|work|cal)$");
+        if (!m.Success) return limit;
+        var unit = (m.Groups[2].Value, m.Groups[3].Value) switch
+        {
+            ("h", "urgent") => Pick("紧急工作时", "urgent hours"),
+            ("h", "work") => Pick("工作时", "working hours"),
+            ("d", "work") => Pick("工作日", "working days"),
+            ("d", _) => Pick("自然日", "calendar days"),
+            _ => Pick("小时", "hours"),
+        };
+        return m.Groups[1].Value + " " + unit;
+    }
 }

@@ -126,6 +126,7 @@ public static class SupervisionEndpoints
         if (body.CaseIds is not { Count: > 0 }) errors["caseIds"] = ["Name at least one case."];
         else if (body.CaseIds.Count > 500) errors["caseIds"] = ["At most 500 cases per batch."];
         if (string.IsNullOrWhiteSpace(body.Requirement)) errors["requirement"] = ["Say what is required."];
+        else if (InputLimits.TextProblem(body.Requirement, InputLimits.Opinion) is { } tooLong) errors["requirement"] = [tooLong];
         if (body.DueAt <= now) errors["dueAt"] = ["The reply deadline must be in the future."];
         if (errors.Count > 0) throw new CaseValidationException(errors);
 
@@ -202,6 +203,7 @@ public static class SupervisionEndpoints
             throw new CaseForbiddenException("The department the order is addressed to replies to it.");
         if (order.Status == "closed") throw new CaseRuleException("SupervisionClosed", "This supervision order is closed.", null);
         if (string.IsNullOrWhiteSpace(body.Reply)) throw CaseValidationException.Single("reply", "A reply says what was done.");
+        if (InputLimits.TextProblem(body.Reply, InputLimits.Opinion) is { } tooLong) throw CaseValidationException.Single("reply", tooLong);
         order.Status = "replied";
         order.Reply = body.Reply.Trim();
         order.RepliedBy = actor.Name;

@@ -1,0 +1,7 @@
+-- CityLoop schema version 0005: delivery that cannot jam — a message that failed waits for its next attempt
+-- (doubling backoff) instead of heading every batch.
+ALTER TABLE message_outbox ADD COLUMN next_attempt_at timestamp with time zone;
+
+-- A second factor for staff (TOTP): the secret, and whether enrolment was confirmed with a first code.
+ALTER TABLE users ADD COLUMN totp_secret text;
+ALTER TABLE users ADD COLUMN totp_enabled boolean NOT NULL DEFAULT false;

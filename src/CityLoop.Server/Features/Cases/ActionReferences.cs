@@ -1,0 +1,156 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Catalogue;
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Pickers;
+using Microsoft.EntityFrameworkCore;
+using static CityLoop.Server.Features.Shared.Ui;
+
+namespace CityLoop.Server.Features.Cases;
+
+/// <summary>
+/// Checks every field of the transition being performed against reference data, by its kind — categories, standard
+/// items, departments, users, case numbers, attachments — and turns names into the codes and ids the domain keeps.
+/// Each refusal names its field. A request the transition table refuses anyway (wrong state, wrong role) is left
+/// for the domain to refuse with its own answer.
+/// </summary>
+public sealed class ActionReferences(CityLoopDb db, CodeLists lists)
+{
+    public async Task<ActionInput> CheckAsync(Case c, CaseAction action, ActionInput input, TransitionContext ctx, CancellationToken ct = default)
+    {
+        var actor = ctx.Actor;
+        if (c.WhyNot(action, actor, out var transition, out _, ctx) is not null || transition is null) return input;
+        var errors = new Dictionary<string, string[]>();
+        void Fail(string field, string message) => errors[field] = [message];
+
+        // Categories first: the standard items of a filing depend on the category chosen in the same action.
+        var ordered = transition.Fields.OrderBy(f => f.Kind == FieldKind.Category ? 0 : 1);
+        foreach (var field in ordered)
+        {
+            var values = ActionFieldValues.Get(input, field.Name);
+            var present = values.Any(v => !string.IsNullOrWhiteSpace(v));
+            switch (field.Kind)
+            {
+                case FieldKind.Category when present:
+                {
+                    var key = values[0]!.Trim();
+                    var catalogue = lists.Catalogue(await lists.CurrentCatalogueVersionAsync(ct));
+                    var category = catalogue?.Find(key) ?? catalogue?.Find(key.ToUpperInvariant());
+                    if (category is null) Fail(field.Name, Pick($"案件类别“{key}”不在类别目录中。", $"'{key}' is not a category of the catalogue."));
+                    else if (!category.IsLeaf) Fail(field.Name, Pick($"“{category.Name}”是大类，请选择其下的小类。", $"'{category.Name}' is a group: choose one of its categories."));
+                    else input = ActionFieldValues.With(input, field.Name, [category.Key]);
+                    break;
+                }
+                case FieldKind.StandardItem when present:
+                {
+                    if (errors.Keys.Any(k => transition.Fields.Any(f => f.Name == k && f.Kind == FieldKind.Category))) break;
+                    var code = values[0]!.Trim();
+                    var categoryKey = CategoryOf(transition, input) ?? c.CategoryCode;
+                    var catalogue = await lists.CatalogueForAsync(c, transition, ct);
+                    var kind = CodeLists.StandardFor(transition);
+                    if (categoryKey is not null && catalogue?.Find(categoryKey) is null)
+                    {
+                        Fail(CategoryField(transition) ?? field.Name, Pick($"案件类别“{categoryKey}”不在类别目录中，请先重新分类。",
+                            $"The case's category '{categoryKey}' is not in the catalogue: categorise it again first."));
+                        break;
+                    }
+                    var item = lists.StandardItems(c, transition, categoryKey, catalogue)
+                        .FirstOrDefault(i => string.Equals(i.Code, code, StringComparison.OrdinalIgnoreCase));
+                    if (item is null)
+                        Fail(field.Name, kind == StandardKind.Closing
+                            ? Pick($"“{code}”不是本案类别结案标准中的条目。", $"'{code}' is not an item of the closing standard of this case's category.")
+                            : Pick($"“{code}”不是本案类别立案标准中的条目。", $"'{code}' is not an item of the filing standard of this case's category."));
+                    else input = ActionFieldValues.With(input, field.Name, [item.Code]);
+                    break;
+                }
+                case FieldKind.Department or FieldKind.Departments:
+                {
+                    var codes = values.Select(v => v?.Trim()).ToList();
+                    if (codes.Any(string.IsNullOrEmpty) && (field.Kind == FieldKind.Departments || present))
+                    {
+                        Fail(field.Name, Pick("单位不能为空。", "A department cannot be empty."));
+                        break;
+                    }
+                    if (!present) break;
+                    var wanted = codes.OfType<string>().ToList();
+                    var known = await db.Departments.AsNoTracking().Where(d => wanted.Contains(d.Code)).Select(d => d.Code).ToListAsync(ct);
+                    var unknown = wanted.Except(known).ToList();
+                    if (unknown.Count > 0)
+                    {
+                        Fail(field.Name, Pick($"没有这些单位：{string.Join("、", unknown)}。", $"Unknown department(s): {string.Join(", ", unknown)}."));
+                        break;
+                    }
+                    if (wanted.Distinct().Count() != wanted.Count)
+                    {
+                        Fail(field.Name, Pick("同一单位不能重复选择。", "A department is listed twice."));
+                        break;
+                    }
+                    var lead = transition.Fields.FirstOrDefault(f => f.Kind == FieldKind.Department) is { } leadField
+                        ? ActionFieldValues.Get(input, leadField.Name).FirstOrDefault()?.Trim() : null;
+                    if (field.Kind == FieldKind.Departments && lead is not null && wanted.Contains(lead))
+                    {
+                        Fail(field.Name, Pick("主办单位不能同时作为协办单位。", "The lead department cannot also assist."));
+                        break;
+                    }
+                    input = ActionFieldValues.With(input, field.Name, wanted);
+                    break;
+                }
+                case FieldKind.User when present:
+                {
+                    var name = values[0]!.Trim();
+                    var user = Guid.TryParse(name, out var userId)
+                        ? await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
+                        : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == name, ct);
+                    if (user is null) Fail(field.Name, Pick($"没有用户“{name}”。", $"There is no user '{name}'."));
+                    else if (user.Disabled) Fail(field.Name, Pick($"用户“{user.DisplayName}”已停用。", $"The user '{user.DisplayName}' is disabled."));
+                    else if (!CodeLists.UserRule(field.Name, actor)(user))
+                        Fail(field.Name, field.Name switch
+                        {
+                            "inspector" => Pick($"“{user.DisplayName}”不是监督员。", $"'{user.DisplayName}' is not an inspector."),
+                            "assignee" => Pick($"“{user.DisplayName}”不是本单位的处置人员。", $"'{user.DisplayName}' is not a handler of your department."),
+                            _ => Pick($"“{user.DisplayName}”不办理案件。", $"'{user.DisplayName}' does not work on cases."),
+                        });
+                    else input = ActionFieldValues.With(input, field.Name, [user.Id.ToString()]);
+                    break;
+                }
+                case FieldKind.CaseNumber when present:
+                {
+                    var number = values[0]!.Trim();
+                    if (string.Equals(number, c.Number, StringComparison.OrdinalIgnoreCase))
+                    {
+                        Fail(field.Name, Pick("案件不能并入自身。", "A case cannot be merged into itself."));
+                        break;
+                    }
+                    var target = await lists.MergeTargets(actor, c.Id).Select(x => new { x.Number }).FirstOrDefaultAsync(x => x.Number == number, ct);
+                    if (target is not null)
+                    {
+                        input = ActionFieldValues.With(input, field.Name, [target.Number]);
+                        break;
+                    }
+                    var state = await lists.VisibleCases(actor).Where(x => x.Number == number).Select(x => (CaseState?)x.State).FirstOrDefaultAsync(ct);
+                    Fail(field.Name, state is { } s && !s.IsOpen()
+                        ? Pick($"案件 {number} 已是“{Shared.Labels.State(s)}”状态，不能再并入。", $"Case {number} is {Domain.Kebab.From(s.ToString())} and cannot take merged reports.")
+                        : Pick($"没有案件 {number}，或您无权查看。", $"There is no case {number}, or it is not visible to you."));
+                    break;
+                }
+            }
+        }
+        // Cited attachments are checked even on an action that does not list them: a wrong id is never just ignored.
+        if (input.AttachmentIds is { Count: > 0 } ids)
+        {
+            var found = await db.Attachments.CountAsync(a => ids.Contains(a.Id) && a.CaseId == c.Id, ct);
+            if (found != ids.Distinct().Count()) Fail("attachmentIds", Pick("附件须先上传到本案件。", "Every attachment must first be uploaded to this case."));
+        }
+        if (input.DueAt is { } due) input = input with { DueAt = due.ToUniversalTime() };
+        // A case categorised now keeps the catalogue version it is filed under, so later catalogue edits do not change its rules.
+        if (transition.Fields.Any(f => f.Kind == FieldKind.Category))
+            input = input with { CatalogueVersion = await lists.CurrentCatalogueVersionAsync(ct) };
+        if (errors.Count > 0) throw new CaseValidationException(errors);
+        return input;
+    }
+
+    static string? CategoryField(Transition t) => t.Fields.FirstOrDefault(f => f.Kind == FieldKind.Category)?.Name;
+
+    static string? CategoryOf(Transition t, ActionInput input) =>
+        CategoryField(t) is { } name && ActionFieldValues.Get(input, name).FirstOrDefault() is { Length: > 0 } key ? key.Trim() : null;
+}

@@ -1,0 +1,94 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Server.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace CityLoop.Server.Features.Privacy;
+
+/// <summary>
+/// The caller's name, phone and own address are stored encrypted (AES-GCM, the key outside the database); the
+/// case keeps them in clear in memory, so masking and unmasking work as before. The phone also gets a keyed hash of
+/// its normalised form (<see cref="PhoneHashColumn"/>): a search by phone is an exact match on an index, never a
+/// decryption of every row.
+/// </summary>
+public sealed class PersonalDataConfiguration(PersonalDataKeys keys) : IEntityTypeConfiguration<Case>
+{
+    public const string PhoneHashColumn = "ReporterPhoneHash";
+
+    public void Configure(EntityTypeBuilder<Case> e)
+    {
+        e.Property(c => c.ReporterName).HasConversion(new Encrypted(keys, "reporter_name"));
+        e.Property(c => c.ReporterPhone).HasConversion(new Encrypted(keys, "reporter_phone"));
+        e.Property(c => c.ReporterAddress).HasConversion(new Encrypted(keys, "reporter_address"));
+        e.Property<string?>(PhoneHashColumn).HasMaxLength(100);
+        e.HasIndex(PhoneHashColumn);
+        // The retention pass reads only ended cases that still hold reporter data, oldest first.
+        e.HasIndex(c => c.UpdatedAt).HasFilter("reporter_name IS NOT NULL OR reporter_phone IS NOT NULL OR reporter_address IS NOT NULL");
+    }
+
+    /// <summary>The purpose (column) is the AES-GCM associated data: a ciphertext moved to another column does not decrypt.</summary>
+    sealed class Encrypted(PersonalDataKeys keys, string purpose) : ValueConverter<string?, string?>(
+        v => v == null ? null : keys.Encrypt(v, purpose), v => v == null ? null : keys.Decrypt(v, purpose));
+}
+
+/// <summary>
+/// The model holds converters bound to one key ring, so it is cached per key ring, not per context type (two app
+/// hosts in one process, as in the tests, each get their own).
+/// </summary>
+public sealed class PersonalDataModelCacheKey : IModelCacheKeyFactory
+{
+    public object Create(DbContext context, bool designTime) =>
+        (context.GetType(), designTime, (context as CityLoopDb)?.PersonalData);
+}
+
+/// <summary>Keeps the phone's look-up hash in step with the phone on every save of a case.</summary>
+public sealed class PhoneHashInterceptor(PersonalDataKeys keys) : SaveChangesInterceptor
+{
+    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        Apply(eventData.Context);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
+    {
+        Apply(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    void Apply(DbContext? db)
+    {
+        if (db is null) return;
+        db.ChangeTracker.DetectChanges();
+        foreach (var entry in db.ChangeTracker.Entries<Case>())
+        {
+            if (entry.State is not (EntityState.Added or EntityState.Modified)) continue;
+            var hash = entry.Property(PersonalDataConfiguration.PhoneHashColumn);
+            var phone = entry.Entity.ReporterPhone;
+            // An unchanged phone keeps its hash (possibly under an older key, which searches still match).
+            if (entry.State == EntityState.Modified && !entry.Property(c => c.ReporterPhone).IsModified && (hash.CurrentValue is not null || phone is null)) continue;
+            var value = keys.PhoneHash(phone);
+            if (!Equals(hash.CurrentValue, value)) hash.CurrentValue = value;
+        }
+    }
+}
+
+public static class PhoneSearch
+{
+    /// <summary>A search text that is a phone number (7 to 15 digits with spaces, '+' or '-') rather than words or a case number.</summary>
+    public static bool LooksLikePhone(string text)
+    {
+        var t = text.Trim();
+        return t.All(ch => char.IsAsciiDigit(ch) || ch is ' ' or '+' or '-') && PersonalDataKeys.Normalise(t) is { Length: >= 7 and <= 15 } && !t.Contains("--");
+    }
+
+    /// <summary>Cases whose reporter phone is this number (normalised), by the keyed hash under any key.</summary>
+    public static IQueryable<Case> WithReporterPhone(this IQueryable<Case> cases, PersonalDataKeys keys, string phone)
+    {
+        var hashes = keys.PhoneHashes(phone);
+        return cases.Where(c => hashes.Contains(EF.Property<string>(c, PersonalDataConfiguration.PhoneHashColumn)));
+    }
+}

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CityLoop.Server.Features.Demo;
+using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Tests.Infrastructure;
+
+namespace CityLoop.Server.Tests;
+
+/// <summary>TOTP for staff: administrators sign in with a code (API and page); a role that needs it has no access until enrolled.</summary>
+public abstract class TwoFactorTests<TApp>(TApp app) where TApp : AppFixture
+{
+    string Now(string secret = TwoFactor.DemoSecret) => TwoFactor.Code(secret, app.Clock.GetUtcNow());
+
+    [Fact]
+    public async Task Administrators_NeedTheCode_ForAToken()
+    {
+        var anonymous = app.Anonymous();
+        var missing = await Api.Problem(await anonymous.PostAsJsonAsync("/api/v1/auth/token", new { userName = "security", password = DemoSeeder.DemoPassword }), HttpStatusCode.Unauthorized);
+        Assert.Equal("https://cityloop.dev/problems/otp-required", missing.GetProperty("type").GetString());
+        var wrong = ((int.Parse(Now()) + 1) % 1_000_000).ToString("000000");
+        await Api.Problem(await anonymous.PostAsJsonAsync("/api/v1/auth/token", new { userName = "security", password = DemoSeeder.DemoPassword, otp = wrong }), HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.PostAsJsonAsync("/api/v1/auth/token", new { userName = "security", password = DemoSeeder.DemoPassword, otp = Now() })).StatusCode);
+        // A password alone is not enough even when it is right.
+        await Api.Problem(await anonymous.PostAsJsonAsync("/api/v1/auth/token", new { userName = "security", password = "Wrong!Pass1", otp = Now() }), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task ARoleThatNeedsASecondFactor_HasNoAccess_UntilOneIsEnrolled()
+    {
+        var name = "tf" + Guid.NewGuid().ToString("N")[..8];
+        var created = await (await (await app.As("admin")).PostAsJsonAsync("/api/v1/admin/users", new { userName = name, password = "Str0ng!Pass" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, (await (await app.As("security")).PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/roles", new { roles = new[] { "audit-admin" } })).StatusCode);
+        var client = app.Anonymous();
+        var token = await (await client.PostAsJsonAsync("/api/v1/auth/token", new { userName = name, password = "Str0ng!Pass" })).Content.ReadFromJsonAsync<JsonElement>();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token.GetProperty("accessToken").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsJsonAsync("/api/v1/auth/password", new { currentPassword = "Str0ng!Pass", newPassword = "N3w!Passw0rd" })).StatusCode);
+
+        var refused = await Api.Problem(await client.GetAsync("/api/v1/admin/audit"), HttpStatusCode.Forbidden);
+        Assert.Equal("https://cityloop.dev/problems/second-factor-required", refused.GetProperty("type").GetString());
+        var enrolment = await (await client.PostAsync("/api/v1/auth/totp/enrol", null)).Content.ReadFromJsonAsync<JsonElement>();
+        var secret = enrolment.GetProperty("secret").GetString()!;
+        Assert.StartsWith("otpauth://totp/CityLoop:" + name, enrolment.GetProperty("otpauthUri").GetString());
+        await Api.Problem(await client.PostAsJsonAsync("/api/v1/auth/totp/confirm", new { code = "000000" == Now(secret) ? "111111" : "000000" }), HttpStatusCode.UnprocessableEntity);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsJsonAsync("/api/v1/auth/totp/confirm", new { code = Now(secret) })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/admin/audit")).StatusCode);
+
+        await Api.Problem(await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", new { userName = name, password = "N3w!Passw0rd" }), HttpStatusCode.Unauthorized);
+        Assert.Equal(HttpStatusCode.OK, (await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", new { userName = name, password = "N3w!Passw0rd", otp = Now(secret) })).StatusCode);
+    }
+
+    [Fact]
+    public async Task SignInPage_AsksForTheCode_AfterThePassword()
+    {
+        var browser = app.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        static string Field(string page, string name) =>
+            System.Text.RegularExpressions.Regex.Match(page, $"name=\"{name}\"[^>]*value=\"([^\"]*)\"|value=\"([^\"]*)\"[^>]*name=\"{name}\"") is { Success: true } m
+                ? System.Net.WebUtility.HtmlDecode(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value) : "";
+        var login = await browser.GetStringAsync("/Account/Login");
+        var step1 = await browser.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["UserName"] = "auditor", ["Password"] = DemoSeeder.DemoPassword, ["__RequestVerificationToken"] = Field(login, "__RequestVerificationToken"),
+        }));
+        Assert.Equal(HttpStatusCode.OK, step1.StatusCode);
+        var page = await step1.Content.ReadAsStringAsync();
+        Assert.Contains("id=\"Code\"", page);
+        Assert.DoesNotContain(DemoSeeder.DemoPassword, page);
+        var step2 = await browser.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Pending"] = Field(page, "Pending"), ["Code"] = Now(), ["__RequestVerificationToken"] = Field(page, "__RequestVerificationToken"),
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, step2.StatusCode);
+        Assert.Equal("/Cases", step2.Headers.Location!.OriginalString);
+    }
+}
+
+[Collection("sqlite")]
+public sealed class TwoFactorTests_Sqlite(SqliteApp app) : TwoFactorTests<SqliteApp>(app), IClassFixture<SqliteApp>;
+
+[Collection("postgres")]
+public sealed class TwoFactorTests_Postgres(PostgresApp app) : TwoFactorTests<PostgresApp>(app), IClassFixture<PostgresApp>;
