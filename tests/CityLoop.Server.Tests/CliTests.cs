@@ -9,7 +9,7 @@ namespace CityLoop.Server.Tests;
 /// <summary>The operator verbs of the executable, against the same databases as the server.</summary>
 public abstract class CliTests<TApp>(TApp app) where TApp : AppFixture
 {
-    string[] Db => [$"--Database:Provider={app.Provider}", $"--Database:ConnectionString={app.ConnectionString}"];
+    string[] Db => [$"--Database:Provider={app.Provider}", $"--Database:ConnectionString={app.ConnectionString}", $"--Privacy:KeyFile={CityLoopFactory.KeyFile}"];
 
     [Fact]
     public async Task Migrate_OnAnUpToDateDatabase_ChangesNothing()
