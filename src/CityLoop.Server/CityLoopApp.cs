@@ -108,6 +108,8 @@ public static class CityLoopApp
         services.AddScoped<ICaseProjection, PhaseTimeProjection>();
         services.AddScoped<ICaseProjection, FollowUpTaskProjection>();
         services.AddScoped<ICaseProjection, ReminderProjection>();
+        services.AddScoped<ICaseProjection, Features.Indicators.CaseFactProjection>();
+        services.AddScoped<Features.Indicators.IndicatorQueries>();
         services.AddScoped<ProjectionRebuilder>();
         services.AddScoped<ClockSweeper>();
         services.AddScoped<Notifier>();
@@ -186,6 +188,7 @@ public static class CityLoopApp
         app.MapSupervisionEndpoints();
         app.MapFollowUpEndpoints();
         app.MapNotificationEndpoints();
+        Features.Indicators.IndicatorEndpoints.MapIndicatorEndpoints(app);
         app.MapPrivacyEndpoints();
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();

@@ -1,0 +1,58 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Indicators;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Clocks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace CityLoop.Server.Features.Indicators;
+
+/// <summary>
+/// The figures' fact row of each case (<see cref="CaseFact"/>), folded event by event in the unit of work that writes
+/// the events, and from the log alone by <see cref="ProjectionRebuilder"/>.
+/// </summary>
+public sealed class CaseFactProjection(CityLoopDb db) : ICaseProjection
+{
+    public int Order => 50;
+    public string Name => "case-facts";
+
+    public async Task ApplyAsync(Case c, CaseEvent e, CancellationToken ct)
+    {
+        if (e.Seq == 1)
+        {
+            db.Set<CaseFact>().Add(CaseFact.Start(c, e));
+            return;
+        }
+        // Find looks in the identity map first (earlier events of the same unit of work or rebuild batch) without
+        // scanning the tracker, as DbSet.Local would on every event; else it reads the stored row.
+        var fact = await db.Set<CaseFact>().FindAsync([c.Id], ct);
+        if (fact is null) return; // a case older than the facts table: the rebuild creates its row from its first event
+        fact.Apply(e, EventClock.Of(e));
+    }
+
+    public Task ClearAsync(IReadOnlyCollection<Guid> caseIds, CancellationToken ct) =>
+        db.Set<CaseFact>().Where(f => caseIds.Contains(f.CaseId)).ExecuteDeleteAsync(ct);
+}
+
+sealed class CaseFactConfiguration : IEntityTypeConfiguration<CaseFact>
+{
+    public void Configure(EntityTypeBuilder<CaseFact> e)
+    {
+        e.ToTable("case_facts");
+        e.HasKey(x => x.CaseId);
+        e.Property(x => x.PlatformCode).HasMaxLength(32);
+        e.Property(x => x.CaseNumber).HasMaxLength(40);
+        e.Property(x => x.ReporterRole).HasConversion<string>().HasMaxLength(32);
+        // Every figure is a range on one period date within a platform; the slices filter on top.
+        e.HasIndex(x => new { x.PlatformCode, x.ReceivedAt });
+        e.HasIndex(x => new { x.PlatformCode, x.FiledAt });
+        e.HasIndex(x => new { x.PlatformCode, x.DispatchedAt });
+        e.HasIndex(x => new { x.PlatformCode, x.HandlingDueAt });
+        e.HasIndex(x => new { x.PlatformCode, x.FinishedAt });
+        e.HasIndex(x => new { x.PlatformCode, x.ClosedAt });
+        e.HasIndex(x => new { x.PlatformCode, x.FollowedUpAt });
+        e.HasIndex(x => new { x.LeadDepartmentCode, x.ReceivedAt });
+        e.HasIndex(x => new { x.StreetCode, x.ReceivedAt });
+    }
+}
