@@ -29,7 +29,9 @@ public abstract class AppFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _app = CityLoopApp.Build(["--urls", "http://127.0.0.1:0", "--environment", "Development", $"--Database:Provider={Provider}",
-            $"--Database:ConnectionString={ConnectionString}", "--Demo:Seed=false"]);
+            $"--Database:ConnectionString={ConnectionString}", "--Demo:Seed=false",
+            // The journeys sign in far more often than a person: the sign-in rate limit would turn them away.
+            "--RateLimits:SignInPerMinute=100000"]);
         await CityLoopApp.PrepareAsync(_app);
         using (var scope = _app.Services.CreateScope())
         {
