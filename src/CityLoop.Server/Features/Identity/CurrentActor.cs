@@ -61,7 +61,16 @@ public static class PendingStepGate
                 await next();
                 return;
             }
-            if (current.Pending is PendingStep.EnrolSecondFactor)
+            // Until the pending step is done, the API answers 403 with what to do and the desk sends the user to its page.
+            var step = current.Pending switch
+            {
+                PendingStep.EnrolSecondFactor => ("Set up a second factor first.", "second-factor-required",
+                    "This account's role needs a second factor: POST /api/v1/auth/totp/enrol, then /api/v1/auth/totp/confirm with a code.", "/Account/TwoFactor"),
+                PendingStep.ChangePassword => ("Change your password first.", "password-change-required",
+                    "This account must change its password (POST /api/v1/auth/password) before anything else.", "/Account/Password"),
+                _ => default((string Title, string Type, string Detail, string Page)?),
+            };
+            if (step is var (title, type, detail, page))
             {
                 if (http.Request.Path.StartsWithSegments("/api") || http.Request.Path.StartsWithSegments("/hubs"))
                 {
@@ -69,32 +78,10 @@ public static class PendingStepGate
                     await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
                     {
                         HttpContext = http,
-                        ProblemDetails =
-                        {
-                            Status = 403, Title = "Set up a second factor first.", Type = "https://cityloop.dev/problems/second-factor-required",
-                            Detail = "This account's role needs a second factor: POST /api/v1/auth/totp/enrol, then /api/v1/auth/totp/confirm with a code.",
-                        },
+                        ProblemDetails = { Status = 403, Title = title, Type = "https://cityloop.dev/problems/" + type, Detail = detail },
                     });
                 }
-                else http.Response.Redirect("/Account/TwoFactor?returnUrl=" + Uri.EscapeDataString(http.Request.Path + http.Request.QueryString));
-                return;
-            }
-            if (current.Pending is PendingStep.ChangePassword)
-            {
-                if (http.Request.Path.StartsWithSegments("/api") || http.Request.Path.StartsWithSegments("/hubs"))
-                {
-                    http.Response.StatusCode = StatusCodes.Status403Forbidden;
-                    await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                    {
-                        HttpContext = http,
-                        ProblemDetails =
-                        {
-                            Status = 403, Title = "Change your password first.", Type = "https://cityloop.dev/problems/password-change-required",
-                            Detail = "This account must change its password (POST /api/v1/auth/password) before anything else.",
-                        },
-                    });
-                }
-                else http.Response.Redirect("/Account/Password?returnUrl=" + Uri.EscapeDataString(http.Request.Path + http.Request.QueryString));
+                else http.Response.Redirect(page + "?returnUrl=" + Uri.EscapeDataString(http.Request.Path + http.Request.QueryString));
                 return;
             }
         }
