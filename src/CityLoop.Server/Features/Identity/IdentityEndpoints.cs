@@ -11,6 +11,7 @@ namespace CityLoop.Server.Features.Identity;
 public sealed record TokenRequest(string? UserName, string? Password, string? Otp = null);
 public sealed record TotpEnrolmentDto(string Secret, string OtpauthUri);
 public sealed record TotpConfirmRequest(string? Code);
+public sealed record ResetSecondFactorRequest(string? Reason);
 public sealed record RefreshRequest(string? RefreshToken);
 public sealed record MeDto(string Id, string UserName, string DisplayName, IReadOnlyList<string> Roles, string? Department, bool PasswordExpired);
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
@@ -61,6 +62,7 @@ public static class IdentityEndpoints
         admin.MapPost("/users/{id:guid}/enable", (Guid id, CurrentActor a, CityLoopDb db, Audit audit) => SetDisabled(id, false, a, db, audit));
         admin.MapPut("/users/{id:guid}/roles", SetRoles);
         admin.MapPost("/users/{id:guid}/unlock", Unlock);
+        admin.MapPost("/users/{id:guid}/second-factor/reset", ResetSecondFactor);
         admin.MapPost("/api-keys", CreateApiKey);
         admin.MapGet("/audit", ReadAudit);
     }
@@ -205,6 +207,13 @@ public static class IdentityEndpoints
         user.FailedSignIns = 0;
         audit.Add(actor.Id, actor.Name, "user-unlock", user.UserName);
         await db.SaveChangesAsync();
+        return TypedResults.Ok(ToDto(user, clock.GetUtcNow()));
+    }
+
+    static async Task<Ok<UserDto>> ResetSecondFactor(Guid id, ResetSecondFactorRequest? body, CurrentActor current, CityLoopDb db, Audit audit, TimeProvider clock)
+    {
+        var actor = await Require(current, Role.SecurityAdmin);
+        var user = await TwoFactor.ResetAsync(db, audit, id, actor, body?.Reason);
         return TypedResults.Ok(ToDto(user, clock.GetUtcNow()));
     }
 
