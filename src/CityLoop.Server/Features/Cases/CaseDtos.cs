@@ -115,7 +115,7 @@ public sealed record CaseDto(
 
 public sealed record CaseSummaryDto(
     Guid Id, string Number, string State, RequestType RequestType, CaseSource Source, string? CategoryCode, string? Title,
-    string Description, string? Address, string? LeadDepartment, DateTimeOffset CreatedAt, DateTimeOffset? DueAt, string Light, bool Overdue, bool Supervised, string? RepeatOf = null);
+    string Description, string? Address, string? LeadDepartment, DateTimeOffset CreatedAt, DateTimeOffset? DueAt, string Light, bool Overdue, bool Supervised, string? RepeatOf = null, string? AssignedTeam = null);
 
 public sealed record EventDto(int Seq, string Action, string? From, string To, string ActorName, bool ActorIsSystem, string? Role, string? Department, DateTimeOffset At, string? Opinion, System.Text.Json.JsonElement? Payload);
 

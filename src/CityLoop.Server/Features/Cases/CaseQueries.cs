@@ -102,7 +102,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
         var rows = await ordered.Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
         var now = clock.GetUtcNow();
         return new PageDto<CaseSummaryDto>(rows.Select(c => new CaseSummaryDto(c.Id, c.Number, c.State.Api(), c.RequestType, c.Source, c.CategoryCode,
-            c.Title, c.Description, c.Address, c.LeadDepartmentCode, c.CreatedAt, c.CurrentDueAt, Light(c, now), c.IsOverdue, c.Supervised, c.RepeatOfNumber)).ToList(), Math.Min(total, TotalCap), page, pageSize, total > TotalCap);
+            c.Title, c.Description, c.Address, c.LeadDepartmentCode, c.CreatedAt, c.CurrentDueAt, Light(c, now), c.IsOverdue, c.Supervised, c.RepeatOfNumber, c.AssignedTeam)).ToList(), Math.Min(total, TotalCap), page, pageSize, total > TotalCap);
     }
 
     public IQueryable<Case> Filter(IQueryable<Case> q, CaseFilter f)
