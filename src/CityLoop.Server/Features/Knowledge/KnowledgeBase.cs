@@ -141,7 +141,7 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
             throw new ConcurrencyConflictException($"The case is at version {c.Version}, not {expectedVersion}: reload it and decide again.", c.State, c.Version);
         await commands.ChangeAsync([c], actor, (x, ctx) =>
         {
-            x.Note(UsedNote, ctx, payload: new { articleId = a.Id, title = a.Title, articleVersion = a.Version });
+            x.Note(UsedNote, ctx, payload: new { articleId = a.Id, article = a.Title, articleVersion = a.Version });
             x.Perform(CaseAction.AnswerDirectly, new ActionInput { Answer = a.Answer }, ctx);
         }, ct: ct);
         return c;
@@ -160,7 +160,7 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
         if (payload is null) return null;
         using var doc = System.Text.Json.JsonDocument.Parse(payload);
         return doc.RootElement.TryGetProperty("articleId", out var id) && id.TryGetGuid(out var g)
-            ? (g, doc.RootElement.TryGetProperty("title", out var t) ? t.GetString() ?? "" : "") : null;
+            ? (g, doc.RootElement.TryGetProperty("article", out var t) ? t.GetString() ?? "" : "") : null;
     }
 
     void Apply(KnowledgeArticle a, ArticleRequest body, Actor actor)
