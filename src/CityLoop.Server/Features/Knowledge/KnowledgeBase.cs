@@ -58,8 +58,8 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
     }
 
     /// <summary>
-    /// Articles for a text being typed (the description of a call): any article holding some of its terms, ranked by the
-    /// share of the text's terms it holds, the category chosen counting extra. Only articles valid today.
+    /// Articles for a text being typed (the description of a call): any article holding some of its terms, ranked by how
+    /// many of them it holds, the category chosen counting extra. Only articles valid today.
     /// </summary>
     public async Task<IReadOnlyList<ArticleHitDto>> SuggestAsync(Actor actor, string? text, string? category, int take = 5, CancellationToken ct = default)
     {
@@ -81,12 +81,15 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
             candidates = await WithCategory(valid, category.Trim()).OrderByDescending(a => a.UpdatedAt).Take(take).ToListAsync(ct);
         else return [];
         var cat = string.IsNullOrWhiteSpace(category) ? null : category.Trim();
+        // Ranked by how many of the text's terms an article holds (at least two, or all of a shorter text), the chosen
+        // category counting as one more; the score shown is the share of the text's terms matched.
+        var needed = Math.Min(2, terms.Count);
         return candidates
-            .Select(a => (Article: a, Score: (terms.Count == 0 ? 0.5 : (double)BigramSearch.Overlap(terms, a.SearchTerms) / terms.Count)
-                + (cat is not null && a.CategoryCode is not null && (a.CategoryCode == cat || cat.StartsWith(a.CategoryCode, StringComparison.Ordinal)) ? 0.25 : 0)))
-            .Where(x => x.Score >= 0.2)
-            .OrderByDescending(x => x.Score).ThenByDescending(x => x.Article.UpdatedAt).Take(take)
-            .Select(x => Hit(x.Article, Math.Round(x.Score, 3))).ToList();
+            .Select(a => (Article: a, Matched: BigramSearch.Overlap(terms, a.SearchTerms),
+                InCategory: cat is not null && a.CategoryCode is not null && (a.CategoryCode == cat || cat.StartsWith(a.CategoryCode, StringComparison.Ordinal))))
+            .Where(x => terms.Count == 0 ? x.InCategory : x.Matched >= needed)
+            .OrderByDescending(x => x.Matched + (x.InCategory ? 1 : 0)).ThenByDescending(x => x.Article.UpdatedAt).Take(take)
+            .Select(x => Hit(x.Article, terms.Count == 0 ? 0 : Math.Round((double)x.Matched / terms.Count, 3))).ToList();
     }
 
     public async Task<ArticleDto> GetAsync(Actor actor, Guid id, CancellationToken ct = default)
