@@ -162,13 +162,12 @@ public sealed partial class CallLog(CityLoopDb db, TimeProvider clock, IOptions<
         var calls = await q.Take(Math.Clamp(take, 1, 500)).ToListAsync(ct);
         // A caller who got through since does not need chasing as urgently: the list says so.
         var hashes = calls.Select(c => c.CallerPhoneHash!).Distinct().ToList();
-        var since = calls.Count == 0 ? now() : calls.Min(c => c.QueuedAt);
+        var since = calls.Count == 0 ? clock.GetUtcNow() : calls.Min(c => c.QueuedAt);
         var answeredLater = (await db.Set<CallRecord>().AsNoTracking()
                 .Where(c => c.PlatformCode == code && c.Answered == 1 && c.QueuedAt > since && hashes.Contains(c.CallerPhoneHash!))
                 .Select(c => new { c.CallerPhoneHash, c.QueuedAt }).ToListAsync(ct))
             .ToLookup(c => c.CallerPhoneHash!, c => c.QueuedAt);
         return calls.Select(c => Dto(c, actor, answeredLater[c.CallerPhoneHash!].Any(at => at > c.QueuedAt))).ToList();
-        DateTimeOffset now() => clock.GetUtcNow();
     }
 
     /// <summary>Records that a missed caller was called back: by whom, when, whether they were reached.</summary>

@@ -55,9 +55,11 @@ public sealed class CallRecord
         var fact = CallFact.Of(QueuedAt, AnsweredAt, EndedAt);
         (Offered, Answered, Missed) = (fact.Offered, fact.Answered, fact.Missed);
         var waitEnd = AnsweredAt ?? EndedAt;
-        WaitSeconds = waitEnd is { } w ? (int)Math.Max(0, (w - QueuedAt).TotalSeconds) : null;
-        TalkSeconds = AnsweredAt is { } a && EndedAt is { } e ? (int)Math.Max(0, (e - a).TotalSeconds) : null;
+        WaitSeconds = waitEnd is { } w ? Seconds(w - QueuedAt) : null;
+        TalkSeconds = AnsweredAt is { } a && EndedAt is { } e ? Seconds(e - a) : null;
     }
+
+    static int Seconds(TimeSpan span) => (int)Math.Clamp(span.TotalSeconds, 0, int.MaxValue);
 }
 
 /// <summary>Applied with the key ring (CityLoopDb), like the reporter columns of cases.</summary>

@@ -35,12 +35,11 @@ public sealed class CallbacksModel(CurrentActor current, CallLog calls) : PageMo
         }
         catch (Exception ex) when (DeskErrors.Describe(ex) is { } error)
         {
-            if (Request.Headers.ContainsKey("HX-Request"))
-            {
-                var call = (await calls.CallbacksAsync(actor, false, ct: ct)).FirstOrDefault(c => c.Id == id)
-                    ?? (await calls.CallbacksAsync(actor, true, ct: ct)).First(c => c.Id == id);
+            var call = Request.Headers.ContainsKey("HX-Request")
+                ? (await calls.CallbacksAsync(actor, false, ct: ct)).Concat(await calls.CallbacksAsync(actor, true, ct: ct)).FirstOrDefault(c => c.Id == id)
+                : null;
+            if (call is not null)
                 return Partial("_CallbackRow", new CallbackRowView(call, call.Callback is null && actor.Roles.Any(CallLog.CallbackRoles.Contains), error));
-            }
             Error = error;
             await LoadAsync(actor, ct);
             return Page();

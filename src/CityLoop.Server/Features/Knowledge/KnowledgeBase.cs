@@ -33,6 +33,7 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
     public const string Table = "knowledge_articles";
     /// <summary>The note a case gets when an article answered it; its payload names the article.</summary>
     public const string UsedNote = "knowledge-used";
+    const int MaxSuggestTerms = 64;
 
     public static bool MayRead(Actor actor) => actor.Has(Role.KnowledgeEditor) || actor.Roles.Any(Roles.CaseReaders.Contains);
 
@@ -73,6 +74,8 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
             // Lone characters match too many articles as prefixes: suggestions rest on the pairs and words.
             var useful = terms.Where(t => !(t.Prefix && t.Text.Length == 1)).ToList();
             if (useful.Count == 0) useful = terms.ToList();
+            // A long text gives hundreds of pairs; its first ones are enough to find candidates, and keep the query small.
+            useful = useful.Take(MaxSuggestTerms).ToList();
             var ids = BigramSearch.AnyKeys<Guid>(db, Table, "id", useful);
             candidates = await valid.Where(a => ids.Contains(a.Id)).Take(500).ToListAsync(ct);
             terms = useful;
