@@ -92,6 +92,36 @@ public abstract partial class DeskJourneyTests<TApp>
         await Expect(page.Locator("#knowledge-results th").First).ToHaveTextAsync("Title");
         await AssertNoSidewaysScrollAsync(page);
         await page.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("knowledge.png"), FullPage = true });
+        // The desktop in English, at desk width.
+        await page.GotoAsync("/Desk");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Agent desktop");
+        await Expect(page.Locator("#knowledge-hints h2")).ToHaveTextAsync("Knowledge suggestions");
+        await AssertNoSidewaysScrollAsync(page);
+        await page.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("agent-desk-en.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task AKnowledgeEditor_WritesAnArticle_ThatAgentsFindAndAreSuggested()
+    {
+        var tag = Random.Shared.Next(1000, 9999).ToString();
+        var editor = await AtDesk("knowledge");
+        await editor.ClickAsync("#nav-knowledge");
+        await editor.ClickAsync("#knowledge-new");
+        await editor.FillAsync("#article-title-input", "共享单车乱停放处理" + tag);
+        await editor.FillAsync("#article-answer-input", "共享单车乱停放的，我们登记后转城管执法大队通知运营企业 2 小时内清理。");
+        await editor.FillAsync("#article-keywords-input", "共享单车 乱停 占道");
+        await Pickers.ChooseAsync(editor, "#article-form", "Form.CategoryCode", "暴露垃圾", "E0102");
+        await editor.SelectOptionAsync("#article-owner", "CGZFDD");
+        await AssertNoSidewaysScrollAsync(editor);
+        await editor.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("knowledge-edit.png"), FullPage = true });
+        await editor.ClickAsync("#article-save");
+        await Expect(editor.Locator("#article-title")).ToHaveTextAsync("共享单车乱停放处理" + tag);
+        await Expect(editor.Locator(".facts")).ToContainTextAsync("城管执法大队");
+
+        var agent = await AtDesk("agent");
+        await agent.GotoAsync("/Desk");
+        await agent.FillAsync("#desk-description", "市民反映小区门口共享单车乱停，堵住了人行道");
+        await Expect(agent.Locator("#knowledge-hints .hint").First).ToContainTextAsync("共享单车乱停放处理" + tag);
     }
 
     static async Task AssertNoSidewaysScrollAsync(IPage page) =>
