@@ -134,6 +134,9 @@ public static class CityLoopApp
         services.AddScoped<ReferenceImporter>();
         services.AddScoped<ReferenceAdmin>();
         services.AddScoped<DemoSeeder>();
+        services.AddScoped<Features.Calls.CallLog>();
+        services.AddScoped<Features.Knowledge.KnowledgeBase>();
+        services.AddScoped<Features.Desk.DeskQueries>();
     }
 
     public static void Json(JsonSerializerOptions o)
@@ -190,6 +193,8 @@ public static class CityLoopApp
         app.MapNotificationEndpoints();
         Features.Indicators.IndicatorEndpoints.MapIndicatorEndpoints(app);
         app.MapPrivacyEndpoints();
+        Features.Calls.CallEndpoints.MapCallEndpoints(app);
+        Features.Knowledge.KnowledgeEndpoints.MapKnowledgeEndpoints(app);
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();
     }

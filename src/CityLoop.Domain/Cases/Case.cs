@@ -244,6 +244,8 @@ public sealed class Case
         return c;
     }
 
+    public static bool NeedsNoPlace(RequestType type) => type is RequestType.Enquiry or RequestType.Praise;
+
     static void Validate(NewCase input)
     {
         var errors = new Dictionary<string, string[]>();
@@ -251,7 +253,9 @@ public sealed class Case
         else if (input.Description.Length > 4000) errors["description"] = ["A description has at most 4000 characters."];
         var hasPoint = input.Latitude is not null && input.Longitude is not null;
         if ((input.Latitude is null) != (input.Longitude is null)) errors["location"] = ["Give both lat and lon, or neither."];
-        if (!hasPoint && string.IsNullOrWhiteSpace(input.Address)) errors["location"] = ["Give a location (lat, lon) or an address."];
+        // An enquiry or praise is about no place (the hotline answers or passes it on); every other request needs one.
+        if (!hasPoint && string.IsNullOrWhiteSpace(input.Address) && !NeedsNoPlace(input.RequestType))
+            errors["location"] = ["Give a location (lat, lon) or an address."];
         if (input.Latitude is < -90 or > 90) errors["location.lat"] = ["Latitude must be between -90 and 90."];
         if (input.Longitude is < -180 or > 180) errors["location.lon"] = ["Longitude must be between -180 and 180."];
         if (input.ReporterPhone is { Length: > 0 } phone && !phone.All(ch => char.IsDigit(ch) || ch is '-' or '+' or ' '))

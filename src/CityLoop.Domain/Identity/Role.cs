@@ -17,6 +17,8 @@ public enum Role
     SystemAdmin,
     SecurityAdmin,
     AuditAdmin,
+    /// <summary>知识库编辑: writes and maintains the knowledge base the hotline answers from.</summary>
+    KnowledgeEditor,
 
     // System principals of the machine channels and workers.
     PortalChannel,
@@ -25,6 +27,8 @@ public enum Role
     PeerPlatform,
     Importer,
     BackgroundWorker,
+    /// <summary>The telephone system (CTI) that reports calls to the hotline.</summary>
+    Telephony,
 }
 
 public static class Roles
@@ -33,7 +37,7 @@ public static class Roles
 
     public static readonly IReadOnlySet<Role> SystemPrincipals = new HashSet<Role>
     {
-        Role.PortalChannel, Role.CameraChannel, Role.Open311Client, Role.PeerPlatform, Role.Importer, Role.BackgroundWorker,
+        Role.PortalChannel, Role.CameraChannel, Role.Open311Client, Role.PeerPlatform, Role.Importer, Role.BackgroundWorker, Role.Telephony,
     };
 
     /// <summary>Roles bound to one department: they see and act on that department's cases only.</summary>

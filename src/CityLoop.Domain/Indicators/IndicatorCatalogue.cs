@@ -2,6 +2,9 @@ namespace CityLoop.Domain.Indicators;
 
 public enum IndicatorUnit { Count, Percent }
 
+/// <summary>What a figure counts over: the cases' fact rows, or the hotline's call records (接通率).</summary>
+public enum IndicatorSubject { Cases, Calls }
+
 /// <summary>
 /// One figure: Σnumerator (÷ Σdenominator, as a percentage) over the <see cref="CaseFact"/> rows of a slice whose
 /// <see cref="Date"/> falls in the period. Numerator and denominator name fact counters, so the figure, its SQL and its
@@ -9,7 +12,7 @@ public enum IndicatorUnit { Count, Percent }
 /// whose counting it reproduces where they differ.
 /// </summary>
 public sealed record IndicatorDefinition(string Id, string NameZh, string NameEn, string Numerator, string? Denominator, FactDate Date,
-    IndicatorUnit Unit, string HowZh, string HowEn, string? Source = null)
+    IndicatorUnit Unit, string HowZh, string HowEn, string? Source = null, IndicatorSubject Subject = IndicatorSubject.Cases)
 {
     /// <summary>Percentages and counts are shown to 2 decimals, half-up (the seeds' rounding).</summary>
     public const int Decimals = 2;
@@ -163,7 +166,18 @@ public static class IndicatorCatalogue
             "受理员当即答复办结的件数。", "Requests answered at intake."),
         Count("reopened", "重办数", "Reopened", nameof(CaseFact.Reopened), FactDate.Received,
             "结案后被重新打开的件数。", "Cases reopened after closing."),
+        // The hotline's calls (call_records): a call's period date is when it reached the hotline (Received).
+        Call("calls-offered", "呼入数", "Calls offered", nameof(CallFact.Offered), null,
+            "期内进入热线（排队或振铃）的来电数。", "Calls that reached the hotline (queued or rang) in the period."),
+        Call("calls-missed", "未接来电数", "Calls missed", nameof(CallFact.Missed), null,
+            "期内未接通即挂断的来电数（须回拨）。", "Calls abandoned before an agent answered (each must be called back)."),
+        Call("call-connection-rate", "接通率", "Call connection rate", nameof(CallFact.Answered), nameof(CallFact.Offered),
+            "坐席接通的来电数 ÷ 呼入数。", "Calls answered by an agent ÷ calls offered."),
     ];
+
+    static IndicatorDefinition Call(string id, string zh, string en, string numerator, string? denominator, string howZh, string howEn) =>
+        new(id, zh, en, numerator, denominator, FactDate.Received, denominator is null ? IndicatorUnit.Count : IndicatorUnit.Percent, howZh, howEn,
+            Subject: IndicatorSubject.Calls);
 
     static readonly Dictionary<string, IndicatorDefinition> ById = All.ToDictionary(d => d.Id);
 

@@ -121,6 +121,7 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options, PersonalDat
         // Each capability keeps its own IEntityTypeConfiguration classes beside its code.
         m.ApplyConfigurationsFromAssembly(typeof(CityLoopDb).Assembly);
         m.ApplyConfiguration(new PersonalDataConfiguration(personalData));
+        m.ApplyConfiguration(new Features.Calls.CallRecordConfiguration(personalData));
 
         foreach (var entity in m.Model.GetEntityTypes())
             foreach (var property in entity.GetProperties())

@@ -113,6 +113,9 @@ public abstract class PersonalDataTests<TApp>(TApp app) where TApp : AppFixture
         {
             oldKey = before.Services.GetRequiredService<PersonalDataKeys>().CurrentKeyId;
             oldId = (await Api.CreateCase(await FreshDatabase.As(before, "agent"), Report("周晓梅", phone))).Id();
+            // A call record's caller number is moved over by the rekey too (decision 017).
+            Assert.Equal(HttpStatusCode.Created, (await (await FreshDatabase.As(before, "agent")).PostAsJsonAsync("/api/v1/calls",
+                new { callId = "rekey-1", caller = phone, calledLine = "12345", queuedAt = app.Clock.GetUtcNow().AddHours(-1) })).StatusCode);
         }
         var newKey = PersonalDataKeys.AddKey(keyFile);
         Assert.NotEqual(oldKey, newKey);
@@ -135,6 +138,11 @@ public abstract class PersonalDataTests<TApp>(TApp app) where TApp : AppFixture
             Assert.StartsWith($"enc:{newKey}:", r[1]);
             Assert.StartsWith($"enc:{newKey}:", r[2]);
             Assert.StartsWith($"{newKey}:", r[3]);
+        });
+        Assert.All(await Rows("SELECT caller_phone, caller_phone_hash FROM call_records", rotated), r =>
+        {
+            Assert.StartsWith($"enc:{newKey}:", r[0]);
+            Assert.StartsWith($"{newKey}:", r[1]);
         });
         Assert.Equal("周晓梅", (await Api.Get(agent, $"/api/v1/cases/{oldId}")).GetProperty("reporter").Str("name"));
         using (var scope = rotated.Services.CreateScope())

@@ -258,7 +258,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     [
         "answer", "result", "leadDepartment", "assistingDepartments", "team", "assignee", "inspector", "categoryCode", "standardItem", "target", "targetCase",
         "confirmed", "contacted", "resolved", "satisfaction", "comment", "requestedDueAt", "handlingDueAt", "dueAt",
-        "department", "upheld", "method", "caseNumber", "mergedBy", "outcome", "phase",
+        "department", "upheld", "method", "caseNumber", "mergedBy", "outcome", "phase", "article", "service",
     ];
 
     public string Department(string? code) => code is null ? "—" : Departments.GetValueOrDefault(code, code);

@@ -37,6 +37,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         ("admin", "系统管理员（演示）", Role.SystemAdmin),
         ("security", "安全管理员（演示）", Role.SecurityAdmin),
         ("auditor", "审计管理员（演示）", Role.AuditAdmin),
+        ("knowledge", "知识库编辑（演示）", Role.KnowledgeEditor),
     ];
 
     static readonly Dictionary<string, string> HotlineClassDepartment = new()
@@ -57,6 +58,11 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         await SeedReferenceAsync(ct);
         var users = await SeedUsersAsync(ct);
         await SeedCasesAsync(users, caseCount, ct);
+        var now = clock.GetUtcNow();
+        var editor = users["knowledge"];
+        await DemoDesk.SeedKnowledgeAsync(db, DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, platform.Value.Zone).DateTime), now, editor.Id, editor.Name, ct);
+        // Calls only with a demo history: the tests count their own.
+        if (caseCount > 0) await DemoDesk.SeedCallsAsync(db, platform.Value.Code, now, [(users["agent"].Id, users["agent"].Name)], ct);
     }
 
     /// <summary>

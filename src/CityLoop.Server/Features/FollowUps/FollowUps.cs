@@ -208,7 +208,7 @@ public sealed class RepeatFinder(CityLoopDb db, IOptions<FollowUpOptions> option
         return input;
     }
 
-    static double Meters(double lat1, double lon1, double lat2, double lon2)
+    public static double Meters(double lat1, double lon1, double lat2, double lon2)
     {
         const double R = 6_371_000;
         var dLat = (lat2 - lat1) * Math.PI / 180;

@@ -10,8 +10,10 @@ public sealed record ApiScope(string Name)
     public const string CasesAct = "cases:act";
     public const string CasesExport = "cases:export";
     public const string ReferenceRead = "reference:read";
+    /// <summary>The telephone system reports calls (POST /api/v1/calls).</summary>
+    public const string CallsWrite = "calls:write";
 
-    public static readonly string[] All = [CasesCreate, CasesRead, CasesAct, CasesExport, ReferenceRead];
+    public static readonly string[] All = [CasesCreate, CasesRead, CasesAct, CasesExport, ReferenceRead, CallsWrite];
 }
 
 public static class ApiScopes

@@ -65,6 +65,8 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         var (from, to) = Period(slice);
         if (groupBy is not null && !GroupKeys.Contains(groupBy))
             throw CaseValidationException.Single("groupBy", $"Group by one of: {string.Join(", ", GroupKeys)}.");
+        if (def.Subject == IndicatorSubject.Calls)
+            return await Calls.CallFigures.ValueAsync(db, def, slice, from, to, groupBy, from is null || to is null ? null : Months(from.Value, to.Value), ct);
         var rows = Filter(slice, def.Date, from, to);
         var (n, d) = await SumAsync(rows, def, ct);
         List<IndicatorGroupDto>? groups = null;
@@ -99,6 +101,7 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         page = Math.Max(1, page);
         pageSize = Math.Clamp(pageSize, 1, 1000);
         var (from, to) = Period(slice);
+        if (def.Subject == IndicatorSubject.Calls) return await Calls.CallFigures.CallsAsync(db, def, slice, part, counter, from, to, page, pageSize, ct);
         var rows = Filter(slice, def.Date, from, to).Where(f => EF.Property<int>(f, counter) > 0);
         var total = await rows.SumAsync(f => EF.Property<int>(f, counter), ct);
         var cases = await rows.CountAsync(ct);

@@ -52,7 +52,9 @@ public sealed class PickerQueries(CityLoopDb db, CodeLists lists, CaseQueries qu
 
     public async Task<PickerPage> OptionsAsync(PickerQuery p, Actor actor, CancellationToken ct = default)
     {
-        if (!CaseQueries.CanReadCases(actor)) throw new CaseForbiddenException("Your roles do not give access to cases.");
+        // Knowledge editors file articles under catalogue categories without reading cases.
+        var categoriesOnly = p.Kind == FieldKind.Category && p.CaseId is null && actor.Has(Role.KnowledgeEditor);
+        if (!CaseQueries.CanReadCases(actor) && !categoriesOnly) throw new CaseForbiddenException("Your roles do not give access to cases.");
         var c = p.CaseId is { } id ? await queries.GetAsync(actor, id, ct: ct) : null;
         if (p.Kind == FieldKind.CaseNumber) return await CasesAsync(p, actor, c, ct);
         var options = p.Kind switch

@@ -44,6 +44,9 @@ public sealed class CitizenData(CityLoopDb db, PersonalDataKeys keys, CaseComman
     public async Task<int> AnonymiseExpiredAsync(CancellationToken ct = default)
     {
         var cutoff = clock.GetUtcNow().AddDays(-Math.Max(1, options.Value.RetentionDays));
+        // Calls older than the retention period lose the caller's number too.
+        var calls = await ForgetCallersAsync(db.Set<Calls.CallRecord>().Where(c => c.QueuedAt < cutoff), ct);
+        if (calls > 0) await audit.WriteAsync(RetentionWorker.Id, RetentionWorker.Name, "privacy-retention", $"{calls} calls", detail: $"callers' numbers of calls before {cutoff:O} erased");
         var total = 0;
         while (true)
         {
@@ -78,6 +81,11 @@ public sealed class CitizenData(CityLoopDb db, PersonalDataKeys keys, CaseComman
         db.ChangeTracker.Clear();
         return batch.Count;
     }
+
+    /// <summary>Call records keep their times and counters (接通率 stays) but lose the caller's number.</summary>
+    static Task<int> ForgetCallersAsync(IQueryable<Calls.CallRecord> calls, CancellationToken ct) =>
+        calls.Where(c => c.CallerPhoneHash != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.CallerPhone, (string?)null).SetProperty(c => c.CallerPhoneHash, (string?)null), ct);
 
     /// <summary>The citizen's SMS (follow-up links) keep their text but lose the number they went to.</summary>
     async Task<int> RedactMessagesAsync(IReadOnlyList<Guid> caseIds, CancellationToken ct) =>
@@ -126,7 +134,10 @@ public sealed class CitizenData(CityLoopDb db, PersonalDataKeys keys, CaseComman
         var cases = await db.Cases.WithReporterPhone(keys, phone!).OrderBy(c => c.CreatedAt).ThenBy(c => c.Number).ToListAsync(ct);
         var erased = cases.Where(c => c.ReporterName is not null || c.ReporterPhone is not null || c.ReporterAddress is not null).ToList();
         var redacted = await RedactMessagesAsync(cases.Select(c => c.Id).ToList(), ct);
-        audit.Add(actor.Id, actor.Name, "citizen-erase", reference, detail: $"{erased.Count} cases: {string.Join(",", erased.Select(c => c.Number))}; {redacted} messages");
+        var hashes = keys.PhoneHashes(phone);
+        var calls = await ForgetCallersAsync(db.Set<Calls.CallRecord>().Where(c => hashes.Contains(c.CallerPhoneHash!)), ct);
+        audit.Add(actor.Id, actor.Name, "citizen-erase", reference,
+            detail: $"{erased.Count} cases: {string.Join(",", erased.Select(c => c.Number))}; {redacted} messages; {calls} calls");
         if (erased.Count > 0) await commands.ChangeAsync(erased, actor, (c, ctx) => c.ForgetReporter("citizen-request", ctx), ct: ct);
         else await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

@@ -48,6 +48,25 @@ public sealed class DataRekey(CityLoopDb db, PersonalDataKeys keys)
             cases += batch.Count;
         }
 
+        // Callers' numbers of call records (decision 017), the same way.
+        while (true)
+        {
+            var ids = await db.Database.SqlQueryRaw<Guid>(
+                """
+                SELECT id AS "Value" FROM call_records
+                WHERE caller_phone IS NOT NULL AND (caller_phone NOT LIKE {0} OR caller_phone_hash IS NULL OR caller_phone_hash NOT LIKE {1})
+                LIMIT 500
+                """, enc, hash).ToListAsync(ct);
+            if (ids.Count == 0) break;
+            foreach (var call in await db.Set<Calls.CallRecord>().Where(c => ids.Contains(c.Id)).ToListAsync(ct))
+            {
+                db.Entry(call).Property(x => x.CallerPhone).IsModified = true;
+                call.CallerPhoneHash = keys.PhoneHash(call.CallerPhone);
+            }
+            await db.SaveChangesAsync(ct);
+            db.ChangeTracker.Clear();
+        }
+
         var encryptor = new KeyRingXmlEncryptor(keys);
         var entries = 0;
         foreach (var row in await db.DataProtectionKeys.ToListAsync(ct))

@@ -47,6 +47,37 @@ public static class BigramSearch
         }
         return db.Database.SqlQueryRaw<TKey>(sql, argument);
     }
+
+    /// <summary>
+    /// The keys of the rows that contain at least one term: the candidates for a ranking by how many terms match
+    /// (suggestions while typing, where a long text never contains every term of another). For small tables.
+    /// </summary>
+    public static IQueryable<TKey> AnyKeys<TKey>(CityLoopDb db, string table, string keyColumn, IReadOnlyList<SearchTerm> terms)
+    {
+        if (terms.Count == 0) throw new ArgumentException("A search needs at least one term.", nameof(terms));
+        if (!IsIdentifier(table) || !IsIdentifier(keyColumn)) throw new ArgumentException("Table and key are plain SQL identifiers.");
+        string sql, argument;
+        if (db.IsPostgres)
+        {
+            sql = "SELECT " + keyColumn + " AS \"Value\" FROM " + table + " WHERE " + VectorColumn + " @@ CAST({0} AS tsquery)";
+            argument = TsQuery(terms).Replace(" & ", " | ", StringComparison.Ordinal);
+        }
+        else
+        {
+            sql = "SELECT " + keyColumn + " AS \"Value\" FROM " + table + "_fts WHERE " + table + "_fts MATCH {0}";
+            argument = string.Join(" OR ", terms.Select(t => "\"" + t.Text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" + (t.Prefix ? "*" : "")));
+        }
+        return db.Database.SqlQueryRaw<TKey>(sql, argument);
+    }
+
+    /// <summary>How many of the query's terms a stored terms text holds (a term with a prefix flag matches a longer token).</summary>
+    public static int Overlap(IReadOnlyList<SearchTerm> terms, string? storedTerms)
+    {
+        if (string.IsNullOrEmpty(storedTerms)) return 0;
+        var stored = storedTerms.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var set = stored.ToHashSet(StringComparer.Ordinal);
+        return terms.Count(t => set.Contains(t.Text) || (t.Prefix && stored.Any(s => s.StartsWith(t.Text, StringComparison.Ordinal))));
+    }
 }
 
 /// <summary>The case's search terms: a column the domain does not know (EF shadow property), kept by <see cref="SearchTermsInterceptor"/>.</summary>

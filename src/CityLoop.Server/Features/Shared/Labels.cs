@@ -92,6 +92,8 @@ public static class Labels
         ["supervision-reply"] = ("督办回复", "Supervision reply"),
         ["supervision-closed"] = ("督办办结", "Supervision closed"),
         ["reporter-erased"] = ("反映人信息已删除", "Reporter data erased"),
+        ["knowledge-used"] = ("引用知识库答复", "Answered from the knowledge base"),
+        ["emergency-transfer"] = ("紧急警情待转接", "Emergency: to transfer"),
     };
 
     static readonly Dictionary<RequestType, (string Zh, string En)> RequestTypes = new()
@@ -149,6 +151,8 @@ public static class Labels
         [Domain.Identity.Role.SystemAdmin] = ("系统管理员", "System admin"),
         [Domain.Identity.Role.SecurityAdmin] = ("安全管理员", "Security admin"),
         [Domain.Identity.Role.AuditAdmin] = ("审计管理员", "Audit admin"),
+        [Domain.Identity.Role.KnowledgeEditor] = ("知识库编辑", "Knowledge editor"),
+        [Domain.Identity.Role.Telephony] = ("电话系统", "Telephone system"),
     };
 
     /// <summary>Names of the fields an action asks for (ActionField.Name).</summary>
@@ -182,6 +186,28 @@ public static class Labels
         ["caseNumber"] = ("案件编号", "Case number"),
         ["mergedBy"] = ("并单人", "Merged by"),
         ["outcome"] = ("处理结果", "Outcome"),
+        // The agent desktop, calls and the knowledge base.
+        ["article"] = ("知识库文章", "Knowledge article"),
+        ["service"] = ("转接", "Transfer to"),
+        ["emergency"] = ("紧急警情转接", "Emergency transfer"),
+        ["phone"] = ("来电号码", "Caller's number"),
+        ["description"] = ("诉求内容", "Description"),
+        ["location"] = ("地点", "Location"),
+        ["address"] = ("地址", "Address"),
+        ["title"] = ("标题", "Title"),
+        ["body"] = ("详细内容", "Details"),
+        ["keywords"] = ("关键词", "Keywords"),
+        ["ownerDepartment"] = ("责任单位", "Owner"),
+        ["validFrom"] = ("生效日期", "Valid from"),
+        ["validTo"] = ("失效日期", "Valid to"),
+        ["version"] = ("版本", "Version"),
+        ["note"] = ("回拨记录", "Note"),
+        ["callId"] = ("呼叫编号", "Call id"),
+        ["caller"] = ("来电号码", "Caller's number"),
+        ["calledLine"] = ("呼入热线", "Line called"),
+        ["queuedAt"] = ("进线时间", "Queued at"),
+        ["answeredAt"] = ("接听时间", "Answered at"),
+        ["endedAt"] = ("挂机时间", "Ended at"),
     };
 
     static readonly Dictionary<string, (string Zh, string En)> Lights = new()

@@ -1,0 +1,126 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Calls;
+using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.FollowUps;
+using CityLoop.Server.Features.Privacy;
+using CityLoop.Server.Features.Search;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CityLoop.Server.Features.Desk;
+
+public sealed record CallerCase(Guid Id, string Number, CaseState State, RequestType RequestType, string? CategoryCode, DateTimeOffset CreatedAt,
+    string Text, string? Address, bool Open);
+
+/// <summary>What the desktop shows about a number: who it was, their open and earlier cases, whether they call repeatedly.</summary>
+public sealed record CallerPanel(string Phone, string? Name, string? Address, IReadOnlyList<CallerCase> Open, IReadOnlyList<CallerCase> Earlier,
+    int RecentCases, int RecentCalls, int WindowDays)
+{
+    /// <summary>重复来电: the number reported before within the repeat window, or called more than once in it.</summary>
+    public bool RepeatCaller => RecentCases > 0 || RecentCalls > 1;
+}
+
+/// <summary>Why a case may be the same problem as the one being typed.</summary>
+public enum DuplicateReason { SameCaller, SameCategoryNearby, SameAddress, SimilarText }
+
+public sealed record DuplicateHint(Guid Id, string Number, CaseState State, string Text, string? Address, DateTimeOffset CreatedAt,
+    IReadOnlyList<DuplicateReason> Reasons, double Similarity);
+
+public sealed record DuplicateQuery(string? Text, string? CategoryCode, string? Address, double? Lat, double? Lon, string? Phone);
+
+/// <summary>
+/// The agent desktop's reads: the caller panel (by the keyed phone hash, like the case list's phone search) and likely
+/// duplicates (same caller, same category nearby — the repeat check's distance rule — same address, similar text by the
+/// bigram terms of Features/Search).
+/// </summary>
+public sealed class DeskQueries(CityLoopDb db, CaseQueries queries, CallLog calls, TimeProvider clock, IOptions<FollowUpOptions> followUp)
+{
+    public const int DuplicateWindowDays = 30;
+    public const int SimilarTextWindowDays = 7;
+
+    public static bool MayUse(Actor actor) => actor.Roles.Any(Roles.ReporterContact.Contains);
+
+    public async Task<CallerPanel> CallerAsync(Actor actor, string phone, CancellationToken ct = default)
+    {
+        if (!MayUse(actor)) throw new CaseForbiddenException("Only hotline and intake staff look callers up by phone.");
+        var normal = PersonalDataKeys.Normalise(phone) ?? throw CaseValidationException.Single("phone", "Give a phone number.");
+        var cases = await queries.Visible(actor, db.Cases.AsNoTracking()).WithReporterPhone(db.PersonalData, normal)
+            .OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Number).Take(50).ToListAsync(ct);
+        var days = Math.Max(1, followUp.Value.RepeatWindowDays);
+        var since = clock.GetUtcNow().AddDays(-days);
+        var rows = cases.Select(c => new CallerCase(c.Id, c.Number, c.State, c.RequestType, c.CategoryCode, c.CreatedAt, c.Title ?? c.Description,
+            c.Address, c.State.IsOpen())).ToList();
+        return new CallerPanel(normal, cases.FirstOrDefault(c => c.ReporterName is not null)?.ReporterName,
+            cases.FirstOrDefault(c => c.ReporterAddress is not null)?.ReporterAddress,
+            rows.Where(r => r.Open).ToList(), rows.Where(r => !r.Open).Take(20).ToList(),
+            cases.Count(c => c.CreatedAt >= since), await calls.RecentCallsAsync(normal, days, ct), days);
+    }
+
+    /// <summary>Open or recently created cases that may be the same problem, most reasons and most similar first.</summary>
+    public async Task<IReadOnlyList<DuplicateHint>> DuplicatesAsync(Actor actor, DuplicateQuery q, int take = 8, CancellationToken ct = default)
+    {
+        if (!MayUse(actor)) throw new CaseForbiddenException("Duplicate hints are for hotline and intake staff.");
+        var now = clock.GetUtcNow();
+        var since = now.AddDays(-DuplicateWindowDays);
+        var recent = queries.Visible(actor, db.Cases.AsNoTracking()).Where(c => c.CreatedAt >= since && c.State != CaseState.Merged && c.State != CaseState.Cancelled);
+        var found = new Dictionary<Guid, (Case Case, HashSet<DuplicateReason> Reasons)>();
+        void Add(IEnumerable<Case> cases, DuplicateReason reason)
+        {
+            foreach (var c in cases)
+            {
+                if (!found.TryGetValue(c.Id, out var entry)) found[c.Id] = entry = (c, []);
+                entry.Reasons.Add(reason);
+            }
+        }
+        if (PersonalDataKeys.Normalise(q.Phone) is { Length: >= 3 } phone)
+            Add(await recent.WithReporterPhone(db.PersonalData, phone).OrderByDescending(c => c.CreatedAt).Take(20).ToListAsync(ct), DuplicateReason.SameCaller);
+        var category = string.IsNullOrWhiteSpace(q.CategoryCode) ? null : q.CategoryCode.Trim();
+        if (category is not null && q.Lat is { } lat && q.Lon is { } lon)
+        {
+            var meters = Math.Max(50, followUp.Value.RepeatDistanceMeters * 4);
+            var dLat = meters / 111_320.0;
+            var dLon = dLat / Math.Max(0.01, Math.Cos(lat * Math.PI / 180));
+            var near = await recent.Where(c => c.CategoryCode == category && c.Latitude >= lat - dLat && c.Latitude <= lat + dLat
+                && c.Longitude >= lon - dLon && c.Longitude <= lon + dLon).Take(50).ToListAsync(ct);
+            Add(near.Where(c => RepeatFinder.Meters(lat, lon, c.Latitude!.Value, c.Longitude!.Value) <= meters), DuplicateReason.SameCategoryNearby);
+        }
+        var address = string.IsNullOrWhiteSpace(q.Address) ? null : q.Address.Trim();
+        if (address is { Length: >= 4 })
+        {
+            // The address as typed, found by its terms (every one), then compared whole.
+            if (CaseSearch.Matching(db, address) is { } ids)
+            {
+                var same = await recent.Where(c => ids.Contains(c.Id)).OrderByDescending(c => c.CreatedAt).Take(50).ToListAsync(ct);
+                Add(same.Where(c => c.Address is not null && (category is null || c.CategoryCode == category)
+                    && string.Equals(Squash(c.Address), Squash(address), StringComparison.Ordinal)), DuplicateReason.SameAddress);
+            }
+        }
+        var terms = Bigrams.Query(q.Text).Where(t => !(t.Prefix && t.Text.Length == 1)).ToList();
+        var similarity = new Dictionary<Guid, double>();
+        if (terms.Count >= 2)
+        {
+            // Similar wording among the last week's cases (of the category, where one is chosen): share of the typed
+            // text's terms that a case's stored terms hold.
+            var textSince = now.AddDays(-SimilarTextWindowDays);
+            var pool = recent.Where(c => c.CreatedAt >= textSince);
+            if (category is not null) pool = pool.Where(c => c.CategoryCode == category);
+            var candidates = await pool.OrderByDescending(c => c.CreatedAt).Take(300)
+                .Select(c => new { c.Id, Terms = EF.Property<string?>(c, CaseSearch.Property) }).ToListAsync(ct);
+            var similar = candidates.Select(c => (c.Id, Score: (double)BigramSearch.Overlap(terms, c.Terms) / terms.Count))
+                .Where(c => c.Score >= 0.6).OrderByDescending(c => c.Score).Take(take).ToList();
+            foreach (var s in similar) similarity[s.Id] = s.Score;
+            var ids = similar.Select(s => s.Id).ToList();
+            Add(await db.Cases.AsNoTracking().Where(c => ids.Contains(c.Id)).ToListAsync(ct), DuplicateReason.SimilarText);
+        }
+        foreach (var (id, entry) in found)
+            if (!similarity.ContainsKey(id)) similarity[id] = terms.Count == 0 ? 0 : (double)BigramSearch.Overlap(terms, CaseSearch.TermsOf(entry.Case)) / terms.Count;
+        return found.Values
+            .OrderByDescending(f => f.Reasons.Count).ThenByDescending(f => similarity[f.Case.Id]).ThenByDescending(f => f.Case.CreatedAt).Take(take)
+            .Select(f => new DuplicateHint(f.Case.Id, f.Case.Number, f.Case.State, f.Case.Title ?? f.Case.Description, f.Case.Address, f.Case.CreatedAt,
+                f.Reasons.OrderBy(r => r).ToList(), Math.Round(similarity[f.Case.Id], 2))).ToList();
+    }
+
+    static string Squash(string s) => new(s.Where(ch => !char.IsWhiteSpace(ch) && !char.IsPunctuation(ch)).ToArray());
+}
