@@ -92,6 +92,7 @@ public static class Labels
         ["supervision-reply"] = ("督办回复", "Supervision reply"),
         ["supervision-closed"] = ("督办办结", "Supervision closed"),
         ["reporter-erased"] = ("反映人信息已删除", "Reporter data erased"),
+        ["citizen-rating"] = ("市民评价", "Citizen's rating"),
     };
 
     static readonly Dictionary<RequestType, (string Zh, string En)> RequestTypes = new()
