@@ -313,7 +313,7 @@ public static class PublicTimeline
                 "register" => ("已登记", "Registered"),
                 "reject" => ("经审核，不属于受理范围，不予立案", "After review, the report was not accepted for handling"),
                 "answer-directly" => ("已答复", "Answered"),
-                "dispatch" or "redispatch" when Dept("leadDepartment") is { } d => ($"已交 {d} 办理", $"Passed to {d} for handling"),
+                "dispatch" or "redispatch" when Dept("leadDepartment") is { } d => ($"已交{d}办理", $"Passed to {d} for handling"),
                 "sign-for" => ("办理单位已接收", "The department took it on"),
                 "approve-extension" => ("办理期限已延长", "The time for handling was extended"),
                 "approve-suspension" => ("暂缓办理", "Handling paused"),

@@ -20,7 +20,7 @@
     }
 
     if (mapEl && window.L) {
-        map = L.map(mapEl, { attributionControl: false, zoomControl: true, minZoom: 3, maxZoom: 19 }).setView([35, 105], 4);
+        map = L.map(mapEl, { attributionControl: false, zoomControl: true, zoomSnap: 0.25, minZoom: 3, maxZoom: 19 }).setView([35, 105], 4);
         fetch(mapEl.dataset.outlines).then(function (r) { return r.ok ? r.json() : null; }).then(function (outlines) {
             if (!outlines || !outlines.features || outlines.features.length === 0) return;
             var layer = L.geoJSON(outlines, {
