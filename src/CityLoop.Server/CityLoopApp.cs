@@ -9,6 +9,7 @@ using CityLoop.Server.Features.Demo;
 using CityLoop.Server.Features.FollowUps;
 using CityLoop.Server.Features.Notifications;
 using CityLoop.Server.Features.Pickers;
+using CityLoop.Server.Features.Portal;
 using CityLoop.Server.Features.Privacy;
 using CityLoop.Server.Features.Supervision;
 using CityLoop.Server.Features.Identity;
@@ -74,6 +75,7 @@ public static class CityLoopApp
             o.Conventions.AuthorizeFolder("/");
             o.Conventions.AllowAnonymousToFolder("/Account");
             o.Conventions.AllowAnonymousToFolder("/Public");
+            o.Conventions.AllowAnonymousToFolder("/Portal");
             o.Conventions.AddPageApplicationModelConvention("/Account/Login",
                 m => m.EndpointMetadata.Add(new Microsoft.AspNetCore.RateLimiting.EnableRateLimitingAttribute(RateLimits.SignIn)));
         }).AddViewLocalization();
@@ -87,6 +89,7 @@ public static class CityLoopApp
         services.AddHostedService<ClockWorker>();
         services.AddHostedService<NotificationRelay>();
         services.AddPrivacy();
+        services.AddPortal(config);
         AddDomainServices(services, config);
     }
 
@@ -195,6 +198,7 @@ public static class CityLoopApp
         app.MapPrivacyEndpoints();
         Features.Calls.CallEndpoints.MapCallEndpoints(app);
         Features.Knowledge.KnowledgeEndpoints.MapKnowledgeEndpoints(app);
+        app.MapPortalEndpoints();
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();
     }

@@ -112,6 +112,8 @@ public sealed class CaseFact
     /// <summary>Closed and followed up (回访 of a closure that stands).</summary>
     public int ClosedFollowedUp { get; set; }
     public int Rated { get; set; }
+    /// <summary>Whose rating the satisfaction counters hold: "follow-up" (the 回访) or "citizen" (the portal's own rating).</summary>
+    public string? RatingSource { get; set; }
     public int Satisfied { get; set; }
     public int BasicallySatisfied { get; set; }
     public int Dissatisfied { get; set; }
@@ -174,8 +176,11 @@ public sealed class CaseFact
         return f;
     }
 
-    /// <summary>Folds one event of the case into the row. <paramref name="clock"/> is the event's clock record, if any.</summary>
-    public void Apply(CaseEvent e, ClockRecord? clock)
+    /// <summary>
+    /// Folds one event of the case into the row. <paramref name="clock"/> is the event's clock record, if any;
+    /// <paramref name="counted"/> says whose rating counts for 满意率 when a follow-up call and the citizen both rated.
+    /// </summary>
+    public void Apply(CaseEvent e, ClockRecord? clock, CountedRating counted = CountedRating.Call)
     {
         using var payload = e.Payload is null ? null : JsonDocument.Parse(e.Payload);
         var p = payload?.RootElement;
@@ -277,16 +282,23 @@ public sealed class CaseFact
                 FollowedUpAt = e.At;
                 Contacted = Bool(p, "contacted") == true ? 1 : 0;
                 var satisfaction = Str(p, "satisfaction");
-                Rated = satisfaction is null ? 0 : 1;
-                Satisfied = satisfaction is "very-satisfied" or "satisfied" ? 1 : 0;
-                BasicallySatisfied = satisfaction == "basically-satisfied" ? 1 : 0;
-                Dissatisfied = satisfaction == "dissatisfied" ? 1 : 0;
-                SatisfiedOrBasically = Satisfied | BasicallySatisfied;
+                // The citizen's own rating of this closure stays where it is the one that counts, or where the call got none.
+                if (RatingSource != "citizen" || (counted == CountedRating.Call && satisfaction is not null))
+                    Rate(satisfaction, satisfaction is null ? null : "follow-up");
                 var resolved = Bool(p, "resolved");
                 ResolutionAnswered = resolved is null ? 0 : 1;
                 Resolved = resolved == true ? 1 : 0;
                 break;
+            case "citizen-rating":
+                if (RatingSource != "follow-up" || counted == CountedRating.Citizen)
+                {
+                    Rate(Str(p, "satisfaction"), "citizen");
+                    // A rating with no follow-up is counted in the period of the rating.
+                    if (FollowedUp == 0) FollowedUpAt = e.At;
+                }
+                break;
             case "reopen":
+                RatingSource = null;
                 ReopenCount++;
                 Reopened = 1;
                 ClosedAt = null;
@@ -314,6 +326,16 @@ public sealed class CaseFact
         }
         State = e.ToState;
         Derive();
+    }
+
+    void Rate(string? satisfaction, string? source)
+    {
+        RatingSource = source;
+        Rated = satisfaction is null ? 0 : 1;
+        Satisfied = satisfaction is "very-satisfied" or "satisfied" ? 1 : 0;
+        BasicallySatisfied = satisfaction == "basically-satisfied" ? 1 : 0;
+        Dissatisfied = satisfaction == "dissatisfied" ? 1 : 0;
+        SatisfiedOrBasically = Satisfied | BasicallySatisfied;
     }
 
     void BackToDispatch()
@@ -355,6 +377,12 @@ public sealed class CaseFact
     static DateTimeOffset? Date(JsonElement? p, string name) =>
         p is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetDateTimeOffset() : null;
 }
+
+/// <summary>
+/// Whose rating counts for 满意率 where a follow-up call and the citizen's own rating on the portal both rated the same
+/// closure (setting FollowUp:CountedRating). Where only one of them rated, that one counts.
+/// </summary>
+public enum CountedRating { Call, Citizen }
 
 /// <summary>Which date of a case puts it in a period.</summary>
 public enum FactDate { Received, Filed, Dispatched, HandlingDue, Finished, Closed, FollowedUp }

@@ -243,9 +243,15 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         await file.CopyToAsync(ms, ct);
         var bytes = ms.ToArray();
         var type = CaseEndpoints.SniffType(bytes) ?? throw CaseValidationException.Single("file", "Only JPEG, PNG, WebP and PDF files are accepted.");
+        return await StoreAttachmentAsync(c, Path.GetFileName(file.FileName), type, bytes, actor, ct);
+    }
+
+    /// <summary>Stores content already checked by its caller on a tracked case, and logs it (the citizen portal comes in here too).</summary>
+    public async Task<AttachmentDto> StoreAttachmentAsync(Case c, string fileName, string contentType, byte[] bytes, Actor actor, CancellationToken ct = default)
+    {
         var a = new Attachment
         {
-            CaseId = c.Id, FileName = Path.GetFileName(file.FileName), ContentType = type, Size = bytes.Length, Content = bytes,
+            CaseId = c.Id, FileName = fileName, ContentType = contentType, Size = bytes.Length, Content = bytes,
             UploadedBy = actor.Id, UploadedAt = clock.GetUtcNow(),
         };
         db.Attachments.Add(a);

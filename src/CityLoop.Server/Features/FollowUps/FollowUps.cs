@@ -32,6 +32,11 @@ public sealed class FollowUpOptions
     /// <summary>A new report repeats a case closed within this many days (same caller, or same category within the distance).</summary>
     public int RepeatWindowDays { get; set; } = 30;
     public double RepeatDistanceMeters { get; set; } = 50;
+    /// <summary>
+    /// Whose rating counts for 满意率 where the follow-up call and the citizen's own rating on the portal both rated a
+    /// closure: the call (default) or the citizen. A change applies to new ratings; rebuild-projections re-folds the past.
+    /// </summary>
+    public Domain.Indicators.CountedRating CountedRating { get; set; } = Domain.Indicators.CountedRating.Call;
 }
 
 /// <summary>One follow-up (回访) of one closure: a call for an agent, or a link for the citizen's own rating.</summary>

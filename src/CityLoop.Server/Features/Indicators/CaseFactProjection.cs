@@ -12,7 +12,7 @@ namespace CityLoop.Server.Features.Indicators;
 /// The figures' fact row of each case (<see cref="CaseFact"/>), folded event by event in the unit of work that writes
 /// the events, and from the log alone by <see cref="ProjectionRebuilder"/>.
 /// </summary>
-public sealed class CaseFactProjection(CityLoopDb db) : ICaseProjection
+public sealed class CaseFactProjection(CityLoopDb db, Microsoft.Extensions.Options.IOptions<FollowUps.FollowUpOptions> followUp) : ICaseProjection
 {
     public int Order => 50;
     public string Name => "case-facts";
@@ -28,7 +28,7 @@ public sealed class CaseFactProjection(CityLoopDb db) : ICaseProjection
         // scanning the tracker, as DbSet.Local would on every event; else it reads the stored row.
         var fact = await db.Set<CaseFact>().FindAsync([c.Id], ct);
         if (fact is null) return; // a case older than the facts table: the rebuild creates its row from its first event
-        fact.Apply(e, EventClock.Of(e));
+        fact.Apply(e, EventClock.Of(e), followUp.Value.CountedRating);
     }
 
     public Task ClearAsync(IReadOnlyCollection<Guid> caseIds, CancellationToken ct) =>
@@ -44,6 +44,7 @@ sealed class CaseFactConfiguration : IEntityTypeConfiguration<CaseFact>
         e.Property(x => x.PlatformCode).HasMaxLength(32);
         e.Property(x => x.CaseNumber).HasMaxLength(40);
         e.Property(x => x.ReporterRole).HasConversion<string>().HasMaxLength(32);
+        e.Property(x => x.RatingSource).HasMaxLength(16);
         // Every figure is a range on one period date within a platform; the slices filter on top.
         e.HasIndex(x => new { x.PlatformCode, x.ReceivedAt });
         e.HasIndex(x => new { x.PlatformCode, x.FiledAt });

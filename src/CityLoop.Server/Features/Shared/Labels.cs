@@ -94,6 +94,7 @@ public static class Labels
         ["reporter-erased"] = ("反映人信息已删除", "Reporter data erased"),
         ["knowledge-used"] = ("引用知识库答复", "Answered from the knowledge base"),
         ["emergency-transfer"] = ("紧急警情待转接", "Emergency: to transfer"),
+        ["citizen-rating"] = ("市民评价", "Citizen's rating"),
     };
 
     static readonly Dictionary<RequestType, (string Zh, string En)> RequestTypes = new()
