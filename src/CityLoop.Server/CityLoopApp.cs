@@ -110,6 +110,13 @@ public static class CityLoopApp
         services.AddScoped<ICaseProjection, ReminderProjection>();
         services.AddScoped<ICaseProjection, Features.Indicators.CaseFactProjection>();
         services.AddScoped<Features.Indicators.IndicatorQueries>();
+        services.AddScoped<Features.Indicators.RankingQueries>();
+        services.Configure<Features.Reports.ReportOptions>(config.GetSection("Reports"));
+        services.AddScoped<Features.Reports.ReportService>();
+        services.AddSingleton<Features.Reports.ReportPdf>();
+        services.AddOptions<Features.Indicators.FiguresOptions>().Bind(config.GetSection("Figures"))
+            .Validate(o => o.Problems().Count == 0, "Figures: the 三率 weights or an assessment scheme cannot be used (weights add up to 1; schemes score known rates).")
+            .ValidateOnStart();
         services.AddScoped<ProjectionRebuilder>();
         services.AddScoped<ClockSweeper>();
         services.AddScoped<Notifier>();
@@ -189,6 +196,8 @@ public static class CityLoopApp
         app.MapFollowUpEndpoints();
         app.MapNotificationEndpoints();
         Features.Indicators.IndicatorEndpoints.MapIndicatorEndpoints(app);
+        Features.Indicators.RankingEndpoints.MapRankingEndpoints(app);
+        Features.Reports.ReportEndpoints.MapReportEndpoints(app);
         app.MapPrivacyEndpoints();
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();
