@@ -114,6 +114,7 @@ public static class CityLoopApp
         services.Configure<Features.Reports.ReportOptions>(config.GetSection("Reports"));
         services.AddScoped<Features.Reports.ReportService>();
         services.AddSingleton<Features.Reports.ReportPdf>();
+        services.AddScoped<Features.Reports.EvaluationService>();
         services.AddOptions<Features.Indicators.FiguresOptions>().Bind(config.GetSection("Figures"))
             .Validate(o => o.Problems().Count == 0, "Figures: the 三率 weights or an assessment scheme cannot be used (weights add up to 1; schemes score known rates).")
             .ValidateOnStart();
@@ -198,6 +199,7 @@ public static class CityLoopApp
         Features.Indicators.IndicatorEndpoints.MapIndicatorEndpoints(app);
         Features.Indicators.RankingEndpoints.MapRankingEndpoints(app);
         Features.Reports.ReportEndpoints.MapReportEndpoints(app);
+        Features.Reports.EvaluationEndpoints.MapEvaluationEndpoints(app);
         app.MapPrivacyEndpoints();
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();

@@ -40,4 +40,24 @@ public abstract partial class DeskJourneyTests<TApp>
         await Expect(page.Locator("#report")).ToContainTextAsync("1. Headline figures");
         await Expect(page.Locator("#figures tr[data-figure=completion-rate]")).ToContainTextAsync("Completion rate");
     }
+
+    [Fact]
+    public async Task Supervisor_CreatesTheEvaluation_AndScoresAnItemByHandWithAReason()
+    {
+        var page = await app.SignInAsync("supervisor");
+        await page.GotoAsync("/reports");
+        await page.ClickAsync("#to-evaluation");
+        await page.ClickAsync("#new-evaluation button");
+        await Expect(page.Locator("#flash")).ToContainTextAsync("已按模板新建评价");
+        await Expect(page.Locator("#evaluation tr[data-code='3.1.1']")).ToContainTextAsync("采集案件数量");
+        await Expect(page.Locator("#evaluation tr[data-code='3.1.1']")).ToContainTextAsync("平台计量");
+        var row = page.Locator("#evaluation tr[data-code='1.1.1']");
+        await row.Locator("input[name=score]").FillAsync("9");
+        await row.Locator("input[name=reason]").FillAsync("立项依据充分，个别文件未归档");
+        await row.Locator("button").ClickAsync();
+        await Expect(page.Locator("#flash")).ToContainTextAsync("1.1.1");
+        await Expect(page.Locator("#evaluation tr[data-code='1.1.1']")).ToContainTextAsync("个别文件未归档");
+        await Expect(page.Locator("#evaluation-grade")).ToContainTextAsync("评价等次");
+        await page.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("evaluation.png"), FullPage = true });
+    }
 }

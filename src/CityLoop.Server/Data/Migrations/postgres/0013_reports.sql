@@ -18,3 +18,17 @@ CREATE TABLE archived_reports (
 );
 
 CREATE UNIQUE INDEX ix_archived_reports_platform_code_kind_period_key ON archived_reports (platform_code, kind, period_key);
+
+-- 绩效评价 self-reports: the editable indicator system of a platform's year, with manual scores and their reasons.
+CREATE TABLE evaluations (
+    id uuid NOT NULL,
+    platform_code character varying(32) NOT NULL,
+    year integer NOT NULL,
+    title character varying(200) NOT NULL,
+    items text NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    updated_by text NOT NULL,
+    CONSTRAINT "PK_evaluations" PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_evaluations_platform_code_year ON evaluations (platform_code, year);

@@ -17,3 +17,16 @@ CREATE TABLE "archived_reports" (
 );
 
 CREATE UNIQUE INDEX "ix_archived_reports_platform_code_kind_period_key" ON "archived_reports" ("platform_code", "kind", "period_key");
+
+-- 绩效评价 self-reports: the editable indicator system of a platform's year, with manual scores and their reasons.
+CREATE TABLE "evaluations" (
+    "id" TEXT NOT NULL CONSTRAINT "PK_evaluations" PRIMARY KEY,
+    "platform_code" TEXT NOT NULL,
+    "year" INTEGER NOT NULL,
+    "title" TEXT NOT NULL,
+    "items" TEXT NOT NULL,
+    "updated_at" INTEGER NOT NULL,
+    "updated_by" TEXT NOT NULL
+);
+
+CREATE INDEX "ix_evaluations_platform_code_year" ON "evaluations" ("platform_code", "year");
