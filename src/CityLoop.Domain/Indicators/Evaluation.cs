@@ -50,7 +50,7 @@ public sealed record EvaluationItem
     public string? ScoredBy { get; init; }
 }
 
-public sealed record EvaluationItemScore(string Code, decimal? Score, string Explanation);
+public sealed record EvaluationItemScore(string Code, decimal? Score, string Explanation, string ExplanationEn);
 
 public sealed record EvaluationResult(IReadOnlyList<EvaluationItemScore> Items, IReadOnlyDictionary<string, decimal> Level1Scores, decimal Total,
     decimal FullMarks, string Grade, IReadOnlyList<string> Unscored);
@@ -68,24 +68,29 @@ public static class Evaluation
         static string N(decimal v) => v.ToString("0.##", CultureInfo.InvariantCulture);
         if (i.Rule == EvaluationRule.Manual)
             return i.ManualScore is { } m
-                ? new(i.Code, Math.Clamp(m, 0, i.Weight), $"评价人打分：{i.ManualReason}")
-                : new(i.Code, null, "待评价人打分");
-        if (i.Value is not { } value || i.Target is not { } target) return new(i.Code, null, "缺少完成值或目标值");
+                ? new(i.Code, Math.Clamp(m, 0, i.Weight), $"评价人打分：{i.ManualReason}", $"Scored by the evaluator: {i.ManualReason}")
+                : new(i.Code, null, "待评价人打分", "Waiting for the evaluator's score");
+        if (i.Target is not { } target) return new(i.Code, null, "缺少目标值", "No target");
+        if (i.Value is not { } value) return new(i.Code, null, "尚无完成值（未填写，或平台在该年度没有可计算的案件）", "No completed value (not entered, or no case to count in the year)");
         var met = i.AtMost ? value <= target : value >= target;
         switch (i.Rule)
         {
             case EvaluationRule.Full:
-                return new(i.Code, met ? i.Weight : 0, met ? $"完成值 {N(value)} 达到目标 {i.TargetText}，得满分" : $"完成值 {N(value)} 未达到目标 {i.TargetText}，不得分");
+                return met
+                    ? new(i.Code, i.Weight, $"完成值 {N(value)} 达到目标 {i.TargetText}，得满分", $"{N(value)} meets the target {i.TargetText}: full marks")
+                    : new(i.Code, 0, $"完成值 {N(value)} 未达到目标 {i.TargetText}，不得分", $"{N(value)} misses the target {i.TargetText}: no marks");
             case EvaluationRule.Proportional:
-                if (met || target == 0) return new(i.Code, i.Weight, $"完成值 {N(value)} 达到目标，得满分");
+                if (met || target == 0) return new(i.Code, i.Weight, $"完成值 {N(value)} 达到目标，得满分", $"{N(value)} meets the target: full marks");
                 var share = i.AtMost ? target / value : value / target;
-                return new(i.Code, Math.Round(i.Weight * share, 2, MidpointRounding.AwayFromZero), $"完成值 {N(value)} 为目标的 {N(Math.Round(100 * share, 2))}%，按比例得分");
+                return new(i.Code, Math.Round(i.Weight * share, 2, MidpointRounding.AwayFromZero), $"完成值 {N(value)} 为目标的 {N(Math.Round(100 * share, 2))}%，按比例得分",
+                    $"{N(value)} is {N(Math.Round(100 * share, 2))} % of the target: marks in proportion");
             default:
-                if (met) return new(i.Code, i.Weight, $"完成值 {N(value)} 达到目标，得满分");
+                if (met) return new(i.Code, i.Weight, $"完成值 {N(value)} 达到目标，得满分", $"{N(value)} meets the target: full marks");
                 var step = i.Step is > 0 ? i.Step.Value : 1;
                 var steps = Math.Ceiling(Math.Abs(target - value) / step);
                 var deducted = steps * (i.DeductionPerStep ?? 1);
-                return new(i.Code, Math.Max(0, i.Weight - deducted), $"差 {N(Math.Abs(target - value))}，每 {N(step)} 扣 {N(i.DeductionPerStep ?? 1)} 分，共扣 {N(deducted)} 分");
+                return new(i.Code, Math.Max(0, i.Weight - deducted), $"差 {N(Math.Abs(target - value))}，每 {N(step)} 扣 {N(i.DeductionPerStep ?? 1)} 分，共扣 {N(deducted)} 分",
+                    $"{N(Math.Abs(target - value))} short: {N(i.DeductionPerStep ?? 1)} off per {N(step)}, {N(deducted)} in all");
         }
     }
 

@@ -42,7 +42,7 @@ sealed class EvaluationRecordConfiguration : IEntityTypeConfiguration<Evaluation
 public sealed record NewEvaluationRequest(string Title, int Year, string? Platform, List<EvaluationItem>? Items);
 public sealed record ManualScoreRequest(decimal Score, string Reason);
 
-public sealed record EvaluationRowDto(EvaluationItem Item, decimal? Value, bool Measured, decimal? Score, string Explanation);
+public sealed record EvaluationRowDto(EvaluationItem Item, decimal? Value, bool Measured, decimal? Score, string Explanation, string ExplanationEn);
 
 public sealed record EvaluationDto(Guid Id, string Title, int Year, string Platform, DateTimeOffset UpdatedAt, string UpdatedBy,
     IReadOnlyList<EvaluationRowDto> Rows, IReadOnlyDictionary<string, decimal> Level1Scores, decimal Total, decimal FullMarks, string Grade,
@@ -177,7 +177,7 @@ public sealed class EvaluationService(CityLoopDb db, IndicatorQueries indicators
             filled.Add((item with { Value = value }, true));
         }
         var result = Evaluation.Evaluate(filled.Select(f => f.Item).ToList());
-        var rows = filled.Zip(result.Items, (f, s) => new EvaluationRowDto(f.Item, f.Item.Value, f.Measured, s.Score, s.Explanation)).ToList();
+        var rows = filled.Zip(result.Items, (f, s) => new EvaluationRowDto(f.Item, f.Item.Value, f.Measured, s.Score, s.Explanation, s.ExplanationEn)).ToList();
         return new EvaluationDto(r.Id, r.Title, r.Year, r.PlatformCode, r.UpdatedAt, r.UpdatedBy, rows, result.Level1Scores, result.Total,
             result.FullMarks, result.Grade, Evaluation.GradeEn(result.Grade), result.Unscored);
     }

@@ -143,13 +143,16 @@ public static class ReportHtml
         h.Append($"<table id=\"{E(id)}\"><thead><tr>");
         foreach (var th in heads) h.Append($"<th>{E(th)}</th>");
         h.Append("</tr></thead><tbody>");
+        var any = false;
         foreach (var row in rows)
         {
+            any = true;
             h.Append("<tr>");
             foreach (var cell in row)
-                h.Append(cell.Length > 0 && (char.IsDigit(cell[0]) || cell[0] is '+' or '—') && cell.Length < 16 ? $"<td class=\"n\">{E(cell)}</td>" : $"<td>{E(cell)}</td>");
+                h.Append(cell.Length is > 0 and < 16 && (char.IsDigit(cell[0]) || cell[0] == '+') ? $"<td class=\"n\">{E(cell)}</td>" : $"<td>{E(cell)}</td>");
             h.Append("</tr>");
         }
+        if (!any) h.Append($"<tr><td colspan=\"{heads.Length}\">{E(Ui.Pick("无。", "None."))}</td></tr>");
         h.Append("</tbody></table>");
     }
 }
