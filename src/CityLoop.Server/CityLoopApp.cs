@@ -111,7 +111,9 @@ public static class CityLoopApp
         services.AddScoped<ICaseProjection, Features.Indicators.CaseFactProjection>();
         services.AddScoped<Features.Indicators.IndicatorQueries>();
         services.AddScoped<Features.Indicators.RankingQueries>();
-        services.Configure<Features.Reports.ReportOptions>(config.GetSection("Reports"));
+        services.AddOptions<Features.Reports.ReportOptions>().Bind(config.GetSection("Reports"))
+            .Validate(o => o.Ids.All(id => CityLoop.Domain.Indicators.IndicatorCatalogue.Find(id) is not null), "Reports:Figures names an indicator the catalogue does not have.")
+            .ValidateOnStart();
         services.AddScoped<Features.Reports.ReportService>();
         services.AddSingleton<Features.Reports.ReportPdf>();
         services.AddScoped<Features.Reports.EvaluationService>();

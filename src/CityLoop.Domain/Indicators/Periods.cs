@@ -83,7 +83,8 @@ public static partial class Periods
     public static Period? Parse(PeriodKind kind, string text)
     {
         text = text.Trim();
-        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)) return Of(kind, day);
+        if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            return day.Year is >= 1900 and <= 9000 ? Of(kind, day) : null;
         var m = KeyPattern().Match(text);
         if (!m.Success) return null;
         var year = int.Parse(m.Groups["y"].Value, CultureInfo.InvariantCulture);

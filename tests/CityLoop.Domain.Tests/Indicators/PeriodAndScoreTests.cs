@@ -49,6 +49,7 @@ public class PeriodAndScoreTests
     [InlineData("2026-06-H3")]
     [InlineData("2026-W54")]
     [InlineData("June")]
+    [InlineData("0001-01-01")]
     public void NonsenseKeys_AreNotPeriods(string key)
     {
         Assert.Null(Periods.Parse(PeriodKind.Month, key) ?? Periods.Parse(PeriodKind.HalfMonth, key) ?? Periods.Parse(PeriodKind.Week, key));

@@ -96,7 +96,8 @@ public sealed class EvaluationService(CityLoopDb db, IndicatorQueries indicators
     public async Task<EvaluationDto> CreateAsync(Actor actor, NewEvaluationRequest request, CancellationToken ct)
     {
         Write(actor);
-        if (string.IsNullOrWhiteSpace(request.Title)) throw CaseValidationException.Single("title", "Give the evaluation a title.");
+        if (string.IsNullOrWhiteSpace(request.Title) || request.Title.Trim().Length > 200)
+            throw CaseValidationException.Single("title", "Give the evaluation a title of at most 200 characters.");
         if (request.Year is < 2000 or > 2100) throw CaseValidationException.Single("year", "The year lies between 2000 and 2100.");
         var items = request.Items is { Count: > 0 } given ? given : Template();
         Check(items);
@@ -148,8 +149,10 @@ public sealed class EvaluationService(CityLoopDb db, IndicatorQueries indicators
         return await ScoreAsync(record, ct);
     }
 
-    static void Check(List<EvaluationItem> items)
+    static void Check(List<EvaluationItem>? items)
     {
+        if (items is null || items.Any(i => i is null))
+            throw CaseValidationException.Single("items", "Give the indicator system as a list of indicators.");
         var problems = Evaluation.Problems(items);
         if (problems.Count > 0) throw new CaseValidationException(new Dictionary<string, string[]> { ["items"] = problems.ToArray() });
     }

@@ -207,7 +207,17 @@ public sealed class ReportService(CityLoopDb db, IndicatorQueries indicators, Ra
 /// <summary>Prints HTML to PDF with headless Chromium (RECIPES.md: the route that works here, no AGPL library).</summary>
 public sealed class ReportPdf(IOptions<ReportOptions> options, ILogger<ReportPdf> log)
 {
+    // One browser at a time per node: a print takes a core for seconds, and parallel prints only queue on the CPU.
+    readonly SemaphoreSlim _gate = new(1, 1);
+
     public async Task<byte[]> PrintAsync(string html, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try { return await PrintOneAsync(html, ct); }
+        finally { _gate.Release(); }
+    }
+
+    async Task<byte[]> PrintOneAsync(string html, CancellationToken ct)
     {
         var dir = Directory.CreateTempSubdirectory("cityloop-report-");
         try
