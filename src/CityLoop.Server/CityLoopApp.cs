@@ -113,6 +113,16 @@ public static class CityLoopApp
         services.AddScoped<ICaseProjection, ReminderProjection>();
         services.AddScoped<ICaseProjection, Features.Indicators.CaseFactProjection>();
         services.AddScoped<Features.Indicators.IndicatorQueries>();
+        services.AddScoped<Features.Indicators.RankingQueries>();
+        services.AddOptions<Features.Reports.ReportOptions>().Bind(config.GetSection("Reports"))
+            .Validate(o => o.Ids.All(id => CityLoop.Domain.Indicators.IndicatorCatalogue.Find(id) is not null), "Reports:Figures names an indicator the catalogue does not have.")
+            .ValidateOnStart();
+        services.AddScoped<Features.Reports.ReportService>();
+        services.AddSingleton<Features.Reports.ReportPdf>();
+        services.AddScoped<Features.Reports.EvaluationService>();
+        services.AddOptions<Features.Indicators.FiguresOptions>().Bind(config.GetSection("Figures"))
+            .Validate(o => o.Problems().Count == 0, "Figures: the 三率 weights or an assessment scheme cannot be used (weights add up to 1; schemes score known rates).")
+            .ValidateOnStart();
         services.AddScoped<ProjectionRebuilder>();
         services.AddScoped<ClockSweeper>();
         services.AddScoped<Notifier>();
@@ -195,6 +205,9 @@ public static class CityLoopApp
         app.MapFollowUpEndpoints();
         app.MapNotificationEndpoints();
         Features.Indicators.IndicatorEndpoints.MapIndicatorEndpoints(app);
+        Features.Indicators.RankingEndpoints.MapRankingEndpoints(app);
+        Features.Reports.ReportEndpoints.MapReportEndpoints(app);
+        Features.Reports.EvaluationEndpoints.MapEvaluationEndpoints(app);
         app.MapPrivacyEndpoints();
         Features.Calls.CallEndpoints.MapCallEndpoints(app);
         Features.Knowledge.KnowledgeEndpoints.MapKnowledgeEndpoints(app);

@@ -125,6 +125,8 @@ public sealed class CaseFact
     public int Reopened { get; set; }
     /// <summary>Ever marked overdue by the clock worker (超期).</summary>
     public int Overdue { get; set; }
+    /// <summary>超期待处置: held by a department, its work not reported done (or sent back), and marked overdue.</summary>
+    public int OverduePending { get; set; }
     public int Supervised { get; set; }
 
     // Helpers of the fold, kept on the row so that an incremental apply needs nothing else.
@@ -363,6 +365,7 @@ public sealed class CaseFact
         else if (SelfHandled == 1 && Dispatched == 0) ArchivedOnTime = 1;
         ArchivedLate = Archived == 1 && ArchivedOnTime == 0 ? 1 : 0;
         Solved = Archived & NeedDispose;
+        OverduePending = NeedDispose == 1 && Disposed == 0 && Overdue == 1 ? 1 : 0;
         ClosedFirstTime = Closed == 1 && ReworkCount == 0 && ReturnCount == 0 && ReopenCount == 0 ? 1 : 0;
         RepliedOnTime = ClosedAtIntake == 1 || DisposedOnTime == 1 ? 1 : 0;
     }

@@ -126,6 +126,7 @@ public class IndicatorTests
         { "archived-late-rate", 1, 4 },
         { "unclosed-rate", 4, 13 },                // C D E K
         { "overdue", 1, null },
+        { "overdue-pending-rate", 0, 6 },          // M, the one overdue case, was reported done
         { "rework", 2, null },
         { "rework-rate", 1, 5 },                   // reported done at least once: A B D K M
         { "returns", 1, null },

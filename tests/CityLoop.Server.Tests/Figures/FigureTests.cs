@@ -106,6 +106,51 @@ public abstract class FigureTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task WeeksAndHalfMonths_Group_AndComparisons_GivePeriodOverPeriodAndYearOverYear()
+    {
+        await SmallHistoryAsync();
+        List<(string, long)> Groups(JsonElement f) => f.GetProperty("groups").EnumerateArray().Select(g => (g.Str("key"), g.GetProperty("numerator").GetInt64())).ToList();
+        // 8 June 2026 is a Monday: the six cases fall in ISO week 24; weeks run Monday–Sunday, clipped to the range.
+        Assert.Equal([("2026-W23", 0L), ("2026-W24", 6L), ("2026-W25", 0L), ("2026-W26", 0L), ("2026-W27", 0L)],
+            Groups(await Figure("reported", JuneQuery + "&groupBy=week")));
+        Assert.Equal([("2026-06-H1", 6L), ("2026-06-H2", 0L)], Groups(await Figure("reported", JuneQuery + "&groupBy=half-month")));
+        Assert.Equal([("2026-06-08", 2L), ("2026-06-09", 3L), ("2026-06-10", 1L)],
+            Groups(await Figure("reported", "from=2026-06-08&to=2026-06-10&platform=451202&groupBy=day")));
+
+        // 9 June against 8 June: 3 reports against 2.
+        var day = await Figure("reported", "from=2026-06-09&to=2026-06-09&platform=451202&compare=previous,year");
+        var previous = day.GetProperty("comparisons")[0];
+        Assert.Equal(("previous", 2L, 1m, 50m), (previous.Str("kind"), previous.GetProperty("numerator").GetInt64(),
+            previous.GetProperty("change").GetDecimal(), previous.GetProperty("changePercent").GetDecimal()));
+        Assert.Equal(DateTimeOffset.Parse("2026-06-07T16:00:00Z"), previous.GetProperty("from").GetDateTimeOffset());
+        var lastYear = day.GetProperty("comparisons")[1];
+        Assert.Equal(("year", 0L), (lastYear.Str("kind"), lastYear.GetProperty("numerator").GetInt64()));
+        Assert.Equal(JsonValueKind.Null, lastYear.GetProperty("changePercent").ValueKind);
+        // A whole month compares with the previous month and the same month of last year; a rate's change is in points.
+        var month = await Figure("completion-rate", JuneQuery + "&compare=previous,year");
+        Assert.Equal(DateTimeOffset.Parse("2026-04-30T16:00:00Z"), month.GetProperty("comparisons")[0].GetProperty("from").GetDateTimeOffset());
+        Assert.Equal(DateTimeOffset.Parse("2025-05-31T16:00:00Z"), month.GetProperty("comparisons")[1].GetProperty("from").GetDateTimeOffset());
+        Assert.Equal(JsonValueKind.Null, month.GetProperty("comparisons")[0].GetProperty("change").ValueKind); // May has no case
+        var bad = await (await app.As("supervisor")).GetAsync($"/api/v1/indicators/reported?{JuneQuery}&compare=tomorrow");
+        await Api.Problem(bad, HttpStatusCode.UnprocessableEntity);
+    }
+
+    [Fact]
+    public async Task CommunityGridAndReporterSlices_AddUpToTheFigure_AndFilter()
+    {
+        await SmallHistoryAsync();
+        foreach (var by in new[] { "community", "grid", "reporter" })
+        {
+            var groups = (await Figure("reported", JuneQuery + $"&groupBy={by}")).GetProperty("groups").EnumerateArray().ToList();
+            Assert.Equal(6, groups.Sum(g => g.GetProperty("numerator").GetInt64()));
+            var first = groups.First(g => g.GetProperty("key").ValueKind == JsonValueKind.String);
+            var filtered = await Figure("reported", JuneQuery + $"&{by}={Uri.EscapeDataString(first.Str("key"))}");
+            Assert.Equal(first.GetProperty("numerator").GetInt64(), filtered.GetProperty("numerator").GetInt64());
+            Assert.Equal(first.Str("key"), filtered.GetProperty("filters").Str(by));
+        }
+    }
+
+    [Fact]
     public async Task EveryIndicatorsDrillDown_AddsUpToItsNumeratorAndDenominator()
     {
         await SmallHistoryAsync();

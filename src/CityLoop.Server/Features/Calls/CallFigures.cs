@@ -18,12 +18,13 @@ public static class CallFigures
         DateTimeOffset? to, string? groupBy, IEnumerable<(string Key, DateTimeOffset Start, DateTimeOffset End)>? months, CancellationToken ct)
     {
         Check(slice);
-        if (groupBy is not null && groupBy != "month") throw CaseValidationException.Single("groupBy", "Call figures are grouped by month only.");
+        if (groupBy is not null && !Domain.Indicators.Periods.Names.ContainsKey(groupBy))
+            throw CaseValidationException.Single("groupBy", "Call figures are grouped by period only (day, week, half-month, month, quarter, year).");
         var (n, d) = await SumAsync(Rows(db, slice, from, to), def, ct);
         List<IndicatorGroupDto>? groups = null;
-        if (groupBy == "month")
+        if (groupBy is not null)
         {
-            if (months is null) throw CaseValidationException.Single("groupBy", "Grouping by month needs both 'from' and 'to'.");
+            if (months is null) throw CaseValidationException.Single("groupBy", $"Grouping by {groupBy} needs both 'from' and 'to'.");
             groups = [];
             foreach (var (key, start, end) in months)
             {

@@ -19,7 +19,15 @@ public sealed record IndicatorDto(string Id, string NameZh, string NameEn, strin
 public sealed record IndicatorGroupDto(string? Key, decimal? Value, long Numerator, long? Denominator);
 
 public sealed record IndicatorValueDto(IndicatorDto Indicator, DateTimeOffset? From, DateTimeOffset? To, IReadOnlyDictionary<string, string> Filters,
-    decimal? Value, long Numerator, long? Denominator, string? GroupBy, IReadOnlyList<IndicatorGroupDto>? Groups);
+    decimal? Value, long Numerator, long? Denominator, string? GroupBy, IReadOnlyList<IndicatorGroupDto>? Groups,
+    IReadOnlyList<IndicatorComparisonDto>? Comparisons = null);
+
+/// <summary>
+/// The same figure over an earlier period: <c>change</c> is the difference (percentage points for a rate, cases for a
+/// count), <c>changePercent</c> the relative change of a count; null where either value is.
+/// </summary>
+public sealed record IndicatorComparisonDto(string Kind, DateTimeOffset From, DateTimeOffset To, decimal? Value, long Numerator, long? Denominator,
+    decimal? Change, decimal? ChangePercent);
 
 public sealed record IndicatorCaseDto(Guid Id, string Number, int Count);
 
@@ -28,7 +36,7 @@ public sealed record IndicatorCasesDto(string Indicator, string Part, string Cou
 
 /// <summary>The slice and period of a figure, as the query string gives them.</summary>
 public sealed record IndicatorSlice(string? From, string? To, string? Platform, string? Department, string? Street, string? Category,
-    string? Source, string? RequestType);
+    string? Source, string? RequestType, string? Community = null, string? Grid = null, string? Reporter = null);
 
 /// <summary>
 /// Figures from the fact table: one SQL sum (or one per group) of the definition's counters over the rows of the
@@ -40,7 +48,10 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
     public static readonly IReadOnlySet<Role> Readers = new HashSet<Role>
         { Role.Supervisor, Role.ShiftLeader, Role.Dispatcher, Role.DepartmentHandler, Role.DepartmentHead };
 
-    static readonly string[] GroupKeys = ["department", "street", "category", "source", "requestType", "month"];
+    static readonly string[] GroupKeys =
+        ["department", "street", "community", "grid", "reporter", "category", "source", "requestType", "day", "week", "half-month", "month", "quarter", "year"];
+
+    static readonly string[] CompareKeys = ["previous", "year"];
 
     public static IndicatorDto Dto(IndicatorDefinition d) => new(d.Id, d.NameZh, d.NameEn, Kebab.From(d.Unit.ToString()),
         Kebab.From(d.Numerator), d.Denominator is null ? null : Kebab.From(d.Denominator), Kebab.From(d.Date.ToString()),
@@ -60,21 +71,33 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         return slice with { Department = actor.DepartmentCode };
     }
 
-    public async Task<IndicatorValueDto> ValueAsync(IndicatorDefinition def, IndicatorSlice slice, string? groupBy, CancellationToken ct)
+    public async Task<IndicatorValueDto> ValueAsync(IndicatorDefinition def, IndicatorSlice slice, string? groupBy, CancellationToken ct,
+        string? compare = null)
     {
-        var (from, to) = Period(slice);
+        var (from, to) = PeriodRange(slice);
         if (groupBy is not null && !GroupKeys.Contains(groupBy))
             throw CaseValidationException.Single("groupBy", $"Group by one of: {string.Join(", ", GroupKeys)}.");
+        var compareKinds = (Blank(compare) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (compareKinds.FirstOrDefault(k => !CompareKeys.Contains(k)) is { } badCompare)
+            throw CaseValidationException.Single("compare", $"Compare with 'previous' (period over period) or 'year' (year over year), not '{badCompare}'.");
+        if (compareKinds.Length > 0 && (from is null || to is null))
+            throw CaseValidationException.Single("compare", "A comparison needs both 'from' and 'to'.");
         if (def.Subject == IndicatorSubject.Calls)
-            return await Calls.CallFigures.ValueAsync(db, def, slice, from, to, groupBy, from is null || to is null ? null : Months(from.Value, to.Value), ct);
+        {
+            if (compareKinds.Length > 0) throw CaseValidationException.Single("compare", "Call figures are not compared across periods yet: ask each period.");
+            var buckets = groupBy is not null && Periods.Names.TryGetValue(groupBy, out var callPeriod) && from is not null && to is not null
+                ? Buckets(callPeriod, from.Value, to.Value) : null;
+            return await Calls.CallFigures.ValueAsync(db, def, slice, from, to, groupBy, buckets, ct);
+        }
         var rows = Filter(slice, def.Date, from, to);
         var (n, d) = await SumAsync(rows, def, ct);
+        var value = def.ValueOf(n, d);
         List<IndicatorGroupDto>? groups = null;
-        if (groupBy == "month")
+        if (groupBy is not null && Periods.Names.TryGetValue(groupBy, out var periodKind))
         {
-            if (from is null || to is null) throw CaseValidationException.Single("groupBy", "Grouping by month needs both 'from' and 'to'.");
+            if (from is null || to is null) throw CaseValidationException.Single("groupBy", $"Grouping by {groupBy} needs both 'from' and 'to'.");
             groups = [];
-            foreach (var (key, start, end) in Months(from.Value, to.Value))
+            foreach (var (key, start, end) in Buckets(periodKind, from.Value, to.Value))
             {
                 var (gn, gd) = await SumAsync(Filter(slice, def.Date, start, end), def, ct);
                 groups.Add(new IndicatorGroupDto(key, def.ValueOf(gn, gd), gn, def.Denominator is null ? null : gd));
@@ -86,7 +109,52 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
             groups = sums.OrderBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => new IndicatorGroupDto(g.Key, def.ValueOf(g.N, g.D), g.N, def.Denominator is null ? null : g.D)).ToList();
         }
-        return new IndicatorValueDto(Dto(def), from, to, Filters(slice), def.ValueOf(n, d), n, def.Denominator is null ? null : d, groupBy, groups);
+        List<IndicatorComparisonDto>? comparisons = null;
+        foreach (var kind in compareKinds.Distinct())
+        {
+            var (cFrom, cTo) = kind == "previous" ? PreviousRange(from!.Value, to!.Value) : YearEarlierRange(from!.Value, to!.Value);
+            var (cn, cd) = await SumAsync(Filter(slice, def.Date, cFrom, cTo), def, ct);
+            var cValue = def.ValueOf(cn, cd);
+            decimal? change = value is { } v && cValue is { } cv ? v - cv : null;
+            decimal? changePercent = def.Denominator is null && cn != 0
+                ? Math.Round(100m * (n - cn) / cn, IndicatorDefinition.Decimals, MidpointRounding.AwayFromZero) : null;
+            (comparisons ??= []).Add(new IndicatorComparisonDto(kind, cFrom, cTo, cValue, cn, def.Denominator is null ? null : cd, change, changePercent));
+        }
+        return new IndicatorValueDto(Dto(def), from, to, Filters(slice), value, n, def.Denominator is null ? null : d, groupBy, groups, comparisons);
+    }
+
+    /// <summary>
+    /// The period before [from, to): the previous week, half-month, month, quarter or year when the range is exactly
+    /// one of them in local days, else the range of the same length just before.
+    /// </summary>
+    (DateTimeOffset From, DateTimeOffset To) PreviousRange(DateTimeOffset from, DateTimeOffset to)
+    {
+        if (WholePeriod(from, to) is { } p) return (LocalMidnight(p.Previous().Start), LocalMidnight(p.Previous().End));
+        return (from - (to - from), from);
+    }
+
+    /// <summary>The same range a year earlier (the same week, half-month … of last year).</summary>
+    (DateTimeOffset From, DateTimeOffset To) YearEarlierRange(DateTimeOffset from, DateTimeOffset to)
+    {
+        if (WholePeriod(from, to) is { } p) return (LocalMidnight(p.YearEarlier().Start), LocalMidnight(p.YearEarlier().End));
+        return (LocalShift(from, -1), LocalShift(to, -1));
+    }
+
+    Period? WholePeriod(DateTimeOffset from, DateTimeOffset to)
+    {
+        var (start, end) = (LocalDay(from), LocalDay(to));
+        if (LocalMidnight(start) != from || LocalMidnight(end) != to) return null;
+        foreach (var kind in new[] { PeriodKind.Year, PeriodKind.Quarter, PeriodKind.Month, PeriodKind.HalfMonth, PeriodKind.Week, PeriodKind.Day })
+            if (Periods.Of(kind, start) is var p && p.Start == start && p.End == end) return p;
+        return null;
+    }
+
+    DateOnly LocalDay(DateTimeOffset at) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, platform.Value.Zone).DateTime);
+
+    DateTimeOffset LocalShift(DateTimeOffset at, int years)
+    {
+        var local = TimeZoneInfo.ConvertTime(at, platform.Value.Zone).DateTime.AddYears(years);
+        return new DateTimeOffset(local, platform.Value.Zone.GetUtcOffset(local)).ToUniversalTime();
     }
 
     public async Task<IndicatorCasesDto> CasesAsync(IndicatorDefinition def, IndicatorSlice slice, string? part, int page, int pageSize, CancellationToken ct)
@@ -100,7 +168,7 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         };
         page = Math.Max(1, page);
         pageSize = Math.Clamp(pageSize, 1, 1000);
-        var (from, to) = Period(slice);
+        var (from, to) = PeriodRange(slice);
         if (def.Subject == IndicatorSubject.Calls) return await Calls.CallFigures.CallsAsync(db, def, slice, part, counter, from, to, page, pageSize, ct);
         var rows = Filter(slice, def.Date, from, to).Where(f => EF.Property<int>(f, counter) > 0);
         var total = await rows.SumAsync(f => EF.Property<int>(f, counter), ct);
@@ -133,6 +201,9 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         {
             "department" => nameof(CaseFact.LeadDepartmentCode),
             "street" => nameof(CaseFact.StreetCode),
+            "community" => nameof(CaseFact.CommunityCode),
+            "grid" => nameof(CaseFact.GridCode),
+            "reporter" => nameof(CaseFact.ReportedBy),
             _ => nameof(CaseFact.CategoryCode),
         };
         return (await rows.GroupBy(f => EF.Property<string?>(f, column))
@@ -140,13 +211,16 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
             .ToListAsync(ct)).Select(g => (g.Key, (long)g.N, (long)g.D)).ToList();
     }
 
-    IQueryable<CaseFact> Filter(IndicatorSlice s, FactDate date, DateTimeOffset? from, DateTimeOffset? to)
+    internal IQueryable<CaseFact> Filter(IndicatorSlice s, FactDate date, DateTimeOffset? from, DateTimeOffset? to)
     {
         var q = db.Set<CaseFact>().AsNoTracking();
         if (Blank(s.Platform) is { } platformCode) q = q.Where(f => f.PlatformCode == platformCode);
         if (Blank(s.Department) is { } dept) q = q.Where(f => f.LeadDepartmentCode == dept);
         if (Blank(s.Street) is { } street) q = q.Where(f => f.StreetCode == street);
         if (Blank(s.Category) is { } category) q = q.Where(f => f.CategoryCode == category);
+        if (Blank(s.Community) is { } community) q = q.Where(f => f.CommunityCode == community);
+        if (Blank(s.Grid) is { } grid) q = q.Where(f => f.GridCode == grid);
+        if (Blank(s.Reporter) is { } reporter) q = q.Where(f => f.ReportedBy == reporter);
         if (Blank(s.Source) is { } source)
         {
             if (!Kebab.TryParse<CaseSource>(source, out var src)) throw CaseValidationException.Single("source", $"Unknown source '{source}'.");
@@ -177,7 +251,7 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
     /// 'from' and 'to' are local dates of the platform (both included) or instants ('to' excluded); the result is the
     /// half-open UTC range [from, to).
     /// </summary>
-    (DateTimeOffset? From, DateTimeOffset? To) Period(IndicatorSlice s)
+    internal (DateTimeOffset? From, DateTimeOffset? To) PeriodRange(IndicatorSlice s)
     {
         var from = Parse(s.From, "from", endOfDay: false);
         var to = Parse(s.To, "to", endOfDay: true);
@@ -195,23 +269,22 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         throw CaseValidationException.Single(name, $"'{name}' is a date (yyyy-MM-dd) or an instant with its offset.");
     }
 
-    DateTimeOffset LocalMidnight(DateOnly day)
+    internal DateTimeOffset LocalMidnight(DateOnly day)
     {
         var local = day.ToDateTime(TimeOnly.MinValue);
         return new DateTimeOffset(local, platform.Value.Zone.GetUtcOffset(local)).ToUniversalTime();
     }
 
-    IEnumerable<(string Key, DateTimeOffset Start, DateTimeOffset End)> Months(DateTimeOffset from, DateTimeOffset to)
+    /// <summary>The local calendar periods of the kind over [from, to), each clipped to the range.</summary>
+    IEnumerable<(string Key, DateTimeOffset Start, DateTimeOffset End)> Buckets(PeriodKind kind, DateTimeOffset from, DateTimeOffset to)
     {
-        var zone = platform.Value.Zone;
-        var first = TimeZoneInfo.ConvertTime(from, zone);
-        var month = new DateOnly(first.Year, first.Month, 1);
-        for (var i = 0; i < 240; i++, month = month.AddMonths(1))
+        var all = Periods.Between(kind, LocalDay(from), LocalDay(to).AddDays(1)).Take(1001).ToList();
+        if (all.Count > 1000) throw CaseValidationException.Single("groupBy", "That gives more than 1,000 periods: choose a longer period or a shorter range.");
+        foreach (var p in all)
         {
-            var start = LocalMidnight(month);
-            if (start >= to) yield break;
-            var end = LocalMidnight(month.AddMonths(1));
-            yield return (month.ToString("yyyy-MM", CultureInfo.InvariantCulture), start < from ? from : start, end > to ? to : end);
+            var (start, end) = (LocalMidnight(p.Start), LocalMidnight(p.End));
+            if (start >= to || end <= from) continue;
+            yield return (p.Key, start < from ? from : start, end > to ? to : end);
         }
     }
 
@@ -225,6 +298,9 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         Add("category", s.Category);
         Add("source", s.Source);
         Add("requestType", s.RequestType);
+        Add("community", s.Community);
+        Add("grid", s.Grid);
+        Add("reporter", s.Reporter);
         return filters;
     }
 
@@ -249,19 +325,22 @@ public static class IndicatorEndpoints
     }
 
     static async Task<Ok<IndicatorValueDto>> Value(string id, string? from, string? to, string? platform, string? department, string? street,
-        string? category, string? source, string? requestType, string? groupBy, CurrentActor current, IndicatorQueries queries, CancellationToken ct)
+        string? category, string? source, string? requestType, string? community, string? grid, string? reporter, string? groupBy, string? compare,
+        CurrentActor current, IndicatorQueries queries, CancellationToken ct)
     {
         var def = IndicatorQueries.Find(id);
-        var slice = IndicatorQueries.Authorize(await current.GetAsync(), new IndicatorSlice(from, to, platform, department, street, category, source, requestType));
-        return TypedResults.Ok(await queries.ValueAsync(def, slice, groupBy, ct));
+        var slice = IndicatorQueries.Authorize(await current.GetAsync(),
+            new IndicatorSlice(from, to, platform, department, street, category, source, requestType, community, grid, reporter));
+        return TypedResults.Ok(await queries.ValueAsync(def, slice, groupBy, ct, compare));
     }
 
     static async Task<Ok<IndicatorCasesDto>> Cases(string id, string? from, string? to, string? platform, string? department, string? street,
-        string? category, string? source, string? requestType, string? part, int? page, int? pageSize, CurrentActor current, IndicatorQueries queries,
-        CancellationToken ct)
+        string? category, string? source, string? requestType, string? community, string? grid, string? reporter, string? part, int? page, int? pageSize,
+        CurrentActor current, IndicatorQueries queries, CancellationToken ct)
     {
         var def = IndicatorQueries.Find(id);
-        var slice = IndicatorQueries.Authorize(await current.GetAsync(), new IndicatorSlice(from, to, platform, department, street, category, source, requestType));
+        var slice = IndicatorQueries.Authorize(await current.GetAsync(),
+            new IndicatorSlice(from, to, platform, department, street, category, source, requestType, community, grid, reporter));
         return TypedResults.Ok(await queries.CasesAsync(def, slice, part, page ?? 1, pageSize ?? 200, ct));
     }
 }

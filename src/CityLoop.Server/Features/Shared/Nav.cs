@@ -18,6 +18,7 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
     public static bool Cases(ClaimsPrincipal user) => RolesOf(user).Any(Roles.CaseReaders.Contains);
     public static bool Supervision(ClaimsPrincipal user) => RolesOf(user).Any(SupervisionDesk.Contains);
     public static bool FollowUps(ClaimsPrincipal user) => RolesOf(user).Any(FollowUpEndpoints.Readers.Contains);
+    public static bool Figures(ClaimsPrincipal user) => RolesOf(user).Any(Indicators.RankingQueries.Readers.Contains);
     public static bool ReferenceAdmin(ClaimsPrincipal user) => RolesOf(user).Contains(Role.SystemAdmin);
     public static bool Desk(ClaimsPrincipal user) => RolesOf(user).Any(Roles.ReporterContact.Contains);
     public static bool Knowledge(ClaimsPrincipal user) => RolesOf(user).Any(r => r == Role.KnowledgeEditor || Roles.CaseReaders.Contains(r));

@@ -1,0 +1,271 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Geo;
+using CityLoop.Domain.Identity;
+using CityLoop.Domain.Indicators;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Features.Reference;
+using CityLoop.Server.Infrastructure;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CityLoop.Server.Features.Indicators;
+
+/// <summary>Configuration of the 三率 and the assessments (section <c>Figures</c>).</summary>
+public sealed class FiguresOptions
+{
+    public ThreeRateWeights ThreeRates { get; set; } = new();
+    /// <summary>Replaces the default department scheme (成都金牛) when given.</summary>
+    public AssessmentScheme? Departments { get; set; }
+    public AssessmentScheme? Streets { get; set; }
+
+    public AssessmentScheme Scheme(string subject) => subject switch
+    {
+        "department" => Departments is { Terms.Count: > 0 } d ? d with { Subject = "department" } : AssessmentScheme.DefaultDepartments,
+        _ => Streets is { Terms.Count: > 0 } s ? s with { Subject = "street" } : AssessmentScheme.DefaultStreets,
+    };
+
+    public IReadOnlyList<string> Problems() =>
+        [.. ThreeRates.Problems(), .. Scheme("department").Problems(), .. Scheme("street").Problems()];
+}
+
+public sealed record PeriodDto(string Kind, string Key, DateOnly FirstDay, DateOnly LastDay, DateTimeOffset From, DateTimeOffset To);
+
+public sealed record ThreeRateRowDto(int? Rank, string Code, string Name, long FollowedUp, long Valid, long Resolved, long Satisfied,
+    long BasicallySatisfied, decimal? Response, decimal? Resolution, decimal? Satisfaction, decimal? Composite);
+
+public sealed record ThreeRateRankingDto(PeriodDto Period, string By, ThreeRateWeights Weights, IReadOnlyDictionary<string, string> HowZh,
+    IReadOnlyDictionary<string, string> HowEn, ThreeRateRowDto Total, IReadOnlyList<ThreeRateRowDto> Rows);
+
+public sealed record TopicCaseDto(Guid Id, string Number);
+
+public sealed record TopicDto(int Rank, string CategoryCode, string CategoryName, string? PlaceCode, string PlaceName, int Cases, int Repeats,
+    IReadOnlyList<TopicCaseDto> Items);
+
+public sealed record MonthlyTopicsDto(PeriodDto Period, string HowZh, string HowEn, IReadOnlyList<TopicDto> Topics);
+
+public sealed record ScoreTermDto(string Indicator, string NameZh, string NameEn, decimal Weight, bool Inverse, decimal? Rate, long Numerator, long? Denominator,
+    decimal? Points);
+
+public sealed record AssessmentRowDto(int? Rank, string Code, string Name, decimal? Score, string? Grade, decimal? PreviousScore, decimal? Change,
+    IReadOnlyList<ScoreTermDto> Terms);
+
+public sealed record AssessmentDto(PeriodDto Period, string Subject, string NameZh, string NameEn, decimal FullMarks, string HowZh, string HowEn,
+    IReadOnlyList<AssessmentRowDto> Rows);
+
+/// <summary>
+/// The rankings the centre publishes: the 三率 of every handling unit and street from the citizens' follow-up answers,
+/// 每月一题 (the problems that recur most by category and place), and the weighted assessments of departments and
+/// streets — all sums over <c>case_facts</c>, per unit, in one grouped query per counter set.
+/// </summary>
+public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, ReferenceCache reference, IOptions<FiguresOptions> options,
+    IOptions<PlatformOptions> platform, TimeProvider clock)
+{
+    public static readonly IReadOnlySet<Role> Readers = new HashSet<Role> { Role.Supervisor, Role.ShiftLeader, Role.Dispatcher };
+
+    public static void Authorize(Actor actor)
+    {
+        if (!actor.Roles.Any(Readers.Contains))
+            throw new CaseForbiddenException("Rankings and assessments are for supervisors, shift leaders and dispatchers.");
+    }
+
+    /// <summary>The period a query names (a key such as 2026-06, or a day in it); by default the latest complete one.</summary>
+    public Period ResolvePeriod(string? kind, string? key)
+    {
+        var k = string.IsNullOrWhiteSpace(kind) ? PeriodKind.Month
+            : Periods.Names.TryGetValue(kind.Trim(), out var pk) ? pk
+            : throw CaseValidationException.Single("kind", "The kind of period is day, week, half-month, month, quarter or year.");
+        if (string.IsNullOrWhiteSpace(key))
+            return Periods.LatestComplete(k, DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), platform.Value.Zone).DateTime));
+        return Periods.Parse(k, key) ?? throw CaseValidationException.Single("period",
+            $"'{key}' is not a {Periods.Name(k)}: give e.g. 2026-06 (month), 2026-06-H1 (half-month), 2026-W23 (week), 2026-Q2, 2026, or a day yyyy-MM-dd.");
+    }
+
+    public PeriodDto Dto(Period p) =>
+        new(Periods.Name(p.Kind), p.Key, p.Start, p.End.AddDays(-1), indicators.LocalMidnight(p.Start), indicators.LocalMidnight(p.End));
+
+    IndicatorSlice Slice(Period p, string? platformCode) =>
+        new(p.Start.ToString("yyyy-MM-dd"), p.End.AddDays(-1).ToString("yyyy-MM-dd"), platformCode, null, null, null, null, null);
+
+    async Task<List<(string Code, string Name)>> UnitsAsync(string by, CancellationToken ct) => by switch
+    {
+        "department" => (await db.Departments.AsNoTracking().OrderBy(d => d.Code).Select(d => new { d.Code, d.Name }).ToListAsync(ct))
+            .Select(d => (d.Code, d.Name)).ToList(),
+        _ => reference.Geo.Divisions.OfLevel(DivisionLevel.Street).OrderBy(d => d.Code).Select(d => (d.Code, d.Name)).ToList(),
+    };
+
+    static string Column(string by) => by switch
+    {
+        "department" => nameof(CaseFact.LeadDepartmentCode),
+        "street" => nameof(CaseFact.StreetCode),
+        _ => throw CaseValidationException.Single("by", "Rank by 'department' or 'street'."),
+    };
+
+    public async Task<ThreeRateRankingDto> ThreeRatesAsync(Period period, string? by, string? platformCode, CancellationToken ct)
+    {
+        by = string.IsNullOrWhiteSpace(by) ? "department" : by.Trim();
+        var column = Column(by);
+        var weights = options.Value.ThreeRates;
+        var p = Dto(period);
+        var rows = indicators.Filter(Slice(period, platformCode), FactDate.FollowedUp, p.From, p.To);
+        var sums = await rows.GroupBy(f => EF.Property<string?>(f, column)).Select(g => new
+        {
+            g.Key,
+            FollowedUp = g.Sum(f => f.FollowedUp),
+            Valid = g.Sum(f => f.Contacted),
+            Resolved = g.Sum(f => f.Contacted == 1 ? f.Resolved : 0),
+            Satisfied = g.Sum(f => f.Contacted == 1 ? f.Satisfied : 0),
+            Basically = g.Sum(f => f.Contacted == 1 ? f.BasicallySatisfied : 0),
+        }).ToListAsync(ct);
+        ThreeRateRowDto Row(string code, string name, ThreeRateSums s, int? rank = null)
+        {
+            var r = ThreeRates.Compute(s, weights);
+            return new ThreeRateRowDto(rank, code, name, s.FollowedUp, s.Valid, s.Resolved, s.Satisfied, s.BasicallySatisfied,
+                r.Response, r.Resolution, r.Satisfaction, r.Composite);
+        }
+        var byCode = sums.Where(s => s.Key is not null).ToDictionary(s => s.Key!, s => new ThreeRateSums(s.FollowedUp, s.Valid, s.Resolved, s.Satisfied, s.Basically));
+        var units = await UnitsAsync(by, ct);
+        // Units with follow-ups but no longer in the reference data still appear, under their code.
+        foreach (var code in byCode.Keys.Where(k => units.All(u => u.Code != k)).Order(StringComparer.Ordinal).ToList()) units.Add((code, code));
+        var empty = new ThreeRateSums(0, 0, 0, 0, 0);
+        var unranked = units.Select(u => Row(u.Code, u.Name, byCode.GetValueOrDefault(u.Code, empty))).ToList();
+        var ranked = Ranking.Rank(unranked, r => r.Composite).Select(x => x.Row with { Rank = x.Rank }).ToList();
+        var total = new ThreeRateSums(sums.Sum(s => (long)s.FollowedUp), sums.Sum(s => (long)s.Valid), sums.Sum(s => (long)s.Resolved),
+            sums.Sum(s => (long)s.Satisfied), sums.Sum(s => (long)s.Basically));
+        return new ThreeRateRankingDto(p, by, weights,
+            new Dictionary<string, string>
+            {
+                ["response"] = ThreeRates.HowResponseZh, ["resolution"] = ThreeRates.HowResolutionZh,
+                ["satisfaction"] = ThreeRates.HowSatisfactionZh + $"基本满意系数 {weights.BasicallySatisfiedFactor:0.##}。",
+                ["composite"] = ThreeRates.HowCompositeZh + $"权重 {weights.Response:0.##} / {weights.Resolution:0.##} / {weights.Satisfaction:0.##}。",
+            },
+            new Dictionary<string, string>
+            {
+                ["response"] = ThreeRates.HowResponseEn, ["resolution"] = ThreeRates.HowResolutionEn,
+                ["satisfaction"] = ThreeRates.HowSatisfactionEn + $" Factor {weights.BasicallySatisfiedFactor:0.##}.",
+                ["composite"] = ThreeRates.HowCompositeEn + $" Weights {weights.Response:0.##} / {weights.Resolution:0.##} / {weights.Satisfaction:0.##}.",
+            },
+            Row("", "", total), ranked);
+    }
+
+    public const string TopicsHowZh = "期内受理的诉求按案件类别与发生地（社区，无社区时为街道）归组，同类同地至少 2 件即为反复出现的问题，按件数排序。";
+    public const string TopicsHowEn = "Requests received in the period, grouped by category and place (community, or street where there is none); a group of two or more is a recurring problem; largest first.";
+
+    public async Task<MonthlyTopicsDto> TopicsAsync(Period period, int? top, string? platformCode, CancellationToken ct)
+    {
+        var take = Math.Clamp(top ?? 10, 1, 50);
+        var p = Dto(period);
+        var rows = indicators.Filter(Slice(period, platformCode), FactDate.Received, p.From, p.To).Where(f => f.CategoryCode != null);
+        var groups = await rows.GroupBy(f => new { f.CategoryCode, Place = f.CommunityCode ?? f.StreetCode })
+            .Select(g => new { g.Key.CategoryCode, g.Key.Place, Count = g.Count(), Repeats = g.Sum(f => f.Repeat) })
+            .Where(g => g.Count >= 2)
+            .OrderByDescending(g => g.Count).ThenBy(g => g.CategoryCode).ThenBy(g => g.Place)
+            .Take(take).ToListAsync(ct);
+        var catalogue = reference.Catalogue.Current;
+        var divisions = reference.Geo.Divisions;
+        var topics = new List<TopicDto>();
+        foreach (var g in groups)
+        {
+            var cases = rows.Where(f => f.CategoryCode == g.CategoryCode);
+            cases = g.Place is null ? cases.Where(f => f.CommunityCode == null && f.StreetCode == null)
+                : cases.Where(f => (f.CommunityCode ?? f.StreetCode) == g.Place);
+            var items = await cases.OrderBy(f => f.CaseNumber).Take(200).Select(f => new TopicCaseDto(f.CaseId, f.CaseNumber)).ToListAsync(ct);
+            var placeName = g.Place is null ? Shared.Ui.Pick("未定位", "No place") : divisions.Find(g.Place)?.Name ?? g.Place;
+            topics.Add(new TopicDto(topics.Count + 1, g.CategoryCode!, catalogue?.Find(g.CategoryCode!)?.Name ?? g.CategoryCode!, g.Place, placeName,
+                g.Count, g.Repeats, items));
+        }
+        return new MonthlyTopicsDto(p, TopicsHowZh, TopicsHowEn, topics);
+    }
+
+    public async Task<AssessmentDto> AssessAsync(string subject, Period period, string? platformCode, CancellationToken ct)
+    {
+        var column = Column(subject);
+        var scheme = options.Value.Scheme(subject);
+        var current = await TermRatesAsync(scheme, column, period, platformCode, ct);
+        var previous = await TermRatesAsync(scheme, column, period.Previous(), platformCode, ct);
+        var units = await UnitsAsync(subject, ct);
+        foreach (var code in current.Keys.Where(k => units.All(u => u.Code != k)).Order(StringComparer.Ordinal).ToList()) units.Add((code, code));
+        var rows = units.Select(u =>
+        {
+            var mine = current.GetValueOrDefault(u.Code) ?? [];
+            var rates = scheme.Terms.ToDictionary(t => t.Indicator, t => mine.GetValueOrDefault(t.Indicator).Rate);
+            var score = scheme.Score(rates);
+            var before = previous.GetValueOrDefault(u.Code) is { } prev
+                ? scheme.Score(scheme.Terms.ToDictionary(t => t.Indicator, t => prev.GetValueOrDefault(t.Indicator).Rate)) : null;
+            var terms = scheme.Terms.Select(t =>
+            {
+                var def = IndicatorCatalogue.Find(t.Indicator)!;
+                var (rate, n, d) = mine.GetValueOrDefault(t.Indicator);
+                decimal? points = rate is { } r ? Math.Round(t.Weight * (t.Inverse ? 1 - r / 100m : r / 100m), 2, MidpointRounding.AwayFromZero) : null;
+                return new ScoreTermDto(t.Indicator, def.NameZh, def.NameEn, t.Weight, t.Inverse, rate, n, d, points);
+            }).ToList();
+            return new AssessmentRowDto(null, u.Code, u.Name, score, scheme.Grade(score), before, score is { } s && before is { } b ? s - b : null, terms);
+        }).ToList();
+        var ranked = Ranking.Rank(rows, r => r.Score).Select(x => x.Row with { Rank = x.Rank }).ToList();
+        return new AssessmentDto(Dto(period), subject, scheme.NameZh, scheme.NameEn, scheme.FullMarks, scheme.How(false), scheme.How(true), ranked);
+    }
+
+    /// <summary>Per unit, each term's rate with its sums: one grouped query per indicator (each has its own period date).</summary>
+    async Task<Dictionary<string, Dictionary<string, (decimal? Rate, long N, long? D)>>> TermRatesAsync(AssessmentScheme scheme, string column,
+        Period period, string? platformCode, CancellationToken ct)
+    {
+        var p = Dto(period);
+        var result = new Dictionary<string, Dictionary<string, (decimal?, long, long?)>>();
+        foreach (var indicator in scheme.Terms.Select(t => t.Indicator).Distinct())
+        {
+            var def = IndicatorCatalogue.Find(indicator)!;
+            var num = def.Numerator;
+            var den = def.Denominator!;
+            var sums = await indicators.Filter(Slice(period, platformCode), def.Date, p.From, p.To)
+                .GroupBy(f => EF.Property<string?>(f, column))
+                .Select(g => new { g.Key, N = g.Sum(f => EF.Property<int>(f, num)), D = g.Sum(f => EF.Property<int>(f, den)) })
+                .ToListAsync(ct);
+            foreach (var s in sums.Where(s => s.Key is not null))
+            {
+                if (!result.TryGetValue(s.Key!, out var unit)) result[s.Key!] = unit = [];
+                unit[indicator] = (def.ValueOf(s.N, s.D), s.N, s.D);
+            }
+        }
+        return result;
+    }
+}
+
+public static class RankingEndpoints
+{
+    public static void MapRankingEndpoints(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/api/v1").WithTags("Rankings").RequireAuthorization(AuthSetup.ApiPolicy);
+        g.MapGet("/three-rates", ThreeRateRanking).WithName("GetThreeRates");
+        g.MapGet("/monthly-topics", Topics).WithName("GetMonthlyTopics");
+        g.MapGet("/assessments/{subject}", Assess).WithName("GetAssessment");
+    }
+
+    static async Task<Ok<ThreeRateRankingDto>> ThreeRateRanking(string? kind, string? period, string? by, string? platform, CurrentActor current,
+        RankingQueries queries, CancellationToken ct)
+    {
+        RankingQueries.Authorize(await current.GetAsync());
+        return TypedResults.Ok(await queries.ThreeRatesAsync(queries.ResolvePeriod(kind, period), by, platform, ct));
+    }
+
+    static async Task<Ok<MonthlyTopicsDto>> Topics(string? kind, string? period, int? top, string? platform, CurrentActor current, RankingQueries queries,
+        CancellationToken ct)
+    {
+        RankingQueries.Authorize(await current.GetAsync());
+        return TypedResults.Ok(await queries.TopicsAsync(queries.ResolvePeriod(kind, period), top, platform, ct));
+    }
+
+    static async Task<Ok<AssessmentDto>> Assess(string subject, string? kind, string? period, string? platform, CurrentActor current,
+        RankingQueries queries, CancellationToken ct)
+    {
+        RankingQueries.Authorize(await current.GetAsync());
+        var s = subject switch
+        {
+            "departments" or "department" => "department",
+            "streets" or "street" => "street",
+            _ => throw new NotFoundException($"There is no assessment of '{subject}': departments or streets."),
+        };
+        return TypedResults.Ok(await queries.AssessAsync(s, queries.ResolvePeriod(kind, period), platform, ct));
+    }
+}
