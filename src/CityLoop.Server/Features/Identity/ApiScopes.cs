@@ -10,8 +10,10 @@ public sealed record ApiScope(string Name)
     public const string CasesAct = "cases:act";
     public const string CasesExport = "cases:export";
     public const string ReferenceRead = "reference:read";
+    /// <summary>An Open311 client: creates requests and reads its own through /open311/v2 (the key goes in api_key).</summary>
+    public const string Open311 = "open311";
 
-    public static readonly string[] All = [CasesCreate, CasesRead, CasesAct, CasesExport, ReferenceRead];
+    public static readonly string[] All = [CasesCreate, CasesRead, CasesAct, CasesExport, ReferenceRead, Open311];
 }
 
 public static class ApiScopes
