@@ -272,7 +272,7 @@ public sealed class Open311Api(CityLoopDb db, ReferenceCache reference, IOptions
         var request = ServiceType == "batch"
             ? Node.Object(("token", Node.Text(token)), ("service_notice", Node.Text(notice)), ("account_id", Node.Text(Value(form, "account_id"))))
             : Node.Object(("service_request_id", Node.Text(result.Case.Number)), ("service_notice", Node.Text(notice)), ("account_id", Node.Text(Value(form, "account_id"))));
-        return new Open311Result("service_requests", Node.List("request", [request]), format, 201);
+        return new Open311Result("service_requests", Node.List("request", [request]), format);
     }
 
     public sealed record StoredAnswer(string Code, IReadOnlyList<string> Values);
@@ -513,8 +513,11 @@ public sealed class Open311Api(CityLoopDb db, ReferenceCache reference, IOptions
 
     /// <summary>A status change is an update: every event that moved the case from one state to another.</summary>
     IQueryable<UpdateRow> UpdateRows(IQueryable<CaseEvent> events) =>
-        events.Where(e => e.FromState != null && e.FromState != e.ToState)
-            .Join(db.Cases, e => e.CaseId, c => c.Id, (e, c) => new UpdateRow(e.Id, c.Id, c.Number, e.Action, e.ToState, e.At, e.Payload, c.FinishedAt, c.SelfHandled));
+        from e in events
+        where e.FromState != null && e.FromState != e.ToState
+        join c in db.Cases on e.CaseId equals c.Id
+        orderby e.Id
+        select new UpdateRow(e.Id, c.Id, c.Number, e.Action, e.ToState, e.At, e.Payload, c.FinishedAt, c.SelfHandled);
 
     public async Task<IResult> UpdatesAsync(Open311Format format, IQueryCollection q, CancellationToken ct)
     {
@@ -536,7 +539,7 @@ public sealed class Open311Api(CityLoopDb db, ReferenceCache reference, IOptions
             var wanted = db.Cases.Where(c => numbers.Contains(c.Number)).Select(c => c.Id);
             events = events.Where(e => wanted.Contains(e.CaseId));
         }
-        var rows = await UpdateRows(events).OrderBy(u => u.Id).Skip((page - 1) * size).Take(size).ToListAsync(ct);
+        var rows = await UpdateRows(events).Skip((page - 1) * size).Take(size).ToListAsync(ct);
         var updates = rows.Select(u => (Node)Node.Object(
             ("update_id", Node.Text(u.Id.ToString(CultureInfo.InvariantCulture))),
             ("service_request_id", Node.Text(u.Number)),

@@ -63,12 +63,10 @@ public static class Open311Writer
     static byte[] Xml(string root, Node node)
     {
         using var ms = new MemoryStream();
-        using (var w = XmlWriter.Create(ms, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = false }))
-        {
-            w.WriteStartDocument();
+        // The spec asks for encoding="UTF-8" in the declaration; XmlWriter would spell it in lower case.
+        ms.Write("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"u8);
+        using (var w = XmlWriter.Create(ms, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = false, OmitXmlDeclaration = true, ConformanceLevel = ConformanceLevel.Document }))
             Element(w, root, node);
-            w.WriteEndDocument();
-        }
         return ms.ToArray();
     }
 
