@@ -136,6 +136,31 @@ public abstract partial class DeskJourneyTests<TApp>
     }
 
     [Fact]
+    public async Task DepartmentHead_AssignsTheCaseToATeam_WhoseHandlerFinishesIt()
+    {
+        var (id, number) = await app.FiledCaseAsync("体育路路灯不亮", dispatchTo: "CGJ");
+        await app.ActAsAsync(id, "dept-cgj", Domain.Cases.CaseAction.SignFor, new());
+        var head = await AtDesk("dept-cgj");
+        await head.GotoAsync($"/Cases/{id}");
+        await Pickers.AssertNoCodeIsTypedAsync(head, id);
+        await head.ClickAsync("#act-assign summary");
+        await Pickers.ChooseAsync(head, "#act-assign", "team", "市政", "SZGLC");
+        await Act(head, "assign", "处置中");
+        await Expect(head.Locator("#assigned-team")).ToHaveTextAsync("市政管理处");
+        await head.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("assign-team.png") });
+
+        // The team's handler finds it in the list and finishes it; the head can take back only before that.
+        var handler = await AtDesk("handler");
+        await handler.GotoAsync($"/Cases?q={number}");
+        await handler.GotoAsync($"/Cases/{id}");
+        await Expect(handler.Locator("#case-state")).ToHaveTextAsync("处置中");
+        await Expect(handler.Locator("#act-assign")).ToHaveCountAsync(0);
+        await handler.ClickAsync("#act-finish summary");
+        await handler.FillAsync("#act-finish textarea[name=result]", "已更换路灯灯具。");
+        await Act(handler, "finish", "待核查");
+    }
+
+    [Fact]
     public async Task Pickers_SpeakEnglish_AndARefusedFormKeepsTheChoice()
     {
         var (id, _) = await app.FiledCaseAsync("井盖松动", category: "C0101", standard: "C0101-03");

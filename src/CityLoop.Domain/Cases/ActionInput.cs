@@ -13,6 +13,8 @@ public sealed record ActionInput
     public string? Inspector { get; init; }
     /// <summary>Internal assignment: the handler (user id once resolved) the department head gives the case to.</summary>
     public string? Assignee { get; init; }
+    /// <summary>Internal assignment: the team (a child department's code) the department head gives the case to.</summary>
+    public string? Team { get; init; }
     /// <summary>Arbitration: whether the disputed return stands.</summary>
     public bool? Upheld { get; init; }
     public string? CategoryCode { get; init; }
@@ -42,6 +44,7 @@ public sealed record ActionInput
         "targetCase" => !string.IsNullOrWhiteSpace(TargetCase),
         "inspector" => !string.IsNullOrWhiteSpace(Inspector),
         "assignee" => !string.IsNullOrWhiteSpace(Assignee),
+        "team" => !string.IsNullOrWhiteSpace(Team),
         "upheld" => Upheld is not null,
         "categoryCode" => !string.IsNullOrWhiteSpace(CategoryCode),
         "standardItem" => !string.IsNullOrWhiteSpace(StandardItem),

@@ -110,6 +110,10 @@ public sealed class Case
     public string? AssignedInspector { get; private set; }
     /// <summary>The handler inside the lead department the case is assigned to (二级派遣), if any.</summary>
     public string? AssignedHandler { get; private set; }
+    /// <summary>The team (a child department of the lead department) the case is assigned to (二级派遣), if any.</summary>
+    public string? AssignedTeam { get; private set; }
+    /// <summary>Whether the department head has assigned the case inside the department, to a handler or a team.</summary>
+    public bool AssignedInside => AssignedHandler is not null || AssignedTeam is not null;
     /// <summary>Every inspector who has held a task on the case, as ",id,id,": they keep seeing it afterwards.</summary>
     public string InspectorIds { get; private set; } = "";
     /// <summary>The inspector who verified the report on site: by default the one who checks the result.</summary>
@@ -293,10 +297,19 @@ public sealed class Case
                 if (actor.DepartmentCode is null || !AssistingDepartments.Contains(actor.DepartmentCode))
                     return "'assist-report' is for the assisting departments of this case.";
             }
+            else if (AssignedTeam is not null && actor.DepartmentCode == AssignedTeam)
+            {
+                // The team works the case as the lead department would; giving it out or taking it back stays with the lead department's head.
+                if (action is CaseAction.Assign or CaseAction.TakeBack or CaseAction.Return)
+                    return $"'{action.Name()}' is for the lead department of this case.";
+            }
             else if (actor.DepartmentCode is null || actor.DepartmentCode != LeadDepartmentCode)
                 return $"'{action.Name()}' is for the lead department of this case.";
-            else if (role == Identity.Role.DepartmentHandler && AssignedHandler is not null && AssignedHandler != actor.Id)
+            // The department's head may always act; a handler only on what is not given to someone else.
+            else if (role == Identity.Role.DepartmentHandler && !actor.Has(Identity.Role.DepartmentHead) && AssignedHandler is not null && AssignedHandler != actor.Id)
                 return "The department head assigned this case to another handler.";
+            else if (role == Identity.Role.DepartmentHandler && !actor.Has(Identity.Role.DepartmentHead) && AssignedTeam is not null)
+                return "The department head assigned this case to another handler: a team of the department.";
         }
         if (role == Identity.Role.Inspector && action is CaseAction.Verify or CaseAction.CheckPass or CaseAction.CheckFail
             && AssignedInspector is not null && AssignedInspector != actor.Id)
@@ -318,8 +331,8 @@ public sealed class Case
                 && !(FollowedUpAt >= ClosedAt && (FollowUpResolved == false || FollowUpSatisfaction == Satisfaction.Dissatisfied)) =>
                 "The follow-up policy reopens a case only after a follow-up in which the citizen was dissatisfied or the problem unresolved.",
             CaseAction.Supervise when Supervised => "The case is already under supervision.",
-            CaseAction.TakeBack when AssignedHandler is null => "The case is not assigned inside the department.",
-            CaseAction.Return when State != CaseState.PendingDispatch && AssignedHandler is not null =>
+            CaseAction.TakeBack when !AssignedInside => "The case is not assigned inside the department.",
+            CaseAction.Return when State != CaseState.PendingDispatch && AssignedInside =>
                 "Cancel the internal assignment first (take the case back), then return it.",
             CaseAction.Return when State != CaseState.PendingDispatch && ctx is not null && DispatchedAt is { } sent
                 && ctx.Deadlines.ReturnWindowEnd(this, sent) is { } until && ctx.Now > until =>
@@ -357,6 +370,8 @@ public sealed class Case
         }
         var missing = transition!.Fields.Where(f => f.Required && !input.Has(f.Name)).ToDictionary(f => f.Name, f => new[] { $"'{f.Name}' is required for '{action.Name()}'." });
         if (missing.Count > 0) throw new CaseValidationException(missing);
+        if (action == CaseAction.Assign && input.Has("assignee") == input.Has("team"))
+            throw CaseValidationException.Single("assignee", "Assign the case to one handler ('assignee') or to one team ('team'), not both and not neither.");
 
         var before = Snapshot();
         var from = State;
@@ -419,6 +434,7 @@ public sealed class Case
             case CaseAction.Redispatch:
                 AssignDepartments(input);
                 AssignedHandler = null;
+                AssignedTeam = null;
                 DispatchedAt = now;
                 SignForDueAt = ctx.Deadlines.Due(this, CasePhase.SignFor, now);
                 HandlingDueAt = ctx.Deadlines.Due(this, CasePhase.Handling, now);
@@ -428,12 +444,18 @@ public sealed class Case
             case CaseAction.SignFor:
                 break;
             case CaseAction.Assign:
-                AssignedHandler = input.Assignee!.Trim();
-                payload = new { assignee = AssignedHandler, department = LeadDepartmentCode };
+                AssignedHandler = Blank(input.Assignee);
+                AssignedTeam = Blank(input.Team);
+                payload = AssignedTeam is null
+                    ? new { assignee = AssignedHandler, department = LeadDepartmentCode }
+                    : (object)new { team = AssignedTeam, department = LeadDepartmentCode };
                 break;
             case CaseAction.TakeBack:
-                payload = new { assignee = AssignedHandler, department = LeadDepartmentCode };
+                payload = AssignedTeam is null
+                    ? new { assignee = AssignedHandler, department = LeadDepartmentCode }
+                    : (object)new { team = AssignedTeam, department = LeadDepartmentCode };
                 AssignedHandler = null;
+                AssignedTeam = null;
                 break;
             case CaseAction.Return when from == CaseState.PendingDispatch:
                 FilingDueAt = ctx.Deadlines.Due(this, CasePhase.Filing, now);
@@ -580,6 +602,7 @@ public sealed class Case
                 ClosedAtIntake = false;
                 SelfHandled = false;
                 AssignedHandler = null;
+                AssignedTeam = null;
                 if (LeadDepartmentCode is not null)
                 {
                     HandlingDueAt = ctx.Deadlines.Due(this, CasePhase.Handling, now);
@@ -606,7 +629,7 @@ public sealed class Case
                 payload = new { reason = input.Reason };
                 break;
             case CaseAction.Urge:
-                payload = new { department = LeadDepartmentCode, assignee = AssignedHandler };
+                payload = new { department = LeadDepartmentCode, assignee = AssignedHandler, team = AssignedTeam };
                 break;
             case CaseAction.Supervise:
                 Supervised = true;
@@ -625,6 +648,7 @@ public sealed class Case
         LeadDepartmentCode = null;
         AssistingDepartmentCodes = "";
         AssignedHandler = null;
+        AssignedTeam = null;
         SignForDueAt = HandlingDueAt = null;
         ResumeState = null;
         DispatchDueAt = ctx.Deadlines.Due(this, CasePhase.Dispatch, ctx.Now);

@@ -91,6 +91,7 @@ public static class InputLimits
         Text(errors, "standardItem", input.StandardItem, Code);
         Text(errors, "leadDepartment", input.LeadDepartment, Code);
         Text(errors, "assignee", input.Assignee, Code);
+        Text(errors, "team", input.Team, Code);
         if (input.AssistingDepartments is { } assisting)
         {
             if (assisting.Count > ListItems) errors["assistingDepartments"] = [$"At most {ListItems} departments."];

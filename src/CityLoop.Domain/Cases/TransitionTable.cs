@@ -5,7 +5,7 @@ using static CityLoop.Domain.Identity.Role;
 namespace CityLoop.Domain.Cases;
 
 /// <summary>What an action needs from the person performing it; the API lists these, the UI renders them.</summary>
-public enum FieldKind { Text, Boolean, Department, Departments, Category, StandardItem, DateTime, CaseNumber, Attachments, Satisfaction, User }
+public enum FieldKind { Text, Boolean, Department, Departments, Category, StandardItem, DateTime, CaseNumber, Attachments, Satisfaction, User, Team }
 
 public sealed record ActionField(string Name, FieldKind Kind, bool Required);
 
@@ -52,7 +52,8 @@ public static class TransitionTable
         T(CaseAction.Dispatch, [PendingDispatch], PendingSignFor, [Dispatcher],
             new ActionField("leadDepartment", FieldKind.Department, true), new ActionField("assistingDepartments", FieldKind.Departments, false), Opinion),
         T(CaseAction.SignFor, [PendingSignFor], Handling, [DepartmentHandler, DepartmentHead], Opinion),
-        T(CaseAction.Assign, [Handling], null, [DepartmentHead], new ActionField("assignee", FieldKind.User, true), Opinion),
+        // 二级派遣: to one handler or to one team (a child department of the lead department) — exactly one of the two.
+        T(CaseAction.Assign, [Handling], null, [DepartmentHead], new ActionField("assignee", FieldKind.User, false), new ActionField("team", FieldKind.Team, false), Opinion),
         T(CaseAction.TakeBack, [Handling], null, [DepartmentHead], Opinion),
         T(CaseAction.Return, [PendingSignFor, Handling], ReturnRequested, [DepartmentHandler, DepartmentHead], Reason),
         // The dispatcher's own return: "not a case for us", back to intake with the data kept.

@@ -56,6 +56,7 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options, PersonalDat
             e.HasIndex(c => c.CategoryCode);
             e.HasIndex(c => c.GridCode);
             e.HasIndex(c => new { c.Source, c.ExternalId });
+            e.HasIndex(c => c.AssignedTeam).HasFilter("assigned_team IS NOT NULL");
             e.Ignore(c => c.NewEvents);
             e.Ignore(c => c.AssistingDepartments);
             e.Ignore(c => c.CurrentDueAt);

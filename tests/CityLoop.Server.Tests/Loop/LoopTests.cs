@@ -108,6 +108,49 @@ public abstract class LoopTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task InternalAssignment_ToATeam_LetsTheTeamWorkTheCase_UntilTheHeadTakesItBack()
+    {
+        // 区城市管理局 (CGJ) leads; its 市政管理处 (SZGLC) is one of its teams; 环卫处 (HWC) another.
+        var id = await FollowThroughSteps.DispatchedAt(app, At(3, 12, 14), lead: "CGJ");
+        var head = await app.As("dept-cgj");
+        await Api.ActOk(head, id, "sign-for");
+        Assert.Equal(HttpStatusCode.NotFound, (await (await app.As("handler")).GetAsync($"/api/v1/cases/{id}")).StatusCode);
+
+        var teams = await Api.Get(head, $"/api/v1/pickers/team?caseId={id}");
+        Assert.Equal(["CGZFDD", "HWC", "SZGLC", "YLLHS"], teams.GetProperty("items").EnumerateArray().Select(i => i.Str("code")).OrderBy(x => x, StringComparer.Ordinal));
+        var notATeam = await Api.Act(head, id, "assign", new { team = "ZJJ" });
+        Assert.Contains("team", (await Api.Problem(notATeam, HttpStatusCode.UnprocessableEntity)).GetProperty("errors").ToString());
+        var both = await Api.Act(head, id, "assign", new { team = "SZGLC", assignee = "dept-cgj" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, both.StatusCode);
+        var neither = await Api.Act(head, id, "assign", new { opinion = "请处理" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, neither.StatusCode);
+
+        var assigned = await Api.ActOk(head, id, "assign", new { team = "SZGLC", opinion = "请市政管理处处理" });
+        Assert.Equal("SZGLC", assigned.GetProperty("flags").Str("assignedTeam"));
+        var number = assigned.Str("number");
+        Assert.Contains(await Inbox("handler"), b => b.Contains(number) && b.Contains("分派"));
+        var assign = (await Events(id)).Single(e => e.Str("action") == "assign");
+        Assert.Equal("SZGLC", assign.GetProperty("payload").Str("team"));
+
+        // The team sees the case in its list and works it; another team does not.
+        var list = await Api.Get(await app.As("handler"), "/api/v1/cases?state=handling&pageSize=100");
+        Assert.Contains(list.GetProperty("items").EnumerateArray(), i => i.Str("number") == number);
+        Assert.Equal(HttpStatusCode.NotFound, (await (await app.As("dept-hwc")).GetAsync($"/api/v1/cases/{id}")).StatusCode);
+        var teamReturn = await Api.Act(await app.As("handler"), id, "return", new { reason = "不归我们" });
+        Assert.Equal(HttpStatusCode.Forbidden, teamReturn.StatusCode);
+        var headReturn = await Api.Act(head, id, "return", new { reason = "不属于本单位" });
+        Assert.Contains("internal assignment", (await Api.Problem(headReturn, HttpStatusCode.Conflict)).Str("detail"));
+
+        // Taken back, the team no longer holds it; given again, the team finishes it.
+        var back = await Api.ActOk(head, id, "take-back");
+        Assert.Equal(JsonValueKind.Null, back.GetProperty("flags").GetProperty("assignedTeam").ValueKind);
+        Assert.Equal(HttpStatusCode.NotFound, (await (await app.As("handler")).GetAsync($"/api/v1/cases/{id}")).StatusCode);
+        await Api.ActOk(head, id, "assign", new { team = "SZGLC" });
+        var finished = await Api.ActOk(await app.As("handler"), id, "finish", new { result = "市政管理处已修复" });
+        Assert.Equal("pending-check", finished.State());
+    }
+
+    [Fact]
     public async Task AssistingDepartment_ReportsItsPart_WhichTheLeadSeesOnTheCase()
     {
         app.Clock.Set(At(3, 13, 9));

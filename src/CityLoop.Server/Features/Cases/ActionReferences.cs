@@ -113,6 +113,16 @@ public sealed class ActionReferences(CityLoopDb db, CodeLists lists)
                     else input = ActionFieldValues.With(input, field.Name, [user.Id.ToString()]);
                     break;
                 }
+                case FieldKind.Team when present:
+                {
+                    var code = values[0]!.Trim();
+                    var team = await db.Departments.AsNoTracking().FirstOrDefaultAsync(d => d.Code == code, ct);
+                    if (team is null) Fail(field.Name, Pick($"没有单位“{code}”。", $"There is no department '{code}'."));
+                    else if (team.ParentCode is null || team.ParentCode != c.LeadDepartmentCode)
+                        Fail(field.Name, Pick($"“{team.Name}”不是本单位下属的班组。", $"'{team.Name}' is not a team of the lead department."));
+                    else input = ActionFieldValues.With(input, field.Name, [team.Code]);
+                    break;
+                }
                 case FieldKind.CaseNumber when present:
                 {
                     var number = values[0]!.Trim();

@@ -74,7 +74,8 @@ public sealed record ActionRequest(
     Satisfaction? Satisfaction,
     IReadOnlyList<Guid>? AttachmentIds,
     string? Assignee = null,
-    bool? Upheld = null)
+    bool? Upheld = null,
+    string? Team = null)
 {
     public ActionInput ToInput() => Checked(new()
     {
@@ -82,7 +83,7 @@ public sealed record ActionRequest(
         TargetCase = TargetCase, Inspector = Inspector, CategoryCode = CategoryCode, StandardItem = StandardItem,
         LeadDepartment = LeadDepartment, AssistingDepartments = AssistingDepartments, DueAt = DueAt, Confirmed = Confirmed,
         Contacted = Contacted, Resolved = Resolved, Satisfaction = Satisfaction, AttachmentIds = AttachmentIds,
-        Assignee = Assignee, Upheld = Upheld,
+        Assignee = Assignee, Upheld = Upheld, Team = Team,
     });
 
     static ActionInput Checked(ActionInput input)
@@ -100,7 +101,7 @@ public sealed record DeadlinesDto(DateTimeOffset? Filing, DateTimeOffset? SignFo
     DateTimeOffset? Verification = null, DateTimeOffset? Dispatch = null, DateTimeOffset? Review = null);
 
 public sealed record FlagsDto(bool Overdue, bool Supervised, string? MergedInto, int ReopenedCount, int ReworkCount, int ReturnCount, bool ClosedAtIntake, bool Urgent, string? RepeatOf = null,
-    bool SelfHandled = false, int MergedInCount = 0, string? AssignedHandler = null, string? AssignedInspector = null);
+    bool SelfHandled = false, int MergedInCount = 0, string? AssignedHandler = null, string? AssignedInspector = null, string? AssignedTeam = null);
 
 public sealed record FollowUpDto(DateTimeOffset At, bool? Contacted, bool? Resolved, Satisfaction? Satisfaction, string? Comment);
 

@@ -54,7 +54,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
         var isSystem = actor.IsSystem;
         if (!isDept && !isInspector && !isSystem) return cases.Where(_ => false);
         return cases.Where(c =>
-            (isDept && (c.LeadDepartmentCode == dept || EF.Functions.Like(c.AssistingDepartmentCodes, deptPattern!)))
+            (isDept && (c.LeadDepartmentCode == dept || c.AssignedTeam == dept || EF.Functions.Like(c.AssistingDepartmentCodes, deptPattern!)))
             // Inspectors see their tasks while they hold them and afterwards, and the cases they reported.
             || (isInspector && (c.AssignedInspector == id || c.CreatedBy == id || EF.Functions.Like(c.InspectorIds, held)
                 || (c.State == CaseState.Verifying && c.AssignedInspector == null)))
@@ -170,7 +170,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
                 c.CurrentPhase is { } p ? Kebab.From(p.ToString()) : null, c.CurrentDueAt, c.ClockWarnAt, c.VerificationDueAt, c.DispatchDueAt, c.ReviewDueAt),
             Light(c, now),
             new FlagsDto(c.IsOverdue, c.Supervised, c.MergedIntoNumber, c.ReopenedCount, c.ReworkCount, c.ReturnCount, c.ClosedAtIntake, c.Urgency != Urgency.Normal, c.RepeatOfNumber,
-                c.SelfHandled, c.MergedInCount, c.AssignedHandler, c.AssignedInspector),
+                c.SelfHandled, c.MergedInCount, c.AssignedHandler, c.AssignedInspector, c.AssignedTeam),
             c.FilingStandardItem, c.ClosingStandardItem, c.Answer, c.Result, c.RejectReason, c.TransferTarget,
             c.FollowedUpAt is { } at ? new FollowUpDto(at, c.FollowUpContacted, c.FollowUpResolved, c.FollowUpSatisfaction, c.FollowUpComment) : null,
             c.CreatedAt, c.UpdatedAt, c.FiledAt, c.DispatchedAt, c.FinishedAt, c.ClosedAt, queryCode);

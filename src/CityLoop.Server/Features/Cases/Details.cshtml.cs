@@ -186,7 +186,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             Target = S("target"), TargetCase = S("targetCase"), Inspector = S("inspector"), CategoryCode = S("categoryCode"),
             StandardItem = S("standardItem"), LeadDepartment = S("leadDepartment"), AssistingDepartments = assisting.Count > 0 ? assisting : null,
             DueAt = due, Confirmed = B("confirmed"), Contacted = B("contacted"), Resolved = B("resolved"), Satisfaction = satisfaction,
-            AttachmentIds = attachments.Count > 0 ? attachments : null, Assignee = S("assignee"), Upheld = B("upheld"),
+            AttachmentIds = attachments.Count > 0 ? attachments : null, Assignee = S("assignee"), Team = S("team"), Upheld = B("upheld"),
         };
         InputLimits.Check(input);
         return input;
@@ -206,7 +206,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
                 (FieldKind.Departments, { } r) => r.AssistingDepartments,
                 _ => [],
             };
-        var selected = codes.Select(code => kind is FieldKind.Department or FieldKind.Departments
+        var selected = codes.Select(code => kind is FieldKind.Department or FieldKind.Departments or FieldKind.Team
             ? new PickerOption(code, Departments.GetValueOrDefault(code, code), Warning: code == Routing?.ReturnedBy ? Routing.Warning : null)
             : new PickerOption(code, code)).ToList();
         var dependsOn = kind == FieldKind.StandardItem

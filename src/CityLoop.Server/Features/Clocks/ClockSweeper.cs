@@ -104,7 +104,8 @@ public sealed class ClockSweeper(CityLoopDb db, CaseCommands commands, Notifier 
     /// <summary>Who is reminded: whoever holds the phase's work; escalations go up the configured chain.</summary>
     async Task<IReadOnlyList<User>> RecipientsAsync(Case c, CasePhase phase, string kind, int level, CancellationToken ct)
     {
-        var dept = c.LeadDepartmentCode;
+        // A case assigned to a team is the team's to act on; its reminders go there.
+        var dept = c.AssignedTeam is { } team && phase is CasePhase.SignFor or CasePhase.Handling && kind != "escalate" ? team : c.LeadDepartmentCode;
         Role[] roles = kind == "escalate"
             ? [Roles.TryParse(_options.Escalation[level - 1].Role, out var r) ? r : Role.Supervisor]
             : phase switch

@@ -54,7 +54,8 @@ public sealed class ActNowNotifier(Notifier notifier) : ICaseHook
         foreach (var role in roles)
         {
             var departments = Roles.DepartmentBound.Contains(role)
-                ? change.Event.Action is "dispatch" or "redispatch" ? [c.LeadDepartmentCode, .. c.AssistingDepartments] : [c.LeadDepartmentCode]
+                ? change.Event.Action is "dispatch" or "redispatch" ? [c.LeadDepartmentCode, .. c.AssistingDepartments]
+                    : c.AssignedTeam is { } team ? [team] : [c.LeadDepartmentCode]
                 : new string?[] { null };
             foreach (var department in departments)
             {

@@ -18,7 +18,7 @@ public sealed class CodeLists(CityLoopDb db, ReferenceCache cache, CaseQueries q
     /// <summary>The field kinds whose values are codes of reference data: never typed, always picked.</summary>
     public static readonly IReadOnlySet<FieldKind> CodeKinds = new HashSet<FieldKind>
     {
-        FieldKind.Department, FieldKind.Departments, FieldKind.Category, FieldKind.StandardItem, FieldKind.CaseNumber, FieldKind.User,
+        FieldKind.Department, FieldKind.Departments, FieldKind.Category, FieldKind.StandardItem, FieldKind.CaseNumber, FieldKind.User, FieldKind.Team,
     };
 
     /// <summary>A transition into Closed cites the closing standard (结案); every other one the filing standard (立案).</summary>
@@ -60,6 +60,10 @@ public sealed class CodeLists(CityLoopDb db, ReferenceCache cache, CaseQueries q
     /// <summary>Which catalogue a standard is read from: the case's own version when closing, the current one when filing.</summary>
     public async Task<CatalogueVersion?> CatalogueForAsync(Case c, Transition t, CancellationToken ct) =>
         StandardFor(t) == StandardKind.Closing && c.CatalogueVersion is { } kept ? Catalogue(kept) : Catalogue(await CurrentCatalogueVersionAsync(ct));
+
+    /// <summary>The teams a case can be assigned to: the lead department's child departments (<see cref="Department.ParentCode"/>).</summary>
+    public Task<List<Department>> TeamsAsync(string? leadDepartment, CancellationToken ct) =>
+        db.Departments.AsNoTracking().Where(d => leadDepartment != null && d.ParentCode == leadDepartment).OrderBy(d => d.Code).ToListAsync(ct);
 
     public async Task<IReadOnlyList<User>> UsersAsync(string field, Actor actor, CancellationToken ct)
     {

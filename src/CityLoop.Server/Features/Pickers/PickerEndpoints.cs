@@ -61,6 +61,8 @@ public sealed class PickerQueries(CityLoopDb db, CodeLists lists, CaseQueries qu
             FieldKind.StandardItem => await StandardItemsAsync(p, actor, c, ct),
             FieldKind.Department or FieldKind.Departments => await DepartmentsAsync(p, c, ct),
             FieldKind.User => await UsersAsync(p, actor, ct),
+            FieldKind.Team => (await lists.TeamsAsync(c?.LeadDepartmentCode ?? actor.DepartmentCode, ct))
+                .Select(d => new Entry(new PickerOption(d.Code, d.Name, d.Contact), [d.Kind])).ToList(),
             _ => [],
         };
         return Page(options, p);

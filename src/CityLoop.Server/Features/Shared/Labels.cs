@@ -175,6 +175,7 @@ public static class Labels
         ["satisfaction"] = ("满意度", "Satisfaction"),
         ["attachmentIds"] = ("附件", "Attachments"),
         ["assignee"] = ("承办人", "Assignee"),
+        ["team"] = ("承办班组", "Team"),
         ["upheld"] = ("退单成立", "Return upheld"),
         ["method"] = ("核查方式", "Check method"),
         ["department"] = ("单位", "Department"),
