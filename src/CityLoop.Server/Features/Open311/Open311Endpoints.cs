@@ -532,7 +532,9 @@ public sealed class Open311Api(CityLoopDb db, ReferenceCache reference, IOptions
         end ??= clock.GetUtcNow();
         start ??= end - MaxSpan;
         var visible = Visible(client).Select(c => c.Id);
-        var events = db.CaseEvents.AsNoTracking().Where(e => e.At >= start && e.At <= end && visible.Contains(e.CaseId));
+        // The platform's code leads the (platform_code, at) index: a poll reads the window's events, not the whole log.
+        var code = _platform.Code;
+        var events = db.CaseEvents.AsNoTracking().Where(e => e.PlatformCode == code && e.At >= start && e.At <= end && visible.Contains(e.CaseId));
         if (Value(q, "service_request_id") is { } ids)
         {
             var numbers = ids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().Take(MaxIds).ToList();
