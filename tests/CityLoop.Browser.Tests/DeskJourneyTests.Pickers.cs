@@ -147,6 +147,10 @@ public abstract partial class DeskJourneyTests<TApp>
         await Pickers.ChooseAsync(head, "#act-assign", "team", "市政", "SZGLC");
         await Act(head, "assign", "处置中");
         await Expect(head.Locator("#assigned-team")).ToHaveTextAsync("市政管理处");
+        // The page speaks in names: the team in the timeline, the filing standard by its wording.
+        await Expect(head.Locator("#timeline li[data-action=assign]")).ToContainTextAsync("承办班组");
+        await Expect(head.Locator("#timeline li[data-action=assign]")).ToContainTextAsync("市政管理处");
+        await Expect(head.Locator("#filing-standard")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\S+.*（H-complaint）$"));
         await head.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("assign-team.png") });
 
         // The team's handler finds it in the list and finishes it; the head can take back only before that.

@@ -166,11 +166,77 @@ public abstract partial class DeskJourneyTests<TApp>(TApp app) where TApp : AppF
     }
 
     [Fact]
-    public async Task Administrator_SeesFriendlyMessageInsteadOfCases()
+    public async Task TheThreeAdministrators_EachDoTheirOwnWork_OnTheirOwnPages()
     {
-        var page = await app.SignInAsync("admin");
-        await Expect(page.Locator(".alert.info")).ToContainTextAsync("不办理案件");
-        await Expect(page.Locator("#new-case")).ToHaveCountAsync(0);
+        var clerk = "clerk" + Guid.NewGuid().ToString("N")[..6];
+        static async Task NoSidewaysScroll(IPage p) =>
+            Assert.True(await p.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways");
+
+        // System administrator: lands on the accounts, creates one; granting roles is not theirs.
+        var admin = await app.SignInAsync("admin", width: 1366, height: 768);
+        await Expect(admin).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/admin/users$"));
+        await Expect(admin.Locator("#nav-cases")).ToHaveCountAsync(0);
+        await Expect(admin.Locator("#admin-nav-keys")).ToHaveCountAsync(0);
+        await admin.ClickAsync("#create-user summary");
+        await admin.FillAsync("#new-user-name", clerk);
+        await admin.FillAsync("#new-user-display", "新话务员");
+        await admin.FillAsync("#new-user-password", "Cl3rk!Passw0rd");
+        await admin.ClickAsync("#submit-create-user");
+        await Expect(admin.Locator("#admin-done")).ToContainTextAsync(clerk);
+        await Expect(admin.Locator($"#user-{clerk} .roles")).ToHaveTextAsync("（无）");
+        await Expect(admin.Locator($"#user-{clerk} [data-action=roles]")).ToHaveCountAsync(0);
+        await NoSidewaysScroll(admin);
+
+        // Security administrator: grants the role; issues a camera key, sees it once, revokes it.
+        var security = await app.SignInAsync("security", width: 1366, height: 768);
+        await Expect(security).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/admin/users$"));
+        await Expect(security.Locator("#create-user")).ToHaveCountAsync(0);
+        await security.ClickAsync($"#user-{clerk} [data-action=roles]");
+        await security.CheckAsync($"#user-{clerk} input[name=Roles][value=hotline-agent]");
+        await security.ClickAsync($"#user-{clerk} form[action*=Roles] button[type=submit]");
+        await Expect(security.Locator($"#user-{clerk} .roles")).ToHaveTextAsync("话务员");
+        await security.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("admin-users.png"), FullPage = false });
+        await security.ClickAsync("#admin-nav-keys");
+        await security.ClickAsync("#create-key summary");
+        await security.FillAsync("#key-name", "路口摄像头 " + clerk);
+        await security.SelectOptionAsync("#key-role", "camera-channel");
+        await security.CheckAsync("#create-key input[name=Scopes][value='cases:create']");
+        await security.ClickAsync("#submit-create-key");
+        var secret = await security.Locator("#key-secret").InnerTextAsync();
+        Assert.Contains(".", secret);
+        var row = security.Locator($"#key-table tr[data-key='路口摄像头 {clerk}']");
+        await Expect(row).ToContainTextAsync("cases:create");
+        await security.ReloadAsync();
+        await Expect(security.Locator("#key-secret")).ToHaveCountAsync(0);
+        await row.Locator("[data-action=revoke]").ClickAsync();
+        await Expect(security.Locator("#admin-done")).ToContainTextAsync("已吊销");
+        await Expect(row).ToContainTextAsync("已吊销");
+        await NoSidewaysScroll(security);
+
+        // Audit administrator: lands on the trail, finds those changes, verifies the chain, exports.
+        var auditor = await app.SignInAsync("auditor", width: 1366, height: 768);
+        await Expect(auditor).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/admin/audit$"));
+        await Expect(auditor.Locator("#admin-nav-users")).ToHaveCountAsync(0);
+        await auditor.SelectOptionAsync("#audit-filters select[name=action]", "permission-change");
+        await auditor.FillAsync("#audit-filters input[name=q]", clerk);
+        await auditor.ClickAsync("#audit-filters button[type=submit]");
+        await Expect(auditor.Locator("#audit-table tbody tr")).ToHaveCountAsync(3);
+        await Expect(auditor.Locator("#audit-table")).ToContainTextAsync("hotline-agent");
+        await auditor.ClickAsync("#audit-verify");
+        await Expect(auditor.Locator("#audit-verification")).ToContainTextAsync("哈希链完整");
+        await auditor.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("admin-audit.png") });
+        var export = await auditor.APIRequest.GetAsync((await auditor.Locator("#audit-export").GetAttributeAsync("href"))!);
+        Assert.True(export.Ok);
+        Assert.StartsWith("text/csv", export.Headers["content-type"]);
+        var csv = await export.TextAsync();
+        Assert.Contains("permission-change", csv);
+        Assert.Equal(4, csv.Trim().Split('\n').Length);
+        await NoSidewaysScroll(auditor);
+
+        // Each sees only their own powers.
+        var denied = await auditor.GotoAsync("/admin/api-keys");
+        Assert.True(denied!.Status == 403 || auditor.Url.Contains("Denied"), auditor.Url);
+        await Expect(auditor.Locator("#key-table")).ToHaveCountAsync(0);
     }
 }
 

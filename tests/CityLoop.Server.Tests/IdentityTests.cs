@@ -80,7 +80,8 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
         var security = await app.As("security");
         var response = await security.PostAsJsonAsync("/api/v1/admin/api-keys", new { name = "camera-" + Guid.NewGuid().ToString("N")[..6], role = "camera-channel", scopes = new[] { "cases:create", "cases:read" } });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var key = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        var issued = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var key = issued.GetProperty("key").GetString()!;
         var camera = app.Anonymous();
         camera.DefaultRequestHeaders.Add("X-Api-Key", key);
 
@@ -100,6 +101,15 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
         bad.DefaultRequestHeaders.Add("X-Api-Key", key + "x");
         await Api.Problem(await bad.GetAsync("/api/v1/cases"), HttpStatusCode.Unauthorized);
         await Api.Problem(await security.PostAsJsonAsync("/api/v1/admin/api-keys", new { name = "x1", role = "dispatcher" }), HttpStatusCode.UnprocessableEntity);
+
+        // Listed without its secret; revoked, it is refused at once; revoking twice is a conflict.
+        var id = issued.Str("id");
+        var listed = (await Api.Get(security, "/api/v1/admin/api-keys")).EnumerateArray().Single(k => k.Str("id") == id);
+        Assert.DoesNotContain(key.Split('.')[1], listed.ToString());
+        Assert.Equal(HttpStatusCode.Forbidden, (await (await app.As("admin")).PostAsync($"/api/v1/admin/api-keys/{id}/revoke", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await security.PostAsync($"/api/v1/admin/api-keys/{id}/revoke", null)).StatusCode);
+        await Api.Problem(await camera.GetAsync("/api/v1/cases"), HttpStatusCode.Unauthorized);
+        await Api.Problem(await security.PostAsync($"/api/v1/admin/api-keys/{id}/revoke", null), HttpStatusCode.Conflict);
     }
 
     static async Task<HttpResponseMessage> PostForm(HttpClient client, string url, Dictionary<string, string> fields)

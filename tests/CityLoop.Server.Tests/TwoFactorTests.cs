@@ -50,6 +50,54 @@ public abstract class TwoFactorTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task ACode_IsAcceptedOnce_EvenByTwoSignInsAtTheSameMoment()
+    {
+        await using var node = app.NewFactory(new Dictionary<string, string> { ["Security:TotpReplayGuard"] = "true" });
+        app.Clock.Advance(TimeSpan.FromMinutes(5));
+        var code = Now();
+        async Task<HttpStatusCode> SignIn(string otp) =>
+            (await node.CreateClient().PostAsJsonAsync("/api/v1/auth/token", new { userName = "auditor", password = DemoSeeder.DemoPassword, otp })).StatusCode;
+        var both = await Task.WhenAll(SignIn(code), SignIn(code));
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.Unauthorized], both.OrderBy(s => (int)s));
+        Assert.Equal(HttpStatusCode.Unauthorized, await SignIn(code));
+        // The next step's code is good once, and the one before it is not good again.
+        app.Clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(HttpStatusCode.OK, await SignIn(Now()));
+        Assert.Equal(HttpStatusCode.Unauthorized, await SignIn(code));
+    }
+
+    [Fact]
+    public async Task SecurityAdministrator_ResetsALostSecondFactor_AndTheAccountMustEnrolAgain()
+    {
+        var name = "tr" + Guid.NewGuid().ToString("N")[..8];
+        var created = await (await (await app.As("admin")).PostAsJsonAsync("/api/v1/admin/users", new { userName = name, password = "Str0ng!Pass" })).Content.ReadFromJsonAsync<JsonElement>();
+        var security = await app.As("security");
+        Assert.Equal(HttpStatusCode.OK, (await security.PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/roles", new { roles = new[] { "audit-admin" } })).StatusCode);
+        var client = app.Anonymous();
+        var token = await (await client.PostAsJsonAsync("/api/v1/auth/token", new { userName = name, password = "Str0ng!Pass" })).Content.ReadFromJsonAsync<JsonElement>();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token.GetProperty("accessToken").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsJsonAsync("/api/v1/auth/password", new { currentPassword = "Str0ng!Pass", newPassword = "N3w!Passw0rd" })).StatusCode);
+        var secret = (await (await client.PostAsync("/api/v1/auth/totp/enrol", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!;
+        Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsJsonAsync("/api/v1/auth/totp/confirm", new { code = Now(secret) })).StatusCode);
+
+        // Only a security administrator resets it, and never their own.
+        Assert.Equal(HttpStatusCode.Forbidden, (await (await app.As("admin")).PostAsJsonAsync($"/api/v1/admin/users/{created.Id()}/second-factor/reset", new { reason = "x" })).StatusCode);
+        var me = await Api.Get(security, "/api/v1/auth/me");
+        Assert.Equal(HttpStatusCode.Forbidden, (await security.PostAsJsonAsync($"/api/v1/admin/users/{me.Str("id")}/second-factor/reset", new { reason = "x" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await security.PostAsJsonAsync($"/api/v1/admin/users/{created.Id()}/second-factor/reset", new { reason = "手机丢失，本人到场核验" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await security.PostAsJsonAsync($"/api/v1/admin/users/{created.Id()}/second-factor/reset", new { reason = "again" })).StatusCode);
+        var audit = await Api.Get(await app.As("auditor"), "/api/v1/admin/audit?action=second-factor-reset");
+        Assert.Contains(name, audit.ToString());
+
+        // The old code no longer matters; the account signs in with its password and must enrol before anything else.
+        var again = app.Anonymous();
+        var fresh = await (await again.PostAsJsonAsync("/api/v1/auth/token", new { userName = name, password = "N3w!Passw0rd" })).Content.ReadFromJsonAsync<JsonElement>();
+        again.DefaultRequestHeaders.Authorization = new("Bearer", fresh.GetProperty("accessToken").GetString());
+        var refused = await Api.Problem(await again.GetAsync("/api/v1/admin/audit"), HttpStatusCode.Forbidden);
+        Assert.Equal("https://cityloop.dev/problems/second-factor-required", refused.GetProperty("type").GetString());
+    }
+
+    [Fact]
     public async Task SignInPage_AsksForTheCode_AfterThePassword()
     {
         var browser = app.Factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });

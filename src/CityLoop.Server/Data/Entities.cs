@@ -20,6 +20,8 @@ public sealed class User
     /// <summary>The TOTP secret (Base32): set at enrolment, in use once <see cref="TotpEnabled"/>.</summary>
     public string? TotpSecret { get; set; }
     public bool TotpEnabled { get; set; }
+    /// <summary>The TOTP time step of the last code accepted: a code is good once (RFC 6238 §5.2).</summary>
+    public long? TotpLastStep { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public int Version { get; set; }
 

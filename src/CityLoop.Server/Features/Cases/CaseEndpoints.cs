@@ -210,7 +210,7 @@ public static class CaseEndpoints
         return TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(sb.ToString())).ToArray(), "text/csv; charset=utf-8", "cases.csv");
     }
 
-    static string Csv(string? v)
+    internal static string Csv(string? v)
     {
         if (v is null) return "";
         // A cell a spreadsheet would read as a formula (=, +, -, @, or a leading tab or CR) is neutralised with a quote.

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CityLoop.Domain;
 using CityLoop.Domain.Cases;
+using CityLoop.Domain.Catalogue;
 using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
 using CityLoop.Server.Features.Clocks;
@@ -154,6 +155,12 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             var now = time.GetUtcNow();
             Clock = await ClockEndpoints.QueryAsync(c, db, workingClock, deadlines, now, ct);
             CategoryName = c.CategoryCode is { } key ? reference.Catalogue.Current?.Find(key)?.Name : null;
+            _case = c;
+            // The timeline names people, not their ids: the users the events cite.
+            var cited = Events.SelectMany(e => e.Payload is { ValueKind: JsonValueKind.Object } p
+                    ? new[] { "assignee", "inspector", "verifiedBy" }.Select(n => p.TryGetProperty(n, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)
+                    : []).OfType<string>().Select(s => Guid.TryParse(s, out var g) ? g : Guid.Empty).Where(g => g != Guid.Empty).Distinct().ToList();
+            People = await db.Users.AsNoTracking().Where(u => cited.Contains(u.Id)).ToDictionaryAsync(u => u.Id.ToString(), u => u.DisplayName, ct);
             if (c.RepeatOfNumber is { } repeat)
                 RepeatOfId = await queries.Visible(actor, db.Cases.AsNoTracking()).Where(x => x.Number == repeat).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct);
             if (Actions.Any(a => a.Action is "dispatch" or "redispatch")) Routing = await routing.SuggestAsync(c, ct);
@@ -228,7 +235,11 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             if (!payload.TryGetProperty(name, out var v) || v.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) continue;
             var text = name switch
             {
-                "leadDepartment" or "department" => Department(v.GetString()),
+                "leadDepartment" or "department" or "team" => Department(v.GetString()),
+                "categoryCode" => Category(v.GetString()),
+                "standardItem" => Standard(v.GetString(), e.Action == "close" ? StandardKind.Closing : StandardKind.Filing,
+                    payload.TryGetProperty("categoryCode", out var cat) && cat.ValueKind == JsonValueKind.String ? cat.GetString() : null),
+                "assignee" or "inspector" => People.GetValueOrDefault(v.GetString() ?? "", Ui.Pick("（已删除的用户）", "(removed user)")),
                 "upheld" => v.ValueKind == JsonValueKind.True ? Ui.Pick("退单成立", "upheld") : Ui.Pick("退单不成立", "not upheld"),
                 "method" or "outcome" => Labels.Status(v.GetString() ?? ""),
                 "phase" => Labels.Phase(v.GetString() ?? ""),
@@ -245,10 +256,31 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
 
     static readonly string[] TimelineFields =
     [
-        "answer", "result", "leadDepartment", "assistingDepartments", "categoryCode", "standardItem", "target", "targetCase",
+        "answer", "result", "leadDepartment", "assistingDepartments", "team", "assignee", "inspector", "categoryCode", "standardItem", "target", "targetCase",
         "confirmed", "contacted", "resolved", "satisfaction", "comment", "requestedDueAt", "handlingDueAt", "dueAt",
         "department", "upheld", "method", "caseNumber", "mergedBy", "outcome", "phase",
     ];
 
     public string Department(string? code) => code is null ? "—" : Departments.GetValueOrDefault(code, code);
+
+    Case? _case;
+    public IReadOnlyDictionary<string, string> People { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>A street, community or district by its name, with the code after it; the code alone where the division is unknown.</summary>
+    public string Area(string? code) => code is null ? "—" : reference.Geo.Divisions.Find(code)?.Name is { } name ? $"{name}（{code}）" : code;
+
+    /// <summary>A category by its name and code, from the catalogue version the case keeps.</summary>
+    public string Category(string? key) =>
+        key is null ? "—" : (reference.Catalogue.For(_case?.CatalogueVersion) ?? reference.Catalogue.Current)?.Find(key)?.Name is { } name ? $"{name}（{key}）" : key;
+
+    /// <summary>A standard item by its wording (立案/结案标准), looked up under the case's category; the code where unknown.</summary>
+    public string Standard(string? code, StandardKind kind, string? categoryKey = null)
+    {
+        if (code is null) return "—";
+        var catalogue = reference.Catalogue.For(_case?.CatalogueVersion) ?? reference.Catalogue.Current;
+        if (catalogue is null || _case is null) return code;
+        var item = Domain.Catalogue.StandardItems.For(catalogue, categoryKey ?? _case.CategoryCode, _case.RequestType, kind)
+            .FirstOrDefault(i => string.Equals(i.Code, code, StringComparison.OrdinalIgnoreCase));
+        return item is null ? code : $"{item.Text}（{code}）";
+    }
 }

@@ -2,6 +2,7 @@ using CityLoop.Domain.Cases;
 using CityLoop.Server.Data;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Shared;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,12 +19,13 @@ public sealed class IndexModel(CurrentActor current, CaseQueries queries, CityLo
 
     public string? Q(string name) => Request.Query[name].FirstOrDefault();
 
-    public async Task OnGetAsync(CancellationToken ct)
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         var actor = await current.GetAsync();
         CanRead = CaseQueries.CanReadCases(actor);
         CanCreate = actor.Roles.Any(TransitionTable.CreateRoles.Contains);
-        if (!CanRead) return;
+        // Administrators work on their own pages: that is where they land.
+        if (!CanRead) return Nav.AdminLanding(User) is { } landing ? LocalRedirect(landing) : Page();
         Departments = await DepartmentNames(db, ct);
         try
         {
@@ -33,6 +35,7 @@ public sealed class IndexModel(CurrentActor current, CaseQueries queries, CityLo
         {
             Error = DeskErrors.Describe(ex);
         }
+        return Page();
     }
 
     public static async Task<IReadOnlyDictionary<string, string>> DepartmentNames(CityLoopDb db, CancellationToken ct) =>

@@ -17,6 +17,11 @@ public sealed class SecurityOptions
     public int PasswordMaxAgeDays { get; set; } = 90;
     /// <summary>Roles that must sign in with a second factor (TOTP), comma-separated; empty: nobody is forced.</summary>
     public string TwoFactorRoles { get; set; } = "system-admin,security-admin,audit-admin";
+    /// <summary>
+    /// Refuse a TOTP code whose time step is not later than the last one accepted for the account (RFC 6238 §5.2:
+    /// a code is accepted once). Off only where a test clock travels backwards.
+    /// </summary>
+    public bool TotpReplayGuard { get; set; } = true;
 
     public IReadOnlySet<CityLoop.Domain.Identity.Role> RequiredTwoFactorRoles() => User.ParseRoles(TwoFactorRoles);
 }
@@ -75,10 +80,10 @@ public sealed class Accounts(CityLoopDb db, Audit audit, TimeProvider clock, Mic
                 : new(SignInOutcome.BadCredentials, user, "用户名或密码错误 / Wrong user name or password.");
         else if (user.TotpEnabled && user.TotpSecret is not null && string.IsNullOrWhiteSpace(code))
             result = new(SignInOutcome.SecondFactorRequired, user, "请输入动态验证码 / Enter the code from your authenticator app.");
-        else if (user.TotpEnabled && user.TotpSecret is not null && !TwoFactor.Verify(user.TotpSecret, code, now))
+        else if (user.TotpEnabled && user.TotpSecret is not null && !await CodeTakenAsync(user, code, now))
             result = await CountFailureAsync(user, now)
                 ? new(SignInOutcome.LockedOut, user, "验证码错误次数过多，账号已锁定 / Too many failures: the account is locked.")
-                : new(SignInOutcome.BadCredentials, user, "动态验证码错误 / Wrong code.");
+                : new(SignInOutcome.BadCredentials, user, "动态验证码错误或已使用 / Wrong code, or a code already used: wait for the next one.");
         // A lock set by a parallel failure since the row was read wins over this success.
         else if (await db.Users.Where(u => u.Id == user.Id && (u.LockedUntil == null || u.LockedUntil <= now))
                      .ExecuteUpdateAsync(s => s.SetProperty(u => u.FailedSignIns, 0).SetProperty(u => u.LockedUntil, (DateTimeOffset?)null)) == 0)
@@ -103,10 +108,10 @@ public sealed class Accounts(CityLoopDb db, Audit audit, TimeProvider clock, Mic
             result = new(SignInOutcome.Disabled, user, "账号已停用 / The account is disabled.");
         else if (user.LockedUntil > now)
             result = new(SignInOutcome.LockedOut, user, "账号已锁定 / The account is locked; try again later.");
-        else if (!TwoFactor.Verify(user.TotpSecret, code, now))
+        else if (!await CodeTakenAsync(user, code, now))
             result = await CountFailureAsync(user, now)
                 ? new(SignInOutcome.LockedOut, user, "验证码错误次数过多，账号已锁定 / Too many failures: the account is locked.")
-                : new(SignInOutcome.BadCredentials, user, "动态验证码错误 / Wrong code.");
+                : new(SignInOutcome.BadCredentials, user, "动态验证码错误或已使用 / Wrong code, or a code already used: wait for the next one.");
         else if (await db.Users.Where(u => u.Id == user.Id && (u.LockedUntil == null || u.LockedUntil <= now))
                      .ExecuteUpdateAsync(s => s.SetProperty(u => u.FailedSignIns, 0).SetProperty(u => u.LockedUntil, (DateTimeOffset?)null)) == 0)
             result = new(SignInOutcome.LockedOut, user, "账号已锁定 / The account is locked; try again later.");
@@ -116,6 +121,10 @@ public sealed class Accounts(CityLoopDb db, Audit audit, TimeProvider clock, Mic
         await db.SaveChangesAsync();
         return result;
     }
+
+    /// <summary>A right code whose time step has not been used before (a replayed code counts as a wrong one).</summary>
+    async Task<bool> CodeTakenAsync(User user, string? code, DateTimeOffset now) =>
+        TwoFactor.Verify(user.TotpSecret!, code, now, out var step) && await TwoFactor.ClaimStepAsync(db, user.Id, step, _o.TotpReplayGuard);
 
     /// <summary>
     /// Counts a wrong password in one statement, so that parallel failures are all counted (a read-modify-write loses

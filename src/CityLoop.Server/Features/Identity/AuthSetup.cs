@@ -52,6 +52,7 @@ public static class AuthSetup
         services.AddAuthorizationBuilder()
             .AddPolicy(ApiPolicy, p => p.RequireAuthenticatedUser());
         services.AddScoped<Accounts>();
+        services.AddScoped<Features.Admin.UserAdmin>();
         services.AddScoped<CurrentActor>();
         return services;
     }

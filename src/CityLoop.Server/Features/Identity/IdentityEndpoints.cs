@@ -1,6 +1,7 @@
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
+using CityLoop.Server.Features.Admin;
 using CityLoop.Server.Infrastructure;
 using Microsoft.AspNetCore.Authentication.BearerToken;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,12 +12,17 @@ namespace CityLoop.Server.Features.Identity;
 public sealed record TokenRequest(string? UserName, string? Password, string? Otp = null);
 public sealed record TotpEnrolmentDto(string Secret, string OtpauthUri);
 public sealed record TotpConfirmRequest(string? Code);
+public sealed record ResetSecondFactorRequest(string? Reason);
 public sealed record RefreshRequest(string? RefreshToken);
 public sealed record MeDto(string Id, string UserName, string DisplayName, IReadOnlyList<string> Roles, string? Department, bool PasswordExpired);
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
 public sealed record CreateUserRequest(string? UserName, string? DisplayName, string? Password, string? Department);
 public sealed record SetRolesRequest(IReadOnlyList<string>? Roles, string? Department);
-public sealed record UserDto(Guid Id, string UserName, string DisplayName, IReadOnlyList<string> Roles, string? Department, bool Disabled, bool Locked);
+public sealed record UserDto(Guid Id, string UserName, string DisplayName, IReadOnlyList<string> Roles, string? Department, bool Disabled, bool Locked)
+{
+    public bool SecondFactor { get; init; }
+    public bool MustChangePassword { get; init; }
+}
 public sealed record CreateApiKeyRequest(string? Name, string? Role, IReadOnlyList<string>? Scopes);
 public sealed record ApiKeyCreatedDto(Guid Id, string Name, string Role, IReadOnlyList<string> Scopes, string Key);
 public sealed record AuditDto(long Id, DateTimeOffset At, string ActorId, string ActorName, string Action, string? Target, string Result, string? Ip, string? Detail);
@@ -57,11 +63,14 @@ public static class IdentityEndpoints
         var admin = app.MapGroup("/api/v1/admin").WithTags("Administration").RequireAuthorization(AuthSetup.ApiPolicy);
         admin.MapGet("/users", ListUsers);
         admin.MapPost("/users", CreateUser);
-        admin.MapPost("/users/{id:guid}/disable", (Guid id, CurrentActor a, CityLoopDb db, Audit audit) => SetDisabled(id, true, a, db, audit));
-        admin.MapPost("/users/{id:guid}/enable", (Guid id, CurrentActor a, CityLoopDb db, Audit audit) => SetDisabled(id, false, a, db, audit));
+        admin.MapPost("/users/{id:guid}/disable", (Guid id, CurrentActor a, UserAdmin u) => SetDisabled(id, true, a, u));
+        admin.MapPost("/users/{id:guid}/enable", (Guid id, CurrentActor a, UserAdmin u) => SetDisabled(id, false, a, u));
         admin.MapPut("/users/{id:guid}/roles", SetRoles);
         admin.MapPost("/users/{id:guid}/unlock", Unlock);
+        admin.MapPost("/users/{id:guid}/second-factor/reset", ResetSecondFactor);
         admin.MapPost("/api-keys", CreateApiKey);
+        admin.MapGet("/api-keys", ListApiKeys);
+        admin.MapPost("/api-keys/{id:guid}/revoke", RevokeApiKey);
         admin.MapGet("/audit", ReadAudit);
     }
 
@@ -128,114 +137,45 @@ public static class IdentityEndpoints
         return actor;
     }
 
-    static async Task<Ok<IReadOnlyList<UserDto>>> ListUsers(CurrentActor current, CityLoopDb db, TimeProvider clock)
+    static async Task<Ok<IReadOnlyList<UserDto>>> ListUsers(string? q, CurrentActor current, UserAdmin admin, CancellationToken ct) =>
+        TypedResults.Ok(await admin.ListAsync(await current.GetAsync(), q, ct));
+
+    static async Task<Created<UserDto>> CreateUser(CreateUserRequest body, CurrentActor current, UserAdmin admin, CancellationToken ct)
     {
-        var actor = await current.GetAsync();
-        if (!actor.Has(Role.SystemAdmin) && !actor.Has(Role.SecurityAdmin)) throw new CaseForbiddenException("This needs the system-admin or security-admin role.");
-        var now = clock.GetUtcNow();
-        var users = await db.Users.AsNoTracking().OrderBy(u => u.UserName).ToListAsync();
-        return TypedResults.Ok<IReadOnlyList<UserDto>>(users.Select(u => ToDto(u, now)).ToList());
+        var user = await admin.CreateAsync(await current.GetAsync(), body, ct);
+        return TypedResults.Created($"/api/v1/admin/users/{user.Id}", user);
     }
 
-    static UserDto ToDto(User u, DateTimeOffset now) =>
-        new(u.Id, u.UserName, u.DisplayName, u.RoleSet().Select(r => r.ToKebab()).ToList(), u.DepartmentCode, u.Disabled, u.LockedUntil > now);
+    static async Task<Ok<UserDto>> SetDisabled(Guid id, bool disabled, CurrentActor current, UserAdmin admin) =>
+        TypedResults.Ok(await admin.SetDisabledAsync(await current.GetAsync(), id, disabled));
 
-    static async Task<Created<UserDto>> CreateUser(CreateUserRequest body, CurrentActor current, CityLoopDb db, Audit audit, TimeProvider clock)
+    static async Task<Ok<UserDto>> SetRoles(Guid id, SetRolesRequest body, CurrentActor current, UserAdmin admin, CancellationToken ct) =>
+        TypedResults.Ok(await admin.SetRolesAsync(await current.GetAsync(), id, body, ct));
+
+    static async Task<Ok<UserDto>> Unlock(Guid id, CurrentActor current, UserAdmin admin, CancellationToken ct) =>
+        TypedResults.Ok(await admin.UnlockAsync(await current.GetAsync(), id, ct));
+
+    static async Task<Ok<UserDto>> ResetSecondFactor(Guid id, ResetSecondFactorRequest? body, CurrentActor current, UserAdmin admin, CancellationToken ct) =>
+        TypedResults.Ok(await admin.ResetSecondFactorAsync(await current.GetAsync(), id, body?.Reason, ct));
+
+    static async Task<Created<ApiKeyCreatedDto>> CreateApiKey(CreateApiKeyRequest body, CurrentActor current, UserAdmin admin, CancellationToken ct)
     {
-        var actor = await Require(current, Role.SystemAdmin);
-        var name = body.UserName?.Trim() ?? "";
-        if (name.Length is < 2 or > 64 || !name.All(ch => char.IsLetterOrDigit(ch) || ch is '.' or '-' or '_'))
-            throw CaseValidationException.Single("userName", "A user name has 2–64 letters, digits, '.', '-' or '_'.");
-        if (PasswordPolicy.Check(body.Password, name) is { } problem) throw CaseValidationException.Single("password", problem);
-        if (await db.Users.AnyAsync(u => u.UserName == name)) throw new ConflictException($"The user name '{name}' is taken.");
-        var now = clock.GetUtcNow();
-        // New accounts start without roles: granting them is the security administrator's job.
-        var user = new User { UserName = name, DisplayName = string.IsNullOrWhiteSpace(body.DisplayName) ? name : body.DisplayName.Trim(), CreatedAt = now, PasswordChangedAt = now, MustChangePassword = true };
-        user.PasswordHash = Accounts.Hash(user, body.Password!);
-        db.Users.Add(user);
-        audit.Add(actor.Id, actor.Name, "user-create", name);
-        await db.SaveChangesAsync();
-        return TypedResults.Created($"/api/v1/admin/users/{user.Id}", ToDto(user, now));
+        var key = await admin.CreateApiKeyAsync(await current.GetAsync(), body, ct);
+        return TypedResults.Created($"/api/v1/admin/api-keys/{key.Id}", key);
     }
 
-    static async Task<Ok<UserDto>> SetDisabled(Guid id, bool disabled, CurrentActor current, CityLoopDb db, Audit audit)
-    {
-        var actor = await Require(current, Role.SystemAdmin);
-        if (actor.Id == id.ToString()) throw new CaseForbiddenException("You cannot disable or enable your own account.");
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id) ?? throw new NotFoundException($"User {id} does not exist.");
-        user.Disabled = disabled;
-        audit.Add(actor.Id, actor.Name, disabled ? "user-disable" : "user-enable", user.UserName);
-        await db.SaveChangesAsync();
-        return TypedResults.Ok(ToDto(user, DateTimeOffset.UtcNow));
-    }
+    static async Task<Ok<IReadOnlyList<ApiKeyDto>>> ListApiKeys(CurrentActor current, UserAdmin admin, CancellationToken ct) =>
+        TypedResults.Ok(await admin.ApiKeysAsync(await current.GetAsync(), ct));
 
-    static async Task<Ok<UserDto>> SetRoles(Guid id, SetRolesRequest body, CurrentActor current, CityLoopDb db, Audit audit, TimeProvider clock)
-    {
-        var actor = await Require(current, Role.SecurityAdmin);
-        if (actor.Id == id.ToString()) throw new CaseForbiddenException("Nobody changes their own roles: ask another security administrator.");
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id) ?? throw new NotFoundException($"User {id} does not exist.");
-        var roles = new HashSet<Role>();
-        foreach (var name in body.Roles ?? [])
-        {
-            if (!Roles.TryParse(name, out var role) || Roles.SystemPrincipals.Contains(role))
-                throw CaseValidationException.Single("roles", $"'{name}' is not a role a person can hold.");
-            roles.Add(role);
-        }
-        if (roles.Count(Roles.Administrators.Contains) > 1 || (roles.Any(Roles.Administrators.Contains) && roles.Count > 1))
-            throw CaseValidationException.Single("roles", "An administrator account holds exactly one administrator role and no other (三权分立).");
-        var dept = string.IsNullOrWhiteSpace(body.Department) ? null : body.Department.Trim();
-        if (roles.Any(Roles.DepartmentBound.Contains) && dept is null)
-            throw CaseValidationException.Single("department", "Department staff belong to a department.");
-        if (dept is not null && !await db.Departments.AnyAsync(d => d.Code == dept))
-            throw CaseValidationException.Single("department", $"Unknown department '{dept}'.");
-        var before = user.Roles;
-        user.Roles = User.FormatRoles(roles);
-        user.DepartmentCode = dept;
-        user.Version++;
-        audit.Add(actor.Id, actor.Name, "permission-change", user.UserName, detail: $"roles: [{before}] → [{user.Roles}]; department: {dept ?? "-"}");
-        await db.SaveChangesAsync();
-        return TypedResults.Ok(ToDto(user, clock.GetUtcNow()));
-    }
+    static async Task<Ok<ApiKeyDto>> RevokeApiKey(Guid id, CurrentActor current, UserAdmin admin, CancellationToken ct) =>
+        TypedResults.Ok(await admin.RevokeApiKeyAsync(await current.GetAsync(), id, ct));
 
-    static async Task<Ok<UserDto>> Unlock(Guid id, CurrentActor current, CityLoopDb db, Audit audit, TimeProvider clock)
+    static async Task<Ok<PageDtoAudit>> ReadAudit(CurrentActor current, UserAdmin admin, int? page, int? pageSize, string? action, string? q, string? result,
+        DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
     {
-        var actor = await Require(current, Role.SecurityAdmin);
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id) ?? throw new NotFoundException($"User {id} does not exist.");
-        user.LockedUntil = null;
-        user.FailedSignIns = 0;
-        audit.Add(actor.Id, actor.Name, "user-unlock", user.UserName);
-        await db.SaveChangesAsync();
-        return TypedResults.Ok(ToDto(user, clock.GetUtcNow()));
-    }
-
-    static async Task<Created<ApiKeyCreatedDto>> CreateApiKey(CreateApiKeyRequest body, CurrentActor current, CityLoopDb db, Audit audit, TimeProvider clock)
-    {
-        var actor = await Require(current, Role.SecurityAdmin);
-        var name = body.Name?.Trim() ?? "";
-        if (name.Length is < 2 or > 64) throw CaseValidationException.Single("name", "Name the integration (2–64 characters).");
-        if (!Roles.TryParse(body.Role, out var role) || !Roles.SystemPrincipals.Contains(role))
-            throw CaseValidationException.Single("role", $"An API key acts as one of: {string.Join(", ", Roles.SystemPrincipals.Select(r => r.ToKebab()))}.");
-        var scopes = (body.Scopes ?? ["cases:create", "cases:read"]).Distinct().ToList();
-        if (scopes.Except(Scopes).FirstOrDefault() is { } bad) throw CaseValidationException.Single("scopes", $"Unknown scope '{bad}'.");
-        if (await db.ApiKeys.AnyAsync(k => k.Name == name && k.RevokedAt == null)) throw new ConflictException($"An active key named '{name}' exists.");
-        var (prefix, secret, hash) = ApiKeyAuthentication.NewKey();
-        var key = new ApiKey { Name = name, Prefix = prefix, SecretHash = hash, Role = role, Scopes = string.Join(' ', scopes), CreatedAt = clock.GetUtcNow(), CreatedBy = actor.Id };
-        db.ApiKeys.Add(key);
-        audit.Add(actor.Id, actor.Name, "permission-change", "api-key:" + name, detail: $"role {role.ToKebab()}, scopes {key.Scopes}");
-        await db.SaveChangesAsync();
-        return TypedResults.Created($"/api/v1/admin/api-keys/{key.Id}", new ApiKeyCreatedDto(key.Id, name, role.ToKebab(), scopes, $"{prefix}.{secret}"));
-    }
-
-    static async Task<Ok<PageDtoAudit>> ReadAudit(CurrentActor current, CityLoopDb db, int? page, int? pageSize, string? action)
-    {
-        await Require(current, Role.AuditAdmin);
         var size = Math.Clamp(pageSize ?? 50, 1, 500);
         var p = Paging.Page(page);
-        var q = db.AuditLog.AsNoTracking();
-        if (!string.IsNullOrWhiteSpace(action)) q = q.Where(a => a.Action == action);
-        var total = await q.CountAsync();
-        var rows = await q.OrderByDescending(a => a.Id).Skip((p - 1) * size).Take(size)
-            .Select(a => new AuditDto(a.Id, a.At, a.ActorId, a.ActorName, a.Action, a.Target, a.Result, a.Ip, a.Detail)).ToListAsync();
+        var (rows, total) = await admin.AuditAsync(await current.GetAsync(), new AuditFilter(action, q, result, from, to), p, size, ct);
         return TypedResults.Ok(new PageDtoAudit(rows, total, p, size));
     }
 

@@ -1,3 +1,4 @@
+using CityLoop.Domain.Cases;
 using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
 using Microsoft.EntityFrameworkCore;
@@ -21,11 +22,47 @@ public static class TwoFactor
 
     public static string NewSecret() => Base32Encoding.ToString(KeyGeneration.GenerateRandomKey(20));
 
-    public static bool Verify(string secret, string? code, DateTimeOffset now)
+    public static bool Verify(string secret, string? code, DateTimeOffset now) => Verify(secret, code, now, out _);
+
+    /// <summary>Whether the code is right now (one step of drift either way), and the time step it matched.</summary>
+    public static bool Verify(string secret, string? code, DateTimeOffset now, out long step)
     {
+        step = 0;
         var digits = new string((code ?? "").Where(char.IsDigit).ToArray());
         if (digits.Length != 6) return false;
-        return new Totp(Base32Encoding.ToBytes(secret)).VerifyTotp(now.UtcDateTime, digits, out _, VerificationWindow.RfcSpecifiedNetworkDelay);
+        return new Totp(Base32Encoding.ToBytes(secret)).VerifyTotp(now.UtcDateTime, digits, out step, VerificationWindow.RfcSpecifiedNetworkDelay);
+    }
+
+    /// <summary>
+    /// Takes the matched step for the account in one statement, so that of two sign-ins racing with the same code only
+    /// one wins; false when a code of this or a later step was already accepted (a replayed code).
+    /// </summary>
+    public static async Task<bool> ClaimStepAsync(CityLoopDb db, Guid userId, long step, bool guard)
+    {
+        if (!guard)
+        {
+            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.TotpLastStep, step));
+            return true;
+        }
+        return await db.Users.Where(u => u.Id == userId && (u.TotpLastStep == null || u.TotpLastStep < step))
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.TotpLastStep, step)) == 1;
+    }
+
+    /// <summary>
+    /// A security administrator clears someone's second factor (a lost phone): the account enrols again at its next
+    /// sign-in, before anything else where its role requires one. Not one's own: another administrator must do it.
+    /// </summary>
+    public static async Task<User> ResetAsync(CityLoopDb db, Audit audit, Guid userId, Actor by, string? reason)
+    {
+        if (by.Id == userId.ToString()) throw new CaseForbiddenException("Your own second factor is reset by another security administrator.");
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId) ?? throw new NotFoundException($"User {userId} does not exist.");
+        if (!user.TotpEnabled && user.TotpSecret is null) throw new ConflictException($"{user.UserName} has no second factor to reset.");
+        user.TotpSecret = null;
+        user.TotpEnabled = false;
+        user.TotpLastStep = null;
+        audit.Add(by.Id, by.Name, "second-factor-reset", user.UserName, detail: string.IsNullOrWhiteSpace(reason) ? null : reason.Trim()[..Math.Min(reason.Trim().Length, 500)]);
+        await db.SaveChangesAsync();
+        return user;
     }
 
     public static string Code(string secret, DateTimeOffset now) => new Totp(Base32Encoding.ToBytes(secret)).ComputeTotp(now.UtcDateTime);
@@ -59,8 +96,9 @@ public static class TwoFactor
     {
         var user = await db.Users.FirstAsync(u => u.Id == userId);
         if (user.TotpEnabled) return true;
-        if (user.TotpSecret is null || !Verify(user.TotpSecret, code, now)) return false;
+        if (user.TotpSecret is null || !Verify(user.TotpSecret, code, now, out var step)) return false;
         user.TotpEnabled = true;
+        user.TotpLastStep = step;
         audit.Add(user.Id.ToString(), user.DisplayName, "second-factor-enrol", user.UserName);
         await db.SaveChangesAsync();
         return true;

@@ -19,6 +19,16 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
     public static bool Supervision(ClaimsPrincipal user) => RolesOf(user).Any(SupervisionDesk.Contains);
     public static bool FollowUps(ClaimsPrincipal user) => RolesOf(user).Any(FollowUpEndpoints.Readers.Contains);
     public static bool ReferenceAdmin(ClaimsPrincipal user) => RolesOf(user).Contains(Role.SystemAdmin);
+    public static bool Administration(ClaimsPrincipal user) => AdminLanding(user) is not null;
+
+    /// <summary>Where an administrator starts: the audit administrator on the trail, the other two on the accounts.</summary>
+    public static string? AdminLanding(ClaimsPrincipal user)
+    {
+        var roles = RolesOf(user);
+        return roles.Contains(Role.SystemAdmin) || roles.Contains(Role.SecurityAdmin) ? "/admin/users"
+            : roles.Contains(Role.AuditAdmin) ? "/admin/audit" : null;
+    }
+
     public static bool CitizenRequests(ClaimsPrincipal user) => RolesOf(user).Contains(Privacy.CitizenData.RequestRole);
 
     /// <summary>For the system administrator: the years whose holidays are not loaded yet (next year's from 1 November).</summary>
