@@ -150,6 +150,10 @@ public static class CityLoopApp
         services.AddScoped<Features.Calls.CallLog>();
         services.AddScoped<Features.Knowledge.KnowledgeBase>();
         services.AddScoped<Features.Desk.DeskQueries>();
+        services.Configure<Features.Open311.Open311Options>(config.GetSection("Open311"));
+        services.AddScoped<Features.Open311.Open311Link>();
+        services.AddScoped<ICaseHook>(sp => sp.GetRequiredService<Features.Open311.Open311Link>());
+        services.AddScoped<Features.Open311.Open311Api>();
     }
 
     public static void Json(JsonSerializerOptions o)
@@ -166,6 +170,8 @@ public static class CityLoopApp
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Inside the shared error pages: everything under /open311 answers in Open311's own error format.
+        Features.Open311.Open311Errors.UseOpen311Errors(app);
         app.UseInputGuard();
         var cultures = new[] { new CultureInfo("zh-CN"), new CultureInfo("en") };
         app.UseRequestLocalization(new RequestLocalizationOptions
@@ -212,6 +218,7 @@ public static class CityLoopApp
         Features.Calls.CallEndpoints.MapCallEndpoints(app);
         Features.Knowledge.KnowledgeEndpoints.MapKnowledgeEndpoints(app);
         app.MapPortalEndpoints();
+        Features.Open311.Open311Endpoints.MapOpen311Endpoints(app);
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();
     }

@@ -8,6 +8,7 @@ public sealed class RateLimitOptions
     public int SignInPerMinute { get; set; } = 20;
     public int IntakePerMinute { get; set; } = 600;
     public int PublicPerMinute { get; set; } = 60;
+    public int Open311PerMinute { get; set; } = 600;
 }
 
 /// <summary>Sign-in and public endpoints are rate limited per client address, intake per principal; a refusal is a 429 problem.</summary>
@@ -16,6 +17,7 @@ public static class RateLimits
     public const string SignIn = "sign-in";
     public const string Intake = "intake";
     public const string Public = "public";
+    public const string Open311 = "open311";
 
     public static IServiceCollection AddCityLoopRateLimits(this IServiceCollection services, IConfiguration config)
     {
@@ -36,6 +38,8 @@ public static class RateLimits
             r.AddPolicy(SignIn, http => HttpMethods.IsGet(http.Request.Method) ? RateLimitPartition.GetNoLimiter("page")
                 : Window("sign-in:" + Client(http), o.SignInPerMinute));
             r.AddPolicy(Public, http => Window("public:" + Client(http), o.PublicPerMinute));
+            // Open311 clients are servers (FixMyStreet and the like) polling and posting for many citizens: per address, a higher budget.
+            r.AddPolicy(Open311, http => Window("open311:" + Client(http), o.Open311PerMinute));
             // Intake counts per principal (the limiter runs after authentication): colleagues behind one address do not
             // share a budget, and an API key is one principal wherever it calls from.
             r.AddPolicy(Intake, http => Window("intake:" + (http.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value ?? Client(http)), o.IntakePerMinute));

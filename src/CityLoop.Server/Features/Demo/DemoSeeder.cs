@@ -24,6 +24,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
     IEnumerable<ICaseProjection>? projections = null, IOptions<WorkflowOptions>? workflow = null)
 {
     public const string DemoPassword = "Demo@12345";
+    /// <summary>The demo Open311 client's api_key (README), published like the demo password: Development only.</summary>
+    public const string DemoOpen311Key = "demo-open311-key";
     public const string DemoDepartment = "SZGLC";
 
     static readonly (string User, string Name, Role Role)[] People =
@@ -111,6 +113,13 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             db.Users.Add(user);
             actors[name] = new Actor(user.Id.ToString(), display, roles.ToHashSet(), dept);
         }
+        // A demo Open311 client (e.g. a FixMyStreet instance) with the published key; a real client's key is issued
+        // by the security administrator and has a prefix.
+        db.ApiKeys.Add(new ApiKey
+        {
+            Name = "demo-open311-client", Prefix = "demo-open311", SecretHash = ApiKeyAuthentication.HashSecret(DemoOpen311Key),
+            Role = Role.Open311Client, Scopes = ApiScope.Open311, CreatedAt = now, CreatedBy = "demo-seed",
+        });
         await db.SaveChangesAsync(ct);
         return actors;
     }

@@ -31,18 +31,36 @@ public sealed class ApiKeyAuthentication(IOptionsMonitor<AuthenticationSchemeOpt
 
     public static string HashSecret(string secret) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
+    /// <summary>
+    /// The active key for <c>{prefix}.{secret}</c>, or for a key without a prefix (such as the demo Open311 key) by the
+    /// hash of the whole key; null when unknown or revoked.
+    /// </summary>
+    public static async Task<ApiKey?> FindAsync(CityLoopDb db, string? raw, DateTimeOffset now, CancellationToken ct = default)
+    {
+        if (string.IsNullOrEmpty(raw) || raw.Length > 200) return null;
+        var dot = raw.IndexOf('.');
+        ApiKey? key;
+        string hash;
+        if (dot > 0)
+        {
+            var prefix = raw[..dot];
+            key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Prefix == prefix, ct);
+            hash = HashSecret(raw[(dot + 1)..]);
+        }
+        else
+        {
+            hash = HashSecret(raw);
+            key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.SecretHash == hash && k.RevokedAt == null, ct);
+        }
+        if (key is null || key.RevokedAt <= now) return null;
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash), Encoding.ASCII.GetBytes(key.SecretHash)) ? key : null;
+    }
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(Header, out var values)) return AuthenticateResult.NoResult();
-        var raw = values.ToString();
-        var dot = raw.IndexOf('.');
-        if (dot <= 0) return AuthenticateResult.Fail("Malformed API key.");
-        var prefix = raw[..dot];
-        var key = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Prefix == prefix);
-        if (key is null || key.RevokedAt <= clock.GetUtcNow()) return AuthenticateResult.Fail("Unknown or revoked API key.");
-        var hash = HashSecret(raw[(dot + 1)..]);
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(hash), Encoding.ASCII.GetBytes(key.SecretHash)))
-            return AuthenticateResult.Fail("Unknown or revoked API key.");
+        var key = await FindAsync(db, values.ToString(), clock.GetUtcNow());
+        if (key is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
         var claims = new List<Claim>
         {
             new(ClaimTypes.NameIdentifier, "system:" + key.Name),

@@ -13,7 +13,10 @@ public sealed record ApiScope(string Name)
     /// <summary>The telephone system reports calls (POST /api/v1/calls).</summary>
     public const string CallsWrite = "calls:write";
 
-    public static readonly string[] All = [CasesCreate, CasesRead, CasesAct, CasesExport, ReferenceRead, CallsWrite];
+    /// <summary>An Open311 client: creates requests and reads its own through /open311/v2 (the key goes in api_key).</summary>
+    public const string Open311 = "open311";
+
+    public static readonly string[] All = [CasesCreate, CasesRead, CasesAct, CasesExport, ReferenceRead, CallsWrite, Open311];
 }
 
 public static class ApiScopes
