@@ -88,7 +88,7 @@ public sealed class UsersModel(CurrentActor current, UserAdmin admin, CityLoopDb
             Error = error;
         }
         Users = await admin.ListAsync(actor, Q, ct);
-        Departments = await db.Departments.AsNoTracking().OrderBy(d => d.Code).ToDictionaryAsync(d => d.Code, d => d.Name, ct);
+        Departments = await db.DepartmentNamesAsync(ct);
         return Page();
     }
 }

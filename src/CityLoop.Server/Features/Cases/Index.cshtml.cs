@@ -39,7 +39,7 @@ public sealed class IndexModel(CurrentActor current, CaseQueries queries, CityLo
     }
 
     public static async Task<IReadOnlyDictionary<string, string>> DepartmentNames(CityLoopDb db, CancellationToken ct) =>
-        await db.Departments.AsNoTracking().OrderBy(d => d.Code).ToDictionaryAsync(d => d.Code, d => d.Name, ct);
+        await db.DepartmentNamesAsync(ct);
 
     /// <summary>The date inputs give local days; the filter wants instants, "to" inclusive of its whole day.</summary>
     QueryCollection WithLocalDays(IQueryCollection query)

@@ -130,12 +130,7 @@ public static class IdentityEndpoints
         return TypedResults.NoContent();
     }
 
-    internal static async Task<Actor> Require(CurrentActor current, Role role)
-    {
-        var actor = await current.GetAsync();
-        if (!actor.Has(role)) throw new CaseForbiddenException($"This needs the {role.ToKebab()} role.");
-        return actor;
-    }
+    internal static async Task<Actor> Require(CurrentActor current, Role role) => UserAdmin.Require(await current.GetAsync(), role);
 
     static async Task<Ok<IReadOnlyList<UserDto>>> ListUsers(string? q, CurrentActor current, UserAdmin admin, CancellationToken ct) =>
         TypedResults.Ok(await admin.ListAsync(await current.GetAsync(), q, ct));

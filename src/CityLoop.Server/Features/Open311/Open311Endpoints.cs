@@ -445,7 +445,7 @@ public sealed class Open311Api(CityLoopDb db, ReferenceCache reference, IOptions
         if (rows.Count == 0) return [];
         var ids = rows.Select(r => r.Id).ToList();
         var links = await db.Set<Open311Request>().AsNoTracking().Where(r => ids.Contains(r.CaseId)).ToDictionaryAsync(r => r.CaseId, ct);
-        var departments = await db.Departments.AsNoTracking().ToDictionaryAsync(d => d.Code, d => d.Name, ct);
+        var departments = await db.DepartmentNamesAsync(ct);
         var notes = extensions ? (await UpdateRows(db.CaseEvents.AsNoTracking().Where(e => ids.Contains(e.CaseId))).ToListAsync(ct)).ToLookup(u => u.CaseId) : null;
         var catalogue = reference.Catalogue;
         return rows.Select(r =>

@@ -241,7 +241,7 @@ public sealed class PortalService(CityLoopDb db, CaseCommands commands, IOptions
     public async Task<PortalView> ViewAsync(Case c, CancellationToken ct = default)
     {
         var events = await db.CaseEvents.AsNoTracking().Where(e => e.CaseId == c.Id).OrderBy(e => e.Seq).ToListAsync(ct);
-        var departments = await db.Departments.AsNoTracking().ToDictionaryAsync(d => d.Code, d => d.Name, ct);
+        var departments = await db.DepartmentNamesAsync(ct);
         var photos = await db.Attachments.AsNoTracking().CountAsync(a => a.CaseId == c.Id && a.UploadedBy == Channel.Id, ct);
         var category = PortalCategory.All.FirstOrDefault(p => p.CategoryCode == c.CategoryCode && p.CategoryCode is not null)?.Name
             ?? (c.Title is { Length: > 0 } t && c.CreatedBy == Channel.Id ? t : Pick("市民反映", "Citizen report"));

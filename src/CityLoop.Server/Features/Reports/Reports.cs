@@ -160,7 +160,7 @@ public sealed class ReportService(CityLoopDb db, IndicatorQueries indicators, Ra
                 before.Value, before.Change, def.HowZh, def.HowEn, def.Source, numbers.Take(limit).ToList(), numbers.Count > limit));
         }
 
-        var departments = await db.Departments.AsNoTracking().ToDictionaryAsync(d => d.Code, d => d.Name, ct);
+        var departments = await db.DepartmentNamesAsync(ct);
         var catalogue = reference.Catalogue.Current;
         var divisions = reference.Geo.Divisions;
         string Name(string by, string? key) => key is null ? "—" : by switch
