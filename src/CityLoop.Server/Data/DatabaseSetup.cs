@@ -15,11 +15,12 @@ public static class DatabaseSetup
         services.AddSingleton(sp => Features.Privacy.PersonalDataKeys.FromOptions(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Privacy.PrivacyOptions>>().Value, sp.GetRequiredService<IHostEnvironment>()));
         services.AddSingleton<Features.Privacy.PhoneHashInterceptor>();
+        // The options are built once (singleton), not on every request: they depend only on configuration and singletons.
         services.AddDbContext<CityLoopDb>((sp, o) =>
         {
             Configure(o, provider, connectionString);
             o.AddInterceptors(sp.GetRequiredService<Features.Privacy.PhoneHashInterceptor>());
-        });
+        }, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
         services.AddScoped<Migrator>();
         return services;
     }

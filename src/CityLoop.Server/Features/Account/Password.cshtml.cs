@@ -41,6 +41,6 @@ public sealed class PasswordModel(Accounts accounts, CurrentActor current) : Pag
                     $"The new password needs at least {PasswordPolicy.MinLength} characters mixing upper-case, lower-case, digits and symbols, without the user name, different from the current one.");
             return Page();
         }
-        return LocalRedirect(!string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/Cases");
+        return LocalRedirect(!string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
     }
 }

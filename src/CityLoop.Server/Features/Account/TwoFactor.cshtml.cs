@@ -26,7 +26,7 @@ public sealed class TwoFactorModel(CurrentActor current, CityLoopDb db, Audit au
     {
         var actor = await current.GetAsync();
         if (await TwoFactor.ConfirmAsync(db, audit, Guid.Parse(actor.Id), Code, clock.GetUtcNow()))
-            return LocalRedirect(!string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/Cases");
+            return LocalRedirect(!string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/");
         Error = Ui.Pick("验证码不正确，请输入应用中当前显示的六位数字。", "The code is wrong: enter the six digits the app shows now.");
         await LoadAsync();
         return Page();

@@ -22,7 +22,7 @@ public static class CaseEndpoints
 
         g.MapPost("/", Create).WithName("CreateCase").RequireRateLimiting(RateLimits.Intake).RequireScope(ApiScope.CasesCreate);
         g.MapGet("/", List).WithName("ListCases").RequireScope(ApiScope.CasesRead);
-        g.MapGet("/export", Export).WithName("ExportCases").RequireScope(ApiScope.CasesExport);
+        g.MapGet("/export", CaseExport.Write).WithName("ExportCases").RequireScope(ApiScope.CasesExport);
         g.MapGet("/{id:guid}", Get).WithName("GetCase").RequireScope(ApiScope.CasesRead);
         g.MapGet("/{id:guid}/events", Events).WithName("GetCaseEvents").RequireScope(ApiScope.CasesRead);
         g.MapGet("/{id:guid}/actions", Actions).WithName("GetCaseActions").RequireScope(ApiScope.CasesRead);
@@ -194,29 +194,15 @@ public static class CaseEndpoints
         return TypedResults.Ok(new PublicStatusDto(c.Number, c.State.Api(), c.CreatedAt, c.ClosedAt, c.Answer ?? c.Result));
     }
 
-    static async Task<IResult> Export(HttpRequest request, CurrentActor current, CaseQueries queries, CityLoopDb db, Audit audit, CancellationToken ct)
-    {
-        var actor = await Reader(current);
-        var filter = ParseFilter(request.Query);
-        var rows = await queries.Filter(queries.Visible(actor, db.Cases.AsNoTracking()), filter).OrderBy(c => c.CreatedAt).Take(50_000).ToListAsync(ct);
-        var sb = new StringBuilder("number,state,source,request_type,category,description,address,reporter,phone,lead_department,created_at,closed_at\n");
-        foreach (var c in rows)
-        {
-            var r = CaseQueries.Reporter(c, actor);
-            sb.AppendJoin(',', new[] { c.Number, c.State.Api(), Kebab.From(c.Source.ToString()), Kebab.From(c.RequestType.ToString()), c.CategoryCode, c.Description,
-                c.Address, r.Name, r.Phone, c.LeadDepartmentCode, c.CreatedAt.ToString("O"), c.ClosedAt?.ToString("O") }.Select(Csv)).Append('\n');
-        }
-        await audit.WriteAsync(actor.Id, actor.Name, "export", "cases", detail: $"{rows.Count} rows; {Privacy.AuditText.RedactPhones(request.QueryString.ToString())}");
-        return TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(sb.ToString())).ToArray(), "text/csv; charset=utf-8", "cases.csv");
-    }
-
     internal static string Csv(string? v)
     {
         if (v is null) return "";
-        // A cell a spreadsheet would read as a formula (=, +, -, @, or a leading tab or CR) is neutralised with a quote.
-        if (v.Length > 0 && v[0] is '=' or '+' or '-' or '@' or '\t' or '\r') v = "'" + v;
+        v = Formula(v)!;
         return v.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
     }
+
+    /// <summary>A cell a spreadsheet would read as a formula (=, +, -, @, or a leading tab or CR) is neutralised with a quote.</summary>
+    internal static string? Formula(string? v) => v is { Length: > 0 } && v[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + v : v;
 
     public static string? SniffType(byte[] b) => b switch
     {

@@ -52,6 +52,15 @@ public sealed class IndexModel(CurrentActor current, CaseQueries queries, CityLo
         return new QueryCollection(values);
     }
 
+    /// <summary>The export of every case the list's filter matches (not just this page), in csv or xlsx.</summary>
+    public string ExportUrl(string format)
+    {
+        var pairs = WithLocalDays(Request.Query).Where(kv => kv.Key is not ("page" or "pageSize" or "format"))
+            .SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string?>(kv.Key, v))).ToList();
+        pairs.Add(new("format", format));
+        return "/api/v1/cases/export" + QueryString.Create(pairs);
+    }
+
     public string PageUrl(int page)
     {
         var pairs = Request.Query.Where(kv => kv.Key != "page").SelectMany(kv => kv.Value.Select(v => new KeyValuePair<string, string?>(kv.Key, v))).ToList();
