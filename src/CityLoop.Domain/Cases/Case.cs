@@ -705,7 +705,7 @@ public sealed class Case
 
     /// <summary>
     /// A historical import whose source records facts, not steps (received, replied, closed): stored as one
-    /// "import-facts" event with those facts and no invented workflow steps. Only the importer may record it, only on a
+    /// "import-facts" event with those facts (even when the creation is the only one) and no invented workflow steps. Only the importer may record it, only on a
     /// case it just created from the same source, once. The reply's on-time verdict is given only where the policy
     /// has a handling deadline for that date (its year's calendar is loaded); otherwise it stays unknown.
     /// </summary>
@@ -717,8 +717,6 @@ public sealed class Case
             throw new CaseRuleException("ImportFactsOnlyOnNewImport", "Imported facts are recorded once, right after the imported case is created.", State);
         if (facts.RepliedAt < CreatedAt || facts.ClosedAt < CreatedAt)
             throw CaseValidationException.Single("closedAt", "A reply or closure cannot be earlier than the case's creation.");
-        if (facts.ClosedAt is null && facts.RepliedAt is null && facts.Department is null)
-            throw CaseValidationException.Single("facts", "An import event needs at least one fact: a reply, a closure or a department.");
         var before = Snapshot();
         var from = State;
         LeadDepartmentCode = Blank(facts.Department) ?? LeadDepartmentCode;

@@ -380,8 +380,8 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
                 DateTimeOffset? closed = Field("closedAt") is { } cl ? Date(cl, Column("closedAt")) : null;
                 if (replied < createdAt) throw new ImportRowException(Column("repliedAt"), "The reply is earlier than the case's creation.");
                 if (closed < createdAt) throw new ImportRowException(Column("closedAt"), "The closure is earlier than the case's creation.");
-                if (replied is not null || closed is not null || department is not null)
-                    facts = new ImportedFacts(replied, Field("reply"), closed, department);
+                // Even a row that gives only its creation says the workflow is unknown: the facts event records that.
+                facts = new ImportedFacts(replied, Field("reply"), closed, department);
             }
             var prepared = new Prepared { Number = row.Number, Origin = m.Origin, Key = key, CreatedAt = createdAt, Case = input, Facts = facts };
             prepared.Flags.AddRange(flags);
