@@ -180,7 +180,7 @@ public static class Verbs
     sealed class ProgressBar(TextWriter output)
     {
         readonly System.Diagnostics.Stopwatch _watch = System.Diagnostics.Stopwatch.StartNew();
-        TimeSpan _last = TimeSpan.MinValue;
+        TimeSpan _last = TimeSpan.FromDays(-1);
 
         public void Show(Features.Imports.ImportProgress p)
         {
