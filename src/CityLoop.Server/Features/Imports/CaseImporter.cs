@@ -104,7 +104,8 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
         var watch = Stopwatch.StartNew();
         var batch = new List<Prepared>(batchSize);
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        double? Fraction() => stream.CanSeek && stream.Length > 0 ? Math.Min(1, (double)stream.Position / stream.Length) : null;
+        // A workbook is a zip read out of order: only text files tell how far the reading has come.
+        double? Fraction() => format != "xlsx" && stream.CanSeek && stream.Length > 0 ? Math.Min(1, (double)stream.Position / stream.Length) : null;
 
         foreach (var row in SourceRows.Read(stream, format, mapping))
         {
