@@ -52,7 +52,11 @@ public static class ImportBenchmark
         var keys = Path.Combine(dir, "privacy.keys");
         if (!File.Exists(keys)) Server.Features.Privacy.PersonalDataKeys.AddKey(keys);
         string connection;
-        if (dbKind == "postgres") connection = PostgresServer.CreateDatabase("importbench");
+        if (dbKind == "postgres")
+        {
+            PostgresServer.Durable = true;
+            connection = PostgresServer.CreateDatabase("importbench");
+        }
         else
         {
             var path = Path.Combine(dir, $"bench-{Guid.NewGuid():N}.db");
