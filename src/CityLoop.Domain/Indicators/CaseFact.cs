@@ -396,7 +396,7 @@ public sealed class CaseFact
         if (StepsKnown == 0)
         {
             // An import of facts: a department held it, but no 处置/结案 steps of this platform's workflow are known.
-            NeedDispose = Solved = OverduePending = ClosedFirstTime = 0;
+            NeedDispose = Solved = OverduePending = ClosedFirstTime = ClosedFollowedUp = 0;
             RepliedOnTime = ImportedReplyOnTime == true ? 1 : 0;
         }
         ReplyKnown = StepsKnown == 1 || ImportedReplyOnTime is not null ? 1 : 0;
