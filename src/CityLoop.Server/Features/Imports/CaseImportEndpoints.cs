@@ -10,12 +10,14 @@ namespace CityLoop.Server.Features.Imports;
 public static class CaseImportEndpoints
 {
     /// <summary>Uploads beyond this go through the command line (import-cases), which streams from disk with a progress bar.</summary>
-    public const long MaxUploadBytes = 200L * 1024 * 1024;
+    /// <summary>Under the form reader's default multipart limit (128 MB); Kestrel's 30 MB body limit is raised for this route.</summary>
+    public const long MaxUploadBytes = 120L * 1024 * 1024;
 
     public static void MapCaseImportEndpoints(IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/api/v1/admin").WithTags("Administration").RequireAuthorization(AuthSetup.ApiPolicy);
-        admin.MapPost("/case-imports", Import).DisableAntiforgery();
+        admin.MapPost("/case-imports", Import).DisableAntiforgery()
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxUploadBytes));
     }
 
     static async Task<Ok<CaseImportReport>> Import(IFormFile? file, IFormFile? mapping, CurrentActor current, CaseImporter importer, Audit audit, CancellationToken ct)
