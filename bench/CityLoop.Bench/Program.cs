@@ -8,6 +8,7 @@ return args.FirstOrDefault() switch
     "clock-sweep" => await ClockSweepBenchmark.Run(args[1..]),
     "list" => await CaseListBenchmark.Run(args[1..]),
     "loop" => await LoopBenchmark.Run(args[1..]),
+    "import" => await ImportBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -21,6 +22,8 @@ static int Usage()
                   whole loop over HTTP, intake to follow-up, by concurrent clients (complete cases/s, p50/p99 per step)
           list    [connection-string] [--cases 1000000] [--years 3] [--queries 200] [--seed S] [--database NAME]
                   generated case histories bulk-loaded, then the workbench's list questions over HTTP (p50/p99)
+          import  [--rows 1000000] [--db sqlite|postgres] [--batch 1000]
+                  a generated 311-style export imported with import-cases into a fresh demo-seeded database (rows/s, peak memory), then re-run
           geocode [grids] [points] [seed]
                   point → grid lookups against synthetic unit grids (points/s)
           clock-sweep [connection-string] [--cases 500000] [--sweeps 10] [--interval-seconds 60] [--catch-up-hours H]

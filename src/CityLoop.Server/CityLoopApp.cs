@@ -147,6 +147,7 @@ public static class CityLoopApp
         services.AddSingleton<IDeadlinePolicy, WorkingClockDeadlinePolicy>();
         services.AddSingleton<IPlaceResolver, GridPlaceResolver>();
         services.AddScoped<ReferenceImporter>();
+        services.AddScoped<Features.Imports.CaseImporter>();
         services.AddScoped<ReferenceAdmin>();
         services.AddScoped<DemoSeeder>();
         services.AddScoped<Features.Calls.CallLog>();
@@ -222,6 +223,7 @@ public static class CityLoopApp
         Features.Screen.ScreenEndpoints.MapScreenEndpoints(app);
         app.MapPortalEndpoints();
         Features.Open311.Open311Endpoints.MapOpen311Endpoints(app);
+        Features.Imports.CaseImportEndpoints.MapCaseImportEndpoints(app);
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();
     }

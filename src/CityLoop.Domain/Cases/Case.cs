@@ -26,6 +26,8 @@ public sealed record NewCase
     public string? ExternalId { get; init; }
     /// <summary>Set by intake, not by the reporter: the recently closed case this report repeats.</summary>
     public string? RepeatOfNumber { get; init; }
+    /// <summary>Historical import only: the source system or data set the case comes from (recorded on its creation).</summary>
+    public string? ImportOrigin { get; init; }
 }
 
 /// <summary>Where the geocoder placed a case: its grid and area chain, or a flag that it is outside every grid.</summary>
@@ -240,6 +242,9 @@ public sealed class Case
             outsideGrid = c.OutsideGrid ? true : (bool?)null,
             urgency = c.Urgency,
             repeatOf = c.RepeatOfNumber,
+            origin = Blank(input.ImportOrigin),
+            // An old system's record may have no place: kept, and flagged so that maps and area figures can leave it out.
+            placeMissing = input.Source == CaseSource.Import && c.Latitude is null && c.Address is null ? true : (bool?)null,
         }, before);
         return c;
     }
@@ -254,7 +259,7 @@ public sealed class Case
         var hasPoint = input.Latitude is not null && input.Longitude is not null;
         if ((input.Latitude is null) != (input.Longitude is null)) errors["location"] = ["Give both lat and lon, or neither."];
         // An enquiry or praise is about no place (the hotline answers or passes it on); every other request needs one.
-        if (!hasPoint && string.IsNullOrWhiteSpace(input.Address) && !NeedsNoPlace(input.RequestType))
+        if (!hasPoint && string.IsNullOrWhiteSpace(input.Address) && !NeedsNoPlace(input.RequestType) && input.Source != CaseSource.Import)
             errors["location"] = ["Give a location (lat, lon) or an address."];
         if (input.Latitude is < -90 or > 90) errors["location.lat"] = ["Latitude must be between -90 and 90."];
         if (input.Longitude is < -180 or > 180) errors["location.lon"] = ["Longitude must be between -180 and 180."];
@@ -262,6 +267,7 @@ public sealed class Case
             errors["reporter.phone"] = ["A phone number has digits, spaces, '+' and '-' only."];
         if (input.Address is { Length: > 500 }) errors["address"] = ["An address has at most 500 characters."];
         if (input.ReporterAddress is { Length: > 500 }) errors["reporter.address"] = ["An address has at most 500 characters."];
+        if (input.ImportOrigin is not null && input.Source != CaseSource.Import) errors["origin"] = ["Only an imported case has an import origin."];
         InputLimits.Check(input, errors);
         if (errors.Count > 0) throw new CaseValidationException(errors);
     }
@@ -695,6 +701,52 @@ public sealed class Case
     {
         var role = ctx.Actor.Roles.Count > 0 ? ctx.Actor.Roles.First() : (Role?)null;
         Append(ctx, kind, State, role, opinion, payload, Snapshot());
+    }
+
+    /// <summary>
+    /// A historical import whose source records facts, not steps (received, replied, closed): stored as one
+    /// "import-facts" event with those facts (even when the creation is the only one) and no invented workflow steps. Only the importer may record it, only on a
+    /// case it just created from the same source, once. The reply's on-time verdict is given only where the policy
+    /// has a handling deadline for that date (its year's calendar is loaded); otherwise it stays unknown.
+    /// </summary>
+    public void RecordImportedFacts(ImportedFacts facts, TransitionContext ctx)
+    {
+        if (!ctx.Actor.Has(Role.Importer))
+            throw new CaseForbiddenException("Only the importer records the facts of an imported case.");
+        if (Source != CaseSource.Import || Version != 1 || State != CaseState.Reported)
+            throw new CaseRuleException("ImportFactsOnlyOnNewImport", "Imported facts are recorded once, right after the imported case is created.", State);
+        if (facts.RepliedAt < CreatedAt || facts.ClosedAt < CreatedAt)
+            throw CaseValidationException.Single("closedAt", "A reply or closure cannot be earlier than the case's creation.");
+        var before = Snapshot();
+        var from = State;
+        LeadDepartmentCode = Blank(facts.Department) ?? LeadDepartmentCode;
+        Answer = Blank(facts.Reply);
+        DateTimeOffset? due = null;
+        bool? onTime = null;
+        if (facts.RepliedAt is { } replied)
+        {
+            FinishedAt = replied;
+            due = ctx.Deadlines.Due(this, CasePhase.Handling, CreatedAt);
+            onTime = due is null ? null : replied <= due;
+        }
+        if (facts.ClosedAt is { } closed)
+        {
+            ClosedAt = closed;
+            State = CaseState.Closed;
+        }
+        var payload = new
+        {
+            department = LeadDepartmentCode,
+            repliedAt = facts.RepliedAt,
+            reply = Answer,
+            closedAt = facts.ClosedAt,
+            handlingDueAt = due,
+            onTime,
+            categoryMissing = CategoryCode is null ? true : (bool?)null,
+        };
+        // The event stands at the last fact it records (the closure, else the reply); the clock that ran is not judged.
+        var at = new[] { facts.ClosedAt, facts.RepliedAt, ctx.Now }.Max()!.Value;
+        Append(ctx with { Now = at }, "import-facts", from, Role.Importer, null, payload, before);
     }
 
     /// <summary>Another report of the same problem was merged into this case: recorded here too, with who merged it.</summary>

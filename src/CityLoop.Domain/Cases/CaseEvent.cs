@@ -71,3 +71,6 @@ public sealed record ClockRecord
     /// <summary>Due instants this event set or moved, by phase.</summary>
     public IReadOnlyDictionary<CasePhase, DateTimeOffset?>? Dues { get; init; }
 }
+
+/// <summary>What a historical source records about a case without its steps (see <see cref="Case.RecordImportedFacts"/>).</summary>
+public sealed record ImportedFacts(DateTimeOffset? RepliedAt, string? Reply, DateTimeOffset? ClosedAt, string? Department);

@@ -50,6 +50,20 @@ public sealed class CaseFact
     /// <summary>Handled by this platform's own units (not transferred elsewhere).</summary>
     public int Own { get; set; }
     public int Imported { get; set; }
+    /// <summary>The source an imported case came from (null for the platform's own cases): figures can be sliced by it.</summary>
+    public string? ImportOrigin { get; set; }
+    /// <summary>
+    /// The case's workflow is known: every own case, and an import whose source gave its steps. An import of facts only
+    /// (received, replied, closed) is 0, so it stays out of the rates whose inputs it lacks (valid reports, answered at
+    /// intake, repeats, first-time closure, follow-up).
+    /// </summary>
+    public int StepsKnown { get; set; }
+    /// <summary>Whether the reply's timeliness is known: a case with known steps, or an import with an on-time verdict.</summary>
+    public int ReplyKnown { get; set; }
+    /// <summary>Closed, and its steps known (the base of first-time closure and follow-up rates).</summary>
+    public int ClosedStepsKnown { get; set; }
+    /// <summary>The verdict an import of facts carries for its reply (null: none, or not such an import).</summary>
+    public bool? ImportedReplyOnTime { get; set; }
     /// <summary>有效上报: confirmed on site, filed, or fixed on the spot by the reporting inspector.</summary>
     public int ValidReport { get; set; }
     public int VerificationDone { get; set; }
@@ -173,6 +187,7 @@ public sealed class CaseFact
             ReceivedAt = created.At,
             Reported = 1,
             Imported = c.Source == CaseSource.Import ? 1 : 0,
+            StepsKnown = 1,
         };
         f.Apply(created, null);
         return f;
@@ -192,6 +207,16 @@ public sealed class CaseFact
             case "create":
                 CategoryCode = Str(p, "categoryCode") ?? CategoryCode;
                 Repeat = Str(p, "repeatOf") is null ? 0 : 1;
+                ImportOrigin = Str(p, "origin");
+                break;
+            case "import-facts":
+                // Only what the source recorded: the department, the reply (with its verdict where one was possible), the closure.
+                StepsKnown = 0;
+                LeadDepartmentCode = Str(p, "department") ?? LeadDepartmentCode;
+                HandlingDueAt = Date(p, "handlingDueAt");
+                FinishedAt = Date(p, "repliedAt");
+                ClosedAt = Date(p, "closedAt");
+                ImportedReplyOnTime = Bool(p, "onTime");
                 break;
             case "register":
                 CategoryCode = Str(p, "categoryCode") ?? CategoryCode;
@@ -368,6 +393,14 @@ public sealed class CaseFact
         OverduePending = NeedDispose == 1 && Disposed == 0 && Overdue == 1 ? 1 : 0;
         ClosedFirstTime = Closed == 1 && ReworkCount == 0 && ReturnCount == 0 && ReopenCount == 0 ? 1 : 0;
         RepliedOnTime = ClosedAtIntake == 1 || DisposedOnTime == 1 ? 1 : 0;
+        if (StepsKnown == 0)
+        {
+            // An import of facts: a department held it, but no 处置/结案 steps of this platform's workflow are known.
+            NeedDispose = Solved = OverduePending = ClosedFirstTime = ClosedFollowedUp = 0;
+            RepliedOnTime = ImportedReplyOnTime == true ? 1 : 0;
+        }
+        ReplyKnown = StepsKnown == 1 || ImportedReplyOnTime is not null ? 1 : 0;
+        ClosedStepsKnown = Closed & StepsKnown;
     }
 
     static string? Str(JsonElement? p, string name) =>

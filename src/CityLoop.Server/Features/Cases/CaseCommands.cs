@@ -175,6 +175,20 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         db.CaseEvents.AddRange(c.NewEvents);
     }
 
+    /// <summary>
+    /// A historical case built by the importer through the domain (its creation and the steps or facts its source
+    /// records): staged with its events and every projection, without the hooks — follow-up tasks, notifications and
+    /// repeat detection are policies for live cases, not for history. The importer saves its batch once.
+    /// </summary>
+    public async Task StageImportedAsync(Case c, CancellationToken ct)
+    {
+        if (c.Source != CaseSource.Import) throw new InvalidOperationException("Only imported cases are staged without their hooks.");
+        db.Cases.Add(c);
+        foreach (var e in c.NewEvents)
+            foreach (var projection in _projections) await projection.ApplyAsync(c, e, ct);
+        db.CaseEvents.AddRange(c.NewEvents);
+    }
+
     /// <summary>What the context of an action by this actor would be now (for lists of allowed actions).</summary>
     public TransitionContext Context(Actor actor) => new(actor, clock.GetUtcNow(), deadlines, _settings);
 

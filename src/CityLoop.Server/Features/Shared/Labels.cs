@@ -95,6 +95,7 @@ public static class Labels
         ["knowledge-used"] = ("引用知识库答复", "Answered from the knowledge base"),
         ["emergency-transfer"] = ("紧急警情待转接", "Emergency: to transfer"),
         ["citizen-rating"] = ("市民评价", "Citizen's rating"),
+        ["import-facts"] = ("历史数据导入（来源记录的答复与办结）", "Imported history (the source's reply and closure)"),
     };
 
     static readonly Dictionary<RequestType, (string Zh, string En)> RequestTypes = new()
