@@ -90,6 +90,7 @@ public static class CityLoopApp
         services.AddHostedService<NotificationRelay>();
         services.AddPrivacy();
         services.AddPortal(config);
+        Features.Inspector.InspectorSetup.AddInspector(services, config);
         AddDomainServices(services, config);
     }
 
@@ -219,6 +220,8 @@ public static class CityLoopApp
         Features.Knowledge.KnowledgeEndpoints.MapKnowledgeEndpoints(app);
         app.MapPortalEndpoints();
         Features.Open311.Open311Endpoints.MapOpen311Endpoints(app);
+        Features.Inspector.InspectorEndpoints.MapInspectorEndpoints(app);
+        Features.Camera.CameraEndpoints.MapCameraEndpoints(app);
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();
     }

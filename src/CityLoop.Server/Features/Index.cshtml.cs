@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace CityLoop.Server.Features;
 
-/// <summary>The start page is the case desk; the folder's sign-in rule sends anyone not signed in to the login page first.</summary>
+/// <summary>The start page is the case desk (the phone pages for an inspector); the folder's sign-in rule sends anyone not signed in to the login page first.</summary>
 public sealed class IndexModel : PageModel
 {
-    public IActionResult OnGet() => Redirect("/Cases");
+    public IActionResult OnGet() => Redirect(Shared.Nav.Home(User));
 }

@@ -32,6 +32,14 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
             : roles.Contains(Role.AuditAdmin) ? "/admin/audit" : null;
     }
 
+    /// <summary>The inspector's phone pages, for anyone who holds the inspector role.</summary>
+    public static bool Patrol(ClaimsPrincipal user) => RolesOf(user).Contains(Role.Inspector);
+
+    /// <summary>Where a signed-in person starts: an inspector and nothing else on the phone pages, everyone else on the case desk.</summary>
+    public static string Home(ClaimsPrincipal user) => Home(RolesOf(user));
+
+    public static string Home(IReadOnlySet<Role> roles) => roles.Count > 0 && roles.All(r => r == Role.Inspector) ? "/inspector" : "/Cases";
+
     public static bool CitizenRequests(ClaimsPrincipal user) => RolesOf(user).Contains(Privacy.CitizenData.RequestRole);
 
     /// <summary>For the system administrator: the years whose holidays are not loaded yet (next year's from 1 November).</summary>
