@@ -150,6 +150,7 @@
 
   // ---- the offline queue of reports (IndexedDB) --------------------------------------------------------------------
   var queueStatus = document.getElementById('queue-status');
+  var lastNews = '';
   var dbPromise = null;
   function openDb() {
     if (dbPromise) return dbPromise;
@@ -178,7 +179,8 @@
 
   function showQueue() {
     return queued().then(function (list) {
-      show(queueStatus, list.length ? t.textQueued.replace('{n}', list.length) : '');
+      // An empty queue leaves the last news (a report sent from the queue, or refused) on the screen.
+      show(queueStatus, list.length ? t.textQueued.replace('{n}', list.length) : lastNews);
       if (queueStatus) queueStatus.dataset.count = String(list.length);
     }).catch(function () { });
   }
@@ -219,11 +221,8 @@
     }).catch(function () { }).then(function () { flushing = false; return showQueue(); });
   }
 
-  var lastNews = '';
   function announce(number, refusal, signIn) {
     lastNews = number ? t.textSent.replace('{number}', number) : refusal ? t.textRefused.replace('{message}', refusal) : signIn ? t.textSignin : '';
-    var done = document.getElementById('report-done');
-    if (done && number) show(done, lastNews);
     var err = document.getElementById('report-error');
     if (err && (refusal || signIn)) show(err, lastNews);
   }
