@@ -122,7 +122,7 @@ public abstract partial class DeskJourneyTests<TApp>
 
         await app.ActAsAsync(c.Id, "leader", CaseAction.Close, new ActionInput { StandardItem = "C0101-01" });
         Assert.Equal(CaseState.Closed, await InDb(db => db.Cases.Where(x => x.Id == c.Id).Select(x => x.State).SingleAsync()));
-        Assert.Equal(3, await InDb(db => db.Attachments.CountAsync(a => a.CaseId == c.Id)));
+        Assert.Equal(2, await InDb(db => db.Attachments.CountAsync(a => a.CaseId == c.Id))); // the report's photo and the check's
 
         await page.ClickAsync("#duty-toggle");
         await Expect(page.Locator("#duty[data-on=false]")).ToBeVisibleAsync();
