@@ -74,7 +74,7 @@ public abstract partial class DeskJourneyTests<TApp>
         Assert.NotNull(point.GridCode);
 
         await page.ClickAsync("#go-report");
-        await page.WaitForURLAsync("**/inspector/report");
+        await page.WaitForURLAsync("**/inspector/report", new() { WaitUntil = WaitUntilState.Commit });
         await FillReportAsync(page, "巡查发现人行道井盖缺失，已设置临时警示");
         await NoSidewaysScrollAsync(page);
         await page.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("inspector-report.png"), FullPage = true });
@@ -116,7 +116,7 @@ public abstract partial class DeskJourneyTests<TApp>
         await page.FillAsync("#Opinion", "现场核查已修复");
         await page.SetInputFilesAsync("#Photos", new FilePayload { Name = "after.png", MimeType = "image/png", Buffer = PortalPhoto });
         await page.ClickAsync("#submit-task");
-        await page.WaitForURLAsync("**/inspector");
+        await page.WaitForURLAsync("**/inspector", new() { WaitUntil = WaitUntilState.Commit });
         await Expect(page.Locator("#flash")).ToContainTextAsync("待结案");
         await Expect(page.Locator($".m-task-link[data-number='{number}']")).ToHaveCountAsync(0);
 
@@ -196,7 +196,7 @@ public abstract partial class DeskJourneyTests<TApp>
         await page.SetInputFilesAsync("#Photos", new FilePayload { Name = "site.png", MimeType = "image/png", Buffer = PortalPhoto });
         await page.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("inspector-verify.png"), FullPage = true });
         await page.ClickAsync("#submit-task");
-        await page.WaitForURLAsync("**/inspector");
+        await page.WaitForURLAsync("**/inspector", new() { WaitUntil = WaitUntilState.Commit });
         await Expect(page.Locator("#flash")).ToContainTextAsync("待立案");
 
         var c = await InDb(db => db.Cases.AsNoTracking().SingleAsync(x => x.Number == number));
