@@ -67,9 +67,13 @@ public static class InspectorEndpoints
         });
     }
 
-    /// <summary>Instants given, else the last 24 hours.</summary>
+    static readonly DateTimeOffset Earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero), Latest = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Instants given, else the last 24 hours; instants outside any plausible patrol are refused, not computed with.</summary>
     static (DateTimeOffset From, DateTimeOffset To) Period(DateTimeOffset? from, DateTimeOffset? to, TimeProvider clock)
     {
+        foreach (var (name, at) in new[] { ("from", from), ("to", to) })
+            if (at is { } v && (v < Earliest || v >= Latest)) throw CaseValidationException.Single(name, $"'{name}' is an instant between 2000 and 2200.");
         var t = to ?? clock.GetUtcNow();
         return (from ?? t.AddDays(-1), t);
     }
