@@ -386,7 +386,7 @@ public abstract class InspectorTests<TApp>(TApp app) where TApp : AppFixture
             ["UserName"] = "inspector", ["Password"] = Features.Demo.DemoSeeder.DemoPassword, ["__RequestVerificationToken"] = token,
         }));
         Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
-        Assert.Equal("/inspector", login.Headers.Location!.OriginalString);
+        Assert.Equal("/", login.Headers.Location!.OriginalString);
         Assert.Equal("/inspector", (await browser.GetAsync("/")).Headers.Location!.OriginalString);
 
         var camera = await CameraAsync();

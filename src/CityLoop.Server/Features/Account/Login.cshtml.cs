@@ -25,7 +25,7 @@ public sealed class LoginModel(Accounts accounts, IOptions<SecurityOptions> secu
 
     ITimeLimitedDataProtector Protector => protection.CreateProtector("CityLoop.SignIn.SecondFactor").ToTimeLimitedDataProtector();
 
-    public IActionResult OnGet() => User.Identity?.IsAuthenticated == true ? LocalRedirect(Target(Nav.RolesOf(User))) : Page();
+    public IActionResult OnGet() => User.Identity?.IsAuthenticated == true ? LocalRedirect(Target()) : Page();
 
     public async Task<IActionResult> OnPostAsync()
     {
@@ -68,13 +68,11 @@ public sealed class LoginModel(Accounts accounts, IOptions<SecurityOptions> secu
             Accounts.Principal(result.User, CookieAuthenticationDefaults.AuthenticationScheme));
         // A new account, or a password past its maximum age, is changed before anything else (等保 2.0).
         if (accounts.PasswordExpired(result.User))
-            return RedirectToPage("/Account/Password", new { returnUrl = Target(result.User.RoleSet()) });
+            return RedirectToPage("/Account/Password", new { returnUrl = Target() });
         if (!result.User.TotpEnabled && TwoFactor.Required(result.User, security.Value))
-            return RedirectToPage("/Account/TwoFactor", new { returnUrl = Target(result.User.RoleSet()) });
-        return LocalRedirect(Target(result.User.RoleSet()));
+            return RedirectToPage("/Account/TwoFactor", new { returnUrl = Target() });
+        return LocalRedirect(Target());
     }
 
-    // Without a return address each person starts at their own desk (an inspector on the phone pages).
-    string Target(IReadOnlySet<CityLoop.Domain.Identity.Role>? roles = null) =>
-        !string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : roles is null ? "/Cases" : Nav.Home(roles);
+    string Target() => !string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/";
 }

@@ -22,6 +22,8 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
     public static bool ReferenceAdmin(ClaimsPrincipal user) => RolesOf(user).Contains(Role.SystemAdmin);
     public static bool Desk(ClaimsPrincipal user) => RolesOf(user).Any(Roles.ReporterContact.Contains);
     public static bool Knowledge(ClaimsPrincipal user) => RolesOf(user).Any(r => r == Role.KnowledgeEditor || Roles.CaseReaders.Contains(r));
+    public static bool Screen(ClaimsPrincipal user) => RolesOf(user).Any(Features.Screen.ScreenQueries.ScreenViewers.Contains);
+    public static bool Dashboard(ClaimsPrincipal user) => RolesOf(user).Any(Features.Screen.ScreenQueries.DashboardViewers.Contains);
     public static bool Administration(ClaimsPrincipal user) => AdminLanding(user) is not null;
 
     /// <summary>Where an administrator starts: the audit administrator on the trail, the other two on the accounts.</summary>
@@ -34,11 +36,6 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
 
     /// <summary>The inspector's phone pages, for anyone who holds the inspector role.</summary>
     public static bool Patrol(ClaimsPrincipal user) => RolesOf(user).Contains(Role.Inspector);
-
-    /// <summary>Where a signed-in person starts: an inspector and nothing else on the phone pages, everyone else on the case desk.</summary>
-    public static string Home(ClaimsPrincipal user) => Home(RolesOf(user));
-
-    public static string Home(IReadOnlySet<Role> roles) => roles.Count > 0 && roles.All(r => r == Role.Inspector) ? "/inspector" : "/Cases";
 
     public static bool CitizenRequests(ClaimsPrincipal user) => RolesOf(user).Contains(Privacy.CitizenData.RequestRole);
 
