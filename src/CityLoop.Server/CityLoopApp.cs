@@ -90,6 +90,7 @@ public static class CityLoopApp
         services.AddHostedService<NotificationRelay>();
         services.AddPrivacy();
         services.AddPortal(config);
+        Features.Inspector.InspectorSetup.AddInspector(services, config);
         AddDomainServices(services, config);
     }
 
@@ -224,6 +225,8 @@ public static class CityLoopApp
         app.MapPortalEndpoints();
         Features.Open311.Open311Endpoints.MapOpen311Endpoints(app);
         Features.Imports.CaseImportEndpoints.MapCaseImportEndpoints(app);
+        Features.Inspector.InspectorEndpoints.MapInspectorEndpoints(app);
+        Features.Camera.CameraEndpoints.MapCameraEndpoints(app);
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();
     }

@@ -33,7 +33,8 @@ public static class TransitionTable
 
     public static readonly IReadOnlyList<Transition> All =
     [
-        T(CaseAction.RequestVerification, [Reported], Verifying, [IntakeOperator, ShiftLeader],
+        // A camera's alert goes to an inspector's verification by itself (Features/Camera): the channel asks for it.
+        T(CaseAction.RequestVerification, [Reported], Verifying, [IntakeOperator, ShiftLeader, CameraChannel],
             new ActionField("inspector", FieldKind.User, false), Opinion),
         T(CaseAction.Verify, [Verifying], PendingFiling, [Inspector, IntakeOperator],
             new ActionField("confirmed", FieldKind.Boolean, true), Opinion, Attachments),

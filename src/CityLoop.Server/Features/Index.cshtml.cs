@@ -7,8 +7,8 @@ namespace CityLoop.Server.Features;
 
 /// <summary>
 /// Where each person starts (the folder's sign-in rule sends anyone not signed in to the login page first): the wall
-/// screen's display account on the screen, a supervisor on the city overview, everyone else on the case desk (which
-/// sends administrators on to their own pages).
+/// screen's display account on the screen, a supervisor on the city overview, an inspector (and nothing else) on the
+/// phone pages, everyone else on the case desk (which sends administrators on to their own pages).
 /// </summary>
 public sealed class IndexModel : PageModel
 {
@@ -17,5 +17,6 @@ public sealed class IndexModel : PageModel
     public static string Landing(IReadOnlySet<Role> roles) =>
         roles.Contains(Role.Display) && !roles.Any(Roles.CaseReaders.Contains) ? "/screen"
         : roles.Contains(Role.Supervisor) ? "/dashboard"
+        : roles.Count > 0 && roles.All(r => r == Role.Inspector) ? "/inspector"
         : "/Cases";
 }

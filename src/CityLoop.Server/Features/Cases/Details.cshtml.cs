@@ -164,8 +164,9 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             if (c.RepeatOfNumber is { } repeat)
                 RepeatOfId = await queries.Visible(actor, db.Cases.AsNoTracking()).Where(x => x.Number == repeat).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct);
             if (Actions.Any(a => a.Action is "dispatch" or "redispatch")) Routing = await routing.SuggestAsync(c, ct);
-            var orders = await SupervisionEndpoints.ListAsync(actor, null, null, c.Id, db, now, ct);
-            Orders = new OrdersView(orders.Items, actor, Departments, $"/Cases/{c.Id}", ShowCase: false,
+            // An inspector has no supervision orders to read: the case page shows them none rather than refusing the page.
+            var orders = actor.Roles.All(r => r == Role.Inspector) ? null : await SupervisionEndpoints.ListAsync(actor, null, null, c.Id, db, now, ct);
+            if (orders is not null) Orders = new OrdersView(orders.Items, actor, Departments, $"/Cases/{c.Id}", ShowCase: false,
                 SupervisionEndpoints.MayIssue(actor, commands.Context(actor).Rules));
             CanSupervise = SupervisionEndpoints.MayIssue(actor, commands.Context(actor).Rules) && c.State.IsOpen();
         }

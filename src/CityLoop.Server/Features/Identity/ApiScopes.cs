@@ -16,7 +16,10 @@ public sealed record ApiScope(string Name)
     /// <summary>An Open311 client: creates requests and reads its own through /open311/v2 (the key goes in api_key).</summary>
     public const string Open311 = "open311";
 
-    public static readonly string[] All = [CasesCreate, CasesRead, CasesAct, CasesExport, ReferenceRead, CallsWrite, Open311];
+    /// <summary>A video platform or AI detector reports alerts (POST /api/v1/camera-alerts), acting as the camera channel.</summary>
+    public const string CameraAlerts = "camera:alerts";
+
+    public static readonly string[] All = [CasesCreate, CasesRead, CasesAct, CasesExport, ReferenceRead, CallsWrite, Open311, CameraAlerts];
 }
 
 public static class ApiScopes

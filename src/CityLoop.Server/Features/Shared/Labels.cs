@@ -79,6 +79,7 @@ public static class Labels
         ["create"] = ("登记", "Created"),
         ["unmask"] = ("查看举报人", "Reporter revealed"),
         ["attach"] = ("上传附件", "Attachment added"),
+        ["camera-alert"] = ("视频告警重复上报", "Camera alert repeated"),
         ["overdue"] = ("超期", "Overdue"),
         ["overdue-cleared"] = ("超期解除", "Overdue cleared"),
         ["merged-in"] = ("并入案件", "Case merged in"),

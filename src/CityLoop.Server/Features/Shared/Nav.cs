@@ -34,6 +34,9 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
             : roles.Contains(Role.AuditAdmin) ? "/admin/audit" : null;
     }
 
+    /// <summary>The inspector's phone pages, for anyone who holds the inspector role.</summary>
+    public static bool Patrol(ClaimsPrincipal user) => RolesOf(user).Contains(Role.Inspector);
+
     public static bool CitizenRequests(ClaimsPrincipal user) => RolesOf(user).Contains(Privacy.CitizenData.RequestRole);
 
     /// <summary>For the system administrator: the years whose holidays are not loaded yet (next year's from 1 November).</summary>

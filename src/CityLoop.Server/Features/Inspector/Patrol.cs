@@ -1,0 +1,279 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Reference;
+using CityLoop.Server.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.Extensions.Options;
+
+namespace CityLoop.Server.Features.Inspector;
+
+/// <summary>Settings of the inspector's patrol (section Patrol).</summary>
+public sealed class PatrolOptions
+{
+    /// <summary>A shift left on duty with no position for this long is treated as ended at its last position.</summary>
+    public int IdleMinutes { get; set; } = 30;
+    /// <summary>Positions are posted at most this often by the phone page (seconds); the server keeps what arrives.</summary>
+    public int PositionSeconds { get; set; } = 60;
+}
+
+/// <summary>One stretch on duty (在岗) of an inspector: from switching on to switching off on the phone.</summary>
+public sealed class PatrolShift
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid UserId { get; set; }
+    public string UserName { get; set; } = "";
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public DateTimeOffset? LastPositionAt { get; set; }
+}
+
+/// <summary>One position of the patrol track, as the phone reported it while on duty, with the grid it falls in.</summary>
+public sealed class PatrolPosition
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public Guid ShiftId { get; set; }
+    public Guid UserId { get; set; }
+    public DateTimeOffset At { get; set; }
+    public double Latitude { get; set; }
+    public double Longitude { get; set; }
+    public double? Accuracy { get; set; }
+    public string? GridCode { get; set; }
+    public DateTimeOffset ReceivedAt { get; set; }
+}
+
+public sealed class PatrolShiftConfiguration : IEntityTypeConfiguration<PatrolShift>
+{
+    public void Configure(EntityTypeBuilder<PatrolShift> e)
+    {
+        e.ToTable("patrol_shifts");
+        e.HasKey(x => x.Id);
+        e.Property(x => x.UserName).HasMaxLength(64);
+        e.HasIndex(x => new { x.UserId, x.StartedAt });
+        e.HasIndex(x => x.StartedAt);
+    }
+}
+
+public sealed class PatrolPositionConfiguration : IEntityTypeConfiguration<PatrolPosition>
+{
+    public void Configure(EntityTypeBuilder<PatrolPosition> e)
+    {
+        e.ToTable("patrol_positions");
+        e.HasKey(x => x.Id);
+        e.Property(x => x.GridCode).HasMaxLength(64);
+        e.HasIndex(x => new { x.UserId, x.At });
+    }
+}
+
+public sealed record DutyDto(bool OnDuty, Guid? ShiftId, DateTimeOffset? Since, int PositionSeconds);
+
+public sealed record PositionRequest(double? Lat, double? Lon, double? Accuracy, DateTimeOffset? At);
+
+public sealed record TrackPointDto(DateTimeOffset At, double Lat, double Lon, double? Accuracy, string? GridCode);
+
+public sealed record TrackShiftDto(Guid Id, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, IReadOnlyList<TrackPointDto> Points);
+
+public sealed record TrackDto(string Inspector, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<TrackShiftDto> Shifts, int Points, double Metres);
+
+public sealed record MissedCaseDto(Guid Id, string Number, DateTimeOffset ReportedAt, string? GridCode, string Source, string State);
+
+public sealed record MissedPeriodDto(string Period, int Missed);
+
+/// <summary>
+/// 漏报 of one inspector in a period: valid cases reported by anyone else in the inspector's grids while the inspector
+/// was on duty — problems the patrol should have found first.
+/// </summary>
+public sealed record MissedDto(string Inspector, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<string> Grids, int Missed,
+    int OwnReports, double DutyHours, IReadOnlyList<MissedPeriodDto> Periods, IReadOnlyList<MissedCaseDto> Cases);
+
+/// <summary>
+/// The inspector's patrol: on and off duty, the positions the phone posts while on duty, the track, and the 漏报
+/// assessment read from the track's shifts and the cases reported in the inspector's grids.
+/// </summary>
+public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResolver places, IOptions<PatrolOptions> options, IOptions<PlatformOptions> platform)
+{
+    readonly PatrolOptions _o = options.Value;
+
+    public static readonly Role[] TrackReaders = [Role.Supervisor, Role.ShiftLeader, Role.IntakeOperator, Role.Dispatcher];
+
+    static Guid Me(Actor actor)
+    {
+        if (!actor.Has(Role.Inspector) || !Guid.TryParse(actor.Id, out var id))
+            throw new CaseForbiddenException("The patrol is for inspectors.");
+        return id;
+    }
+
+    async Task<PatrolShift?> OpenShiftAsync(Guid user, CancellationToken ct)
+    {
+        var shift = await db.Set<PatrolShift>().Where(s => s.UserId == user && s.EndedAt == null).OrderByDescending(s => s.StartedAt).FirstOrDefaultAsync(ct);
+        if (shift is null) return null;
+        // A phone that went quiet for longer than the idle limit ended its shift at its last sign of life.
+        var lastSeen = shift.LastPositionAt ?? shift.StartedAt;
+        if (clock.GetUtcNow() - lastSeen > TimeSpan.FromMinutes(Math.Max(1, _o.IdleMinutes)))
+        {
+            shift.EndedAt = lastSeen;
+            await db.SaveChangesAsync(ct);
+            return null;
+        }
+        return shift;
+    }
+
+    public async Task<DutyDto> DutyAsync(Actor actor, CancellationToken ct = default)
+    {
+        var shift = await OpenShiftAsync(Me(actor), ct);
+        return new DutyDto(shift is not null, shift?.Id, shift?.StartedAt, _o.PositionSeconds);
+    }
+
+    /// <summary>Switches the inspector on or off duty; switching to the state they are in changes nothing.</summary>
+    public async Task<DutyDto> SetDutyAsync(Actor actor, bool onDuty, CancellationToken ct = default)
+    {
+        var me = Me(actor);
+        var shift = await OpenShiftAsync(me, ct);
+        var now = clock.GetUtcNow();
+        if (onDuty && shift is null)
+        {
+            shift = new PatrolShift { UserId = me, UserName = await UserNameAsync(me, ct), StartedAt = now };
+            db.Add(shift);
+        }
+        else if (!onDuty && shift is not null)
+        {
+            shift.EndedAt = now;
+            shift = null;
+        }
+        await db.SaveChangesAsync(ct);
+        return new DutyDto(shift is not null, shift?.Id, shift?.StartedAt, _o.PositionSeconds);
+    }
+
+    async Task<string> UserNameAsync(Guid id, CancellationToken ct) =>
+        await db.Users.AsNoTracking().Where(u => u.Id == id).Select(u => u.UserName).FirstAsync(ct);
+
+    /// <summary>Records one position of the track; only while on duty (the page posts nothing otherwise).</summary>
+    public async Task<TrackPointDto> RecordAsync(Actor actor, PositionRequest p, CancellationToken ct = default)
+    {
+        var me = Me(actor);
+        var errors = new Dictionary<string, string[]>();
+        if (p.Lat is not { } lat || !InputLimits.IsLatitude(lat)) errors["lat"] = ["'lat' is a latitude between -90 and 90."];
+        if (p.Lon is not { } lon || !InputLimits.IsLongitude(lon)) errors["lon"] = ["'lon' is a longitude between -180 and 180."];
+        if (p.Accuracy is { } acc && (!double.IsFinite(acc) || acc < 0 || acc > 100_000)) errors["accuracy"] = ["'accuracy' is in metres, 0 to 100000."];
+        if (errors.Count > 0) throw new CaseValidationException(errors);
+        var shift = await OpenShiftAsync(me, ct) ?? throw new ConflictException("You are off duty: switch on duty to record the patrol track.");
+        var now = clock.GetUtcNow();
+        // The phone's own fix time, within reason: never before the shift or in the future.
+        var at = p.At is { } given && given >= shift.StartedAt && given <= now ? given : now;
+        var place = places.Resolve(p.Lat, p.Lon);
+        var point = new PatrolPosition
+        {
+            ShiftId = shift.Id, UserId = me, At = at, Latitude = Math.Round(p.Lat!.Value, 6), Longitude = Math.Round(p.Lon!.Value, 6),
+            Accuracy = p.Accuracy is { } a ? Math.Round(a, 1) : null, GridCode = place?.GridCode, ReceivedAt = now,
+        };
+        db.Add(point);
+        if (shift.LastPositionAt is null || at > shift.LastPositionAt) shift.LastPositionAt = at;
+        await db.SaveChangesAsync(ct);
+        return new TrackPointDto(point.At, point.Latitude, point.Longitude, point.Accuracy, point.GridCode);
+    }
+
+    /// <summary>The inspector a reader asks about: inspectors read their own, the command centre anyone's.</summary>
+    async Task<User> InspectorAsync(Actor actor, string userName, CancellationToken ct)
+    {
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == userName, ct)
+            ?? throw new NotFoundException($"There is no user '{userName}'.");
+        if (!user.RoleSet().Contains(Role.Inspector)) throw new NotFoundException($"'{userName}' is not an inspector.");
+        if (user.Id.ToString() != actor.Id && !actor.Roles.Any(TrackReaders.Contains))
+            throw new CaseForbiddenException("Inspectors read their own patrol; supervisors and the command centre read everyone's.");
+        return user;
+    }
+
+    public async Task<TrackDto> TrackAsync(Actor actor, string userName, DateTimeOffset from, DateTimeOffset to, CancellationToken ct = default)
+    {
+        CheckPeriod(from, to);
+        var user = await InspectorAsync(actor, userName, ct);
+        var shifts = await ShiftsAsync(user.Id, from, to, ct);
+        var ids = shifts.Select(s => s.Id).ToList();
+        var points = await db.Set<PatrolPosition>().AsNoTracking().Where(p => p.UserId == user.Id && p.At >= from && p.At < to)
+            .OrderBy(p => p.At).ToListAsync(ct);
+        var byShift = points.GroupBy(p => p.ShiftId).ToDictionary(g => g.Key, g => g.ToList());
+        var dto = shifts.Select(s => new TrackShiftDto(s.Id, s.StartedAt, s.EndedAt,
+            (byShift.GetValueOrDefault(s.Id) ?? []).Select(p => new TrackPointDto(p.At, p.Latitude, p.Longitude, p.Accuracy, p.GridCode)).ToList())).ToList();
+        var metres = byShift.Values.Sum(list => list.Zip(list.Skip(1), (a, b) => Metres(a.Latitude, a.Longitude, b.Latitude, b.Longitude)).Sum());
+        return new TrackDto(user.UserName, from, to, dto, points.Count, Math.Round(metres));
+    }
+
+    async Task<List<PatrolShift>> ShiftsAsync(Guid user, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var idle = TimeSpan.FromMinutes(Math.Max(1, _o.IdleMinutes));
+        var shifts = await db.Set<PatrolShift>().AsNoTracking().Where(s => s.UserId == user && s.StartedAt < to && (s.EndedAt == null || s.EndedAt > from))
+            .OrderBy(s => s.StartedAt).ToListAsync(ct);
+        // An open shift counts until now, or until its last sign of life when the phone has gone quiet.
+        foreach (var s in shifts.Where(s => s.EndedAt is null))
+        {
+            var lastSeen = s.LastPositionAt ?? s.StartedAt;
+            if (now - lastSeen > idle) s.EndedAt = lastSeen;
+        }
+        return shifts;
+    }
+
+    static void CheckPeriod(DateTimeOffset from, DateTimeOffset to)
+    {
+        if (to <= from) throw CaseValidationException.Single("to", "'to' is after 'from'.");
+        if (to - from > TimeSpan.FromDays(400)) throw CaseValidationException.Single("to", "A period is at most 400 days.");
+    }
+
+    /// <summary>
+    /// 漏报: the valid cases (not rejected or cancelled) that someone other than this inspector reported in one of the
+    /// inspector's grids while the inspector was on duty, in [from, to), with one count per local day or month.
+    /// </summary>
+    public async Task<MissedDto> MissedAsync(Actor actor, string userName, DateTimeOffset from, DateTimeOffset to, string? groupBy, CancellationToken ct = default)
+    {
+        CheckPeriod(from, to);
+        var monthly = groupBy switch
+        {
+            null or "" or "day" => false,
+            "month" => true,
+            _ => throw CaseValidationException.Single("groupBy", "'groupBy' is day or month."),
+        };
+        var user = await InspectorAsync(actor, userName, ct);
+        var grids = await db.Set<GridRow>().AsNoTracking().Where(g => g.Inspector == user.UserName).Select(g => g.Code).ToListAsync(ct);
+        var shifts = await ShiftsAsync(user.Id, from, to, ct);
+        var now = clock.GetUtcNow();
+        var windows = shifts.Select(s => (Start: s.StartedAt < from ? from : s.StartedAt, End: Min(s.EndedAt ?? now, to))).Where(w => w.End > w.Start).ToList();
+        var me = user.Id.ToString();
+        var found = new List<Case>();
+        var own = 0;
+        if (grids.Count > 0 && windows.Count > 0)
+        {
+            var start = windows.Min(w => w.Start);
+            var end = windows.Max(w => w.End);
+            var candidates = await db.Cases.AsNoTracking()
+                .Where(c => c.CreatedAt >= start && c.CreatedAt < end && c.GridCode != null && grids.Contains(c.GridCode))
+                .ToListAsync(ct);
+            foreach (var c in candidates.Where(c => windows.Any(w => c.CreatedAt >= w.Start && c.CreatedAt < w.End)))
+            {
+                if (c.CreatedBy == me) own++;
+                else if (c.State is not (CaseState.Rejected or CaseState.Cancelled)) found.Add(c);
+            }
+        }
+        var zone = platform.Value.Zone;
+        string Period(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, zone).ToString(monthly ? "yyyy-MM" : "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var periods = found.GroupBy(c => Period(c.CreatedAt)).OrderBy(g => g.Key).Select(g => new MissedPeriodDto(g.Key, g.Count())).ToList();
+        var hours = windows.Sum(w => (w.End - w.Start).TotalHours);
+        return new MissedDto(user.UserName, from, to, grids, found.Count, own, Math.Round(hours, 2), periods,
+            found.OrderBy(c => c.CreatedAt).Select(c => new MissedCaseDto(c.Id, c.Number, c.CreatedAt, c.GridCode,
+                Domain.Kebab.From(c.Source.ToString()), Domain.Kebab.From(c.State.ToString()))).ToList());
+    }
+
+    static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    /// <summary>Great-circle distance in metres (haversine), enough for a patrol track and a task's distance.</summary>
+    public static double Metres(double lat1, double lon1, double lat2, double lon2)
+    {
+        const double R = 6_371_000;
+        double Rad(double d) => d * Math.PI / 180;
+        var dLat = Rad(lat2 - lat1);
+        var dLon = Rad(lon2 - lon1);
+        var a = Math.Sin(dLat / 2) * Math.Sin(dLat / 2) + Math.Cos(Rad(lat1)) * Math.Cos(Rad(lat2)) * Math.Sin(dLon / 2) * Math.Sin(dLon / 2);
+        return 2 * R * Math.Asin(Math.Min(1, Math.Sqrt(a)));
+    }
+}
