@@ -6,5 +6,5 @@ namespace CityLoop.Server.Features;
 /// <summary>The start page is the case desk; the folder's sign-in rule sends anyone not signed in to the login page first.</summary>
 public sealed class IndexModel : PageModel
 {
-    public IActionResult OnGet() => Redirect("/Cases");
+    public IActionResult OnGet() => Redirect(Shared.Nav.Home(User));
 }

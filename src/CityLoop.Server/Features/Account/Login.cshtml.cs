@@ -74,5 +74,6 @@ public sealed class LoginModel(Accounts accounts, IOptions<SecurityOptions> secu
         return LocalRedirect(Target());
     }
 
-    string Target() => !string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/Cases";
+    // The start page sends each user to their own desk (Nav.Home).
+    string Target() => !string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/";
 }

@@ -23,6 +23,13 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
     public static bool Desk(ClaimsPrincipal user) => RolesOf(user).Any(Roles.ReporterContact.Contains);
     public static bool Knowledge(ClaimsPrincipal user) => RolesOf(user).Any(r => r == Role.KnowledgeEditor || Roles.CaseReaders.Contains(r));
     public static bool Administration(ClaimsPrincipal user) => AdminLanding(user) is not null;
+    public static bool DispatchDesk(ClaimsPrincipal user) => RolesOf(user).Contains(Role.Dispatcher);
+    public static bool Inbox(ClaimsPrincipal user) => RolesOf(user).Any(Roles.DepartmentBound.Contains);
+    public static bool Queue(ClaimsPrincipal user) => RolesOf(user).Any(r => r is Role.IntakeOperator or Role.ShiftLeader);
+
+    /// <summary>Where a signed-in user starts: dispatchers on the map desk, department staff in their inbox, else the case list.</summary>
+    public static string Home(ClaimsPrincipal user) =>
+        DispatchDesk(user) ? "/Dispatch" : Inbox(user) ? "/Inbox" : "/Cases";
 
     /// <summary>Where an administrator starts: the audit administrator on the trail, the other two on the accounts.</summary>
     public static string? AdminLanding(ClaimsPrincipal user)
