@@ -72,7 +72,8 @@ public sealed class QueueDesk(CaseQueries queries, CaseCommands commands, CityLo
             var attachments = await commands.AttachmentsAsync(c.Id, ct);
             var hint = actions.Any(a => a.Action is "dispatch" or "redispatch") || c.State == CaseState.PendingDispatch ? await routing.SuggestAsync(c, ct) : null;
             var (before, after) = Photos(attachments, c.DispatchedAt);
-            var returnUrl = path + "?tab=" + Uri.EscapeDataString(tab.Key);
+            // Back to the same case on the desk: its new state, and what may be done next.
+            var returnUrl = path + "?tab=" + Uri.EscapeDataString(tab.Key) + "&case=" + c.Id;
             selection = new DeskSelection(dto, new ActionForms(dto, actions, attachments, hint, departments, ReturnUrl: returnUrl), hint,
                 c.CategoryCode is { } key ? (reference.Catalogue.For(c.CatalogueVersion) ?? catalogue)?.Find(key)?.Name ?? key : null, Place(c), before, after);
         }
