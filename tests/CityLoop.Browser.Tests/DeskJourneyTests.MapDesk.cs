@@ -83,12 +83,19 @@ public abstract partial class DeskJourneyTests<TApp>
         var assisting = desk.Locator("#act-dispatch [data-picker][data-name=assistingDepartments] .chip-x");
         while (await assisting.CountAsync() > 0) await assisting.First.ClickAsync();
         await Pickers.ChooseAsync(desk, "#act-dispatch", "assistingDepartments", "环卫", "HWC");
+        // The grids layer: the unit grids around the case, fetched for the visible area.
+        await desk.Locator(".leaflet-control-layers-overlays input").Nth(2).CheckAsync();
+        await Expect(desk.Locator(".leaflet-overlay-pane path.grid-cell").First).ToBeAttachedAsync();
         await NoSidewaysScrollAtDeskAsync(desk);
         await desk.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("dispatch-map.png") });
         await desk.ClickAsync("#submit-dispatch");
         await Expect(desk.Locator("#flash")).ToContainTextAsync("派遣");
         await Expect(desk.Locator("#desk-case-state")).ToHaveTextAsync("待签收");
         await Expect(desk.Locator("#desk-list li[data-case='" + number + "']")).ToHaveCountAsync(0);
+
+        // Other work of the department, so the inbox is an inbox.
+        await app.FiledCaseAsync("路灯不亮", dispatchTo: "SZGLC");
+        await app.FiledCaseAsync("人行道砖松动", dispatchTo: "SZGLC");
 
         // The department's handler lands in the inbox, signs for the case, and handles it with a photo in one step.
         var inbox = await app.SignInAsync("handler", width: MapDeskWidth, height: MapDeskHeight);
@@ -106,13 +113,14 @@ public abstract partial class DeskJourneyTests<TApp>
         await inbox.ClickAsync("#act-finish summary");
         await inbox.FillAsync("#act-finish textarea[name=result]", "已补装井盖并设置警示，恢复通行。");
         await inbox.SetInputFilesAsync("#photos-finish", new FilePayload { Name = "处置后.jpg", MimeType = "image/jpeg", Buffer = MapDeskImages.Photo(1280, 960) });
+        await NoSidewaysScrollAtDeskAsync(inbox);
+        await inbox.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("department-inbox.png") });
         await inbox.ClickAsync("#submit-finish");
         await Expect(inbox.Locator("#flash")).ToContainTextAsync("办结反馈");
         await Expect(inbox.Locator("#desk-case-state")).ToHaveTextAsync("待核查");
         var inboxThumb = inbox.Locator("#photos-after img");
         await Expect(inboxThumb).ToHaveCountAsync(1);
-        await NoSidewaysScrollAtDeskAsync(inbox);
-        await inbox.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("department-inbox.png") });
+        await Expect(inbox.Locator("#desk-list li[data-case='" + number + "']")).ToHaveCountAsync(0);
 
         // The case page shows the result photo as a thumbnail that links to the full image, and its point on a small map.
         await inbox.GotoAsync($"/Cases/{id}");

@@ -107,7 +107,7 @@
                     if (!data || loaded !== key) return;
                     layer.clearLayers();
                     geoJson(data, {
-                        style: { color: '#7a4fb5', weight: 1, dashArray: '3 3', fill: true, fillOpacity: 0.02 },
+                        style: { color: '#7a4fb5', weight: 1, dashArray: '3 3', fill: true, fillOpacity: 0.02, className: 'grid-cell' },
                         onEachFeature: function (f, l) { if (f.properties) l.bindTooltip((f.properties.name || '') + ' ' + (f.properties.code || ''), { sticky: true }); }
                     }).addTo(layer);
                 });
