@@ -28,8 +28,10 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
     public static bool Queue(ClaimsPrincipal user) => RolesOf(user).Any(r => r is Role.IntakeOperator or Role.ShiftLeader);
 
     /// <summary>Where a signed-in user starts: dispatchers on the map desk, department staff in their inbox, else the case list.</summary>
-    public static string Home(ClaimsPrincipal user) =>
-        DispatchDesk(user) ? "/Dispatch" : Inbox(user) ? "/Inbox" : "/Cases";
+    public static string Home(ClaimsPrincipal user) => Home(RolesOf(user));
+
+    public static string Home(IReadOnlySet<Role> roles) =>
+        roles.Contains(Role.Dispatcher) ? "/Dispatch" : roles.Any(Roles.DepartmentBound.Contains) ? "/Inbox" : "/Cases";
 
     /// <summary>Where an administrator starts: the audit administrator on the trail, the other two on the accounts.</summary>
     public static string? AdminLanding(ClaimsPrincipal user)
