@@ -1,10 +1,25 @@
+using CityLoop.Domain.Identity;
+using CityLoop.Server.Features.Shared;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace CityLoop.Server.Features;
 
-/// <summary>The start page is the case desk; the folder's sign-in rule sends anyone not signed in to the login page first.</summary>
+/// <summary>
+/// Where each person starts (the folder's sign-in rule sends anyone not signed in to the login page first): the wall
+/// screen's display account on the screen, a supervisor on the city overview, everyone else on the case desk (which
+/// sends administrators on to their own pages).
+/// </summary>
 public sealed class IndexModel : PageModel
 {
-    public IActionResult OnGet() => Redirect(Shared.Nav.Home(User));
+    public IActionResult OnGet() => Redirect(Landing(Nav.RolesOf(User)));
+
+    /// <summary>The wall screen's display account on the screen, a supervisor on the overview, a dispatcher on the map desk,
+    /// department staff in their inbox, everyone else on the case list. Sign-in uses the same answer (Nav.Home).</summary>
+    public static string Landing(IReadOnlySet<Role> roles) =>
+        roles.Contains(Role.Display) && !roles.Any(Roles.CaseReaders.Contains) ? "/screen"
+        : roles.Contains(Role.Supervisor) ? "/dashboard"
+        : roles.Contains(Role.Dispatcher) ? "/Dispatch"
+        : roles.Any(Roles.DepartmentBound.Contains) ? "/Inbox"
+        : "/Cases";
 }
