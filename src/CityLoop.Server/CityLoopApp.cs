@@ -91,6 +91,7 @@ public static class CityLoopApp
         services.AddPrivacy();
         services.AddPortal(config);
         Features.Inspector.InspectorSetup.AddInspector(services, config);
+        services.Configure<Features.Maps.MapOptions>(config.GetSection("Map"));
         AddDomainServices(services, config);
     }
 
@@ -140,6 +141,8 @@ public static class CityLoopApp
         services.AddPrivacyServices();
         services.AddScoped<CaseCommands>();
         services.AddScoped<CaseQueries>();
+        services.AddScoped<Features.Attachments.ActionWithPhotos>();
+        services.AddScoped<Features.Desks.QueueDesk>();
         services.AddScoped<ActionReferences>();
         services.AddScoped<Features.Pickers.CodeLists>();
         services.AddScoped<Features.Pickers.PickerQueries>();
@@ -171,7 +174,7 @@ public static class CityLoopApp
 
     static void UsePipeline(WebApplication app)
     {
-        app.UseSecurityHeaders();
+        app.UseSecurityHeaders(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Features.Maps.MapOptions>>().Value.TileSource);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // Inside the shared error pages: everything under /open311 answers in Open311's own error format.

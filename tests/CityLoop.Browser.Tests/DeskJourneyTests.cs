@@ -13,6 +13,9 @@ public abstract partial class DeskJourneyTests<TApp>(TApp app) where TApp : AppF
     {
         var (_, number) = await app.FiledCaseAsync("井盖缺失");
         var page = await app.SignInAsync("dispatcher");
+        // Dispatchers start on their map desk; the case list is one click away.
+        Assert.Contains("/Dispatch", page.Url);
+        await page.ClickAsync("#nav-cases");
 
         await page.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("case-list.png"), FullPage = true });
         await page.SelectOptionAsync("select[name=state]", "pending-dispatch");
@@ -46,6 +49,9 @@ public abstract partial class DeskJourneyTests<TApp>(TApp app) where TApp : AppF
         var (id, mine) = await app.FiledCaseAsync("路灯不亮", dispatchTo: "SZGLC");
         var (_, theirs) = await app.FiledCaseAsync("垃圾堆积", dispatchTo: "HWC");
         var page = await app.SignInAsync("handler");
+        // Department staff start in their inbox; the case list is one click away.
+        Assert.Contains("/Inbox", page.Url);
+        await page.ClickAsync("#nav-cases");
 
         var leads = await page.Locator("#case-table tbody tr td:nth-child(7)").AllInnerTextsAsync();
         Assert.NotEmpty(leads);
@@ -76,7 +82,7 @@ public abstract partial class DeskJourneyTests<TApp>(TApp app) where TApp : AppF
         var (id, number) = await app.FiledCaseAsync("护栏损坏", dispatchTo: "SZGLC");
         var page = await app.SignInAsync("handler");
         await page.GotoAsync($"/Cases/{id}");
-        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+        var png = MapDeskImages.Photo(64, 48, SkiaSharp.SKEncodedImageFormat.Png);
         await page.SetInputFilesAsync("#attachments input[type=file]", new FilePayload { Name = "现场照片.png", MimeType = "image/png", Buffer = png });
         await page.ClickAsync("#submit-attach");
         await Expect(page.Locator("#attachments li")).ToContainTextAsync("现场照片.png");

@@ -125,7 +125,7 @@ public abstract class HostileInputTests<TApp>(TApp app) where TApp : AppFixture
         var unmasks = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => leader.PostAsync($"/api/v1/cases/{c.Id()}/reporter/unmask", null)));
         Assert.All(unmasks, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, $"unmask {(int)r.StatusCode}"));
         Assert.Contains(unmasks, r => r.StatusCode == HttpStatusCode.OK);
-        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+        var png = TestImages.Png();
         var uploads = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
         {
             var form = new MultipartFormDataContent { { new ByteArrayContent(png), "file", "site.png" } };

@@ -140,7 +140,8 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Contains("password-error", await weak.Content.ReadAsStringAsync());
         var changed = await PostForm(browser, login.Headers.Location.OriginalString, new() { ["CurrentPassword"] = "First!Pass1", ["NewPassword"] = "Second!Pass2", ["Confirm"] = "Second!Pass2" });
         Assert.Equal(HttpStatusCode.Redirect, changed.StatusCode);
-        Assert.Equal("/", changed.Headers.Location!.OriginalString);
+        // A dispatcher starts on the map desk (Nav.Home).
+        Assert.Equal("/Dispatch", changed.Headers.Location!.OriginalString);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", Login(name, "First!Pass1"))).StatusCode);
         var token = await (await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", Login(name, "Second!Pass2"))).Content.ReadFromJsonAsync<JsonElement>();

@@ -264,7 +264,7 @@ public sealed class GuardTests(SqliteApp app) : IClassFixture<SqliteApp>
     {
         var agent = await app.As("agent");
         var c = await Api.CreateCase(agent);
-        byte[] png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4];
+        var png = TestImages.Png();
         using var form = new MultipartFormDataContent { { new ByteArrayContent(png), "file", "现场.png" } };
         var uploaded = await agent.PostAsync($"/api/v1/cases/{c.Id()}/attachments", form);
         Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);

@@ -118,8 +118,8 @@ public abstract class TwoFactorTests<TApp>(TApp app) where TApp : AppFixture
             ["Pending"] = Field(page, "Pending"), ["Code"] = Now(), ["__RequestVerificationToken"] = Field(page, "__RequestVerificationToken"),
         }));
         Assert.Equal(HttpStatusCode.Redirect, step2.StatusCode);
-        // The start page sends each person on to their own landing page (the auditor to the audit trail).
-        Assert.Equal("/", step2.Headers.Location!.OriginalString);
+        // Each person goes straight to their own landing page: the auditor to the audit trail.
+        Assert.Equal("/admin/audit", step2.Headers.Location!.OriginalString);
     }
 }
 

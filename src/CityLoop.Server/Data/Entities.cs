@@ -94,6 +94,8 @@ public sealed class Attachment
     public byte[] Content { get; set; } = [];
     public string UploadedBy { get; set; } = "";
     public DateTimeOffset UploadedAt { get; set; }
+    /// <summary>A JPEG thumbnail for an image (Features/Attachments/Thumbnails); null for a PDF.</summary>
+    public byte[]? Thumbnail { get; set; }
 }
 
 public sealed class CaseNumberSequence

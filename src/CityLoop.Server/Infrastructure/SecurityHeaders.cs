@@ -14,7 +14,14 @@ public static class SecurityHeaders
 
     public const string OtherPolicy = "default-src 'none'; frame-ancestors 'none'; sandbox";
 
-    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use((http, next) =>
+    /// <summary>The page policy, with a configured map base layer's tile server allowed as an image source.</summary>
+    public static string PagePolicyWith(string? imageSource) =>
+        imageSource is null ? PagePolicy : PagePolicy.Replace("img-src 'self' data:;", $"img-src 'self' data: {imageSource};");
+
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app, string? tileSource = null)
+    {
+        var pagePolicy = PagePolicyWith(tileSource);
+        return app.Use((http, next) =>
     {
         http.Response.OnStarting(() =>
         {
@@ -23,10 +30,11 @@ public static class SecurityHeaders
             h.XFrameOptions = "DENY";
             h["Referrer-Policy"] = "no-referrer";
             var html = http.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true;
-            h.ContentSecurityPolicy = html ? PagePolicy : OtherPolicy;
+            h.ContentSecurityPolicy = html ? pagePolicy : OtherPolicy;
             if (h.ContentDisposition.Count > 0) h.CacheControl = "no-store";
             return Task.CompletedTask;
         });
         return next(http);
     });
+    }
 }

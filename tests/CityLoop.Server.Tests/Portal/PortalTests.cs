@@ -16,7 +16,7 @@ public abstract partial class PortalTests<TApp>(TApp app) where TApp : AppFixtur
 {
     /// <summary>A 1×1 PNG: what counts is its content, whatever it is called.</summary>
     public static readonly byte[] Png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==");
-    static readonly byte[] Jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xFF, 0xD9];
+    static readonly byte[] Jpeg = TestImages.Jpeg();
     static readonly byte[] Exe = [(byte)'M', (byte)'Z', 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00];
     static readonly byte[] Pdf = "%PDF-1.4\n%âãÏÓ\n"u8.ToArray();
 

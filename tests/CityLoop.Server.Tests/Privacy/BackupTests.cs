@@ -42,7 +42,7 @@ public abstract class BackupTests<TApp>(TApp app) where TApp : AppFixture
         var other = await Api.CreateCase(agent, Api.Report(description: "备份前的案件"));
         using (var form = new MultipartFormDataContent())
         {
-            var png = new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4 };
+            var png = TestImages.Png();
             var file = new ByteArrayContent(png);
             file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
             form.Add(file, "file", "site.png");

@@ -25,7 +25,7 @@ public sealed class LoginModel(Accounts accounts, IOptions<SecurityOptions> secu
 
     ITimeLimitedDataProtector Protector => protection.CreateProtector("CityLoop.SignIn.SecondFactor").ToTimeLimitedDataProtector();
 
-    public IActionResult OnGet() => User.Identity?.IsAuthenticated == true ? LocalRedirect(Target()) : Page();
+    public IActionResult OnGet() => User.Identity?.IsAuthenticated == true ? LocalRedirect(Target(Shared.Nav.RolesOf(User))) : Page();
 
     public async Task<IActionResult> OnPostAsync()
     {
@@ -68,11 +68,13 @@ public sealed class LoginModel(Accounts accounts, IOptions<SecurityOptions> secu
             Accounts.Principal(result.User, CookieAuthenticationDefaults.AuthenticationScheme));
         // A new account, or a password past its maximum age, is changed before anything else (等保 2.0).
         if (accounts.PasswordExpired(result.User))
-            return RedirectToPage("/Account/Password", new { returnUrl = Target() });
+            return RedirectToPage("/Account/Password", new { returnUrl = Target(result.User.RoleSet()) });
         if (!result.User.TotpEnabled && TwoFactor.Required(result.User, security.Value))
-            return RedirectToPage("/Account/TwoFactor", new { returnUrl = Target() });
-        return LocalRedirect(Target());
+            return RedirectToPage("/Account/TwoFactor", new { returnUrl = Target(result.User.RoleSet()) });
+        return LocalRedirect(Target(result.User.RoleSet()));
     }
 
-    string Target() => !string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/";
+    /// <summary>Where the user was going, else their own desk (Nav.Home).</summary>
+    string Target(IReadOnlySet<CityLoop.Domain.Identity.Role> roles) =>
+        !string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : Shared.Nav.Home(roles);
 }

@@ -263,19 +263,24 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
     /// <summary>Stores content already checked by its caller on a tracked case, and logs it (the citizen portal comes in here too).</summary>
     public async Task<AttachmentDto> StoreAttachmentAsync(Case c, string fileName, string contentType, byte[] bytes, Actor actor, CancellationToken ct = default)
     {
+        // An image must decode as one: its thumbnail is made now and kept with it (decision record 024).
+        var thumbnail = Attachments.Thumbnails.IsImage(contentType)
+            ? Attachments.Thumbnails.TryMake(bytes) ?? throw CaseValidationException.Single("file",
+                $"'{fileName}' is not a readable JPEG, PNG or WebP image.")
+            : null;
         var a = new Attachment
         {
             CaseId = c.Id, FileName = fileName, ContentType = contentType, Size = bytes.Length, Content = bytes,
-            UploadedBy = actor.Id, UploadedAt = clock.GetUtcNow(),
+            UploadedBy = actor.Id, UploadedAt = clock.GetUtcNow(), Thumbnail = thumbnail,
         };
         db.Attachments.Add(a);
         await NoteAsync(c, "attach", actor, null, new { attachmentId = a.Id, fileName = a.FileName, size = a.Size }, ct);
-        return new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.UploadedAt);
+        return new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.UploadedAt, thumbnail is not null);
     }
 
     public async Task<IReadOnlyList<AttachmentDto>> AttachmentsAsync(Guid caseId, CancellationToken ct = default) =>
         await db.Attachments.AsNoTracking().Where(a => a.CaseId == caseId).OrderBy(a => a.UploadedAt)
-            .Select(a => new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.UploadedAt)).ToListAsync(ct);
+            .Select(a => new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.UploadedAt, a.Thumbnail != null)).ToListAsync(ct);
 
     static bool IsUniqueViolation(DbUpdateException ex) =>
         ex.InnerException?.Message.Contains("UNIQUE", StringComparison.OrdinalIgnoreCase) == true

@@ -30,6 +30,7 @@ public static class CaseEndpoints
         // Revealing a reporter is for people only: no scope lets a key do it.
         g.MapPost("/{id:guid}/reporter/unmask", Unmask).WithName("UnmaskReporter");
         g.MapPost("/{id:guid}/attachments", Upload).WithName("UploadAttachment").DisableAntiforgery().RequireScope(ApiScope.CasesCreate);
+        app.MapGet("/api/v1/attachments/{id:guid}/thumbnail", Thumbnail).WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy).RequireScope(ApiScope.CasesRead);
         app.MapGet("/api/v1/attachments/{id:guid}", Download).WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy).RequireScope(ApiScope.CasesRead);
         app.MapGet("/api/v1/public/cases/{number}", PublicStatus).WithTags("Public").AllowAnonymous().RequireRateLimiting(RateLimits.Public);
     }
@@ -186,6 +187,19 @@ public static class CaseEndpoints
         return TypedResults.File(a.Content, a.ContentType, a.FileName);
     }
 
+    /// <summary>An image's thumbnail, to those who may see its case; a PDF has none (404).</summary>
+    static async Task<IResult> Thumbnail(Guid id, CurrentActor current, CaseQueries queries, CityLoopDb db, HttpResponse response, CancellationToken ct)
+    {
+        var actor = await Reader(current);
+        var a = await db.Attachments.AsNoTracking().Where(x => x.Id == id).Select(x => new { x.CaseId, x.Thumbnail }).FirstOrDefaultAsync(ct)
+            ?? throw new NotFoundException($"Attachment {id} does not exist.");
+        await queries.GetAsync(actor, a.CaseId, ct: ct);
+        if (a.Thumbnail is null) throw new NotFoundException($"Attachment {id} is not an image and has no thumbnail.");
+        // Private: a shared cache must never hand one person's permitted photo to another.
+        response.Headers.CacheControl = "private, max-age=3600";
+        return TypedResults.File(a.Thumbnail, Attachments.Thumbnails.ContentType);
+    }
+
     static async Task<Ok<PublicStatusDto>> PublicStatus(string number, string? queryCode, CityLoopDb db, CancellationToken ct)
     {
         var c = await db.Cases.AsNoTracking().FirstOrDefaultAsync(x => x.Number == number, ct);
@@ -214,6 +228,10 @@ public static class CaseEndpoints
     };
 }
 
-public sealed record AttachmentDto(Guid Id, string FileName, string ContentType, long Size, DateTimeOffset UploadedAt);
+public sealed record AttachmentDto(Guid Id, string FileName, string ContentType, long Size, DateTimeOffset UploadedAt, bool HasThumbnail = false)
+{
+    public string Url => $"/api/v1/attachments/{Id}";
+    public string? ThumbnailUrl => HasThumbnail ? $"/api/v1/attachments/{Id}/thumbnail" : null;
+}
 
 public sealed record PublicStatusDto(string Number, string State, DateTimeOffset CreatedAt, DateTimeOffset? ClosedAt, string? Reply);

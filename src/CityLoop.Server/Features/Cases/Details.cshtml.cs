@@ -72,16 +72,22 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
         }
     }
 
-    public async Task<IActionResult> OnPostActAsync(string op, int version, CancellationToken ct)
+    /// <summary>
+    /// One action from this page or a desk (the map desk, the department inbox, the queues post here with their
+    /// <paramref name="returnUrl"/>); photos posted with it are stored and cited in the same step.
+    /// </summary>
+    public async Task<IActionResult> OnPostActAsync(string op, int version, string? returnUrl, [FromServices] Attachments.ActionWithPhotos withPhotos,
+        CancellationToken ct)
     {
         var actor = await current.GetAsync();
         try
         {
             if (!TransitionTable.TryParseAction(op, out var action))
                 throw new NotFoundException($"There is no action '{op}'.");
-            await commands.PerformAsync(Id, action, ReadInput(Request.Form), actor, version, queries, ct);
+            var photos = Request.Form.Files.GetFiles("photos").Where(f => f.Length > 0).ToList();
+            await withPhotos.PerformAsync(Id, action, ReadInput(Request.Form), photos, actor, version, ct);
             Flash = Ui.Pick($"已完成：{Labels.Action(action)}", $"Done: {Labels.Action(action)}");
-            return Redirect($"/Cases/{Id}");
+            return Redirect(!string.IsNullOrEmpty(returnUrl) && Url.IsLocalUrl(returnUrl) ? returnUrl : $"/Cases/{Id}");
         }
         catch (Exception ex) when (DeskErrors.Describe(ex) is { } error)
         {
@@ -200,32 +206,9 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
         return input;
     }
 
-    /// <summary>
-    /// A code-kind field of an action as a picker: what the user posted in a refused form, else for dispatch the routing
-    /// suggestion — but never, preselected, the lead department that has just returned the case.
-    /// </summary>
-    public PickerField Picker(AvailableActionDto a, FieldDto f, FieldKind kind)
-    {
-        IReadOnlyList<string> codes = PostedAction == a.Action && Request.HasFormContentType
-            ? Request.Form[f.Name].Where(v => !string.IsNullOrWhiteSpace(v)).Select(v => v!.Trim()).ToList()
-            : (kind, Routing) switch
-            {
-                (FieldKind.Department, { LeadDepartment: { } lead } r) when lead != r.ReturnedBy => [lead],
-                (FieldKind.Departments, { } r) => r.AssistingDepartments,
-                _ => [],
-            };
-        var selected = codes.Select(code => kind is FieldKind.Department or FieldKind.Departments or FieldKind.Team
-            ? new PickerOption(code, Departments.GetValueOrDefault(code, code), Warning: code == Routing?.ReturnedBy ? Routing.Warning : null)
-            : new PickerOption(code, code)).ToList();
-        var dependsOn = kind == FieldKind.StandardItem
-            ? a.Fields.FirstOrDefault(x => Kebab.TryParse<FieldKind>(x.Kind, out var k) && k == FieldKind.Category)?.Name
-            : null;
-        return new PickerField(f.Name, kind, f.Required, Labels.Field(f.Name), selected, Id, a.Action) { DependsOn = dependsOn };
-    }
-
-    /// <summary>What the user typed into a refused form, so nothing is lost.</summary>
-    public string? Posted(string action, string field) =>
-        PostedAction == action && Request.HasFormContentType ? Request.Form[field].ToString() : null;
+    /// <summary>The forms of the allowed actions, shared with the desks; a refused form stays open with what was typed.</summary>
+    public ActionForms Forms => new(Case!, Actions, Attachments, Routing, Departments, PostedAction,
+        PostedAction is not null && Request.HasFormContentType ? Request.Form : null);
 
     /// <summary>What an event's payload says beyond its opinion, for the timeline: the result, the department, the new deadline …</summary>
     public IEnumerable<(string Label, string Value)> Details(EventDto e)

@@ -25,6 +25,14 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
     public static bool Screen(ClaimsPrincipal user) => RolesOf(user).Any(Features.Screen.ScreenQueries.ScreenViewers.Contains);
     public static bool Dashboard(ClaimsPrincipal user) => RolesOf(user).Any(Features.Screen.ScreenQueries.DashboardViewers.Contains);
     public static bool Administration(ClaimsPrincipal user) => AdminLanding(user) is not null;
+    public static bool DispatchDesk(ClaimsPrincipal user) => RolesOf(user).Contains(Role.Dispatcher);
+    public static bool Inbox(ClaimsPrincipal user) => RolesOf(user).Any(Roles.DepartmentBound.Contains);
+    public static bool Queue(ClaimsPrincipal user) => RolesOf(user).Any(r => r is Role.IntakeOperator or Role.ShiftLeader);
+
+    /// <summary>Where a signed-in user starts (Features/Index: the screen, the overview, the map desk, the inbox or the case list).</summary>
+    public static string Home(ClaimsPrincipal user) => Home(RolesOf(user));
+
+    public static string Home(IReadOnlySet<Role> roles) => Features.IndexModel.Landing(roles);
 
     /// <summary>Where an administrator starts: the audit administrator on the trail, the other two on the accounts.</summary>
     public static string? AdminLanding(ClaimsPrincipal user)

@@ -8,29 +8,27 @@
     var lonInput = document.getElementById('Longitude');
     var pointText = document.getElementById('point-text');
     var mapEl = document.getElementById('map');
-    var map = null, marker = null;
+    var map = null, marker = null, m = null;
 
     function setPoint(lat, lon, zoom) {
         latInput.value = lat.toFixed(6);
         lonInput.value = lon.toFixed(6);
         pointText.textContent = pointText.dataset.chosen + ' ' + latInput.value + ', ' + lonInput.value;
         if (!map) return;
-        if (marker) marker.setLatLng([lat, lon]); else marker = L.marker([lat, lon]).addTo(map);
-        if (zoom) map.setView([lat, lon], Math.max(map.getZoom(), 15));
+        // The point is kept in WGS-84; the shared map module places it on whatever datum the base layer uses.
+        var shown = m.latLng(lat, lon);
+        if (marker) marker.setLatLng(shown); else marker = L.marker(shown).addTo(map);
+        if (zoom) map.setView(shown, Math.max(map.getZoom(), 15));
     }
 
-    if (mapEl && window.L) {
-        map = L.map(mapEl, { attributionControl: false, zoomControl: true, zoomSnap: 0.25, minZoom: 3, maxZoom: 19 }).setView([35, 105], 4);
-        fetch(mapEl.dataset.outlines).then(function (r) { return r.ok ? r.json() : null; }).then(function (outlines) {
-            if (!outlines || !outlines.features || outlines.features.length === 0) return;
-            var layer = L.geoJSON(outlines, {
-                style: { color: '#0b5cab', weight: 1.5, fillColor: '#dbe8f6', fillOpacity: 0.35 },
-                onEachFeature: function (f, l) { if (f.properties && f.properties.name) l.bindTooltip(f.properties.name, { sticky: true }); }
-            }).addTo(map);
-            if (!latInput.value) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+    if (mapEl && window.L && window.CityLoopMap) {
+        m = CityLoopMap.create(mapEl);
+        map = m.map;
+        m.outlines(mapEl.dataset.outlines).then(function (layer) {
+            if (layer && !latInput.value) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
             mapEl.dataset.ready = 'true';
-        }).catch(function () { mapEl.dataset.ready = 'true'; });
-        map.on('click', function (e) { setPoint(e.latlng.lat, e.latlng.lng, false); });
+        });
+        map.on('click', function (e) { var p = m.toWgs84(e.latlng); setPoint(p[0], p[1], false); });
         if (latInput.value && lonInput.value) setPoint(parseFloat(latInput.value), parseFloat(lonInput.value), true);
     }
 
