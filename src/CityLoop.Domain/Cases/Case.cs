@@ -24,6 +24,8 @@ public sealed record NewCase
     public bool Anonymous { get; init; }
     public Urgency Urgency { get; init; } = Urgency.Normal;
     public string? ExternalId { get; init; }
+    /// <summary>A case dispatched down by an upper platform (市派): the instant by which the upper expects the result back.</summary>
+    public DateTimeOffset? FeedbackDueAt { get; init; }
     /// <summary>Set by intake, not by the reporter: the recently closed case this report repeats.</summary>
     public string? RepeatOfNumber { get; init; }
 }
@@ -131,6 +133,8 @@ public sealed class Case
     public DateTimeOffset? CloseDueAt { get; private set; }
     public DateTimeOffset? FollowUpDueAt { get; private set; }
     public DateTimeOffset? RequestedDueAt { get; private set; }
+    /// <summary>市派: the upper platform's deadline for the result (反馈时限), fixed at intake; 及时反馈率 counts against it.</summary>
+    public DateTimeOffset? FeedbackDueAt { get; private set; }
     public DateTimeOffset? SuspendedAt { get; private set; }
     public bool IsOverdue { get; private set; }
 
@@ -213,6 +217,7 @@ public sealed class Case
             Description = input.Description.Trim(),
             Urgency = input.Urgency,
             ExternalId = Blank(input.ExternalId),
+            FeedbackDueAt = input.FeedbackDueAt,
             Latitude = input.Latitude,
             Longitude = input.Longitude,
             Address = Blank(input.Address),
@@ -240,6 +245,8 @@ public sealed class Case
             outsideGrid = c.OutsideGrid ? true : (bool?)null,
             urgency = c.Urgency,
             repeatOf = c.RepeatOfNumber,
+            externalId = c.ExternalId,
+            feedbackDueAt = c.FeedbackDueAt,
         }, before);
         return c;
     }

@@ -95,6 +95,10 @@ public static class Labels
         ["knowledge-used"] = ("引用知识库答复", "Answered from the knowledge base"),
         ["emergency-transfer"] = ("紧急警情待转接", "Emergency: to transfer"),
         ["citizen-rating"] = ("市民评价", "Citizen's rating"),
+        ["peer-linked"] = ("关联上级交办", "Linked to the upper platform's case"),
+        ["peer-status"] = ("对端平台进展", "Progress on the peer platform"),
+        ["peer-result"] = ("对端平台办理结果", "Result from the peer platform"),
+        ["peer-follow-up"] = ("对端平台回访", "Follow-up on the peer platform"),
     };
 
     static readonly Dictionary<RequestType, (string Zh, string En)> RequestTypes = new()
@@ -122,6 +126,7 @@ public static class Labels
         [CaseSource.DepartmentTransfer] = ("部门转办", "Department transfer"),
         [CaseSource.Open311] = ("Open311", "Open311"),
         [CaseSource.Import] = ("批量导入", "Import"),
+        [CaseSource.LowerPlatform] = ("下级上报", "Lower platform"),
     };
 
     static readonly Dictionary<Urgency, (string Zh, string En)> Urgencies = new()
