@@ -68,9 +68,9 @@ public abstract class ExchangeTests<TApp>(TApp app) where TApp : AppFixture
 
         var events = (await Api.Get(cityDispatcher, $"/api/v1/cases/{upper.Id()}/events")).EnumerateArray().ToList();
         Assert.Equal(["create", "file", "dispatch", "sign-for", "peer-status", "peer-status", "peer-status", "peer-status", "peer-status", "finish", "peer-follow-up"],
-            events.Select(e => e.GetProperty("action").GetString()).Where(a => a is not ("follow-up-scheduled" or "notify" or "remind")).ToArray());
+            events.Select(e => e.GetProperty("action").GetString()!).Where(a => a is not ("follow-up-scheduled" or "notify" or "remind")).ToArray());
         Assert.Equal(["file", "dispatch", "sign-for", "finish", "check-pass"],
-            events.Where(e => e.GetProperty("action").GetString() == "peer-status").Select(e => e.GetProperty("payload").GetProperty("action").GetString()).ToArray());
+            events.Where(e => e.GetProperty("action").GetString() == "peer-status").Select(e => e.GetProperty("payload").GetProperty("action").GetString()!).ToArray());
         var finish = events.Single(e => e.GetProperty("action").GetString() == "finish");
         Assert.Equal("已补装井盖", finish.GetProperty("payload").GetProperty("result").GetString());
         var photoIds = finish.GetProperty("payload").GetProperty("attachmentIds").EnumerateArray().Select(x => x.GetGuid()).ToList();
@@ -122,7 +122,7 @@ public abstract class ExchangeTests<TApp>(TApp app) where TApp : AppFixture
         await Api.ActOk(await p.As(p.Upper, "leader"), reported.Id, "file", new { standardItem = "C0101-01" });
         await p.SettleAsync();
         var countyTimeline = (await Api.Get(await p.As(p.Lower, "leader"), $"/api/v1/cases/{own.Id()}/events")).EnumerateArray()
-            .Where(e => e.GetProperty("action").GetString() == "peer-status").Select(e => e.GetProperty("payload").GetProperty("action").GetString()).ToArray();
+            .Where(e => e.GetProperty("action").GetString() == "peer-status").Select(e => e.GetProperty("payload").GetProperty("action").GetString()!).ToArray();
         Assert.Equal(["create", "file"], countyTimeline);
     }
 
@@ -238,7 +238,7 @@ public abstract class ExchangeTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(TwoPlatforms.Signed(TwoPlatforms.UpperCode, TwoPlatforms.Secret, Status(3, "urge"), now))).StatusCode);
         var caseId = TwoPlatforms.Db(county, db => db.Cases.AsNoTracking().Single(c => c.ExternalId == upperNumber).Id);
         var notes = TwoPlatforms.Db(county, db => db.CaseEvents.AsNoTracking().Where(e => e.CaseId == caseId && e.Action == "peer-status").OrderBy(e => e.Seq).Select(e => e.Payload!).ToList());
-        Assert.Equal(["supervise", "urge"], notes.Select(n => JsonDocument.Parse(n).RootElement.GetProperty("action").GetString()).ToArray());
+        Assert.Equal(["supervise", "urge"], notes.Select(n => JsonDocument.Parse(n).RootElement.GetProperty("action").GetString()!).ToArray());
         // A message whose "from" is not the peer that signed it is refused.
         var forged = JsonSerializer.Serialize(new { messageId = Guid.NewGuid(), kind = "status", from = "451299", caseNumber = upperNumber, seq = 4, action = "urge" });
         await Api.Problem(await client.SendAsync(TwoPlatforms.Signed(TwoPlatforms.UpperCode, TwoPlatforms.Secret, forged, now)), HttpStatusCode.UnprocessableEntity);

@@ -94,7 +94,7 @@ public sealed class TwoPlatformProcessTests(PostgresApp app) : IClassFixture<Pos
                 Assert.Equal(["create", "file", "dispatch", "sign-for", "peer-status", "peer-status", "peer-status", "peer-status", "peer-status", "finish"],
                     events.Select(e => e.Action).Where(a => a is not ("notify" or "remind" or "follow-up-scheduled")).ToArray());
                 Assert.Equal(["file", "dispatch", "sign-for", "finish", "check-pass"],
-                    events.Where(e => e.Action == "peer-status").Select(e => JsonDocument.Parse(e.Payload!).RootElement.GetProperty("action").GetString()).ToArray());
+                    events.Where(e => e.Action == "peer-status").Select(e => JsonDocument.Parse(e.Payload!).RootElement.GetProperty("action").GetString()!).ToArray());
                 Assert.Equal($"已补装井盖 {lowerIds[number]:N}", JsonDocument.Parse(events.Single(e => e.Action == "finish").Payload!).RootElement.GetProperty("result").GetString());
             }
             // Each side applied exactly the messages the other sent, each once.
