@@ -209,7 +209,7 @@ public abstract class ExchangeTests<TApp>(TApp app) where TApp : AppFixture
         await Refused(TwoPlatforms.Signed(TwoPlatforms.UpperCode, "another-secret-0123456789", Dispatch(messageId), now), "bad-signature");
         await Refused(TwoPlatforms.Signed("999999", TwoPlatforms.Secret, Dispatch(messageId), now), "unknown-peer");
         var tampered = TwoPlatforms.Signed(TwoPlatforms.UpperCode, TwoPlatforms.Secret, Dispatch(messageId), now);
-        tampered.Content = new StringContent(Dispatch(messageId).Replace("路灯不亮", "路灯全灭"), System.Text.Encoding.UTF8, "application/json");
+        tampered.Content = new StringContent(Dispatch(messageId).Replace("complaint", "suggestion"), System.Text.Encoding.UTF8, "application/json");
         await Refused(tampered, "bad-signature");
         await Refused(TwoPlatforms.Signed(TwoPlatforms.UpperCode, TwoPlatforms.Secret, Dispatch(messageId), now - 301), "stale-timestamp");
         await Refused(TwoPlatforms.Signed(TwoPlatforms.UpperCode, TwoPlatforms.Secret, Dispatch(messageId), now + 301), "stale-timestamp");
