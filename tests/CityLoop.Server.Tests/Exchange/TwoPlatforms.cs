@@ -31,7 +31,9 @@ public sealed class TwoPlatforms : IAsyncDisposable
     public WebApplicationFactory<Program> Upper { get; private set; } = null!;
     public WebApplicationFactory<Program> Lower { get; private set; } = null!;
     public Router Routes { get; } = new();
+    public string LowerConnection { get; private set; } = "";
     readonly List<CityLoopFactory> _bases = [];
+    string _provider = "";
 
     public static Dictionary<string, string> UpperSettings(string lowerUrl = "http://lower.test") => new()
     {
@@ -59,7 +61,7 @@ public sealed class TwoPlatforms : IAsyncDisposable
 
     public static async Task<TwoPlatforms> StartAsync(string provider)
     {
-        var p = new TwoPlatforms();
+        var p = new TwoPlatforms { _provider = provider };
         p.Upper = await p.PlatformAsync(provider, UpperSettings(), upper: true);
         p.Lower = await p.PlatformAsync(provider, LowerSettings(), upper: false);
         p.Routes.Hosts["upper.test"] = () => p.Upper.Server.CreateHandler();
@@ -70,10 +72,8 @@ public sealed class TwoPlatforms : IAsyncDisposable
     async Task<WebApplicationFactory<Program>> PlatformAsync(string provider, Dictionary<string, string> settings, bool upper)
     {
         var connection = await CreateDatabaseAsync(provider);
-        var baseFactory = new CityLoopFactory(provider, connection, Clock, settings);
-        _bases.Add(baseFactory);
-        var factory = baseFactory.WithWebHostBuilder(b => b.ConfigureServices(s =>
-            s.AddHttpClient(ExchangeDelivery.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => Routes)));
+        if (!upper) LowerConnection = connection;
+        var factory = Node(connection, settings);
         using var scope = factory.Services.CreateScope();
         await scope.ServiceProvider.GetRequiredService<Migrator>().MigrateAsync();
         await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(0);
@@ -81,6 +81,17 @@ public sealed class TwoPlatforms : IAsyncDisposable
         if (upper) await AddLowerDepartmentAsync(scope.ServiceProvider);
         return factory;
     }
+
+    WebApplicationFactory<Program> Node(string connection, Dictionary<string, string> settings)
+    {
+        var baseFactory = new CityLoopFactory(_provider, connection, Clock, settings);
+        _bases.Add(baseFactory);
+        return baseFactory.WithWebHostBuilder(b => b.ConfigureServices(s =>
+            s.AddHttpClient(ExchangeDelivery.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => Routes)));
+    }
+
+    /// <summary>Another app node of the county on the county's database (two nodes delivering the same outbox).</summary>
+    public WebApplicationFactory<Program> SecondLowerNode() => Node(LowerConnection, LowerSettings());
 
     /// <summary>The city's administrator adds the county platform as a department the dispatcher can send cases to.</summary>
     public static async Task AddLowerDepartmentAsync(IServiceProvider services)
