@@ -25,6 +25,8 @@ public abstract class AppFixture : IAsyncLifetime
     public IBrowser Browser { get; private set; } = null!;
     public string BaseUrl { get; private set; } = "";
     public WebApplication App => _app!;
+    /// <summary>Settings a fixture adds to the command line (e.g. peer platforms).</summary>
+    protected virtual IEnumerable<string> ExtraArgs => [];
 
     public async Task InitializeAsync()
     {
@@ -33,7 +35,7 @@ public abstract class AppFixture : IAsyncLifetime
             // The journeys sign in far more often than a person: the sign-in rate limit would turn them away.
             "--RateLimits:SignInPerMinute=100000",
             // … and sign the same administrator in several times within one 30-second code: the replay guard has its server test.
-            "--Security:TotpReplayGuard=false"]);
+            "--Security:TotpReplayGuard=false", .. ExtraArgs]);
         await CityLoopApp.PrepareAsync(_app);
         using (var scope = _app.Services.CreateScope())
         {

@@ -48,6 +48,12 @@ public sealed class ExchangeTwoNodeTests(PostgresApp app) : IClassFixture<Postgr
         await p.SettleAsync();
 
         var rows = TwoPlatforms.Db(p.Lower, db => db.Set<ExchangeOutboxRow>().AsNoTracking().ToList());
+        // Each message went over the wire once: the two nodes never sent the same one.
+        List<string> sentUp;
+        lock (p.Routes.Sent) sentUp = p.Routes.Sent.Where(s => s.Host == "upper.test")
+            .Select(s => JsonDocument.Parse(s.Body).RootElement.GetProperty("messageId").GetString()!).ToList();
+        Assert.Equal(30, sentUp.Count);
+        Assert.Equal(30, sentUp.Distinct().Count());
         Assert.All(rows, r => Assert.NotNull(r.DeliveredAt));
         // Not one refusal: no message was sent twice, none before the one it follows.
         Assert.All(rows, r => Assert.Equal(0, r.Attempts));
