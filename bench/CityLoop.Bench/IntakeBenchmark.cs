@@ -67,18 +67,23 @@ public static class IntakeBenchmark
             await Measure(levels.Max(), 200, i => Post(refHttp, "/cases", i));
         }
 
+        var cpu = await CpuMeter.ForAsync(provider == "postgres" ? connectionString : null);
         // Warm-up: JIT, connection pools, the first pages of the tables.
         await Measure(levels.Max(), 200, i => Post(http, "/api/v1/cases", i));
         foreach (var level in levels)
         {
             // The reference first, then CityLoop, back to back at each level, so that both see the same machine.
+            var c0 = cpu.Now();
             var r0 = refHttp is null ? null : await Measure(level, requests, i => Post(refHttp, "/cases", i));
+            var c1 = cpu.Now();
             var locks = provider == "postgres" ? LockSampler.Start(connectionString) : null;
             var r = await Measure(level, requests, i => Post(http, "/api/v1/cases", i));
+            var c2 = cpu.Now();
             var waits = locks is null ? "" : $"  sessions waiting on a lock: {await locks.StopAsync()}";
             Console.WriteLine($"{provider,-8} http-intake  concurrency {level,3}: {r.PerSecond,8:F0} cases/s  p50 {r.P50,7:F2} ms  p99 {r.P99,7:F2} ms  errors {r.Errors}{waits}");
             if (r0 is not null)
                 Console.WriteLine($"{provider,-8} reference    concurrency {level,3}: {r0.PerSecond,8:F0} cases/s  p50 {r0.P50,7:F2} ms  p99 {r0.P99,7:F2} ms  errors {r0.Errors}  => CityLoop at {100 * r.PerSecond / r0.PerSecond:F0} % of the reference");
+            if (r0 is not null) Console.WriteLine($"{provider,-8}   reference {CpuMeter.PerCase(c0, c1, requests)};  CityLoop {CpuMeter.PerCase(c1, c2, requests)}");
         }
         var paced = await MeasureAtRate(rate, Math.Max(requests, rate * 10), i => Post(http, "/api/v1/cases", i));
         Console.WriteLine($"{provider,-8} http-intake  paced at {rate}/s: {paced.PerSecond,8:F0} cases/s  p50 {paced.P50,7:F2} ms  p99 {paced.P99,7:F2} ms  errors {paced.Errors}");

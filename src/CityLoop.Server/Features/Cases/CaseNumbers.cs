@@ -12,15 +12,56 @@ namespace CityLoop.Server.Features.Cases;
 /// has its own sequence (<c>nextval</c> never blocks and never rolls back); on SQLite, which has one writer anyway, a
 /// counter row in its own short transaction. Either way a number whose intake fails is not reused: numbers are unique
 /// and increasing per platform and day, with gaps after a failed intake or a server crash.
+/// On PostgreSQL a node takes its numbers in blocks (<see cref="BlockSize"/> values in one round trip) and hands them
+/// out in order, so most intakes make no trip for their number; a stopped node leaves the rest of its block unused,
+/// and with several nodes the numbers of one day interleave by node instead of following the intake order exactly.
 /// </summary>
 public static class CaseNumbers
 {
     /// <summary>Days whose PostgreSQL sequence this process has seen, so the create-on-first-use path runs once a day.</summary>
     static readonly ConcurrentDictionary<string, bool> KnownSequences = new();
 
+    /// <summary>Numbers taken from the day's sequence and not yet handed out, per database and sequence.</summary>
+    static readonly ConcurrentDictionary<string, Pool> Blocks = new();
+
+    /// <summary>
+    /// The numbers a node holds for one day. Several intakes may fetch a block at once, so the pool hands out its
+    /// smallest number first rather than in the order the blocks arrived.
+    /// </summary>
+    sealed class Pool
+    {
+        readonly SortedSet<long> _values = [];
+
+        public bool TryTake(out long value)
+        {
+            lock (_values)
+            {
+                value = _values.Count > 0 ? _values.Min : 0;
+                return _values.Count > 0 && _values.Remove(value);
+            }
+        }
+
+        /// <summary>Keeps a fetched block and takes the smallest number now held (possibly from an earlier block).</summary>
+        public long AddAndTake(long[] block)
+        {
+            lock (_values)
+            {
+                foreach (var v in block) _values.Add(v);
+                var first = _values.Min;
+                _values.Remove(first);
+                return first;
+            }
+        }
+    }
+
+    /// <summary>How many numbers a PostgreSQL node takes in one round trip.</summary>
+    public const int BlockSize = 16;
+
     public static async Task<string> NextAsync(CityLoopDb db, PlatformOptions platform, DateTimeOffset now, CancellationToken ct = default)
     {
         var day = TimeZoneInfo.ConvertTime(now, platform.Zone).ToString("yyyyMMdd");
+        if (db.IsPostgres && Blocks.TryGetValue(BlockKey(db, platform.Code, day), out var block) && block.TryTake(out var ready))
+            return $"{platform.Code}-{day}-{ready:D6}";
         await db.Database.OpenConnectionAsync(ct);
         try
         {
@@ -34,6 +75,12 @@ public static class CaseNumbers
         }
     }
 
+    static string BlockKey(CityLoopDb db, string platform, string day)
+    {
+        var conn = db.Database.GetDbConnection();
+        return $"{conn.DataSource}/{conn.Database}/{SequenceName(platform, day)}";
+    }
+
     /// <summary>The sequence's name for a platform and day: only letters, digits and underscores, whatever the code.</summary>
     public static string SequenceName(string platform, string day) =>
         $"case_no_{new string(platform.Select(ch => char.IsAsciiLetterOrDigit(ch) ? char.ToLowerInvariant(ch) : '_').ToArray())}_{day}";
@@ -42,21 +89,36 @@ public static class CaseNumbers
     {
         var name = SequenceName(platform, day);
         var key = $"{conn.DataSource}/{conn.Database}/{name}";
+        var block = Blocks.GetOrAdd(key, _ => new Pool());
+        if (block.TryTake(out var ready)) return ready;
         if (!KnownSequences.ContainsKey(key))
         {
             await CreateDaySequenceAsync(conn, platform, name, day, ct);
             KnownSequences[key] = true;
         }
+        long[] values;
         try
         {
-            return await ScalarAsync(conn, $"SELECT nextval('{name}')", ct);
+            values = await TakeBlockAsync(conn, name, ct);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UndefinedTable)
         {
             // Dropped behind this node's back (a restored backup): create it again.
             await CreateDaySequenceAsync(conn, platform, name, day, ct);
-            return await ScalarAsync(conn, $"SELECT nextval('{name}')", ct);
+            values = await TakeBlockAsync(conn, name, ct);
         }
+        // This intake takes the smallest number held; the others wait for the node's next intakes, in order.
+        return block.AddAndTake(values);
+    }
+
+    static async Task<long[]> TakeBlockAsync(DbConnection conn, string name, CancellationToken ct)
+    {
+        await using var cmd = conn.CreateCommand();
+        cmd.CommandText = $"SELECT nextval('{name}') FROM generate_series(1, {BlockSize}) ORDER BY 1";
+        var values = new List<long>(BlockSize);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct)) values.Add(r.GetInt64(0));
+        return [.. values];
     }
 
     /// <summary>
