@@ -115,6 +115,8 @@ public static class CityLoopApp
         services.AddScoped<ICaseProjection, Features.Indicators.CaseFactProjection>();
         services.AddScoped<Features.Indicators.IndicatorQueries>();
         services.AddScoped<Features.Indicators.RankingQueries>();
+        services.AddScoped<Features.Screen.ScreenQueries>();
+        services.Configure<Features.Screen.ScreenOptions>(config.GetSection("Screen"));
         services.AddOptions<Features.Reports.ReportOptions>().Bind(config.GetSection("Reports"))
             .Validate(o => o.Ids.All(id => CityLoop.Domain.Indicators.IndicatorCatalogue.Find(id) is not null), "Reports:Figures names an indicator the catalogue does not have.")
             .ValidateOnStart();
@@ -228,6 +230,7 @@ public static class CityLoopApp
         app.MapPrivacyEndpoints();
         Features.Calls.CallEndpoints.MapCallEndpoints(app);
         Features.Knowledge.KnowledgeEndpoints.MapKnowledgeEndpoints(app);
+        Features.Screen.ScreenEndpoints.MapScreenEndpoints(app);
         app.MapPortalEndpoints();
         Features.Open311.Open311Endpoints.MapOpen311Endpoints(app);
         Features.Exchange.ExchangeEndpoints.MapExchangeEndpoints(app);

@@ -35,7 +35,9 @@ public abstract class AppFixture : IAsyncLifetime
             // The journeys sign in far more often than a person: the sign-in rate limit would turn them away.
             "--RateLimits:SignInPerMinute=100000",
             // … and sign the same administrator in several times within one 30-second code: the replay guard has its server test.
-            "--Security:TotpReplayGuard=false", .. ExtraArgs]);
+            "--Security:TotpReplayGuard=false",
+            // The wall screen and dashboards refresh every 5 s here (30 s by default), so a journey sees a change arrive.
+            "--Screen:RefreshSeconds=5", .. ExtraArgs]);
         await CityLoopApp.PrepareAsync(_app);
         using (var scope = _app.Services.CreateScope())
         {

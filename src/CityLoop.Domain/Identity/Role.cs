@@ -19,6 +19,8 @@ public enum Role
     AuditAdmin,
     /// <summary>知识库编辑: writes and maintains the knowledge base the hotline answers from.</summary>
     KnowledgeEditor,
+    /// <summary>大屏展示: the command centre's wall screen; reads the screen's figures and nothing else.</summary>
+    Display,
 
     // System principals of the machine channels and workers.
     PortalChannel,

@@ -74,5 +74,5 @@ public sealed class LoginModel(Accounts accounts, IOptions<SecurityOptions> secu
         return LocalRedirect(Target());
     }
 
-    string Target() => !string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/Cases";
+    string Target() => !string.IsNullOrEmpty(ReturnUrl) && Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : "/";
 }

@@ -25,7 +25,9 @@ public sealed class IndexModel(CurrentActor current, CaseQueries queries, CityLo
         CanRead = CaseQueries.CanReadCases(actor);
         CanCreate = actor.Roles.Any(TransitionTable.CreateRoles.Contains);
         // Administrators work on their own pages: that is where they land.
-        if (!CanRead) return Nav.AdminLanding(User) is { } landing ? LocalRedirect(landing) : Page();
+        if (!CanRead)
+            return Nav.AdminLanding(User) is { } landing ? LocalRedirect(landing)
+                : actor.Has(Domain.Identity.Role.Display) ? LocalRedirect("/screen") : Page();
         Departments = await DepartmentNames(db, ct);
         try
         {

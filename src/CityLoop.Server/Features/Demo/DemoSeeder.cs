@@ -40,6 +40,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         ("security", "安全管理员（演示）", Role.SecurityAdmin),
         ("auditor", "审计管理员（演示）", Role.AuditAdmin),
         ("knowledge", "知识库编辑（演示）", Role.KnowledgeEditor),
+        ("screen", "指挥大厅大屏（演示）", Role.Display),
     ];
 
     static readonly Dictionary<string, string> HotlineClassDepartment = new()

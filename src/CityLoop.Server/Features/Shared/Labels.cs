@@ -158,6 +158,7 @@ public static class Labels
         [Domain.Identity.Role.SecurityAdmin] = ("安全管理员", "Security admin"),
         [Domain.Identity.Role.AuditAdmin] = ("审计管理员", "Audit admin"),
         [Domain.Identity.Role.KnowledgeEditor] = ("知识库编辑", "Knowledge editor"),
+        [Domain.Identity.Role.Display] = ("大屏展示", "Wall screen display"),
         [Domain.Identity.Role.Telephony] = ("电话系统", "Telephone system"),
     };
 

@@ -22,6 +22,8 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
     public static bool ReferenceAdmin(ClaimsPrincipal user) => RolesOf(user).Contains(Role.SystemAdmin);
     public static bool Desk(ClaimsPrincipal user) => RolesOf(user).Any(Roles.ReporterContact.Contains);
     public static bool Knowledge(ClaimsPrincipal user) => RolesOf(user).Any(r => r == Role.KnowledgeEditor || Roles.CaseReaders.Contains(r));
+    public static bool Screen(ClaimsPrincipal user) => RolesOf(user).Any(Features.Screen.ScreenQueries.ScreenViewers.Contains);
+    public static bool Dashboard(ClaimsPrincipal user) => RolesOf(user).Any(Features.Screen.ScreenQueries.DashboardViewers.Contains);
     public static bool Administration(ClaimsPrincipal user) => AdminLanding(user) is not null;
 
     /// <summary>Where an administrator starts: the audit administrator on the trail, the other two on the accounts.</summary>

@@ -1,0 +1,31 @@
+using CityLoop.Domain.Cases;
+using CityLoop.Server.Data;
+using CityLoop.Server.Features.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace CityLoop.Server.Features.Screen;
+
+/// <summary>
+/// A desk's dashboard (/dashboard): the supervisor's and the centre's city view, or a department's own figures and red
+/// cases; the same figures as the wall screen, drawn by the same script in the desk's colours.
+/// </summary>
+public sealed class DashboardModel(CurrentActor current, CityLoopDb db) : PageModel
+{
+    public string? Department { get; private set; }
+    public string? DepartmentName { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    {
+        try
+        {
+            Department = ScreenEndpoints.DashboardScope(await current.GetAsync());
+        }
+        catch (CaseForbiddenException)
+        {
+            return Forbid();
+        }
+        if (Department is not null) DepartmentName = (await db.DepartmentNamesAsync(ct)).GetValueOrDefault(Department) ?? Department;
+        return Page();
+    }
+}
