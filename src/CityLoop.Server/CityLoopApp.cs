@@ -88,6 +88,7 @@ public static class CityLoopApp
         services.AddSignalR();
         services.AddHostedService<ClockWorker>();
         services.AddHostedService<NotificationRelay>();
+        services.AddHostedService<Features.Exchange.ExchangeWorker>();
         services.AddPrivacy();
         services.AddPortal(config);
         Features.Inspector.InspectorSetup.AddInspector(services, config);
@@ -161,6 +162,16 @@ public static class CityLoopApp
         services.AddScoped<Features.Open311.Open311Link>();
         services.AddScoped<ICaseHook>(sp => sp.GetRequiredService<Features.Open311.Open311Link>());
         services.AddScoped<Features.Open311.Open311Api>();
+        // 三级联网: peers, the outbox hook, receipt and delivery (docs/decisions/021).
+        services.AddOptions<Features.Exchange.ExchangeOptions>().Bind(config.GetSection("Exchange"))
+            .Validate(o => !o.Problems().Any(), "Exchange:Peers: each peer needs a Code, an http(s) BaseUrl, a Secret of 16+ characters and Role upper or lower.")
+            .ValidateOnStart();
+        services.AddHttpClient(Features.Exchange.ExchangeDelivery.HttpClientName);
+        services.AddScoped<Features.Exchange.ExchangeReceipt>();
+        services.AddScoped<ICaseHook, Features.Exchange.ExchangeHook>();
+        services.AddScoped<Features.Exchange.ExchangeReceiver>();
+        services.AddScoped<Features.Exchange.ExchangeDelivery>();
+        services.AddScoped<Features.Exchange.ExchangeStatus>();
     }
 
     public static void Json(JsonSerializerOptions o)
@@ -230,6 +241,7 @@ public static class CityLoopApp
         Features.Imports.CaseImportEndpoints.MapCaseImportEndpoints(app);
         Features.Inspector.InspectorEndpoints.MapInspectorEndpoints(app);
         Features.Camera.CameraEndpoints.MapCameraEndpoints(app);
+        Features.Exchange.ExchangeEndpoints.MapExchangeEndpoints(app);
         app.MapHub<NotificationHub>("/hubs/notifications");
         app.MapRazorPages();
     }

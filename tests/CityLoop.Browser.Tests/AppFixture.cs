@@ -25,6 +25,8 @@ public abstract class AppFixture : IAsyncLifetime
     public IBrowser Browser { get; private set; } = null!;
     public string BaseUrl { get; private set; } = "";
     public WebApplication App => _app!;
+    /// <summary>Settings a fixture adds to the command line (e.g. peer platforms).</summary>
+    protected virtual IEnumerable<string> ExtraArgs => [];
 
     public async Task InitializeAsync()
     {
@@ -35,7 +37,7 @@ public abstract class AppFixture : IAsyncLifetime
             // … and sign the same administrator in several times within one 30-second code: the replay guard has its server test.
             "--Security:TotpReplayGuard=false",
             // The wall screen and dashboards refresh every 5 s here (30 s by default), so a journey sees a change arrive.
-            "--Screen:RefreshSeconds=5"]);
+            "--Screen:RefreshSeconds=5", .. ExtraArgs]);
         await CityLoopApp.PrepareAsync(_app);
         using (var scope = _app.Services.CreateScope())
         {

@@ -24,6 +24,8 @@ public sealed record NewCase
     public bool Anonymous { get; init; }
     public Urgency Urgency { get; init; } = Urgency.Normal;
     public string? ExternalId { get; init; }
+    /// <summary>A case dispatched down by an upper platform (市派): the instant by which the upper expects the result back.</summary>
+    public DateTimeOffset? FeedbackDueAt { get; init; }
     /// <summary>Set by intake, not by the reporter: the recently closed case this report repeats.</summary>
     public string? RepeatOfNumber { get; init; }
     /// <summary>Historical import only: the source system or data set the case comes from (recorded on its creation).</summary>
@@ -133,6 +135,8 @@ public sealed class Case
     public DateTimeOffset? CloseDueAt { get; private set; }
     public DateTimeOffset? FollowUpDueAt { get; private set; }
     public DateTimeOffset? RequestedDueAt { get; private set; }
+    /// <summary>市派: the upper platform's deadline for the result (反馈时限), fixed at intake; 及时反馈率 counts against it.</summary>
+    public DateTimeOffset? FeedbackDueAt { get; private set; }
     public DateTimeOffset? SuspendedAt { get; private set; }
     public bool IsOverdue { get; private set; }
 
@@ -215,6 +219,7 @@ public sealed class Case
             Description = input.Description.Trim(),
             Urgency = input.Urgency,
             ExternalId = Blank(input.ExternalId),
+            FeedbackDueAt = input.FeedbackDueAt,
             Latitude = input.Latitude,
             Longitude = input.Longitude,
             Address = Blank(input.Address),
@@ -245,6 +250,8 @@ public sealed class Case
             origin = Blank(input.ImportOrigin),
             // An old system's record may have no place: kept, and flagged so that maps and area figures can leave it out.
             placeMissing = input.Source == CaseSource.Import && c.Latitude is null && c.Address is null ? true : (bool?)null,
+            externalId = c.ExternalId,
+            feedbackDueAt = c.FeedbackDueAt,
         }, before);
         return c;
     }

@@ -87,6 +87,7 @@ public enum CaseSource
     DepartmentTransfer,
     Open311,
     Import,
+    LowerPlatform,    // 上报: reported up by a county or district platform
 }
 
 public enum RequestType

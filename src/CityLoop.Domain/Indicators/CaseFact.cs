@@ -42,6 +42,8 @@ public sealed class CaseFact
     public DateTimeOffset? FinishedAt { get; set; }
     public DateTimeOffset? ClosedAt { get; set; }
     public DateTimeOffset? FollowedUpAt { get; set; }
+    /// <summary>市派: the upper platform's deadline for the result; where set, 及时反馈 means closed by it.</summary>
+    public DateTimeOffset? FeedbackDueAt { get; set; }
 
     // Counters.
     public int Reported { get; set; }
@@ -188,6 +190,7 @@ public sealed class CaseFact
             Reported = 1,
             Imported = c.Source == CaseSource.Import ? 1 : 0,
             StepsKnown = 1,
+            FeedbackDueAt = c.FeedbackDueAt,
         };
         f.Apply(created, null);
         return f;
@@ -392,7 +395,8 @@ public sealed class CaseFact
         Solved = Archived & NeedDispose;
         OverduePending = NeedDispose == 1 && Disposed == 0 && Overdue == 1 ? 1 : 0;
         ClosedFirstTime = Closed == 1 && ReworkCount == 0 && ReturnCount == 0 && ReopenCount == 0 ? 1 : 0;
-        RepliedOnTime = ClosedAtIntake == 1 || DisposedOnTime == 1 ? 1 : 0;
+        // A case dispatched down by an upper platform is answered when its result goes back up, i.e. when it closes here.
+        RepliedOnTime = ClosedAtIntake == 1 || (FeedbackDueAt is { } feedbackDue ? Closed == 1 && ClosedAt <= feedbackDue : DisposedOnTime == 1) ? 1 : 0;
         if (StepsKnown == 0)
         {
             // An import of facts: a department held it, but no 处置/结案 steps of this platform's workflow are known.

@@ -98,7 +98,7 @@ public sealed record PlaceDto(double? Lat, double? Lon, string? Address, string?
 public sealed record ReporterDto(string? Name, string? Phone, bool Masked, bool Confidential, bool Anonymous, string? Address = null);
 
 public sealed record DeadlinesDto(DateTimeOffset? Filing, DateTimeOffset? SignFor, DateTimeOffset? Handling, DateTimeOffset? Check, DateTimeOffset? Close, DateTimeOffset? FollowUp, string? CurrentPhase, DateTimeOffset? Current, DateTimeOffset? WarnAt = null,
-    DateTimeOffset? Verification = null, DateTimeOffset? Dispatch = null, DateTimeOffset? Review = null);
+    DateTimeOffset? Verification = null, DateTimeOffset? Dispatch = null, DateTimeOffset? Review = null, DateTimeOffset? Feedback = null);
 
 public sealed record FlagsDto(bool Overdue, bool Supervised, string? MergedInto, int ReopenedCount, int ReworkCount, int ReturnCount, bool ClosedAtIntake, bool Urgent, string? RepeatOf = null,
     bool SelfHandled = false, int MergedInCount = 0, string? AssignedHandler = null, string? AssignedInspector = null, string? AssignedTeam = null);

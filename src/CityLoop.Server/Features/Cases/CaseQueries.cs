@@ -167,7 +167,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
             new PlaceDto(c.Latitude, c.Longitude, c.Address, c.GridCode, c.CommunityCode, c.StreetCode, c.DistrictCode, c.OutsideGrid),
             c.ComponentId, Reporter(c, actor), c.LeadDepartmentCode, c.AssistingDepartments,
             new DeadlinesDto(c.FilingDueAt, c.SignForDueAt, c.HandlingDueAt, c.CheckDueAt, c.CloseDueAt, c.FollowUpDueAt,
-                c.CurrentPhase is { } p ? Kebab.From(p.ToString()) : null, c.CurrentDueAt, c.ClockWarnAt, c.VerificationDueAt, c.DispatchDueAt, c.ReviewDueAt),
+                c.CurrentPhase is { } p ? Kebab.From(p.ToString()) : null, c.CurrentDueAt, c.ClockWarnAt, c.VerificationDueAt, c.DispatchDueAt, c.ReviewDueAt, c.FeedbackDueAt),
             Light(c, now),
             new FlagsDto(c.IsOverdue, c.Supervised, c.MergedIntoNumber, c.ReopenedCount, c.ReworkCount, c.ReturnCount, c.ClosedAtIntake, c.Urgency != Urgency.Normal, c.RepeatOfNumber,
                 c.SelfHandled, c.MergedInCount, c.AssignedHandler, c.AssignedInspector, c.AssignedTeam),

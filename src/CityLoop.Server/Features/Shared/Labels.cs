@@ -97,6 +97,10 @@ public static class Labels
         ["emergency-transfer"] = ("紧急警情待转接", "Emergency: to transfer"),
         ["citizen-rating"] = ("市民评价", "Citizen's rating"),
         ["import-facts"] = ("历史数据导入（来源记录的答复与办结）", "Imported history (the source's reply and closure)"),
+        ["peer-linked"] = ("关联上级交办", "Linked to the upper platform's case"),
+        ["peer-status"] = ("对端平台进展", "Progress on the peer platform"),
+        ["peer-result"] = ("对端平台办理结果", "Result from the peer platform"),
+        ["peer-follow-up"] = ("对端平台回访", "Follow-up on the peer platform"),
     };
 
     static readonly Dictionary<RequestType, (string Zh, string En)> RequestTypes = new()
@@ -124,6 +128,7 @@ public static class Labels
         [CaseSource.DepartmentTransfer] = ("部门转办", "Department transfer"),
         [CaseSource.Open311] = ("Open311", "Open311"),
         [CaseSource.Import] = ("批量导入", "Import"),
+        [CaseSource.LowerPlatform] = ("下级上报", "Lower platform"),
     };
 
     static readonly Dictionary<Urgency, (string Zh, string En)> Urgencies = new()
