@@ -15,7 +15,7 @@ namespace CityLoop.Server.Tests.Exchange;
 /// </summary>
 public abstract class ExchangeTests<TApp>(TApp app) where TApp : AppFixture
 {
-    static readonly byte[] Png = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 7, 7, 7, 7];
+    static readonly byte[] Png = TestImages.Png();
 
     /// <summary>A case filed on the city platform and dispatched to the county's stand-in department.</summary>
     static async Task<JsonElement> DispatchDownAsync(TwoPlatforms p, string description = "河池市派：金城中路井盖缺失")
