@@ -24,7 +24,29 @@ public sealed record PatrolReportInput(string? CategoryCode, string? Description
 public sealed record PatrolReceipt(Guid Id, string Number, bool Replayed);
 
 /// <summary>A photo as uploaded from the phone: its claimed name and its bytes (the type is read from the bytes).</summary>
-public sealed record PhonePhoto(string? FileName, byte[] Content);
+public sealed record PhonePhoto(string? FileName, byte[] Content)
+{
+    /// <summary>
+    /// The uploaded photos, each read no more than one buffer past <see cref="InspectorDesk.MaxPhotoBytes"/>: the size
+    /// check then refuses an oversized one without holding a huge file. The API and both phone forms read them so.
+    /// </summary>
+    public static async Task<List<PhonePhoto>> ReadAsync(IEnumerable<IFormFile> files, CancellationToken ct)
+    {
+        var photos = new List<PhonePhoto>();
+        foreach (var f in files)
+        {
+            using var ms = new MemoryStream();
+            await using (var s = f.OpenReadStream())
+            {
+                var buffer = new byte[81920];
+                int n;
+                while ((n = await s.ReadAsync(buffer, ct)) > 0 && ms.Length <= InspectorDesk.MaxPhotoBytes) ms.Write(buffer, 0, n);
+            }
+            photos.Add(new PhonePhoto(f.FileName, ms.ToArray()));
+        }
+        return photos;
+    }
+}
 
 /// <summary>A refusal the inspector can read, with the form field it is about (HTTP 422 in the API).</summary>
 public sealed class PhoneException(string field, string message) : Exception(message)

@@ -78,23 +78,7 @@ public static class InspectorEndpoints
         return (from ?? t.AddDays(-1), t);
     }
 
-    static async Task<List<PhonePhoto>> PhotosAsync(IFormCollection form, CancellationToken ct)
-    {
-        var photos = new List<PhonePhoto>();
-        foreach (var f in form.Files.GetFiles("photos"))
-        {
-            // Read no more than one byte past the limit: the size check then refuses without holding a huge file.
-            using var ms = new MemoryStream();
-            await using (var s = f.OpenReadStream())
-            {
-                var buffer = new byte[81920];
-                int n;
-                while ((n = await s.ReadAsync(buffer, ct)) > 0 && ms.Length <= InspectorDesk.MaxPhotoBytes) ms.Write(buffer, 0, n);
-            }
-            photos.Add(new PhonePhoto(f.FileName, ms.ToArray()));
-        }
-        return photos;
-    }
+    static Task<List<PhonePhoto>> PhotosAsync(IFormCollection form, CancellationToken ct) => PhonePhoto.ReadAsync(form.Files.GetFiles("photos"), ct);
 
     static string? Field(IFormCollection form, string name) => form.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v.ToString()) ? v.ToString().Trim() : null;
 

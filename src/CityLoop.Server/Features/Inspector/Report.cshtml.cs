@@ -55,18 +55,7 @@ public sealed class ReportModel(CurrentActor current, InspectorDesk desk, Refere
         if (await RefuseAsync()) return Page();
         try
         {
-            var photos = new List<PhonePhoto>();
-            foreach (var f in Photos)
-            {
-                using var ms = new MemoryStream();
-                await using (var s = f.OpenReadStream())
-                {
-                    var buffer = new byte[81920];
-                    int n;
-                    while ((n = await s.ReadAsync(buffer, ct)) > 0 && ms.Length <= InspectorDesk.MaxPhotoBytes) ms.Write(buffer, 0, n);
-                }
-                photos.Add(new PhonePhoto(f.FileName, ms.ToArray()));
-            }
+            var photos = await PhonePhoto.ReadAsync(Photos, ct);
             var receipt = await desk.ReportAsync(await current.GetAsync(),
                 new PatrolReportInput(CategoryCode, Description, Latitude, Longitude, Address, Accuracy), photos, Key, ct);
             TempData[nameof(IndexModel.Flash)] = Ui.Pick($"已上报：{receipt.Number}", $"Reported: {receipt.Number}");

@@ -42,18 +42,7 @@ public sealed class TaskModel(CurrentActor current, InspectorDesk desk, CaseComm
         var actor = await current.GetAsync();
         try
         {
-            var photos = new List<PhonePhoto>();
-            foreach (var f in Photos)
-            {
-                using var ms = new MemoryStream();
-                await using (var s = f.OpenReadStream())
-                {
-                    var buffer = new byte[81920];
-                    int n;
-                    while ((n = await s.ReadAsync(buffer, ct)) > 0 && ms.Length <= InspectorDesk.MaxPhotoBytes) ms.Write(buffer, 0, n);
-                }
-                photos.Add(new PhonePhoto(f.FileName, ms.ToArray()));
-            }
+            var photos = await PhonePhoto.ReadAsync(Photos, ct);
             var c = await desk.CompleteAsync(actor, Id, new TaskVerdict(InspectorEndpoints.ParseVerdict(Verdict), Opinion, Version), photos, ct);
             TempData[nameof(IndexModel.Flash)] = Ui.Pick($"已完成：{c.Number}（{Labels.State(c.State)}）", $"Done: {c.Number} ({Labels.State(c.State)})");
             return Redirect("/inspector");
