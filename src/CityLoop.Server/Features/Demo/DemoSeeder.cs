@@ -144,7 +144,16 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var grids = reference.Geo.Grids.Grids;
         if (messages.FirstOrDefault(m => catalogue.Find(m.Category) is not { Kind: CategoryKind.Hotline, IsLeaf: true }) is { } stray)
             throw new InvalidOperationException($"Demo message '{stray.Subject}' names {stray.Category}, not a leaf of the hotline taxonomy.");
-        var streets = new[] { "金城中路", "新建路", "南新西路", "百旺路", "河池大道", "东江路", "体育路", "环城北路" };
+        var streets = new[] { "河池大道", "金城中路", "环城北路" };
+        var divisions = reference.Geo.Divisions;
+        // "金城江街道解放社区", "长老乡地霄村": the street and the community of a grid, without the committees' titles.
+        string PlaceOf(UnitGrid grid)
+        {
+            var community = divisions.Find(grid.CommunityCode);
+            var streetName = community?.ParentCode is { } parent ? divisions.Find(parent)?.Name ?? "" : "";
+            var name = (community?.Name ?? "").Replace("居民委员会", "").Replace("村民委员会", "村").Replace("居委会", "").Replace("村委会", "村");
+            return streetName + name;
+        }
         var end = clock.GetUtcNow();
         var start = end.AddDays(-30);
         // The history is replayed on a clock the seeder moves itself (backwards too, between cases).
@@ -165,9 +174,12 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             NewCase input;
             string? lead = null;
             Category? category = null;
-            // Most reports fall inside a grid; a few come from just outside the gridded area and are flagged.
-            var (lat, lon) = rng.NextDouble() < 0.95 ? Inside(grids[rng.Next(grids.Count)]) : (24.60 + rng.NextDouble() * 0.01, 108.06);
-            var street = streets[rng.Next(streets.Length)];
+            // Most reports fall inside a grid, named by its street and community; a few come from just outside the
+            // gridded area (on the main road) and are flagged.
+            var grid = grids[rng.Next(grids.Count)];
+            var inside = rng.NextDouble() < 0.95;
+            var (lat, lon) = inside ? Inside(grid) : (24.60 + rng.NextDouble() * 0.01, 108.06);
+            var street = inside ? PlaceOf(grid) : streets[rng.Next(streets.Length)];
             // A duplicate is a second report of an open case: same category, a few metres away, in other words.
             var original = target == CaseState.Merged ? await OpenOriginalAsync(ct) : null;
             if (original is not null)
@@ -187,7 +199,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
                 input = new NewCase
                 {
                     Source = CaseSource.Hotline, RequestType = m.Type, Title = m.Subject, Description = m.Detail, CategoryCode = m.Category,
-                    Address = $"金城江区{street}{rng.Next(1, 300)}号", Latitude = lat, Longitude = lon,
+                    Address = $"金城江区{street}{rng.Next(1, 120)}号", Latitude = lat, Longitude = lon,
                     ReporterName = DemoName(rng), ReporterPhone = DemoPhone(rng), Confidential = rng.NextDouble() < 0.08,
                 };
                 lead = HotlineDepartment(m.Category);
@@ -283,7 +295,11 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         async Task<bool> Do(CaseAction action, Actor actor, ActionInput input, double lateShare = 0.03)
         {
             var now = seedClock.GetUtcNow();
-            var due = await db.Cases.AsNoTracking().Where(c => c.Id == id).Select(c => c.ClockDueAt).FirstAsync(ct);
+            var clocks = await db.Cases.AsNoTracking().Where(c => c.Id == id).Select(c => new { c.State, c.ClockDueAt, c.HandlingDueAt }).FirstAsync(ct);
+            var due = clocks.ClockDueAt;
+            // Signing for spends the handling limit too (it runs from dispatch): a department signs early in it.
+            if (clocks.State == CaseState.PendingSignFor && clocks.HandlingDueAt is { } handling && (due is null || handling < due))
+                due = now + (handling - now) / 3;
             TimeSpan gap;
             if (due is { } d && d > now)
             {
@@ -391,7 +407,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         if (!await Do(CaseAction.CheckPass, await Checker(), new ActionInput { Opinion = field ? "现场核查通过，问题已处理" : "经回访核查，问题已办理" })) return;
         if (target == CaseState.PendingClose) return;
         if (!await Do(CaseAction.Close, p["leader"], new ActionInput { StandardItem = standard, Opinion = "同意结案" })) return;
-        if (rng.NextDouble() < 0.92)
+        // Closures of more than two days ago were called back (a few follow-ups are still due, fewer are late).
+        if (rng.NextDouble() < (end - seedClock.GetUtcNow() > TimeSpan.FromDays(2) ? 0.98 : 0.6))
         {
             var satisfaction = Rating(rng);
             await Do(CaseAction.FollowUp, p["agent"], new ActionInput { Contacted = true, Resolved = satisfaction != Satisfaction.Dissatisfied, Satisfaction = satisfaction });
