@@ -164,7 +164,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var targets = Enum.GetValues<CaseState>();
 
         // Every state of the workflow appears at least once, among cases a few days old.
-        var everyStateFrom = Math.Max(0, count * 85 / 100 - targets.Length);
+        var everyStateFrom = Math.Max(0, count - count / 10 - targets.Length);
         for (var i = 0; i < count; i++)
         {
             var t = start + TimeSpan.FromMinutes(i * (30.0 * 24 * 60 / count) + rng.Next(0, 30));

@@ -1,6 +1,7 @@
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Inspector;
 using CityLoop.Server.Features.Maps;
