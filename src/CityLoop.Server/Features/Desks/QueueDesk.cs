@@ -97,7 +97,9 @@ public sealed class QueueDesk(CaseQueries queries, CaseCommands commands, CityLo
         if (!Desk.DeskQueries.MayUse(actor)) return [];
         var text = string.Join(" ", new[] { c.Title, c.Description }.OfType<string>());
         var hints = await desk.DuplicatesAsync(actor, new Desk.DuplicateQuery(text, c.CategoryCode, c.Address, c.Latitude, c.Longitude, c.ReporterPhone), 12, ct);
-        return hints.Where(h => h.Id != c.Id && h.State.IsOpen() && h.CreatedAt <= c.CreatedAt).Take(5).ToList();
+        return hints.Where(h => h.Id != c.Id && h.State.IsOpen()
+                && (h.CreatedAt < c.CreatedAt || (h.CreatedAt == c.CreatedAt && string.CompareOrdinal(h.Number, c.Number) < 0)))
+            .Take(5).ToList();
     }
 
     /// <summary>
