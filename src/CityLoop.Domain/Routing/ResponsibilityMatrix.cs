@@ -34,7 +34,10 @@ public sealed class ResponsibilityMatrix
         if (!string.IsNullOrWhiteSpace(query.ComponentMaintainingDepartment))
             return new RoutingSuggestion(query.ComponentMaintainingDepartment, [], null, RuleScopeKind.ComponentOwner,
                 SuggestionBasis.ComponentRegister,
-                $"{query.CategoryName} 部件 {query.ComponentId ?? "(无编号)"} → {Name(query.ComponentMaintainingDepartment)}，依据部件台账的养护单位");
+                $"{query.CategoryName} 部件 {query.ComponentId ?? "(无编号)"} → {Name(query.ComponentMaintainingDepartment)}，依据部件台账的养护单位")
+            {
+                ExplanationEn = $"{query.CategoryName} component {query.ComponentId ?? "(no id)"} → {Name(query.ComponentMaintainingDepartment)}, the maintainer in the component register",
+            };
 
         var rule = Best(query, RuleScopeKind.Grid, query.GridCode)
             ?? Best(query, RuleScopeKind.Street, query.EffectiveStreetCode)
@@ -46,8 +49,15 @@ public sealed class ResponsibilityMatrix
             : query.EffectiveStreetCode is not null ? $"街道 {query.EffectiveStreetCode}"
             : query.EffectiveDistrictCode is not null ? $"区县 {query.EffectiveDistrictCode}"
             : "未定位";
+        var whereEn = query.GridCode is not null ? $"grid {query.GridCode}"
+            : query.EffectiveStreetCode is not null ? $"street {query.EffectiveStreetCode}"
+            : query.EffectiveDistrictCode is not null ? $"district {query.EffectiveDistrictCode}"
+            : "no place";
         return new RoutingSuggestion(null, [], null, null, SuggestionBasis.None,
-            $"{query.CategoryName}（{query.CategoryCode}，{where}）没有适用的责任规则，请人工派遣");
+            $"{query.CategoryName}（{query.CategoryCode}，{where}）没有适用的责任规则，请人工派遣")
+        {
+            ExplanationEn = $"No responsibility rule applies to {query.CategoryName} ({query.CategoryCode}, {whereEn}): choose the department",
+        };
     }
 
     /// <summary>
@@ -188,8 +198,22 @@ public sealed class ResponsibilityMatrix
         var assisting = rule.AssistingDepartments.Count == 0
             ? ""
             : $"（协办：{string.Join("、", rule.AssistingDepartments.Select(Name))}）";
+        var whereEn = rule.ScopeKind switch
+        {
+            RuleScopeKind.ComponentOwner => $" component {rule.ScopeValue}",
+            RuleScopeKind.Grid => $" in grid {rule.ScopeValue}",
+            RuleScopeKind.Street => $" in street {rule.ScopeValue}",
+            RuleScopeKind.District => $" in district {rule.ScopeValue}",
+            _ => " (category default)",
+        };
+        var assistingEn = rule.AssistingDepartments.Count == 0
+            ? ""
+            : $" (assisting: {string.Join(", ", rule.AssistingDepartments.Select(Name))})";
         return new RoutingSuggestion(rule.LeadDepartment, rule.AssistingDepartments, rule.Id, rule.ScopeKind,
-            SuggestionBasis.Rule, $"{query.CategoryName}{where} → {Name(rule.LeadDepartment)}{assisting}，依据规则 {rule.Id}");
+            SuggestionBasis.Rule, $"{query.CategoryName}{where} → {Name(rule.LeadDepartment)}{assisting}，依据规则 {rule.Id}")
+        {
+            ExplanationEn = $"{query.CategoryName}{whereEn} → {Name(rule.LeadDepartment)}{assistingEn}, by rule {rule.Id}",
+        };
     }
 
     private string Name(string departmentCode) => _departmentName(departmentCode) ?? departmentCode;

@@ -13,7 +13,7 @@ public enum SuggestionBasis
     None,
 }
 
-/// <summary>Suggested dispatch: lead and assisting department codes, the deciding rule and a Chinese explanation.</summary>
+/// <summary>Suggested dispatch: lead and assisting department codes, the deciding rule and why, in Chinese and English.</summary>
 public sealed record RoutingSuggestion(
     string? LeadDepartment,
     IReadOnlyList<string> AssistingDepartments,
@@ -23,4 +23,7 @@ public sealed record RoutingSuggestion(
     string Explanation)
 {
     public bool Found => LeadDepartment is not null;
+
+    /// <summary>The explanation in English (department and category names stay as the platform writes them).</summary>
+    public string ExplanationEn { get; init; } = Explanation;
 }

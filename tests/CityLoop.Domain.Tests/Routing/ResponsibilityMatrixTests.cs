@@ -56,6 +56,7 @@ public class ResponsibilityMatrixTests
         Assert.Equal(SuggestionBasis.ComponentRegister, fromRegister.Basis);
         Assert.Null(fromRegister.RuleId);
         Assert.Equal($"上水井盖 部件 {Component} → 供水公司，依据部件台账的养护单位", fromRegister.Explanation);
+        Assert.Equal($"上水井盖 component {Component} → 供水公司, the maintainer in the component register", fromRegister.ExplanationEn);
 
         var withRule = Matrix(AllScopes).Suggest(CoverQuery(Component, maintainer: "SZ"));
         Assert.Equal("R-C", withRule.RuleId);
@@ -122,6 +123,20 @@ public class ResponsibilityMatrixTests
         var fallback = matrix.Suggest(new RoutingQuery("E0103", "积存垃圾渣土", GridCode: Grid));
         Assert.Equal("积存垃圾渣土（类别默认） → 环卫处（协办：城管执法大队、XX），依据规则 R-3", fallback.Explanation);
         Assert.Equal(["ZF", "XX"], fallback.AssistingDepartments);
+    }
+
+    [Fact]
+    public void Explanation_in_English_says_the_same_in_words_of_its_own()
+    {
+        var matrix = Matrix(new ResponsibilityRule("R-17", "C01", RuleScopeKind.Grid, Grid, "SZ"),
+            new ResponsibilityRule("R-3", "E0103", RuleScopeKind.CategoryDefault, null, "HW", "ZF", "XX"));
+
+        Assert.Equal("井盖 in grid 451202001001003 → 市政管理处, by rule R-17", matrix.Suggest(new RoutingQuery("C0101", "井盖", GridCode: Grid)).ExplanationEn);
+        Assert.Equal("积存垃圾渣土 (category default) → 环卫处 (assisting: 城管执法大队, XX), by rule R-3",
+            matrix.Suggest(new RoutingQuery("E0103", "积存垃圾渣土", GridCode: Grid)).ExplanationEn);
+        var none = Matrix(AllScopes).Suggest(new RoutingQuery("E0411", "火灾", StreetCode: "451202101"));
+        Assert.Equal("No responsibility rule applies to 火灾 (E0411, street 451202101): choose the department", none.ExplanationEn);
+        Assert.DoesNotContain("依据", none.ExplanationEn);
     }
 
     [Fact]

@@ -37,6 +37,32 @@ public abstract class DemoCityTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Contains(CaseState.ArbitrationRequested, states);
         Assert.True(await db.Set<CasePhaseTime>().AnyAsync());
 
+        // Believable: a hotline message keeps the reviewed category of its topic and goes to the department of that
+        // topic, its request type is the one its words give, and no stray control characters come with it.
+        var reference = sp.GetRequiredService<CityLoop.Server.Features.Reference.ReferenceCache>();
+        var hotline = await db.Cases.AsNoTracking().Where(c => c.CategoryCode != null && c.CategoryCode.StartsWith("H"))
+            .Select(c => new { c.Title, c.Description, c.CategoryCode, c.RequestType, c.LeadDepartmentCode, c.MergedIntoNumber }).ToListAsync();
+        Assert.NotEmpty(hotline);
+        foreach (var c in hotline)
+        {
+            Assert.True(reference.Catalogue.Current!.Find(c.CategoryCode!) is { IsLeaf: true }, c.CategoryCode);
+            if (c.LeadDepartmentCode is not null) Assert.Equal(DemoSeeder.HotlineDepartment(c.CategoryCode!), c.LeadDepartmentCode);
+            Assert.False(c.RequestType == RequestType.Praise && c.Title!.StartsWith("投诉", StringComparison.Ordinal), c.Title);
+        }
+        var texts = await db.Cases.AsNoTracking().Select(c => c.Description).ToListAsync();
+        Assert.DoesNotContain(texts, t => t.Contains("_x000D_", StringComparison.Ordinal) || t.Any(ch => char.IsControl(ch)));
+        // A working city: most handling is on time, most of what is older than a few days is closed, a minority is late.
+        var facts = await db.Set<CityLoop.Domain.Indicators.CaseFact>().AsNoTracking()
+            .Where(f => f.NeedDispose == 1 && f.Disposed == 1).Select(f => f.DisposedOnTime).ToListAsync();
+        Assert.True(facts.Count >= 20, $"{facts.Count} handled cases");
+        Assert.InRange(facts.Average(), 0.8, 1.0);
+        var seededAt = AppFixture.Start.AddDays(40);
+        var old = await db.Cases.AsNoTracking().Where(c => c.CreatedAt < seededAt.AddDays(-5)).Select(c => new { c.State, c.ClockDueAt }).ToListAsync();
+        Assert.InRange(old.Count(c => c.State is CaseState.Closed) / (double)old.Count, 0.65, 1.0);
+        var all = await db.Cases.AsNoTracking().Where(c => c.ClockDueAt != null).Select(c => new { c.State, c.ClockDueAt }).ToListAsync();
+        var overdueOpen = all.Count(c => c.State.IsOpen() && c.ClockDueAt < seededAt);
+        Assert.InRange(overdueOpen / (double)await db.Cases.CountAsync(), 0.01, 0.2);
+
         async Task<string> Snapshot()
         {
             db.ChangeTracker.Clear();

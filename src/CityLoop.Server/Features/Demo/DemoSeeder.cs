@@ -43,11 +43,20 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         ("screen", "指挥大厅大屏（演示）", Role.Display),
     ];
 
-    static readonly Dictionary<string, string> HotlineClassDepartment = new()
-    {
-        ["城乡建设"] = "ZJJ", ["环境保护"] = "HBJ", ["交通运输"] = "JTJ", ["商贸旅游"] = "SCJGJ",
-        ["劳动和社会保障"] = "MZJ", ["卫生计生"] = "MZJ", ["教育文体"] = "MZJ",
-    };
+    /// <summary>
+    /// The department answering a hotline message, by the code prefix of its taxonomy category (most specific first):
+    /// city services go to the utility or the city-management bureau, labour to 人社, schools to 教育, culture and sport
+    /// to 文广体旅, food and drugs to the market regulator.
+    /// </summary>
+    static readonly (string Prefix, string Department)[] HotlineDepartments =
+    [
+        ("H010213", "RQGS"), ("H010215", "GDGS"), ("H010216", "GSGS"), ("H0102", "CGJ"), ("H01", "ZJJ"),
+        ("H04", "HBJ"), ("H06", "JTJ"), ("H1101", "WTLJ"), ("H11", "SCJGJ"), ("H1204", "SCJGJ"), ("H12", "WJJ"),
+        ("H1408", "WTLJ"), ("H1409", "WTLJ"), ("H1410", "WTLJ"), ("H14", "JYJ"), ("H15", "RSJ"),
+    ];
+
+    public static string HotlineDepartment(string categoryKey) =>
+        HotlineDepartments.First(d => categoryKey.StartsWith(d.Prefix, StringComparison.Ordinal)).Department;
 
     public async Task<bool> SeedIfEmptyAsync(int cases = 300, CancellationToken ct = default)
     {
@@ -133,11 +142,18 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var categories = catalogue.Leaves.Where(c => c.Kind != CategoryKind.Hotline && c.Conditions.Count > 0).ToList();
         var matrix = reference.Routing;
         var grids = reference.Geo.Grids.Grids;
-        var taxonomy = catalogue.Categories.Where(c => c.Kind == CategoryKind.Hotline).ToList();
-        var byKey = taxonomy.ToDictionary(c => c.Key);
-        string Root(Category c) => c.ParentKey is { } p && byKey.TryGetValue(p, out var parent) ? Root(parent) : c.Name;
-        var hotlineLeaves = taxonomy.Where(c => c.IsLeaf).GroupBy(Root).ToDictionary(g => g.Key, g => g.ToList());
-        var streets = new[] { "金城中路", "新建路", "南新西路", "百旺路", "河池大道", "东江路", "体育路", "环城北路" };
+        if (messages.FirstOrDefault(m => catalogue.Find(m.Category) is not { Kind: CategoryKind.Hotline, IsLeaf: true }) is { } stray)
+            throw new InvalidOperationException($"Demo message '{stray.Subject}' names {stray.Category}, not a leaf of the hotline taxonomy.");
+        var streets = new[] { "河池大道", "金城中路", "环城北路" };
+        var divisions = reference.Geo.Divisions;
+        // "金城江街道解放社区", "长老乡地霄村": the street and the community of a grid, without the committees' titles.
+        string PlaceOf(UnitGrid grid)
+        {
+            var community = divisions.Find(grid.CommunityCode);
+            var streetName = community?.ParentCode is { } parent ? divisions.Find(parent)?.Name ?? "" : "";
+            var name = (community?.Name ?? "").Replace("居民委员会", "").Replace("村民委员会", "村").Replace("居委会", "").Replace("村委会", "村");
+            return streetName + name;
+        }
         var end = clock.GetUtcNow();
         var start = end.AddDays(-30);
         // The history is replayed on a clock the seeder moves itself (backwards too, between cases).
@@ -147,30 +163,46 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             hooks, projections, workflow);
         var targets = Enum.GetValues<CaseState>();
 
+        // Every state of the workflow appears at least once, among cases a few days old.
+        var everyStateFrom = Math.Max(0, count - count / 10 - targets.Length);
         for (var i = 0; i < count; i++)
         {
             var t = start + TimeSpan.FromMinutes(i * (30.0 * 24 * 60 / count) + rng.Next(0, 30));
             seedClock.AdjustTime(t);
+            var target = i >= everyStateFrom && i < everyStateFrom + targets.Length ? targets[i - everyStateFrom] : Target(rng, end - t);
             var hotline = rng.NextDouble() < 0.4;
             NewCase input;
             string? lead = null;
             Category? category = null;
-            // Most reports fall inside a grid; a few come from just outside the gridded area and are flagged.
-            var (lat, lon) = rng.NextDouble() < 0.95 ? Inside(grids[rng.Next(grids.Count)]) : (24.60 + rng.NextDouble() * 0.01, 108.06);
-            var street = streets[rng.Next(streets.Length)];
-            if (hotline)
+            // Most reports fall inside a grid, named by its street and community; a few come from just outside the
+            // gridded area (on the main road) and are flagged.
+            var grid = grids[rng.Next(grids.Count)];
+            var inside = rng.NextDouble() < 0.95;
+            var (lat, lon) = inside ? Inside(grid) : (24.60 + rng.NextDouble() * 0.01, 108.06);
+            var street = inside ? PlaceOf(grid) : streets[rng.Next(streets.Length)];
+            // A duplicate is a second report of an open case: same category, a few metres away, in other words.
+            var original = target == CaseState.Merged ? await OpenOriginalAsync(ct) : null;
+            if (original is not null)
             {
-                var m = messages[rng.Next(messages.Count)];
-                var type = (RequestType)rng.Next(0, 6);
-                var leaves = hotlineLeaves.GetValueOrDefault(m.Class) ?? hotlineLeaves.Values.First();
+                category = catalogue.Find(original.CategoryCode!);
                 input = new NewCase
                 {
-                    Source = CaseSource.Hotline, RequestType = type, Title = m.Subject, Description = m.Detail,
-                    CategoryCode = leaves[rng.Next(leaves.Count)].Key,
-                    Address = $"金城江区{street}{rng.Next(1, 300)}号", Latitude = lat, Longitude = lon,
+                    Source = CaseSource.Hotline, RequestType = RequestType.Complaint, CategoryCode = original.CategoryCode,
+                    Title = original.Title, Description = $"{original.Address}的{category?.Name ?? original.Title}问题还在，之前有人反映过，请尽快处理。",
+                    Address = original.Address, Latitude = original.Latitude + 0.00005, Longitude = original.Longitude,
+                    ReporterName = DemoName(rng), ReporterPhone = DemoPhone(rng),
+                };
+            }
+            else if (hotline)
+            {
+                var m = messages[rng.Next(messages.Count)];
+                input = new NewCase
+                {
+                    Source = CaseSource.Hotline, RequestType = m.Type, Title = m.Subject, Description = m.Detail, CategoryCode = m.Category,
+                    Address = $"金城江区{street}{rng.Next(1, 120)}号", Latitude = lat, Longitude = lon,
                     ReporterName = DemoName(rng), ReporterPhone = DemoPhone(rng), Confidential = rng.NextDouble() < 0.08,
                 };
-                lead = HotlineClassDepartment.GetValueOrDefault(m.Class, "ZJJ");
+                lead = HotlineDepartment(m.Category);
             }
             else
             {
@@ -198,21 +230,87 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
                 lead = matrix.Suggest(new RoutingQuery(category.Key, category.Name, null, null, created.GridCode, created.StreetCode,
                     created.DistrictCode ?? RoutingSeed.DemoDistrictCode)).LeadDepartment;
             lead ??= "ZJJ";
-            var target = targets[rng.Next(targets.Length)];
-            if (i < targets.Length) target = targets[i];
             var deptActor = people.Values.First(a => a.DepartmentCode == lead && a.Roles.Contains(Role.DepartmentHead));
-            await WalkAsync(commands, queries, seedClock, created.Id, target, category, input.RequestType, lead, deptActor, people, rng, end, ct);
+            await WalkAsync(commands, queries, seedClock, created.Id, target, category, input.RequestType, lead, deptActor, people, rng, end,
+                original?.Number, ct);
             db.ChangeTracker.Clear();
         }
     }
 
-    /// <summary>Performs the actions that bring a case to <paramref name="target"/>, hours apart, never past now.</summary>
-    async Task WalkAsync(CaseCommands commands, CaseQueries queries, FakeTimeProvider seedClock, Guid id, CaseState target, Category? category,
-        RequestType type, string lead, Actor dept, Dictionary<string, Actor> p, Random rng, DateTimeOffset end, CancellationToken ct)
+    /// <summary>
+    /// What became of a report by its age: most reports older than a few days are closed (a few rejected, passed on,
+    /// withdrawn or merged), a small minority is still stuck and overdue; recent ones are anywhere in the workflow.
+    /// </summary>
+    static CaseState Target(Random rng, TimeSpan age)
     {
-        async Task<bool> Do(CaseAction action, Actor actor, ActionInput input)
+        var r = rng.NextDouble();
+        if (age < TimeSpan.FromDays(3))
         {
-            var next = seedClock.GetUtcNow() + TimeSpan.FromMinutes(rng.Next(20, 8 * 60));
+            if (r < 0.35) return CaseState.Closed;
+            var any = Enum.GetValues<CaseState>()[rng.Next(Enum.GetValues<CaseState>().Length)];
+            // The centre's own steps take an hour or two: a case waits in their queues only when it is fresh (or rarely).
+            return age < TimeSpan.FromHours(8) || !QuickSteps.Contains(any) || rng.NextDouble() < 0.2 ? any : CaseState.Handling;
+        }
+        return r switch
+        {
+            < 0.86 => CaseState.Closed,
+            < 0.89 => CaseState.Rejected,
+            < 0.91 => CaseState.Transferred,
+            < 0.92 => CaseState.Cancelled,
+            < 0.94 => CaseState.Merged,
+            < 0.96 => CaseState.Suspended,
+            < 0.975 => CaseState.Handling,
+            < 0.985 => CaseState.PendingClose,
+            _ => CaseState.ArbitrationRequested,
+        };
+    }
+
+    static readonly CaseState[] QuickSteps =
+    [
+        CaseState.Reported, CaseState.Verifying, CaseState.PendingFiling, CaseState.PendingDispatch, CaseState.PendingSignFor,
+        CaseState.ReturnRequested, CaseState.PendingClose, CaseState.ExtensionRequested, CaseState.SuspensionRequested,
+    ];
+
+    sealed record Original(string Number, string? CategoryCode, string? Title, string? Address, double Latitude, double Longitude);
+
+    /// <summary>The latest open, located, catalogued case: what a duplicate report repeats.</summary>
+    async Task<Original?> OpenOriginalAsync(CancellationToken ct)
+    {
+        var open = Enum.GetValues<CaseState>().Where(s => s.IsOpen()).ToArray();
+        return await db.Cases.AsNoTracking()
+            .Where(c => open.Contains(c.State) && c.CategoryCode != null && c.Latitude != null && c.Longitude != null && !c.CategoryCode.StartsWith("H"))
+            .OrderByDescending(c => c.CreatedAt)
+            .Select(c => new Original(c.Number, c.CategoryCode, c.Title, c.Address, c.Latitude!.Value, c.Longitude!.Value))
+            .FirstOrDefaultAsync(ct);
+    }
+
+    /// <summary>
+    /// Performs the actions that bring a case to <paramref name="target"/>, never past now. Each step is taken within
+    /// the running phase's time limit — at 10–85 % of what is left of it — except for a small share of late steps
+    /// (3 % at the centre, 8 % of the departments' handling), so the demo's rates look like a working city's.
+    /// </summary>
+    async Task WalkAsync(CaseCommands commands, CaseQueries queries, FakeTimeProvider seedClock, Guid id, CaseState target, Category? category,
+        RequestType type, string lead, Actor dept, Dictionary<string, Actor> p, Random rng, DateTimeOffset end, string? original, CancellationToken ct)
+    {
+        async Task<bool> Do(CaseAction action, Actor actor, ActionInput input, double lateShare = 0.03)
+        {
+            var now = seedClock.GetUtcNow();
+            var clocks = await db.Cases.AsNoTracking().Where(c => c.Id == id).Select(c => new { c.State, c.ClockDueAt, c.HandlingDueAt }).FirstAsync(ct);
+            var due = clocks.ClockDueAt;
+            // Signing for spends the handling limit too (it runs from dispatch): a department signs early in it.
+            if (clocks.State == CaseState.PendingSignFor && clocks.HandlingDueAt is { } handling && (due is null || handling < due))
+                due = now + (handling - now) / 3;
+            TimeSpan gap;
+            if (due is { } d && d > now)
+            {
+                var window = d - now;
+                var u = rng.NextDouble();
+                // Most steps are taken well inside the limit; a long limit (a hotline case's weeks) is rarely used up.
+                gap = rng.NextDouble() < lateShare ? window * (1.05 + u * 0.8) : window * (0.05 + 0.8 * u * u);
+                if (gap < window && window > TimeSpan.FromDays(3)) gap = TimeSpan.FromHours(Math.Min(gap.TotalHours, rng.Next(4, 120)));
+            }
+            else gap = TimeSpan.FromMinutes(rng.Next(20, 4 * 60));
+            var next = now + gap;
             if (next >= end) return false;
             seedClock.AdjustTime(next);
             try
@@ -227,86 +325,104 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
                 return false;
             }
         }
+        // Texts that fit the case: a pothole is repaired on site, a hotline question is answered with the policy.
+        var field = category is not null;
         var standard = category?.Conditions[0].Code ?? "H-" + Domain.Kebab.From(type.ToString());
         switch (target)
         {
             case CaseState.Reported:
                 return;
             case CaseState.Verifying:
-                await Do(CaseAction.RequestVerification, p["intake"], new ActionInput { Inspector = p["inspector"].Id, Opinion = "请核实" });
+                await Do(CaseAction.RequestVerification, p["intake"], new ActionInput { Inspector = p["inspector"].Id, Opinion = "请到现场核实" });
                 return;
             case CaseState.PendingFiling:
                 await Do(CaseAction.Register, p["intake"], new ActionInput { Opinion = "已登记，提交立案" });
                 return;
             case CaseState.Rejected:
-                await Do(CaseAction.Reject, p["leader"], new ActionInput { Reason = "经核实不属于城市管理范围", StandardItem = standard });
+                await Do(CaseAction.Reject, p["leader"], new ActionInput
+                {
+                    Reason = field ? "经现场核实，问题不存在或已自行消除" : "反映事项已进入司法程序，不属于热线受理范围", StandardItem = standard,
+                });
                 return;
             case CaseState.Transferred:
-                await Do(CaseAction.Transfer, p["intake"], new ActionInput { Target = "河池市12345热线", Reason = "属市级事权" });
+                await Do(CaseAction.Transfer, p["intake"], new ActionInput { Target = "河池市12345热线", Reason = "属市级事权，转市级热线办理" });
                 return;
             case CaseState.Cancelled:
-                await Do(CaseAction.Cancel, p["intake"], new ActionInput { Reason = "重复上报" });
+                await Do(CaseAction.Cancel, p["intake"], new ActionInput { Reason = "市民来电撤回诉求" });
                 return;
             case CaseState.Merged:
-                // A report is merged into a case still open (ActionReferences refuses a closed one).
-                var open = Enum.GetValues<CaseState>().Where(s => s.IsOpen()).ToList();
-                var into = await db.Cases.AsNoTracking().Where(c => c.Id != id && open.Contains(c.State))
-                    .OrderByDescending(c => c.CreatedAt).Select(c => c.Number).FirstOrDefaultAsync(ct);
-                if (into is not null) await Do(CaseAction.Merge, p["intake"], new ActionInput { TargetCase = into, Opinion = "同一问题重复反映，并单处理" });
+                if (original is not null)
+                    await Do(CaseAction.Merge, p["intake"], new ActionInput { TargetCase = original, Opinion = "同一问题重复反映，并入原案件处理" });
                 return;
         }
-        if (target == CaseState.Closed && type is RequestType.Enquiry && rng.NextDouble() < 0.5)
+        if (target == CaseState.Closed && type is RequestType.Enquiry or RequestType.Praise && rng.NextDouble() < 0.6)
         {
-            if (await Do(CaseAction.AnswerDirectly, p["agent"], new ActionInput { Answer = "已根据知识库当场答复市民。" }) && rng.NextDouble() < 0.7)
-                await Do(CaseAction.FollowUp, p["agent"], new ActionInput { Contacted = true, Resolved = true, Satisfaction = Satisfaction.Satisfied });
+            var answer = type == RequestType.Praise ? "已记录市民的表扬并转告相关单位。" : "已根据知识库和相关政策当场答复市民。";
+            if (await Do(CaseAction.AnswerDirectly, p["agent"], new ActionInput { Answer = answer }) && rng.NextDouble() < 0.9)
+                await Do(CaseAction.FollowUp, p["agent"], new ActionInput { Contacted = true, Resolved = true, Satisfaction = Rating(rng) });
             return;
         }
         if (!await Do(CaseAction.File, p["leader"], new ActionInput { CategoryCode = category?.Key, StandardItem = standard, Opinion = "符合立案条件" })) return;
         if (target == CaseState.PendingDispatch) return;
-        if (!await Do(CaseAction.Dispatch, p["dispatcher"], new ActionInput { LeadDepartment = lead, Opinion = "请按时处置" })) return;
+        if (!await Do(CaseAction.Dispatch, p["dispatcher"], new ActionInput { LeadDepartment = lead, Opinion = "请按时限办理" })) return;
         if (target == CaseState.PendingSignFor) return;
         if (!await Do(CaseAction.SignFor, dept, new ActionInput())) return;
         switch (target)
         {
             case CaseState.Handling: return;
             case CaseState.ReturnRequested:
-                await Do(CaseAction.Return, dept, new ActionInput { Reason = "不属于本单位职责" });
+                await Do(CaseAction.Return, dept, new ActionInput { Reason = field ? "该设施产权属其他单位，不属于本单位职责" : "反映事项不属于本单位职责，应由其他部门办理" });
                 return;
             case CaseState.ArbitrationRequested:
-                if (await Do(CaseAction.Return, dept, new ActionInput { Reason = "该路段属公路部门养护，不属于本单位职责" }))
+                if (await Do(CaseAction.Return, dept, new ActionInput { Reason = field ? "该路段属公路部门养护，不属于本单位职责" : "该事项涉及多个部门，不属于本单位牵头" }))
                     await Do(CaseAction.ReferArbitration, p["dispatcher"], new ActionInput { Reason = "职责存在争议，提请值班长仲裁" });
                 return;
             case CaseState.ExtensionRequested:
                 var handlingDue = await db.Cases.Where(c => c.Id == id).Select(c => c.HandlingDueAt).FirstAsync(ct);
-                await Do(CaseAction.RequestExtension, dept, new ActionInput { Reason = "需采购材料", DueAt = (handlingDue ?? seedClock.GetUtcNow()).AddDays(10) });
+                await Do(CaseAction.RequestExtension, dept, new ActionInput
+                {
+                    Reason = field ? "需采购更换配件，材料到货后施工" : "涉及历史遗留问题，需调取档案并协调相关单位核实",
+                    DueAt = (handlingDue ?? seedClock.GetUtcNow()).AddDays(10),
+                });
                 return;
             case CaseState.SuspensionRequested:
-                await Do(CaseAction.RequestSuspension, dept, new ActionInput { Reason = "需列入年度改造计划" });
+                await Do(CaseAction.RequestSuspension, dept, new ActionInput { Reason = field ? "需列入年度改造计划统一实施" : "需待上级政策出台后答复" });
                 return;
             case CaseState.Suspended:
-                if (await Do(CaseAction.RequestSuspension, dept, new ActionInput { Reason = "资金未到位" }))
+                if (await Do(CaseAction.RequestSuspension, dept, new ActionInput { Reason = field ? "整治资金尚未到位，列入下年度计划" : "涉及诉讼，待法院判决后处理" }))
                     await Do(CaseAction.ApproveSuspension, p["leader"], new ActionInput { Opinion = "同意挂账" });
                 return;
         }
-        if (!await Do(CaseAction.Finish, dept, new ActionInput { Result = "已按标准处置完毕，现场已恢复。" })) return;
+        var result = field ? $"已按{category!.Name}处置标准处理完毕，现场已恢复。" : "已联系市民，调查核实并按政策答复处理，市民表示理解。";
+        if (!await Do(CaseAction.Finish, dept, new ActionInput { Result = result }, lateShare: 0.08)) return;
         if (target == CaseState.PendingCheck) return;
         // The check is the named inspector's task on site; where none applies (outside every grid) intake calls the citizen back.
         async Task<Actor> Checker() =>
             await db.Cases.AsNoTracking().Where(c => c.Id == id).Select(c => c.AssignedInspector).FirstAsync(ct) is null ? p["intake"] : p["inspector"];
-        if (rng.NextDouble() < 0.15)
+        if (rng.NextDouble() < 0.06)
         {
-            if (!await Do(CaseAction.CheckFail, await Checker(), new ActionInput { Reason = "现场仍未处理到位" })) return;
-            if (!await Do(CaseAction.Finish, dept, new ActionInput { Result = "已返工处理。" })) return;
+            if (!await Do(CaseAction.CheckFail, await Checker(), new ActionInput { Reason = field ? "现场仍未处理到位" : "市民反映问题仍未解决" })) return;
+            if (!await Do(CaseAction.Finish, dept, new ActionInput { Result = field ? "已返工处理，现场已恢复。" : "已再次约见市民，问题已解决。" })) return;
         }
-        if (!await Do(CaseAction.CheckPass, await Checker(), new ActionInput { Opinion = "核查通过，问题已处理" })) return;
+        if (!await Do(CaseAction.CheckPass, await Checker(), new ActionInput { Opinion = field ? "现场核查通过，问题已处理" : "经回访核查，问题已办理" })) return;
         if (target == CaseState.PendingClose) return;
         if (!await Do(CaseAction.Close, p["leader"], new ActionInput { StandardItem = standard, Opinion = "同意结案" })) return;
-        if (rng.NextDouble() < 0.7)
+        // Closures of more than two days ago were called back (a few follow-ups are still due, fewer are late).
+        if (rng.NextDouble() < (end - seedClock.GetUtcNow() > TimeSpan.FromDays(2) ? 0.98 : 0.6))
         {
-            var satisfaction = (Satisfaction)rng.Next(0, 4);
+            var satisfaction = Rating(rng);
             await Do(CaseAction.FollowUp, p["agent"], new ActionInput { Contacted = true, Resolved = satisfaction != Satisfaction.Dissatisfied, Satisfaction = satisfaction });
         }
     }
+
+    /// <summary>Follow-up ratings as a working hotline hears them: mostly satisfied, a few not.</summary>
+    static Satisfaction Rating(Random rng) => rng.NextDouble() switch
+    {
+        < 0.45 => Satisfaction.VerySatisfied,
+        < 0.85 => Satisfaction.Satisfied,
+        < 0.95 => Satisfaction.BasicallySatisfied,
+        _ => Satisfaction.Dissatisfied,
+    };
 
     static (double Lat, double Lon) Inside(UnitGrid grid)
     {
@@ -314,7 +430,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         return (p.Y, p.X);
     }
 
-    sealed record Message(string Subject, string Detail, string Class);
+    /// <summary>A citizen message of the bundled extract with the hotline category and request type it was reviewed into.</summary>
+    sealed record Message(string Subject, string Detail, string Class, string Category, RequestType Type);
 
     static List<Message> LoadMessages()
     {
@@ -322,7 +439,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             ?? throw new InvalidOperationException("The demo messages are not embedded.");
         using var reader = new StreamReader(stream);
         var rows = Csv.Read(reader.ReadToEnd());
-        return rows.Skip(1).Where(r => r.Fields.Count >= 4).Select(r => new Message(r.Fields[1], r.Fields[2], r.Fields[3])).ToList();
+        return rows.Skip(1).Where(r => r.Fields.Count >= 6)
+            .Select(r => new Message(r.Fields[1], r.Fields[2], r.Fields[3], r.Fields[4], Enum.Parse<RequestType>(r.Fields[5], ignoreCase: true))).ToList();
     }
 
     // Demo identities are generated, never taken from any real document.

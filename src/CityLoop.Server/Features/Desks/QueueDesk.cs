@@ -20,7 +20,11 @@ public sealed record DeskCase(Guid Id, string Number, string State, string Light
 
 /// <summary>The case a desk has open beside its list: its facts, photos, the routing suggestion and the allowed actions' forms.</summary>
 public sealed record DeskSelection(CaseDto Case, ActionForms Forms, RoutingDto? Routing, string? Category, string? Place,
-    IReadOnlyList<AttachmentDto> Before, IReadOnlyList<AttachmentDto> After);
+    IReadOnlyList<AttachmentDto> Before, IReadOnlyList<AttachmentDto> After)
+{
+    /// <summary>Earlier open cases that may be the same problem, offered for 并案 where the user may merge this one now.</summary>
+    public IReadOnlyList<Desk.DuplicateHint> Duplicates { get; init; } = [];
+}
 
 public sealed record DeskView(IReadOnlyList<DeskTab> Tabs, DeskTab Tab, IReadOnlyDictionary<string, int> Counts, IReadOnlyList<DeskCase> Cases,
     DeskSelection? Selected, IReadOnlyDictionary<string, string> Departments, string Path)
@@ -39,7 +43,8 @@ public sealed record DeskView(IReadOnlyList<DeskTab> Tabs, DeskTab Tab, IReadOnl
 /// What the map desk, the department inbox and the intake queue share: queues by state in deadline order (the same
 /// visibility as every case read), and the open case with exactly the actions the transition table allows now.
 /// </summary>
-public sealed class QueueDesk(CaseQueries queries, CaseCommands commands, CityLoopDb db, ReferenceCache reference, ReferenceAdmin routing, TimeProvider clock)
+public sealed class QueueDesk(CaseQueries queries, CaseCommands commands, CityLoopDb db, ReferenceCache reference, ReferenceAdmin routing, TimeProvider clock,
+    Desk.DeskQueries desk)
 {
     public const int MaxListed = 300;
 
@@ -75,9 +80,26 @@ public sealed class QueueDesk(CaseQueries queries, CaseCommands commands, CityLo
             // Back to the same case on the desk: its new state, and what may be done next.
             var returnUrl = path + "?tab=" + Uri.EscapeDataString(tab.Key) + "&case=" + c.Id;
             selection = new DeskSelection(dto, new ActionForms(dto, actions, attachments, hint, departments, ReturnUrl: returnUrl), hint,
-                c.CategoryCode is { } key ? (reference.Catalogue.For(c.CatalogueVersion) ?? catalogue)?.Find(key)?.Name ?? key : null, Place(c), before, after);
+                c.CategoryCode is { } key ? (reference.Catalogue.For(c.CatalogueVersion) ?? catalogue)?.Find(key)?.Name ?? key : null, Place(c), before, after)
+            {
+                Duplicates = actions.Any(a => a.Action == "merge") ? await MergeCandidatesAsync(actor, c, ct) : [],
+            };
         }
         return new DeskView(tabs, tab, counts, list, selection, departments, path);
+    }
+
+    /// <summary>
+    /// The likely duplicates the agent desktop would show for this case (same caller, same category nearby, same
+    /// address, similar words) that it may be merged into: open, not itself, reported before it.
+    /// </summary>
+    async Task<IReadOnlyList<Desk.DuplicateHint>> MergeCandidatesAsync(Actor actor, Case c, CancellationToken ct)
+    {
+        if (!Desk.DeskQueries.MayUse(actor)) return [];
+        var text = string.Join(" ", new[] { c.Title, c.Description }.OfType<string>());
+        var hints = await desk.DuplicatesAsync(actor, new Desk.DuplicateQuery(text, c.CategoryCode, c.Address, c.Latitude, c.Longitude, c.ReporterPhone), 12, ct);
+        return hints.Where(h => h.Id != c.Id && h.State.IsOpen()
+                && (h.CreatedAt < c.CreatedAt || (h.CreatedAt == c.CreatedAt && string.CompareOrdinal(h.Number, c.Number) < 0)))
+            .Take(5).ToList();
     }
 
     /// <summary>

@@ -6,13 +6,19 @@ using CityLoop.Domain.Identity;
 using CityLoop.Domain.Routing;
 using CityLoop.Server.Data;
 using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Shared;
 using CityLoop.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace CityLoop.Server.Features.Reference;
 
 public sealed record RoutingDto(string? LeadDepartment, string? LeadDepartmentName, IReadOnlyList<string> AssistingDepartments,
-    string? RuleId, string? Scope, string Basis, string Explanation, string? ReturnedBy = null, string? ReturnReason = null, string? Warning = null);
+    string? RuleId, string? Scope, string Basis, string Explanation, string? ReturnedBy = null, string? ReturnReason = null, string? Warning = null,
+    string? ExplanationEn = null)
+{
+    /// <summary>The explanation in the user's language.</summary>
+    public string Why => Shared.Ui.Pick(Explanation, ExplanationEn ?? Explanation);
+}
 
 public sealed record RoutingGapDto(string CategoryCode, string CategoryName, string AreaCode, string? AreaName);
 
@@ -27,6 +33,10 @@ public sealed record CalendarUpdate(string? TimeZone, IReadOnlyDictionary<string
 
 public sealed record RecomputeResult(int OpenCases, int Moved, int Kept);
 
+public sealed record PlaceDto(Guid Id, string Name, IReadOnlyList<string> Aliases, double Lat, double Lon, string? CommunityCode, string? CommunityName);
+
+public sealed record PlacePageDto(IReadOnlyList<PlaceDto> Items, int Total, int Page, int PageSize);
+
 /// <summary>Routing suggestions and gaps, calendar edits and the explicit recomputation of open cases' deadlines.</summary>
 public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit audit, TimeProvider clock, CaseCommands commands)
 {
@@ -35,7 +45,10 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
         var names = await db.Departments.AsNoTracking().ToDictionaryAsync(d => d.Code, d => d.Name, ct);
         RoutingSuggestion suggestion;
         if (c.CategoryCode is not { } key)
-            suggestion = new RoutingSuggestion(null, [], null, null, SuggestionBasis.None, "案件尚未分类，无法给出派遣建议");
+            suggestion = new RoutingSuggestion(null, [], null, null, SuggestionBasis.None, "案件尚未分类，无法给出派遣建议")
+            {
+                ExplanationEn = "The case has no category yet: no routing can be suggested",
+            };
         else
         {
             var maintainer = c.ComponentId is { } id
@@ -54,7 +67,7 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
         }
         return new RoutingDto(suggestion.LeadDepartment, suggestion.LeadDepartment is { } lead ? names.GetValueOrDefault(lead) : null,
             suggestion.AssistingDepartments, suggestion.RuleId, suggestion.Scope is { } s ? Domain.Kebab.From(s.ToString()) : null,
-            Domain.Kebab.From(suggestion.Basis.ToString()), suggestion.Explanation, returnedBy, reason, warning);
+            Domain.Kebab.From(suggestion.Basis.ToString()), suggestion.Explanation, returnedBy, reason, warning, suggestion.ExplanationEn);
     }
 
     /// <summary>
@@ -181,9 +194,7 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
 
     public async Task<NamedPlaceRow> AddPlaceAsync(string? name, double? lat, double? lon, IReadOnlyList<string>? aliases, string? parentCode, Actor actor, CancellationToken ct = default)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(name)) errors["name"] = ["A place has a name."];
-        if (lat is not (>= -90 and <= 90) || lon is not (>= -180 and <= 180)) errors["location"] = ["Give lat (-90…90) and lon (-180…180)."];
+        var errors = PlaceErrors(name, lat, lon, aliases);
         if (errors.Count > 0) throw new CaseValidationException(errors);
         var place = new NamedPlaceRow
         {
@@ -195,6 +206,111 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
         await db.SaveChangesAsync(ct);
         cache.Invalidate(ReferencePart.Geo);
         return place;
+    }
+
+    /// <summary>The gazetteer's named places whose name or aliases hold <paramref name="q"/>, by name, a page at a time.</summary>
+    public async Task<PlacePageDto> PlacesAsync(string? q, int page, int pageSize, CancellationToken ct = default)
+    {
+        var rows = db.Set<NamedPlaceRow>().AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            var text = q.Trim();
+            rows = rows.Where(p => p.Name.Contains(text) || p.Aliases.Contains(text));
+        }
+        var total = await rows.CountAsync(ct);
+        page = Math.Max(1, page);
+        var items = await rows.OrderBy(p => p.Name).ThenBy(p => p.Id).Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        var divisions = cache.Geo.Divisions;
+        return new PlacePageDto(items.Select(p => new PlaceDto(p.Id, p.Name, Aliases(p.Aliases), p.Latitude, p.Longitude, p.ParentCode,
+            p.ParentCode is { } code ? divisions.Find(code)?.Name : null)).ToList(), total, page, pageSize);
+    }
+
+    static IReadOnlyList<string> Aliases(string stored) => stored.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Aliases as typed: separated by commas, semicolons (half or full width) or 、.</summary>
+    public static IReadOnlyList<string> ParseAliases(string? text) =>
+        (text ?? "").Split([',', ';', '，', '；', '、'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+
+    static Dictionary<string, string[]> PlaceErrors(string? name, double? lat, double? lon, IReadOnlyList<string>? aliases)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(name)) errors["name"] = [Ui.Pick("地名不能为空。", "A place has a name.")];
+        else if (InputLimits.TextProblem(name, InputLimits.Short) is { } problem) errors["name"] = [problem];
+        if (lat is not (>= -90 and <= 90) || lon is not (>= -180 and <= 180) || !double.IsFinite(lat.Value) || !double.IsFinite(lon!.Value))
+            errors["location"] = [Ui.Pick("请给出纬度（-90…90）和经度（-180…180），或在地图上点选。", "Give lat (-90…90) and lon (-180…180), or click the map.")];
+        if (aliases is not null && string.Join(';', aliases) is { Length: > InputLimits.Short }) errors["aliases"] = [Ui.Pick("别名过长。", "The aliases are too long.")];
+        return errors;
+    }
+
+    /// <summary>Changes a named place's name, aliases and point; its community follows the point.</summary>
+    public async Task<NamedPlaceRow> UpdatePlaceAsync(Guid id, string? name, double? lat, double? lon, IReadOnlyList<string>? aliases, Actor actor, CancellationToken ct = default)
+    {
+        var place = await db.Set<NamedPlaceRow>().FirstOrDefaultAsync(p => p.Id == id, ct) ?? throw new NotFoundException($"There is no place {id}.");
+        var errors = PlaceErrors(name, lat, lon, aliases);
+        if (errors.Count > 0) throw new CaseValidationException(errors);
+        place.Name = name!.Trim();
+        place.Latitude = lat!.Value;
+        place.Longitude = lon!.Value;
+        place.Aliases = string.Join(';', aliases ?? []);
+        place.ParentCode = cache.Geo.Grids.Locate(lat.Value, lon.Value)?.CommunityCode ?? place.ParentCode;
+        audit.Add(actor.Id, actor.Name, "place-edit", place.Name);
+        await db.SaveChangesAsync(ct);
+        cache.Invalidate(ReferencePart.Geo);
+        return place;
+    }
+
+    public async Task DeletePlaceAsync(Guid id, Actor actor, CancellationToken ct = default)
+    {
+        var place = await db.Set<NamedPlaceRow>().FirstOrDefaultAsync(p => p.Id == id, ct) ?? throw new NotFoundException($"There is no place {id}.");
+        db.Set<NamedPlaceRow>().Remove(place);
+        audit.Add(actor.Id, actor.Name, "place-delete", place.Name);
+        await db.SaveChangesAsync(ct);
+        cache.Invalidate(ReferencePart.Geo);
+    }
+
+    /// <summary>
+    /// Imports named places from CSV (<c>name,aliases,lat,lon</c>, a header row; aliases separated by ; or 、). A row
+    /// whose name is already a place updates that place; rows with errors are reported (row, field, reason) and skipped.
+    /// </summary>
+    public async Task<ImportReport> ImportPlacesAsync(string text, Actor actor, CancellationToken ct = default)
+    {
+        var records = Formats.Csv.Read(text.TrimStart('\uFEFF'));
+        var errors = new List<ImportError>();
+        if (records.Count == 0 || !records[0].Fields.Select(f => f.Trim().ToLowerInvariant()).Take(4).SequenceEqual(["name", "aliases", "lat", "lon"]))
+            return new ImportReport("places", 0, 0, [new ImportError(1, "header", "The first row is name,aliases,lat,lon.")]);
+        var existing = await db.Set<NamedPlaceRow>().ToListAsync(ct);
+        var byName = existing.GroupBy(p => p.Name).ToDictionary(g => g.Key, g => g.First());
+        int inserted = 0, updated = 0;
+        foreach (var r in records.Skip(1))
+        {
+            if (r.Fields.Count < 4) { errors.Add(new ImportError(r.Row, "row", "A row has name, aliases, lat and lon.")); continue; }
+            var name = r.Fields[0].Trim();
+            double? lat = double.TryParse(r.Fields[2], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var la) ? la : null;
+            double? lon = double.TryParse(r.Fields[3], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var lo) ? lo : null;
+            var aliases = ParseAliases(r.Fields[1]);
+            var rowErrors = PlaceErrors(name, lat, lon, aliases);
+            if (rowErrors.Count > 0)
+            {
+                errors.AddRange(rowErrors.Select(e => new ImportError(r.Row, e.Key, e.Value[0])));
+                continue;
+            }
+            if (!byName.TryGetValue(name, out var place))
+            {
+                place = new NamedPlaceRow { Name = name };
+                db.Set<NamedPlaceRow>().Add(place);
+                byName[name] = place;
+                inserted++;
+            }
+            else updated++;
+            place.Latitude = lat!.Value;
+            place.Longitude = lon!.Value;
+            place.Aliases = string.Join(';', aliases);
+            place.ParentCode = cache.Geo.Grids.Locate(lat.Value, lon.Value)?.CommunityCode;
+        }
+        audit.Add(actor.Id, actor.Name, "place-import", "named-places", detail: $"{inserted} inserted, {updated} updated, {errors.Count} rejected");
+        await db.SaveChangesAsync(ct);
+        cache.Invalidate(ReferencePart.Geo);
+        return new ImportReport("places", inserted, updated, errors);
     }
 
     /// <summary>The grid and area chain of a point, or outsideGrid when no grid contains it.</summary>

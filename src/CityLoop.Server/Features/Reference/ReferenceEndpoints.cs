@@ -86,6 +86,42 @@ public static class ReferenceEndpoints
             await audit.WriteAsync(actor.Id, actor.Name, "catalogue-edit", code, detail: $"version {version}: {body.TimeLimit}");
             return TypedResults.Ok(new { version });
         });
+        admin.MapGet("/places", async (string? q, int? page, int? pageSize, CurrentActor current, ReferenceAdmin a, CancellationToken ct) =>
+        {
+            await IdentityEndpoints.Require(current, Role.SystemAdmin);
+            if (InputLimits.TextProblem(q, InputLimits.Short) is { } problem) throw CaseValidationException.Single("q", problem);
+            return TypedResults.Ok(await a.PlacesAsync(q, page ?? 1, Math.Clamp(pageSize ?? 50, 1, 500), ct));
+        });
+        admin.MapPut("/places/{id:guid}", async (Guid id, NewPlaceRequest body, CurrentActor current, ReferenceAdmin a, CancellationToken ct) =>
+        {
+            var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
+            var place = await a.UpdatePlaceAsync(id, body.Name, body.Lat, body.Lon, body.Aliases, actor, ct);
+            return TypedResults.Ok(new { id = place.Id, name = place.Name, parentCode = place.ParentCode });
+        });
+        admin.MapDelete("/places/{id:guid}", async (Guid id, CurrentActor current, ReferenceAdmin a, CancellationToken ct) =>
+        {
+            var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
+            await a.DeletePlaceAsync(id, actor, ct);
+            return TypedResults.NoContent();
+        });
+        // CSV name,aliases,lat,lon as the request body (text/csv) or as the multipart field "file".
+        admin.MapPost("/places/import", async (HttpRequest request, CurrentActor current, ReferenceAdmin a, CancellationToken ct) =>
+        {
+            var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
+            string text;
+            if (request.HasFormContentType)
+            {
+                var file = (await request.ReadFormAsync(ct)).Files.GetFile("file") ?? throw CaseValidationException.Single("file", "Attach the CSV as the field 'file'.");
+                using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8);
+                text = await reader.ReadToEndAsync(ct);
+            }
+            else
+            {
+                using var reader = new StreamReader(request.Body, Encoding.UTF8);
+                text = await reader.ReadToEndAsync(ct);
+            }
+            return TypedResults.Ok(await a.ImportPlacesAsync(text, actor, ct));
+        }).DisableAntiforgery();
         admin.MapPost("/places", async (NewPlaceRequest body, CurrentActor current, ReferenceAdmin a, CancellationToken ct) =>
         {
             var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);

@@ -45,6 +45,9 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
     /// <summary>The inspector's phone pages, for anyone who holds the inspector role.</summary>
     public static bool Patrol(ClaimsPrincipal user) => RolesOf(user).Contains(Role.Inspector);
 
+    /// <summary>Patrol tracks and 漏报 of the inspectors (supervisors and the command centre).</summary>
+    public static bool Tracks(ClaimsPrincipal user) => Features.Patrol.TracksModel.MayRead(RolesOf(user));
+
     public static bool CitizenRequests(ClaimsPrincipal user) => RolesOf(user).Contains(Privacy.CitizenData.RequestRole);
 
     /// <summary>For the system administrator: the years whose holidays are not loaded yet (next year's from 1 November).</summary>
