@@ -48,6 +48,8 @@ public sealed class ArchivedReport
     public DateTimeOffset CutOff { get; set; }
     public string GeneratedBy { get; set; } = "";
     public string Content { get; set; } = "";
+    /// <summary>The last event in the log at the cut-off: later events are carried into the next report as corrections.</summary>
+    public long? LastEventId { get; set; }
 }
 
 sealed class ArchivedReportConfiguration : IEntityTypeConfiguration<ArchivedReport>
