@@ -217,6 +217,30 @@ public abstract class PeopleAssessmentTests<TApp>(TApp app) where TApp : AppFixt
         var drill = await (await supervisor.GetAsync("/figures/rankings?view=cases&by=shift-leader&kind=month&period=2026-09&indicator=accurate-filing-rate&person=leader")).Content.ReadAsStringAsync();
         Assert.Contains("66.67%", drill);
     }
+
+    [Fact]
+    public async Task TheInspectorsAndDispatchersDashboards_ShowTheirOwnScoreAndFigures()
+    {
+        await SeptemberAsync();
+        var inspector = await Api.Get(await app.As("inspector"), "/api/v1/dashboard/inspector");
+        Assert.Equal(("inspector", "2026-09", 90.00m, "A"), (inspector.Str("user"), inspector.Str("period"), inspector.GetProperty("score").GetDecimal(), inspector.Str("grade")));
+        var reports = inspector.GetProperty("figures").EnumerateArray().Single(f => f.Str("indicator") == "reported");
+        Assert.Equal(1, reports.GetProperty("numerator").GetInt64());   // P
+        var missed = inspector.GetProperty("figures").EnumerateArray().Single(f => f.Str("indicator") == "missed-report-rate");
+        Assert.Equal(50.00m, missed.GetProperty("value").GetDecimal());
+        var page = await (await (await app.As("inspector")).GetAsync("/inspector/dashboard")).Content.ReadAsStringAsync();
+        Assert.Contains("90.00", page);
+        Assert.Contains("有效上报率", page);
+
+        var dispatcher = await Api.Get(await app.As("dispatcher"), "/api/v1/dashboard/dispatcher");
+        Assert.Equal((72.00m, "C"), (dispatcher.GetProperty("score").GetDecimal(), dispatcher.Str("grade")));
+        var platform = dispatcher.GetProperty("platform").EnumerateArray().ToDictionary(f => f.Str("indicator"));
+        Assert.Equal((1, 2), (platform["accurate-dispatch-rate"].GetProperty("numerator").GetInt64(), platform["accurate-dispatch-rate"].GetProperty("denominator").GetInt64()));
+        Assert.Equal(1, platform["returns"].GetProperty("numerator").GetInt64());
+        Assert.Contains(dispatcher.GetProperty("queue").EnumerateArray(), q => q.Str("key") == "red");
+        await Api.Problem(await (await app.As("inspector")).GetAsync("/api/v1/dashboard/dispatcher"), HttpStatusCode.Forbidden);
+        await Api.Problem(await (await app.As("dispatcher")).GetAsync("/api/v1/dashboard/inspector"), HttpStatusCode.Forbidden);
+    }
 }
 
 [Collection("sqlite")]

@@ -45,8 +45,9 @@ public abstract class ReportCorrectionTests<TApp>(TApp app) where TApp : AppFixt
         var november = await Api.Get(supervisor, "/api/v1/reports/monthly?period=2026-11&platform=451202");
         var correction = Assert.Single(november.GetProperty("corrections").EnumerateArray());
         Assert.Equal("2026-10", correction.Str("periodKey"));
-        var ev = Assert.Single(correction.GetProperty("events").EnumerateArray());
-        Assert.Equal((late.Str("number"), "answer-directly"), (ev.Str("number"), ev.Str("action")));
+        var events = correction.GetProperty("events").EnumerateArray().ToList();
+        Assert.True(events.All(e => e.Str("number") == late.Str("number")), correction.GetProperty("events").ToString());
+        Assert.Contains(events, e => e.Str("action") == "answer-directly");
         var figure = correction.GetProperty("figures").EnumerateArray().Single(f => f.Str("id") == "completion-rate");
         Assert.Equal((50.00m, 100.00m), (figure.GetProperty("published").GetDecimal(), figure.GetProperty("corrected").GetDecimal()));
         Assert.Equal((2L, 2L), (figure.GetProperty("numerator").GetInt64(), figure.GetProperty("denominator").GetInt64()));
