@@ -120,6 +120,7 @@ public static class CityLoopApp
         services.AddScoped<Features.Indicators.IndicatorQueries>();
         services.AddScoped<Features.Indicators.RankingQueries>();
         services.AddScoped<Features.Screen.ScreenQueries>();
+        services.AddScoped<Features.Screen.DeskDashboards>();
         services.Configure<Features.Screen.ScreenOptions>(config.GetSection("Screen"));
         services.AddOptions<Features.Reports.ReportOptions>().Bind(config.GetSection("Reports"))
             .Validate(o => o.Ids.All(id => CityLoop.Domain.Indicators.IndicatorCatalogue.Find(id) is not null), "Reports:Figures names an indicator the catalogue does not have.")
@@ -238,6 +239,7 @@ public static class CityLoopApp
         Features.Calls.CallEndpoints.MapCallEndpoints(app);
         Features.Knowledge.KnowledgeEndpoints.MapKnowledgeEndpoints(app);
         Features.Screen.ScreenEndpoints.MapScreenEndpoints(app);
+        Features.Screen.DeskDashboardEndpoints.MapDeskDashboardEndpoints(app);
         app.MapPortalEndpoints();
         Features.Open311.Open311Endpoints.MapOpen311Endpoints(app);
         Features.Imports.CaseImportEndpoints.MapCaseImportEndpoints(app);

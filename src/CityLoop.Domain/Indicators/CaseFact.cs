@@ -34,6 +34,24 @@ public sealed class CaseFact
     /// <summary>The state after the last event (so an "open" figure needs no join to the case row).</summary>
     public CaseState State { get; set; }
 
+    // Who is accountable for each step: the person assessments (REFERENCE §6) group the step's figures by these.
+    /// <summary>受理员: the intake operator who took the case in (its reporter, or the first intake operator to act on it).</summary>
+    public string? IntakeBy { get; set; }
+    /// <summary>The intake operator who sent the verification task (核实派发).</summary>
+    public string? VerificationSentBy { get; set; }
+    /// <summary>The inspector whose verdict the verification is (on site, or recorded for them by intake).</summary>
+    public string? VerifiedBy { get; set; }
+    /// <summary>值班长: who filed the case.</summary>
+    public string? FiledBy { get; set; }
+    /// <summary>派遣员: who first dispatched the case.</summary>
+    public string? DispatchedBy { get; set; }
+    /// <summary>The intake operator who sent the last check task (核查派发).</summary>
+    public string? CheckSentBy { get; set; }
+    /// <summary>The inspector of the last check (or the intake operator or agent of a call-back check).</summary>
+    public string? CheckedBy { get; set; }
+    /// <summary>值班长: who closed the case (the closure that stands).</summary>
+    public string? ClosedBy { get; set; }
+
     // Dates that put a case in a period.
     public DateTimeOffset ReceivedAt { get; set; }
     public DateTimeOffset? FiledAt { get; set; }
@@ -144,10 +162,24 @@ public sealed class CaseFact
     /// <summary>超期待处置: held by a department, its work not reported done (or sent back), and marked overdue.</summary>
     public int OverduePending { get; set; }
     public int Supervised { get; set; }
+    /// <summary>An intake operator took the case in (受理数 of the operator in <see cref="IntakeBy"/>).</summary>
+    public int IntakeHandled { get; set; }
+    /// <summary>A verification task was sent (the last one counts) and whether within the filing phase's limit.</summary>
+    public int VerificationSent { get; set; }
+    public int VerificationSentOnTime { get; set; }
+    /// <summary>A check task was assigned (the last one counts) and whether before the check phase's due.</summary>
+    public int CheckSent { get; set; }
+    public int CheckSentOnTime { get; set; }
+    /// <summary>结案 by a shift leader's closing decision that stands (self-handled cases close without one).</summary>
+    public int ClosingDecided { get; set; }
+    /// <summary>The standing closing decision was taken within the closing limit (值班长's 按时结案).</summary>
+    public int ClosingOnTime { get; set; }
 
     // Helpers of the fold, kept on the row so that an incremental apply needs nothing else.
     /// <summary>Whether the last report of the work done was on time (按期处置 of the report that stands or stood).</summary>
     public bool LastFinishOnTime { get; set; }
+    /// <summary>The due of the running check phase, from the clock records (to judge when the check task was sent).</summary>
+    public DateTimeOffset? CheckDueAt { get; set; }
 
     /// <summary>The names of the counters, for the catalogue and for summing in SQL.</summary>
     public static readonly IReadOnlySet<string> CounterNames = typeof(CaseFact).GetProperties()
@@ -205,6 +237,8 @@ public sealed class CaseFact
         using var payload = e.Payload is null ? null : JsonDocument.Parse(e.Payload);
         var p = payload?.RootElement;
         var ended = clock?.Ended;
+        if (e.Role == Role.IntakeOperator && IntakeBy is null) IntakeBy = e.ActorId;
+        if (clock is { Phase: CasePhase.Check, DueAt: { } checkDue }) CheckDueAt = checkDue;
         switch (e.Action)
         {
             case "create":
@@ -224,7 +258,18 @@ public sealed class CaseFact
             case "register":
                 CategoryCode = Str(p, "categoryCode") ?? CategoryCode;
                 break;
+            case "request-verification":
+                VerificationSent = 1;
+                VerificationSentBy = e.ActorId;
+                VerificationSentOnTime = ended is { Phase: CasePhase.Filing } ? (ended.OnTime ? 1 : 0) : 1;
+                break;
+            case "assign-check":
+                CheckSent = 1;
+                CheckSentBy = e.ActorId;
+                CheckSentOnTime = CheckDueAt is { } due && e.At > due ? 0 : 1;
+                break;
             case "verify":
+                VerifiedBy = Str(p, "inspector") ?? e.ActorId;
                 if (Bool(p, "confirmed") == true) ValidReport = 1;
                 VerificationDone = 1;
                 VerifiedOnTime = ended is { Phase: CasePhase.Verification } ? (ended.OnTime ? 1 : 0) : 1;
@@ -233,6 +278,7 @@ public sealed class CaseFact
                 CategoryCode = Str(p, "categoryCode") ?? CategoryCode;
                 Filed = ValidReport = 1;
                 FiledAt = e.At;
+                FiledBy = e.ActorId;
                 FiledOnTime = ended is { Phase: CasePhase.Filing } ? (ended.OnTime ? 1 : 0) : 1;
                 break;
             case "reject":
@@ -256,6 +302,7 @@ public sealed class CaseFact
                 {
                     Dispatched = DispatchedAccurately = 1;
                     DispatchedAt = e.At;
+                    DispatchedBy = e.ActorId;
                     DispatchedOnTime = ended is { Phase: CasePhase.Dispatch } ? (ended.OnTime ? 1 : 0) : 1;
                 }
                 break;
@@ -291,10 +338,12 @@ public sealed class CaseFact
                 Disposed = DisposedOnTime = 0;
                 break;
             case "check-pass":
+                CheckedBy = e.Role == Role.Inspector ? e.ActorId : Str(p, "inspector") ?? e.ActorId;
                 CheckDone = 1;
                 CheckedOnTime = ended is { Phase: CasePhase.Check } ? (ended.OnTime ? 1 : 0) : 1;
                 break;
             case "check-fail":
+                CheckedBy = e.Role == Role.Inspector ? e.ActorId : Str(p, "inspector") ?? e.ActorId;
                 ReworkCount++;
                 Reworked = 1;
                 Disposed = DisposedOnTime = 0;
@@ -306,6 +355,9 @@ public sealed class CaseFact
                 // 按期结案: the department's report was on time and the closing decision too.
                 var closeOnTime = ended is not { Phase: CasePhase.Close } || ended.OnTime;
                 ArchivedOnTime = LastFinishOnTime && closeOnTime ? 1 : 0;
+                ClosedBy = e.ActorId;
+                ClosingDecided = 1;
+                ClosingOnTime = closeOnTime ? 1 : 0;
                 break;
             case "follow-up":
                 FollowedUp = 1;
@@ -332,6 +384,8 @@ public sealed class CaseFact
                 ReopenCount++;
                 Reopened = 1;
                 ClosedAt = null;
+                ClosedBy = null;
+                ClosingDecided = ClosingOnTime = 0;
                 ClosedAtIntake = 0;
                 Disposed = DisposedOnTime = ArchivedOnTime = 0;
                 break;
@@ -405,6 +459,8 @@ public sealed class CaseFact
         }
         ReplyKnown = StepsKnown == 1 || ImportedReplyOnTime is not null ? 1 : 0;
         ClosedStepsKnown = Closed & StepsKnown;
+        IntakeHandled = IntakeBy is null ? 0 : 1;
+        if (Archived == 0) ClosingDecided = ClosingOnTime = 0;
     }
 
     static string? Str(JsonElement? p, string name) =>

@@ -3,7 +3,7 @@ namespace CityLoop.Domain.Indicators;
 public enum IndicatorUnit { Count, Percent }
 
 /// <summary>What a figure counts over: the cases' fact rows, or the hotline's call records (接通率).</summary>
-public enum IndicatorSubject { Cases, Calls }
+public enum IndicatorSubject { Cases, Calls, Patrol }
 
 /// <summary>
 /// One figure: Σnumerator (÷ Σdenominator, as a percentage) over the <see cref="CaseFact"/> rows of a slice whose
@@ -16,6 +16,12 @@ public sealed record IndicatorDefinition(string Id, string NameZh, string NameEn
 {
     /// <summary>Percentages and counts are shown to 2 decimals, half-up (the seeds' rounding).</summary>
     public const int Decimals = 2;
+
+    /// <summary>
+    /// The fact column naming the person accountable for the figure (the reporter for 有效上报率, the dispatcher for
+    /// 按期派遣率 …): the person assessments group by it, and a person's drill-down filters on it. Null: nobody's own.
+    /// </summary>
+    public string? Actor { get; init; }
 
     /// <summary>The value of sums already taken: null when the denominator is zero (no case to count over).</summary>
     public decimal? ValueOf(long numerator, long denominator)
@@ -57,14 +63,24 @@ public static class IndicatorCatalogue
         string? source = null) =>
         new(id, zh, en, numerator, denominator, date, IndicatorUnit.Percent, howZh, howEn, source);
 
+    /// <summary>
+    /// 漏报率 from the patrol records (decision 023), not a fact counter: the cases others reported in the inspector's
+    /// grids while the inspector was on duty ÷ (those + the inspector's own reports in the same windows).
+    /// </summary>
+    public static readonly IndicatorDefinition MissedReportRate = new("missed-report-rate", "漏报率", "Missed report rate", "Missed", "OwnAndMissed",
+        FactDate.Received, IndicatorUnit.Percent,
+        "在岗期间本人责任网格内由他人上报（未被作废或不予立案）的件数 ÷（该件数 + 本人同期在这些时段的上报数）。",
+        "Cases others reported in the inspector's grids while the inspector was on duty (not withdrawn or rejected) ÷ (those + the inspector's own reports in the same windows).",
+        Subject: IndicatorSubject.Patrol);
+
     public static readonly IReadOnlyList<IndicatorDefinition> All =
     [
         Count("reported", "上报数", "Reports received", nameof(CaseFact.Reported), FactDate.Received,
-            "期内受理（登记）的全部诉求与上报案件数。", "Every request or report received in the period."),
+            "期内受理（登记）的全部诉求与上报案件数。", "Every request or report received in the period.") with { Actor = nameof(CaseFact.ReportedBy) },
         Rate("valid-report-rate", "有效上报率", "Valid report rate", nameof(CaseFact.ValidReport), nameof(CaseFact.StepsKnown), FactDate.Received,
-            "有效上报数（核实属实、立案或自行处置）÷ 上报数。", "Reports confirmed on site, filed or fixed on the spot ÷ reports received."),
+            "有效上报数（核实属实、立案或自行处置）÷ 上报数。", "Reports confirmed on site, filed or fixed on the spot ÷ reports received.") with { Actor = nameof(CaseFact.ReportedBy) },
         Count("filed", "立案数", "Cases filed", nameof(CaseFact.Filed), FactDate.Filed,
-            "期内立案（含自行处置）的案件数。", "Cases filed in the period (including those fixed on the spot)."),
+            "期内立案（含自行处置）的案件数。", "Cases filed in the period (including those fixed on the spot).") with { Actor = nameof(CaseFact.FiledBy) },
         Rate("filing-rate", "立案率", "Filing rate", nameof(CaseFact.Filed), nameof(CaseFact.ValidReport), FactDate.Received,
             "立案数 ÷ 有效上报数（按受理日期）。", "Filed ÷ valid reports, by the date received."),
         Rate("filing-rate-all-reports", "立案率（怀化口径）", "Filing rate over all reports (Huaihua)", nameof(CaseFact.Filed), nameof(CaseFact.Reported),
@@ -72,16 +88,16 @@ public static class IndicatorCatalogue
         Count("rejected", "不予立案数", "Reports rejected", nameof(CaseFact.Rejected), FactDate.Received,
             "期内受理、值班长决定不予立案的上报数。", "Reports received in the period that the shift leader decided not to file."),
         Rate("filed-on-time-rate", "按时立案率", "Filed on time", nameof(CaseFact.FiledOnTime), nameof(CaseFact.Filed), FactDate.Filed,
-            "在立案时限内立案的案件数 ÷ 立案数。", "Cases filed within the filing limit ÷ cases filed."),
+            "在立案时限内立案的案件数 ÷ 立案数。", "Cases filed within the filing limit ÷ cases filed.") with { Actor = nameof(CaseFact.FiledBy) },
         Rate("accurate-filing-rate", "准确立案率", "Accurate filing rate", nameof(CaseFact.FiledAccurately), nameof(CaseFact.Filed), FactDate.Filed,
-            "（立案数 − 立案后作废数）÷ 立案数。", "(Filed − filed then withdrawn) ÷ filed."),
+            "（立案数 − 立案后作废数）÷ 立案数。", "(Filed − filed then withdrawn) ÷ filed.") with { Actor = nameof(CaseFact.FiledBy) },
         Count("dispatched", "派遣数", "Cases dispatched", nameof(CaseFact.Dispatched), FactDate.Dispatched,
-            "期内首次派遣的案件数。", "Cases first dispatched in the period."),
+            "期内首次派遣的案件数。", "Cases first dispatched in the period.") with { Actor = nameof(CaseFact.DispatchedBy) },
         Rate("accurate-dispatch-rate", "准确派遣率", "Accurate dispatch rate", nameof(CaseFact.DispatchedAccurately), nameof(CaseFact.Dispatched),
             FactDate.Dispatched, "派遣后未因回退（批准或仲裁成立）退回派遣的案件数 ÷ 派遣数。",
-            "Dispatched cases never sent back to dispatch by an approved or upheld return ÷ cases dispatched."),
+            "Dispatched cases never sent back to dispatch by an approved or upheld return ÷ cases dispatched.") with { Actor = nameof(CaseFact.DispatchedBy) },
         Rate("dispatched-on-time-rate", "按期派遣率", "Dispatched on time", nameof(CaseFact.DispatchedOnTime), nameof(CaseFact.Dispatched),
-            FactDate.Dispatched, "在派遣时限内首次派遣的案件数 ÷ 派遣数。", "Cases first dispatched within the dispatch limit ÷ cases dispatched."),
+            FactDate.Dispatched, "在派遣时限内首次派遣的案件数 ÷ 派遣数。", "Cases first dispatched within the dispatch limit ÷ cases dispatched.") with { Actor = nameof(CaseFact.DispatchedBy) },
         Rate("signed-on-time-rate", "按时签收率", "Signed for on time", nameof(CaseFact.SignedOnTime), nameof(CaseFact.SignedFor), FactDate.Dispatched,
             "在签收时限内签收的案件数 ÷ 已签收案件数。", "Cases signed for within the sign-for limit ÷ cases signed for."),
         Count("disposed", "处置数", "Cases handled", nameof(CaseFact.Disposed), FactDate.Finished,
@@ -143,9 +159,9 @@ public static class IndicatorCatalogue
             "当即答复或在处置时限内反馈的件数 ÷ 受理数；上级交办（市派）的案件以上级的反馈时限为准，结案即反馈上级。",
             "Answered at intake or reported done within the deadline ÷ requests received; a case dispatched down by an upper platform counts when it closes (its result goes back up) by the upper's feedback deadline.", "怀化"),
         Rate("verified-on-time-rate", "按期核实率", "Verified on time", nameof(CaseFact.VerifiedOnTime), nameof(CaseFact.VerificationDone),
-            FactDate.Received, "在核实时限内完成核实的件数 ÷ 完成核实的件数。", "Verifications done within the limit ÷ verifications done."),
+            FactDate.Received, "在核实时限内完成核实的件数 ÷ 完成核实的件数。", "Verifications done within the limit ÷ verifications done.") with { Actor = nameof(CaseFact.VerifiedBy) },
         Rate("checked-on-time-rate", "按期核查率", "Checked on time", nameof(CaseFact.CheckedOnTime), nameof(CaseFact.CheckDone), FactDate.Finished,
-            "最后一次核查在时限内完成的件数 ÷ 核查过的件数。", "Cases whose last check was done within the limit ÷ cases checked."),
+            "最后一次核查在时限内完成的件数 ÷ 核查过的件数。", "Cases whose last check was done within the limit ÷ cases checked.") with { Actor = nameof(CaseFact.CheckedBy) },
         Count("followed-up", "回访数", "Follow-ups", nameof(CaseFact.FollowedUp), FactDate.FollowedUp,
             "期内回访的件数。", "Cases followed up in the period."),
         Rate("follow-up-rate", "回访率", "Follow-up rate", nameof(CaseFact.ClosedFollowedUp), nameof(CaseFact.ClosedStepsKnown), FactDate.Closed,
@@ -165,11 +181,26 @@ public static class IndicatorCatalogue
         Count("merged", "并单数", "Merged", nameof(CaseFact.Merged), FactDate.Received,
             "作为重复件并入其他案件的件数。", "Duplicates merged into another case."),
         Count("self-handled", "自行处置数", "Fixed on the spot", nameof(CaseFact.SelfHandled), FactDate.Received,
-            "监督员发现后当场自行处置的件数。", "Problems the reporting inspector fixed on the spot."),
+            "监督员发现后当场自行处置的件数。", "Problems the reporting inspector fixed on the spot.") with { Actor = nameof(CaseFact.ReportedBy) },
         Count("answered-directly", "当即办理数", "Answered directly", nameof(CaseFact.AnsweredDirectly), FactDate.Received,
             "受理员当即答复办结的件数。", "Requests answered at intake."),
         Count("reopened", "重办数", "Reopened", nameof(CaseFact.Reopened), FactDate.Received,
             "结案后被重新打开的件数。", "Cases reopened after closing."),
+        // The people's own figures (REFERENCE §6 role scores), each with the column naming whose it is.
+        Count("intake-accepted", "受理数", "Requests taken in by intake", nameof(CaseFact.IntakeHandled), FactDate.Received,
+            "受理员受理（登记、派发核实、转办、并单或作废）的件数，记在最先经手的受理员名下。",
+            "Requests an intake operator took in (registered, sent to verification, transferred, merged or withdrawn), counted for the first operator who acted.")
+            with { Actor = nameof(CaseFact.IntakeBy) },
+        Rate("verification-sent-on-time-rate", "核实按时派发率", "Verification sent on time", nameof(CaseFact.VerificationSentOnTime),
+            nameof(CaseFact.VerificationSent), FactDate.Received, "在受理时限内派发核实任务的件数 ÷ 派发核实的件数。",
+            "Verification tasks sent within the intake limit ÷ verification tasks sent.") with { Actor = nameof(CaseFact.VerificationSentBy) },
+        Rate("check-sent-on-time-rate", "核查按时派发率", "Check sent on time", nameof(CaseFact.CheckSentOnTime), nameof(CaseFact.CheckSent),
+            FactDate.Finished, "在核查时限届满前派发核查任务的件数 ÷ 派发核查的件数（按处置完成日期）。",
+            "Check tasks assigned before the check phase's due ÷ check tasks assigned (by the date finished).") with { Actor = nameof(CaseFact.CheckSentBy) },
+        Rate("closing-on-time-rate", "按时结案率", "Closing decided on time", nameof(CaseFact.ClosingOnTime), nameof(CaseFact.ClosingDecided),
+            FactDate.Closed, "在结案时限内作出结案决定的件数 ÷ 值班长结案的件数（自行处置的不计入）。",
+            "Closing decisions taken within the closing limit ÷ cases closed by a shift leader (those fixed on the spot excluded).")
+            with { Actor = nameof(CaseFact.ClosedBy) },
         // The hotline's calls (call_records): a call's period date is when it reached the hotline (Received).
         Call("calls-offered", "呼入数", "Calls offered", nameof(CallFact.Offered), null,
             "期内进入热线（排队或振铃）的来电数。", "Calls that reached the hotline (queued or rang) in the period."),
@@ -177,6 +208,7 @@ public static class IndicatorCatalogue
             "期内未接通即挂断的来电数（须回拨）。", "Calls abandoned before an agent answered (each must be called back)."),
         Call("call-connection-rate", "接通率", "Call connection rate", nameof(CallFact.Answered), nameof(CallFact.Offered),
             "坐席接通的来电数 ÷ 呼入数。", "Calls answered by an agent ÷ calls offered."),
+        MissedReportRate,
     ];
 
     static IndicatorDefinition Call(string id, string zh, string en, string numerator, string? denominator, string howZh, string howEn) =>

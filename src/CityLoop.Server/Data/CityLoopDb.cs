@@ -77,6 +77,7 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options, PersonalDat
             e.HasKey(x => x.Id);
             e.HasIndex(x => x.UserName).IsUnique();
             e.Property(x => x.Version).IsConcurrencyToken();
+            e.Property(x => x.Organisation).HasMaxLength(100);
         });
         m.Entity<ApiKey>(e =>
         {

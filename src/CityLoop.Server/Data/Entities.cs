@@ -12,6 +12,8 @@ public sealed class User
     /// <summary>Kebab-case role names separated by commas, e.g. "dispatcher,shift-leader".</summary>
     public string Roles { get; set; } = "";
     public string? DepartmentCode { get; set; }
+    /// <summary>The organisation the person works for when not the centre's own staff: an inspector's collection company (采集公司).</summary>
+    public string? Organisation { get; set; }
     public bool Disabled { get; set; }
     public int FailedSignIns { get; set; }
     public DateTimeOffset? LockedUntil { get; set; }

@@ -156,6 +156,10 @@ public class IndicatorTests
         { "self-handled", 1, null },
         { "answered-directly", 1, null },
         { "reopened", 1, null },
+        { "intake-accepted", 4, null },                 // an intake operator acted on F (transfer), G (verification), H (merge), I (withdrawal)
+        { "verification-sent-on-time-rate", 1, 1 },     // G, sent 10 minutes after the report
+        { "check-sent-on-time-rate", 0, 0 },            // no check task was assigned by hand
+        { "closing-on-time-rate", 3, 3 },               // A B M closed by the shift leader (L fixed on the spot, K reopened)
     };
 
     [Theory]
@@ -184,7 +188,13 @@ public class IndicatorTests
         Assert.All(IndicatorCatalogue.All, d =>
         {
             Assert.Matches("^[a-z]+(-[a-z]+)*$", d.Id);
-            IEnumerable<string> counters = d.Subject == IndicatorSubject.Cases ? CaseFact.CounterNames : new[] { nameof(CallFact.Offered), nameof(CallFact.Answered), nameof(CallFact.Missed) };
+            IEnumerable<string> counters = d.Subject switch
+            {
+                IndicatorSubject.Cases => CaseFact.CounterNames,
+                IndicatorSubject.Calls => new[] { nameof(CallFact.Offered), nameof(CallFact.Answered), nameof(CallFact.Missed) },
+                _ => new[] { "Missed", "OwnAndMissed" },
+            };
+            if (d.Actor is not null) Assert.Contains(d.Actor, typeof(CaseFact).GetProperties().Where(p => p.PropertyType == typeof(string)).Select(p => p.Name));
             Assert.Contains(d.Numerator, counters);
             if (d.Denominator is not null) Assert.Contains(d.Denominator, counters);
             Assert.False(string.IsNullOrWhiteSpace(d.NameZh + d.HowZh + d.NameEn + d.HowEn));

@@ -160,6 +160,12 @@ public abstract class FigureTests<TApp>(TApp app) where TApp : AppFixture
         foreach (var indicator in catalogue)
         {
             var id = indicator.Str("id");
+            if (IndicatorCatalogue.Find(id)!.Subject == IndicatorSubject.Patrol)
+            {
+                // 漏报率 is read per inspector (the assessment, and its list at /api/v1/inspectors/{user}/missed).
+                await Api.Problem(await supervisor.GetAsync($"/api/v1/indicators/{id}?{JuneQuery}"), System.Net.HttpStatusCode.UnprocessableEntity);
+                continue;
+            }
             var figure = await Figure(id, JuneQuery);
             var numerator = await Api.Get(supervisor, $"/api/v1/indicators/{id}/cases?{JuneQuery}");
             Assert.Equal(figure.GetProperty("numerator").GetInt64(), numerator.GetProperty("total").GetInt64());

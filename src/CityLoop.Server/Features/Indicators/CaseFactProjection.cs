@@ -55,5 +55,13 @@ sealed class CaseFactConfiguration : IEntityTypeConfiguration<CaseFact>
         e.HasIndex(x => new { x.PlatformCode, x.FollowedUpAt });
         e.HasIndex(x => new { x.LeadDepartmentCode, x.ReceivedAt });
         e.HasIndex(x => new { x.StreetCode, x.ReceivedAt });
+        // The person assessments: each step's figures grouped by who acted (migration 0020).
+        e.HasIndex(x => new { x.VerifiedBy, x.ReceivedAt });
+        e.HasIndex(x => new { x.CheckedBy, x.FinishedAt });
+        e.HasIndex(x => new { x.FiledBy, x.FiledAt });
+        e.HasIndex(x => new { x.DispatchedBy, x.DispatchedAt });
+        e.HasIndex(x => new { x.ClosedBy, x.ClosedAt });
+        e.HasIndex(x => new { x.IntakeBy, x.ReceivedAt });
+        e.HasIndex(x => new { x.ReportedBy, x.ReceivedAt });
     }
 }

@@ -36,7 +36,8 @@ public sealed record IndicatorCasesDto(string Indicator, string Part, string Cou
 
 /// <summary>The slice and period of a figure, as the query string gives them.</summary>
 public sealed record IndicatorSlice(string? From, string? To, string? Platform, string? Department, string? Street, string? Category,
-    string? Source, string? RequestType, string? Community = null, string? Grid = null, string? Reporter = null);
+    string? Source, string? RequestType, string? Community = null, string? Grid = null, string? Reporter = null, string? Person = null,
+    string? Organisation = null);
 
 /// <summary>
 /// Figures from the fact table: one SQL sum (or one per group) of the definition's counters over the rows of the
@@ -89,7 +90,11 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
                 ? Buckets(callPeriod, from.Value, to.Value) : null;
             return await Calls.CallFigures.ValueAsync(db, def, slice, from, to, groupBy, buckets, ct);
         }
-        var rows = Filter(slice, def.Date, from, to);
+        if (def.Subject == IndicatorSubject.Patrol)
+            throw CaseValidationException.Single("indicator", "漏报率 is an inspector's figure: read it in the inspectors' assessment, its cases at /api/v1/inspectors/{user}/missed.");
+        var people = await PeopleAsync(def, slice, ct);
+        IQueryable<CaseFact> Rows(DateTimeOffset? f, DateTimeOffset? t) => OfPeople(Filter(slice, def.Date, f, t), def, people);
+        var rows = Rows(from, to);
         var (n, d) = await SumAsync(rows, def, ct);
         var value = def.ValueOf(n, d);
         List<IndicatorGroupDto>? groups = null;
@@ -99,7 +104,7 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
             groups = [];
             foreach (var (key, start, end) in Buckets(periodKind, from.Value, to.Value))
             {
-                var (gn, gd) = await SumAsync(Filter(slice, def.Date, start, end), def, ct);
+                var (gn, gd) = await SumAsync(Rows(start, end), def, ct);
                 groups.Add(new IndicatorGroupDto(key, def.ValueOf(gn, gd), gn, def.Denominator is null ? null : gd));
             }
         }
@@ -113,7 +118,7 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         foreach (var kind in compareKinds.Distinct())
         {
             var (cFrom, cTo) = kind == "previous" ? PreviousRange(from!.Value, to!.Value) : YearEarlierRange(from!.Value, to!.Value);
-            var (cn, cd) = await SumAsync(Filter(slice, def.Date, cFrom, cTo), def, ct);
+            var (cn, cd) = await SumAsync(Rows(cFrom, cTo), def, ct);
             var cValue = def.ValueOf(cn, cd);
             decimal? change = value is { } v && cValue is { } cv ? v - cv : null;
             decimal? changePercent = def.Denominator is null && cn != 0
@@ -170,13 +175,36 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         pageSize = Math.Clamp(pageSize, 1, 1000);
         var (from, to) = PeriodRange(slice);
         if (def.Subject == IndicatorSubject.Calls) return await Calls.CallFigures.CallsAsync(db, def, slice, part, counter, from, to, page, pageSize, ct);
-        var rows = Filter(slice, def.Date, from, to).Where(f => EF.Property<int>(f, counter) > 0);
+        if (def.Subject == IndicatorSubject.Patrol)
+            throw CaseValidationException.Single("indicator", "漏报率's cases are at /api/v1/inspectors/{user}/missed.");
+        var rows = OfPeople(Filter(slice, def.Date, from, to), def, await PeopleAsync(def, slice, ct)).Where(f => EF.Property<int>(f, counter) > 0);
         var total = await rows.SumAsync(f => EF.Property<int>(f, counter), ct);
         var cases = await rows.CountAsync(ct);
         var items = await rows.OrderBy(f => f.CaseNumber).Skip((page - 1) * pageSize).Take(pageSize)
             .Select(f => new IndicatorCaseDto(f.CaseId, f.CaseNumber, EF.Property<int>(f, counter))).ToListAsync(ct);
         return new IndicatorCasesDto(def.Id, part, Kebab.From(counter), total, cases, page, pageSize, items);
     }
+
+    /// <summary>
+    /// The user ids a person or organisation filter names (null: no such filter). A person's figure is the rows whose
+    /// accountable-person column (<see cref="IndicatorDefinition.Actor"/>) is that person — the assessment's own rule.
+    /// </summary>
+    async Task<string[]?> PeopleAsync(IndicatorDefinition def, IndicatorSlice slice, CancellationToken ct)
+    {
+        var person = Blank(slice.Person);
+        var organisation = Blank(slice.Organisation);
+        if (person is null && organisation is null) return null;
+        if (def.Actor is null)
+            throw CaseValidationException.Single(person is null ? "organisation" : "person", $"'{def.Id}' is nobody's own figure: it has no person to filter by.");
+        var users = db.Users.AsNoTracking();
+        users = person is not null ? users.Where(u => u.UserName == person) : users.Where(u => u.Organisation == organisation);
+        var ids = (await users.Select(u => u.Id).ToListAsync(ct)).Select(id => id.ToString()).ToArray();
+        if (ids.Length == 0) throw new NotFoundException(person is not null ? $"There is no user '{person}'." : $"Nobody belongs to '{organisation}'.");
+        return ids;
+    }
+
+    static IQueryable<CaseFact> OfPeople(IQueryable<CaseFact> rows, IndicatorDefinition def, string[]? ids) =>
+        ids is null ? rows : rows.Where(f => ids.Contains(EF.Property<string?>(f, def.Actor!)));
 
     static async Task<(long N, long D)> SumAsync(IQueryable<CaseFact> rows, IndicatorDefinition def, CancellationToken ct)
     {
@@ -301,6 +329,8 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         Add("community", s.Community);
         Add("grid", s.Grid);
         Add("reporter", s.Reporter);
+        Add("person", s.Person);
+        Add("organisation", s.Organisation);
         return filters;
     }
 
@@ -325,22 +355,22 @@ public static class IndicatorEndpoints
     }
 
     static async Task<Ok<IndicatorValueDto>> Value(string id, string? from, string? to, string? platform, string? department, string? street,
-        string? category, string? source, string? requestType, string? community, string? grid, string? reporter, string? groupBy, string? compare,
-        CurrentActor current, IndicatorQueries queries, CancellationToken ct)
+        string? category, string? source, string? requestType, string? community, string? grid, string? reporter, string? person, string? organisation,
+        string? groupBy, string? compare, CurrentActor current, IndicatorQueries queries, CancellationToken ct)
     {
         var def = IndicatorQueries.Find(id);
         var slice = IndicatorQueries.Authorize(await current.GetAsync(),
-            new IndicatorSlice(from, to, platform, department, street, category, source, requestType, community, grid, reporter));
+            new IndicatorSlice(from, to, platform, department, street, category, source, requestType, community, grid, reporter, person, organisation));
         return TypedResults.Ok(await queries.ValueAsync(def, slice, groupBy, ct, compare));
     }
 
     static async Task<Ok<IndicatorCasesDto>> Cases(string id, string? from, string? to, string? platform, string? department, string? street,
-        string? category, string? source, string? requestType, string? community, string? grid, string? reporter, string? part, int? page, int? pageSize,
-        CurrentActor current, IndicatorQueries queries, CancellationToken ct)
+        string? category, string? source, string? requestType, string? community, string? grid, string? reporter, string? person, string? organisation,
+        string? part, int? page, int? pageSize, CurrentActor current, IndicatorQueries queries, CancellationToken ct)
     {
         var def = IndicatorQueries.Find(id);
         var slice = IndicatorQueries.Authorize(await current.GetAsync(),
-            new IndicatorSlice(from, to, platform, department, street, category, source, requestType, community, grid, reporter));
+            new IndicatorSlice(from, to, platform, department, street, category, source, requestType, community, grid, reporter, person, organisation));
         return TypedResults.Ok(await queries.CasesAsync(def, slice, part, page ?? 1, pageSize ?? 200, ct));
     }
 }

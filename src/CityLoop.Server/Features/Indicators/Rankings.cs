@@ -20,15 +20,25 @@ public sealed class FiguresOptions
     /// <summary>Replaces the default department scheme (成都金牛) when given.</summary>
     public AssessmentScheme? Departments { get; set; }
     public AssessmentScheme? Streets { get; set; }
+    /// <summary>The people's schemes (REFERENCE §6 defaults): 监督员, 受理员, 值班长, 派遣员, and collection companies.</summary>
+    public AssessmentScheme? Inspectors { get; set; }
+    public AssessmentScheme? Intake { get; set; }
+    public AssessmentScheme? ShiftLeaders { get; set; }
+    public AssessmentScheme? Dispatchers { get; set; }
+    public AssessmentScheme? Companies { get; set; }
 
-    public AssessmentScheme Scheme(string subject) => subject switch
+    public AssessmentScheme Scheme(string subject)
     {
-        "department" => Departments is { Terms.Count: > 0 } d ? d with { Subject = "department" } : AssessmentScheme.DefaultDepartments,
-        _ => Streets is { Terms.Count: > 0 } s ? s with { Subject = "street" } : AssessmentScheme.DefaultStreets,
-    };
+        var configured = subject switch
+        {
+            "department" => Departments, "street" => Streets, "inspector" => Inspectors, "intake" => Intake,
+            "shift-leader" => ShiftLeaders, "dispatcher" => Dispatchers, "company" => Companies, _ => null,
+        };
+        return configured is { Terms.Count: > 0 } c ? c with { Subject = subject } : AssessmentScheme.DefaultFor(subject);
+    }
 
     public IReadOnlyList<string> Problems() =>
-        [.. ThreeRates.Problems(), .. Scheme("department").Problems(), .. Scheme("street").Problems()];
+        [.. ThreeRates.Problems(), .. AssessmentScheme.Subjects.SelectMany(s => Scheme(s).Problems())];
 }
 
 public sealed record PeriodDto(string Kind, string Key, DateOnly FirstDay, DateOnly LastDay, DateTimeOffset From, DateTimeOffset To);
@@ -46,11 +56,19 @@ public sealed record TopicDto(int Rank, string CategoryCode, string CategoryName
 
 public sealed record MonthlyTopicsDto(PeriodDto Period, string HowZh, string HowEn, IReadOnlyList<TopicDto> Topics);
 
+/// <summary>
+/// One term of a score: <c>rate</c> is the figure (a count for a volume term, whose <c>volumeScore</c> is the score of
+/// its step); <c>cases</c> is the drill-down — the API list of the cases behind the numerator, which adds up to it.
+/// </summary>
 public sealed record ScoreTermDto(string Indicator, string NameZh, string NameEn, decimal Weight, bool Inverse, decimal? Rate, long Numerator, long? Denominator,
-    decimal? Points);
+    decimal? Points, decimal? VolumeScore = null, string? Cases = null);
 
 public sealed record AssessmentRowDto(int? Rank, string Code, string Name, decimal? Score, string? Grade, decimal? PreviousScore, decimal? Change,
-    IReadOnlyList<ScoreTermDto> Terms);
+    IReadOnlyList<ScoreTermDto> Terms, string? Organisation = null);
+
+public sealed record CompanyMissedInspectorDto(string Inspector, int Missed, int OwnReports, IReadOnlyList<TopicCaseDto> Cases);
+
+public sealed record CompanyMissedDto(string Organisation, PeriodDto Period, int Missed, int OwnReports, IReadOnlyList<CompanyMissedInspectorDto> Inspectors);
 
 public sealed record AssessmentDto(PeriodDto Period, string Subject, string NameZh, string NameEn, decimal FullMarks, string HowZh, string HowEn,
     IReadOnlyList<AssessmentRowDto> Rows);
@@ -61,7 +79,7 @@ public sealed record AssessmentDto(PeriodDto Period, string Subject, string Name
 /// streets — all sums over <c>case_facts</c>, per unit, in one grouped query per counter set.
 /// </summary>
 public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, ReferenceCache reference, IOptions<FiguresOptions> options,
-    IOptions<PlatformOptions> platform, TimeProvider clock)
+    IOptions<PlatformOptions> platform, TimeProvider clock, Inspector.PatrolService patrol)
 {
     public static readonly IReadOnlySet<Role> Readers = new HashSet<Role> { Role.Supervisor, Role.ShiftLeader, Role.Dispatcher };
 
@@ -102,6 +120,45 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         "street" => nameof(CaseFact.StreetCode),
         _ => throw CaseValidationException.Single("by", "Rank by 'department' or 'street'."),
     };
+
+    /// <summary>The subject a path or query names: departments, streets, inspectors, intake, shift-leaders, dispatchers, companies.</summary>
+    public static string? SubjectOf(string? name) => name?.Trim() switch
+    {
+        "department" or "departments" => "department",
+        "street" or "streets" => "street",
+        "inspector" or "inspectors" => "inspector",
+        "intake" or "intake-operators" or "intake-operator" => "intake",
+        "shift-leader" or "shift-leaders" => "shift-leader",
+        "dispatcher" or "dispatchers" => "dispatcher",
+        "company" or "companies" => "company",
+        _ => null,
+    };
+
+    public static Role RoleOf(string subject) => subject switch
+    {
+        "inspector" or "company" => Role.Inspector,
+        "intake" => Role.IntakeOperator,
+        "shift-leader" => Role.ShiftLeader,
+        _ => Role.Dispatcher,
+    };
+
+    /// <summary>A person (by user name) or a company (by organisation) with the user ids whose figures are theirs.</summary>
+    public sealed record Assessee(string Code, string Name, string[] Ids, string? Organisation);
+
+    /// <summary>The people holding the subject's role, or the organisations of the inspectors (each with its inspectors).</summary>
+    public async Task<List<Assessee>> AssesseesAsync(string subject, CancellationToken ct)
+    {
+        var role = RoleOf(subject);
+        var kebab = role.ToKebab();
+        var users = (await db.Users.AsNoTracking().Where(u => u.Roles.Contains(kebab))
+                .Select(u => new { u.Id, u.UserName, u.DisplayName, u.Roles, u.Organisation }).ToListAsync(ct))
+            .Where(u => Data.User.ParseRoles(u.Roles).Contains(role)).OrderBy(u => u.UserName, StringComparer.Ordinal).ToList();
+        if (subject == "company")
+            return users.Where(u => !string.IsNullOrWhiteSpace(u.Organisation)).GroupBy(u => u.Organisation!.Trim())
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new Assessee(g.Key, g.Key, g.Select(u => u.Id.ToString()).ToArray(), g.Key)).ToList();
+        return users.Select(u => new Assessee(u.UserName, u.DisplayName, [u.Id.ToString()], u.Organisation)).ToList();
+    }
 
     public async Task<ThreeRateRankingDto> ThreeRatesAsync(Period period, string? by, string? platformCode, CancellationToken ct)
     {
@@ -179,8 +236,9 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         return new MonthlyTopicsDto(p, TopicsHowZh, TopicsHowEn, topics);
     }
 
-    public async Task<AssessmentDto> AssessAsync(string subject, Period period, string? platformCode, CancellationToken ct)
+    public async Task<AssessmentDto> AssessAsync(string subject, Period period, string? platformCode, CancellationToken ct, string? only = null)
     {
+        if (AssessmentScheme.IsPersonal(subject)) return await AssessPeopleAsync(subject, period, platformCode, only, ct);
         var column = Column(subject);
         var scheme = options.Value.Scheme(subject);
         var current = await TermRatesAsync(scheme, column, period, platformCode, ct);
@@ -205,6 +263,119 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         }).ToList();
         var ranked = Ranking.Rank(rows, r => r.Score).Select(x => x.Row with { Rank = x.Rank }).ToList();
         return new AssessmentDto(Dto(period), subject, scheme.NameZh, scheme.NameEn, scheme.FullMarks, scheme.How(false), scheme.How(true), ranked);
+    }
+
+    /// <summary>
+    /// The people's assessment: each term's figure grouped by the person its indicator names (the reporter, verifier,
+    /// checker, filer, dispatcher, closer, intake operator; 漏报率 from the patrol records), summed over the company's
+    /// inspectors for a company. <paramref name="only"/> keeps one person or company (a dashboard's own score).
+    /// </summary>
+    async Task<AssessmentDto> AssessPeopleAsync(string subject, Period period, string? platformCode, string? only, CancellationToken ct)
+    {
+        var scheme = options.Value.Scheme(subject);
+        var people = await AssesseesAsync(subject, ct);
+        if (only is not null) people = people.Where(p => p.Code == only).ToList();
+        var current = await PeopleSumsAsync(scheme, people, period, platformCode, ct);
+        var previous = await PeopleSumsAsync(scheme, people, period.Previous(), platformCode, ct);
+        var range = Dto(period);
+        var rows = people.Select(person =>
+        {
+            (decimal? Value, long N, long? D) Figure(Dictionary<string, Dictionary<string, (long N, long D)>> sums, string indicator)
+            {
+                var def = IndicatorCatalogue.Find(indicator)!;
+                long n = 0, d = 0;
+                foreach (var id in person.Ids)
+                    if (sums.GetValueOrDefault(indicator)?.GetValueOrDefault(id) is { } s) { n += s.N; d += s.D; }
+                return (def.ValueOf(n, d), n, def.Denominator is null ? null : d);
+            }
+            var values = scheme.Terms.ToDictionary(t => t.Indicator, t => Figure(current, t.Indicator).Value);
+            var score = scheme.Score(values);
+            var before = scheme.Score(scheme.Terms.ToDictionary(t => t.Indicator, t => Figure(previous, t.Indicator).Value));
+            var terms = scheme.Terms.Select(t =>
+            {
+                var def = IndicatorCatalogue.Find(t.Indicator)!;
+                var (value, n, d) = Figure(current, t.Indicator);
+                var share = t.Share(value);
+                decimal? points = share is { } sh ? Math.Round(t.Weight * sh, 2, MidpointRounding.AwayFromZero) : null;
+                decimal? volume = t.Steps is { Count: > 0 } && share is { } vs ? vs * 100 : null;
+                return new ScoreTermDto(t.Indicator, def.NameZh, def.NameEn, t.Weight, t.Inverse, value, n, d, points, volume,
+                    DrillDown(def, subject, person, range, platformCode));
+            }).ToList();
+            return new AssessmentRowDto(null, person.Code, person.Name, score, scheme.Grade(score), before,
+                score is { } sc && before is { } b ? sc - b : null, terms, person.Organisation);
+        }).ToList();
+        var ranked = Ranking.Rank(rows, r => r.Score).Select(x => x.Row with { Rank = x.Rank }).ToList();
+        return new AssessmentDto(range, subject, scheme.NameZh, scheme.NameEn, scheme.FullMarks, scheme.How(false), scheme.How(true), ranked);
+    }
+
+    /// <summary>The API list behind a person's figure: the indicator's cases of that person (or company), or the 漏报 list.</summary>
+    static string DrillDown(IndicatorDefinition def, string subject, Assessee person, PeriodDto range, string? platformCode)
+    {
+        var period = $"from={range.FirstDay:yyyy-MM-dd}&to={range.LastDay:yyyy-MM-dd}";
+        var platform = string.IsNullOrWhiteSpace(platformCode) ? "" : "&platform=" + Uri.EscapeDataString(platformCode);
+        if (def.Subject == IndicatorSubject.Patrol)
+            return subject == "company"
+                ? $"/api/v1/assessments/companies/{Uri.EscapeDataString(person.Code)}/missed?kind={range.Kind}&period={range.Key}"
+                : $"/api/v1/inspectors/{Uri.EscapeDataString(person.Code)}/missed?{period}";
+        var who = subject == "company" ? "organisation=" + Uri.EscapeDataString(person.Code) : "person=" + Uri.EscapeDataString(person.Code);
+        return $"/api/v1/indicators/{def.Id}/cases?{who}&{period}{platform}";
+    }
+
+    async Task<List<(string Id, string UserName)>> UserNamesAsync(Assessee person, CancellationToken ct)
+    {
+        var guids = person.Ids.Select(Guid.Parse).ToArray();
+        return (await db.Users.AsNoTracking().Where(u => guids.Contains(u.Id)).Select(u => new { u.Id, u.UserName }).ToListAsync(ct))
+            .Select(u => (u.Id.ToString(), u.UserName)).ToList();
+    }
+
+    /// <summary>A company's 漏报: the missed cases of each of its inspectors over the period (the drill-down of its 漏报率).</summary>
+    public async Task<CompanyMissedDto> CompanyMissedAsync(string organisation, Period period, CancellationToken ct)
+    {
+        var company = (await AssesseesAsync("company", ct)).FirstOrDefault(c => c.Code == organisation)
+            ?? throw new NotFoundException($"No inspector belongs to '{organisation}'.");
+        var p = Dto(period);
+        var inspectors = new List<CompanyMissedInspectorDto>();
+        foreach (var (id, userName) in (await UserNamesAsync(company, ct)).OrderBy(u => u.UserName, StringComparer.Ordinal))
+        {
+            var (_, _, found, own) = await patrol.FindMissedAsync(Guid.Parse(id), userName, p.From, p.To, ct);
+            inspectors.Add(new CompanyMissedInspectorDto(userName, found.Count, own,
+                found.OrderBy(c => c.CreatedAt).Select(c => new TopicCaseDto(c.Id, c.Number)).ToList()));
+        }
+        return new CompanyMissedDto(organisation, p, inspectors.Sum(i => i.Missed), inspectors.Sum(i => i.OwnReports), inspectors);
+    }
+
+    /// <summary>Per indicator, per user id: the sums of numerator and denominator over the period.</summary>
+    async Task<Dictionary<string, Dictionary<string, (long N, long D)>>> PeopleSumsAsync(AssessmentScheme scheme, List<Assessee> people, Period period,
+        string? platformCode, CancellationToken ct)
+    {
+        var p = Dto(period);
+        var result = new Dictionary<string, Dictionary<string, (long, long)>>();
+        var ids = people.SelectMany(x => x.Ids).Distinct().ToArray();
+        foreach (var indicator in scheme.Terms.Select(t => t.Indicator).Distinct())
+        {
+            var def = IndicatorCatalogue.Find(indicator)!;
+            var byId = result[indicator] = [];
+            if (def.Subject == IndicatorSubject.Patrol)
+            {
+                foreach (var person in people.Where(x => x.Ids.Length > 0))
+                    foreach (var (id, userName) in await UserNamesAsync(person, ct))
+                    {
+                        var (_, _, found, own) = await patrol.FindMissedAsync(Guid.Parse(id), userName, p.From, p.To, ct);
+                        byId[id] = (found.Count, found.Count + own);
+                    }
+                continue;
+            }
+            var actor = def.Actor!;
+            var num = def.Numerator;
+            var den = def.Denominator ?? def.Numerator;
+            var sums = await indicators.Filter(Slice(period, platformCode), def.Date, p.From, p.To)
+                .Where(f => ids.Contains(EF.Property<string?>(f, actor)))
+                .GroupBy(f => EF.Property<string?>(f, actor))
+                .Select(g => new { g.Key, N = g.Sum(f => EF.Property<int>(f, num)), D = g.Sum(f => EF.Property<int>(f, den)) })
+                .ToListAsync(ct);
+            foreach (var s in sums.Where(s => s.Key is not null)) byId[s.Key!] = (s.N, s.D);
+        }
+        return result;
     }
 
     /// <summary>Per unit, each term's rate with its sums: one grouped query per indicator (each has its own period date).</summary>
@@ -240,6 +411,7 @@ public static class RankingEndpoints
         g.MapGet("/three-rates", ThreeRateRanking).WithName("GetThreeRates");
         g.MapGet("/monthly-topics", Topics).WithName("GetMonthlyTopics");
         g.MapGet("/assessments/{subject}", Assess).WithName("GetAssessment");
+        g.MapGet("/assessments/companies/{organisation}/missed", CompanyMissed).WithName("GetCompanyMissed");
     }
 
     static async Task<Ok<ThreeRateRankingDto>> ThreeRateRanking(string? kind, string? period, string? by, string? platform, CurrentActor current,
@@ -256,16 +428,19 @@ public static class RankingEndpoints
         return TypedResults.Ok(await queries.TopicsAsync(queries.ResolvePeriod(kind, period), top, platform, ct));
     }
 
+    static async Task<Ok<CompanyMissedDto>> CompanyMissed(string organisation, string? kind, string? period, string? from, string? to,
+        CurrentActor current, RankingQueries queries, CancellationToken ct)
+    {
+        RankingQueries.Authorize(await current.GetAsync());
+        return TypedResults.Ok(await queries.CompanyMissedAsync(organisation, queries.ResolvePeriod(kind, period ?? from), ct));
+    }
+
     static async Task<Ok<AssessmentDto>> Assess(string subject, string? kind, string? period, string? platform, CurrentActor current,
         RankingQueries queries, CancellationToken ct)
     {
         RankingQueries.Authorize(await current.GetAsync());
-        var s = subject switch
-        {
-            "departments" or "department" => "department",
-            "streets" or "street" => "street",
-            _ => throw new NotFoundException($"There is no assessment of '{subject}': departments or streets."),
-        };
+        var s = RankingQueries.SubjectOf(subject)
+            ?? throw new NotFoundException($"There is no assessment of '{subject}': departments, streets, inspectors, intake, shift-leaders, dispatchers or companies.");
         return TypedResults.Ok(await queries.AssessAsync(s, queries.ResolvePeriod(kind, period), platform, ct));
     }
 }

@@ -235,11 +235,29 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
             _ => throw CaseValidationException.Single("groupBy", "'groupBy' is day or month."),
         };
         var user = await InspectorAsync(actor, userName, ct);
-        var grids = await db.Set<GridRow>().AsNoTracking().Where(g => g.Inspector == user.UserName).Select(g => g.Code).ToListAsync(ct);
-        var shifts = await ShiftsAsync(user.Id, from, to, ct);
+        var (grids, windows, found, own) = await FindMissedAsync(user.Id, user.UserName, from, to, ct);
+        var zone = platform.Value.Zone;
+        string Period(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, zone).ToString(monthly ? "yyyy-MM" : "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var periods = found.GroupBy(c => Period(c.CreatedAt)).OrderBy(g => g.Key).Select(g => new MissedPeriodDto(g.Key, g.Count())).ToList();
+        var hours = windows.Sum(w => (w.End - w.Start).TotalHours);
+        return new MissedDto(user.UserName, from, to, grids, found.Count, own, Math.Round(hours, 2), periods,
+            found.OrderBy(c => c.CreatedAt).Select(c => new MissedCaseDto(c.Id, c.Number, c.CreatedAt, c.GridCode,
+                Domain.Kebab.From(c.Source.ToString()), Domain.Kebab.From(c.State.ToString()))).ToList());
+    }
+
+    /// <summary>
+    /// The 漏报 of one inspector over [from, to): their grids, duty windows, the cases others reported there while they
+    /// were on duty (not rejected or cancelled), and the count of their own reports in the same windows. The figure of
+    /// the inspector assessment (漏报率) and the list of <see cref="MissedAsync"/> are this one result.
+    /// </summary>
+    public async Task<(List<string> Grids, List<(DateTimeOffset Start, DateTimeOffset End)> Windows, List<Case> Found, int Own)> FindMissedAsync(
+        Guid userId, string userName, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        var grids = await db.Set<GridRow>().AsNoTracking().Where(g => g.Inspector == userName).Select(g => g.Code).ToListAsync(ct);
+        var shifts = await ShiftsAsync(userId, from, to, ct);
         var now = clock.GetUtcNow();
         var windows = shifts.Select(s => (Start: s.StartedAt < from ? from : s.StartedAt, End: Min(s.EndedAt ?? now, to))).Where(w => w.End > w.Start).ToList();
-        var me = user.Id.ToString();
+        var me = userId.ToString();
         var found = new List<Case>();
         var own = 0;
         if (grids.Count > 0 && windows.Count > 0)
@@ -255,13 +273,7 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
                 else if (c.State is not (CaseState.Rejected or CaseState.Cancelled)) found.Add(c);
             }
         }
-        var zone = platform.Value.Zone;
-        string Period(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, zone).ToString(monthly ? "yyyy-MM" : "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-        var periods = found.GroupBy(c => Period(c.CreatedAt)).OrderBy(g => g.Key).Select(g => new MissedPeriodDto(g.Key, g.Count())).ToList();
-        var hours = windows.Sum(w => (w.End - w.Start).TotalHours);
-        return new MissedDto(user.UserName, from, to, grids, found.Count, own, Math.Round(hours, 2), periods,
-            found.OrderBy(c => c.CreatedAt).Select(c => new MissedCaseDto(c.Id, c.Number, c.CreatedAt, c.GridCode,
-                Domain.Kebab.From(c.Source.ToString()), Domain.Kebab.From(c.State.ToString()))).ToList());
+        return (grids, windows, found, own);
     }
 
     static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;

@@ -111,6 +111,17 @@ public static class ReportHtml
         Table(h, "departments", [Ui.Pick("排名", "Rank"), Ui.Pick("部门", "Department"), Ui.Pick("得分", "Score"), Ui.Pick("等级", "Grade"), Ui.Pick("上期", "Previous")],
             r.Departments.Select(x => new[] { x.Rank?.ToString(CultureInfo.InvariantCulture) ?? "—", x.Name, Value(x.Score, "count"), x.Grade ?? "—", Value(x.PreviousScore, "count") }));
 
+        foreach (var people in r.People ?? [])
+        {
+            h.Append($"<h2>{E(Ui.Pick($"{Numeral(section++)}、{people.NameZh}排名", $"{section - 1}. {people.NameEn} ranking"))}</h2>");
+            h.Append($"<p class=\"how\">{E(Ui.Pick(people.HowZh, people.HowEn))}</p>");
+            var termNames = people.Rows.FirstOrDefault()?.Terms.Select(t => Ui.Pick(t.NameZh, t.NameEn)).ToArray() ?? [];
+            Table(h, "people-" + people.Subject, [Ui.Pick("排名", "Rank"), Ui.Pick("姓名 / 单位", "Name"), .. termNames, Ui.Pick("得分", "Score"), Ui.Pick("等级", "Grade"), Ui.Pick("上期", "Previous")],
+                people.Rows.Select(x => new[] { x.Rank?.ToString(CultureInfo.InvariantCulture) ?? "—", x.Name }
+                    .Concat(x.Terms.Select(t => t.VolumeScore is not null ? t.Numerator.ToString(CultureInfo.InvariantCulture) : Value(t.Rate, "percent")))
+                    .Concat([Value(x.Score, "count"), x.Grade ?? "—", Value(x.PreviousScore, "count")]).ToArray()));
+        }
+
         h.Append($"<h2>{E(Ui.Pick($"{Numeral(section++)}、每月一题：反复出现的问题", $"{section - 1}. Recurring problems"))}</h2>");
         Table(h, "topics", [Ui.Pick("类别", "Category"), Ui.Pick("地点", "Place"), Ui.Pick("件数", "Cases"), Ui.Pick("案件", "Case numbers")],
             r.Topics.Select(t => new[] { t.CategoryName, t.PlaceName, t.Cases.ToString(CultureInfo.InvariantCulture), string.Join(" ", t.Items.Take(10).Select(i => i.Number)) + (t.Items.Count > 10 ? " …" : "") }));
@@ -119,6 +130,21 @@ public static class ReportHtml
         CaseTable(h, "overdue", r.Overdue);
         h.Append($"<h2>{E(Ui.Pick($"{Numeral(section++)}、重复诉求", $"{section - 1}. Repeat requests"))}</h2>");
         CaseTable(h, "repeats", r.Repeats);
+        if (r.Corrections is { Count: > 0 } corrections)
+        {
+            h.Append($"<h2 id=\"corrections-heading\">{E(Ui.Pick($"{Numeral(section++)}、对以前各期的更正", $"{section - 1}. Corrections to earlier periods"))}</h2>");
+            h.Append($"<p class=\"how\">{E(Ui.Pick("以前各期的报表按其截止时间归档、不再改变；截止后才记录的事件在此列出，并列出因此变化的指标（已发布值 → 现值）。",
+                "Earlier reports stay as archived at their cut-off; events recorded after it are listed here with the figures they changed (published → now)."))}</p>");
+            foreach (var c in corrections)
+            {
+                h.Append($"<h3>{E(Ui.Pick($"{c.PeriodKey}（截止 {Local(c.CutOff)}）", $"{c.PeriodKey} (cut-off {Local(c.CutOff)})"))}</h3>");
+                Table(h, "corrections-" + c.PeriodKey, [Ui.Pick("指标", "Figure"), Ui.Pick("已发布", "Published"), Ui.Pick("分子 / 分母", "Numerator / denominator"), Ui.Pick("更正后", "Corrected"), Ui.Pick("分子 / 分母", "Numerator / denominator")],
+                    c.Figures.Select(f => new[] { Ui.Pick(f.NameZh, f.NameEn), Value(f.Published, f.Unit), $"{f.PublishedNumerator}{(f.PublishedDenominator is { } pd ? " / " + pd : "")}",
+                        Value(f.Corrected, f.Unit), $"{f.Numerator}{(f.Denominator is { } d ? " / " + d : "")}" }));
+                Table(h, "late-events-" + c.PeriodKey, [Ui.Pick("案件编号", "Case"), Ui.Pick("事件", "Event"), Ui.Pick("时间", "At")],
+                    c.Events.Select(e => new[] { e.Number, Labels.Action(e.Action), Local(e.At) }));
+            }
+        }
         h.Append("</article>");
         return h.ToString();
     }
@@ -189,8 +215,22 @@ public static class ReportXlsx
                 ("响应率", "Response", x.Response), ("解决率", "Resolution", x.Resolution), ("满意率", "Satisfaction", x.Satisfaction), ("综合得分", "Composite", x.Composite))).ToList();
         sheets[Ui.Pick("部门考核", "Departments")] = r.Departments.Select(x => Row(("排名", "Rank", x.Rank), ("部门", "Department", x.Name), ("得分", "Score", x.Score),
             ("等级", "Grade", x.Grade), ("上期", "Previous", x.PreviousScore))).ToList();
+        foreach (var people in r.People ?? [])
+            sheets[Ui.Pick(people.NameZh, people.NameEn)] = people.Rows.Count == 0 ? [Row(("姓名 / 单位", "Name", Ui.Pick("无", "None")))]
+                : people.Rows.Select(x =>
+                {
+                    var row = Row(("排名", "Rank", x.Rank), ("姓名 / 单位", "Name", x.Name), ("得分", "Score", x.Score), ("等级", "Grade", x.Grade), ("上期", "Previous", x.PreviousScore));
+                    foreach (var t in x.Terms) row[Ui.Pick(t.NameZh, t.NameEn)] = t.VolumeScore is not null ? t.Numerator : t.Rate;
+                    return row;
+                }).ToList();
         sheets[Ui.Pick("超期案件", "Overdue")] = CaseRows(r.Overdue);
         sheets[Ui.Pick("重复诉求", "Repeats")] = CaseRows(r.Repeats);
+        if (r.Corrections is { Count: > 0 } corrections)
+            sheets[Ui.Pick("以前各期更正", "Corrections")] = corrections.SelectMany(c =>
+                c.Figures.Select(f => Row(("统计期", "Period", c.PeriodKey), ("指标", "Figure", Ui.Pick(f.NameZh, f.NameEn)), ("已发布", "Published", f.Published),
+                        ("更正后", "Corrected", f.Corrected), ("案件编号", "Case", null), ("事件", "Event", null)))
+                    .Concat(c.Events.Select(e => Row(("统计期", "Period", c.PeriodKey), ("指标", "Figure", null), ("已发布", "Published", null), ("更正后", "Corrected", null),
+                        ("案件编号", "Case", e.Number), ("事件", "Event", Labels.Action(e.Action)))))).ToList();
         using var stream = new MemoryStream();
         stream.SaveAs(sheets, excelType: ExcelType.XLSX);
         return stream.ToArray();

@@ -48,6 +48,8 @@ public sealed class ArchivedReport
     public DateTimeOffset CutOff { get; set; }
     public string GeneratedBy { get; set; } = "";
     public string Content { get; set; } = "";
+    /// <summary>The last event in the log at the cut-off: later events are carried into the next report as corrections.</summary>
+    public long? LastEventId { get; set; }
 }
 
 sealed class ArchivedReportConfiguration : IEntityTypeConfiguration<ArchivedReport>
@@ -76,7 +78,25 @@ public sealed record ReportContent(string Kind, string PeriodKey, DateOnly First
     DateTimeOffset CutOff, bool Provisional, IReadOnlyList<ReportFigure> Figures, ReportBreakdown Trend, IReadOnlyList<ReportBreakdown> Breakdowns,
     ThreeRateRowDto ThreeRates, IReadOnlyList<ThreeRateRowDto> ThreeRateRanking, string ThreeRatesHowZh, string ThreeRatesHowEn,
     IReadOnlyList<AssessmentRowDto> Departments, string AssessmentHowZh, string AssessmentHowEn, IReadOnlyList<TopicDto> Topics,
-    IReadOnlyList<ReportCase> Overdue, IReadOnlyList<ReportCase> Repeats);
+    IReadOnlyList<ReportCase> Overdue, IReadOnlyList<ReportCase> Repeats, IReadOnlyList<ReportPeople>? People = null,
+    IReadOnlyList<ReportCorrection>? Corrections = null);
+
+/// <summary>The assessment of one kind of person (inspectors, intake, shift leaders, dispatchers, companies) in a report.</summary>
+public sealed record ReportPeople(string Subject, string NameZh, string NameEn, string HowZh, string HowEn, IReadOnlyList<AssessmentRowDto> Rows);
+
+/// <summary>A figure of an earlier archived report as published and as it stands at this report's cut-off.</summary>
+public sealed record ReportCorrectedFigure(string Id, string NameZh, string NameEn, string Unit, decimal? Published, long PublishedNumerator,
+    long? PublishedDenominator, decimal? Corrected, long Numerator, long? Denominator);
+
+/// <summary>An event recorded after an earlier report's cut-off on a case of that report's period.</summary>
+public sealed record ReportLateEvent(Guid CaseId, string Number, string Action, DateTimeOffset At);
+
+/// <summary>
+/// Corrections to an earlier period: the events recorded after its report's cut-off (and after the last report that
+/// carried corrections) on cases of its period, and its headline figures that differ now from the published ones.
+/// The earlier report itself stays as published.
+/// </summary>
+public sealed record ReportCorrection(string PeriodKey, DateTimeOffset CutOff, IReadOnlyList<ReportCorrectedFigure> Figures, IReadOnlyList<ReportLateEvent> Events);
 
 public sealed record ArchivedReportDto(Guid Id, string Kind, string Period, DateTimeOffset From, DateTimeOffset To, DateTimeOffset CutOff);
 
@@ -106,12 +126,15 @@ public sealed class ReportService(CityLoopDb db, IndicatorQueries indicators, Ra
         if (await FindAsync(code, kind, p.Key, ct) is { } archived) return archived;
         var now = clock.GetUtcNow();
         var range = rankings.Dto(p);
+        // The log's watermark first: whatever is recorded after it belongs to the next report.
+        var lastEvent = await db.Set<CaseEvent>().MaxAsync(e => (long?)e.Id, ct);
         var content = await BuildAsync(kind, p, code, now, ct);
+        content = content with { Corrections = await CorrectionsAsync(kind, range, code, lastEvent, now, ct) };
         if (range.To > now) return content with { Provisional = true };
         db.Add(new ArchivedReport
         {
             Id = Guid.NewGuid(), PlatformCode = code, Kind = kind, PeriodKey = p.Key, PeriodFrom = range.From, PeriodTo = range.To, CutOff = now,
-            GeneratedBy = actor.Id, Content = JsonSerializer.Serialize(content, Json),
+            GeneratedBy = actor.Id, Content = JsonSerializer.Serialize(content, Json), LastEventId = lastEvent,
         });
         try
         {
@@ -133,6 +156,54 @@ public sealed class ReportService(CityLoopDb db, IndicatorQueries indicators, Ra
             .Where(r => r.PlatformCode == code && r.Kind == kind && r.PeriodKey == key).Select(r => r.Content).FirstOrDefaultAsync(ct);
         return stored is null ? null : JsonSerializer.Deserialize<ReportContent>(stored, Json);
     }
+
+    /// <summary>
+    /// The corrections this report carries: for each earlier archived report of the kind (the last twelve), the events
+    /// recorded after its watermark — and after the watermark of the latest report before this one, which carried the
+    /// ones before — up to this report's, on cases whose dates put them in that report's period; and the published
+    /// headline figures that differ now. Reports archived before the watermark existed use their cut-off instant.
+    /// </summary>
+    async Task<IReadOnlyList<ReportCorrection>> CorrectionsAsync(string kind, PeriodDto range, string code, long? lastEvent, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        var earlier = await db.Set<ArchivedReport>().AsNoTracking()
+            .Where(r => r.PlatformCode == code && r.Kind == kind && r.PeriodTo <= range.From)
+            .OrderByDescending(r => r.PeriodFrom).Take(12).ToListAsync(ct);
+        if (earlier.Count == 0 || lastEvent is null) return [];
+        // The latest earlier report carried the corrections up to its own watermark.
+        var carried = earlier[0];
+        var result = new List<ReportCorrection>();
+        foreach (var r in earlier.OrderBy(r => r.PeriodFrom))
+        {
+            var (sinceId, sinceAt) = r == carried ? (r.LastEventId, r.CutOff)
+                : (Max(r.LastEventId, carried.LastEventId), r.CutOff > carried.CutOff ? r.CutOff : carried.CutOff);
+            var (from, to) = (r.PeriodFrom, r.PeriodTo);
+            var inPeriod = db.Set<CaseFact>().AsNoTracking().Where(f => f.PlatformCode == code && (
+                (f.ReceivedAt >= from && f.ReceivedAt < to) || (f.FiledAt >= from && f.FiledAt < to) || (f.DispatchedAt >= from && f.DispatchedAt < to)
+                || (f.HandlingDueAt >= from && f.HandlingDueAt < to) || (f.FinishedAt >= from && f.FinishedAt < to) || (f.ClosedAt >= from && f.ClosedAt < to)
+                || (f.FollowedUpAt >= from && f.FollowedUpAt < to)));
+            var events = db.Set<CaseEvent>().AsNoTracking().Where(e => e.PlatformCode == code && e.Id <= lastEvent);
+            events = sinceId is { } id ? events.Where(e => e.Id > id) : events.Where(e => e.At > sinceAt);
+            var late = await events.Join(inPeriod, e => e.CaseId, f => f.CaseId, (e, f) => new { e.Id, e.CaseId, f.CaseNumber, e.Action, e.At })
+                .OrderBy(x => x.Id).Take(500).ToListAsync(ct);
+            if (late.Count == 0) continue;
+            var published = JsonSerializer.Deserialize<ReportContent>(r.Content, Json)!;
+            var slice = new IndicatorSlice(published.FirstDay.ToString("yyyy-MM-dd"), published.LastDay.ToString("yyyy-MM-dd"), code, null, null, null, null, null);
+            var figures = new List<ReportCorrectedFigure>();
+            foreach (var f in published.Figures)
+            {
+                if (IndicatorCatalogue.Find(f.Id) is not { } def) continue;
+                var now2 = await indicators.ValueAsync(def, slice, null, ct);
+                if (now2.Value == f.Value && now2.Numerator == f.Numerator && now2.Denominator == f.Denominator) continue;
+                figures.Add(new ReportCorrectedFigure(f.Id, f.NameZh, f.NameEn, f.Unit, f.Value, f.Numerator, f.Denominator, now2.Value, now2.Numerator, now2.Denominator));
+            }
+            result.Add(new ReportCorrection(r.PeriodKey, r.CutOff, figures,
+                late.Select(x => new ReportLateEvent(x.CaseId, x.CaseNumber, x.Action, x.At)).ToList()));
+        }
+        return result;
+    }
+
+    static long? Max(long? a, long? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
 
     public async Task<IReadOnlyList<ArchivedReportDto>> ArchiveAsync(Actor actor, string? platformCode, CancellationToken ct)
     {
@@ -188,6 +259,12 @@ public sealed class ReportService(CityLoopDb db, IndicatorQueries indicators, Ra
         };
         var three = await rankings.ThreeRatesAsync(p, "department", code, ct);
         var assessment = await rankings.AssessAsync("department", p, code, ct);
+        var people = new List<ReportPeople>();
+        foreach (var subject in AssessmentScheme.Subjects.Where(AssessmentScheme.IsPersonal))
+        {
+            var a = await rankings.AssessAsync(subject, p, code, ct);
+            people.Add(new ReportPeople(subject, a.NameZh, a.NameEn, a.HowZh, a.HowEn, a.Rows.Where(r => r.Score is not null).ToList()));
+        }
         var topics = await rankings.TopicsAsync(p, 5, code, ct);
 
         async Task<List<ReportCase>> Cases(IQueryable<CaseFact> rows) =>
@@ -200,7 +277,7 @@ public sealed class ReportService(CityLoopDb db, IndicatorQueries indicators, Ra
         return new ReportContent(kind, p.Key, p.Start, p.End.AddDays(-1), p.Previous().Key, code, now, false, figures, trend, breakdowns,
             three.Total, three.Rows.Where(r => r.Rank is not null).ToList(), string.Join(" ", three.HowZh.Values), string.Join(" ", three.HowEn.Values),
             assessment.Rows.Where(r => r.Score is not null).ToList(), assessment.HowZh, assessment.HowEn, topics.Topics,
-            await Cases(received.Where(f => f.Overdue == 1)), await Cases(received.Where(f => f.Repeat == 1)));
+            await Cases(received.Where(f => f.Overdue == 1)), await Cases(received.Where(f => f.Repeat == 1)), people);
     }
 }
 

@@ -14,12 +14,15 @@ public sealed class DashboardModel(CurrentActor current, CityLoopDb db) : PageMo
 {
     public string? Department { get; private set; }
     public string? DepartmentName { get; private set; }
+    public bool Dispatcher { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         try
         {
-            Department = ScreenEndpoints.DashboardScope(await current.GetAsync());
+            var actor = await current.GetAsync();
+            Department = ScreenEndpoints.DashboardScope(actor);
+            Dispatcher = actor.Roles.Contains(CityLoop.Domain.Identity.Role.Dispatcher);
         }
         catch (CaseForbiddenException)
         {
