@@ -111,7 +111,7 @@ public sealed record CaseDto(
     string? LeadDepartment, IReadOnlyList<string> AssistingDepartments, DeadlinesDto Deadlines, string Light, FlagsDto Flags,
     string? FilingStandardItem, string? ClosingStandardItem, string? Answer, string? Result, string? RejectReason, string? TransferTarget,
     FollowUpDto? FollowUp, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? FiledAt, DateTimeOffset? DispatchedAt,
-    DateTimeOffset? FinishedAt, DateTimeOffset? ClosedAt, string? QueryCode = null);
+    DateTimeOffset? FinishedAt, DateTimeOffset? ClosedAt, string? QueryCode = null, string? ExternalId = null);
 
 public sealed record CaseSummaryDto(
     Guid Id, string Number, string State, RequestType RequestType, CaseSource Source, string? CategoryCode, string? Title,
