@@ -91,6 +91,8 @@ public static class LoopBenchmark
         foreach (var l in latencies.Values) l.Clear();
         completed = 0;
         errors = 0;
+        var cpu = await CpuMeter.ForAsync(cs);
+        var c0 = cpu.Now();
         var wall = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>
         {
@@ -100,6 +102,8 @@ public static class LoopBenchmark
         wall.Stop();
         Console.WriteLine($"completed {completed} of {cases} cases in {wall.Elapsed.TotalSeconds:F1} s: {completed / wall.Elapsed.TotalSeconds:F1} complete cases/s, " +
             $"{completed * Steps.Length / wall.Elapsed.TotalSeconds:F0} requests/s, errors {errors}");
+        // CPU per completed case (eight requests), this process (clients and server) and the PostgreSQL cluster.
+        Console.WriteLine($"  {CpuMeter.PerCase(c0, cpu.Now(), Math.Max(1, completed))} (per complete case, {Steps.Length} requests)");
         foreach (var step in Steps)
         {
             var r = IntakeBenchmark.Summarise(latencies[step].ToArray(), 0, 0);

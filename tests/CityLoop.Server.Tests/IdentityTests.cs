@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CityLoop.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CityLoop.Server.Tests;
 
@@ -148,6 +149,51 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
         var api = app.Anonymous();
         api.DefaultRequestHeaders.Authorization = new("Bearer", token.GetProperty("accessToken").GetString());
         Assert.False((await Api.Get(api, "/api/v1/auth/me")).GetProperty("passwordExpired").GetBoolean());
+    }
+
+    [Fact]
+    public async Task DisabledAccount_LosesAccessOnEveryNode_EvenWhereItWasJustUsed()
+    {
+        // Decision 003 with decision 029's user cache: a second node that has just served the account (and, on
+        // PostgreSQL, keeps it in memory) refuses it as soon as the disable commits on the first node.
+        var admin = await app.As("admin");
+        var security = await app.As("security");
+        var name = "node" + Guid.NewGuid().ToString("N")[..6];
+        var created = await (await admin.PostAsJsonAsync("/api/v1/admin/users", new { userName = name, password = "Str0ng!Pass" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, (await security.PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/roles", new { roles = new[] { "dispatcher" } })).StatusCode);
+        var login = await (await app.Anonymous().PostAsJsonAsync("/api/v1/auth/token", Login(name, "Str0ng!Pass"))).Content.ReadFromJsonAsync<JsonElement>();
+        var token = login.GetProperty("accessToken").GetString();
+        var first = app.Anonymous();
+        first.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        Assert.Equal(HttpStatusCode.NoContent, (await first.PostAsJsonAsync("/api/v1/auth/password", new { currentPassword = "Str0ng!Pass", newPassword = "N3w!Passw0rd" })).StatusCode);
+
+        await using var node = app.NewFactory();
+        var second = node.CreateClient();
+        second.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        var cache = node.Services.GetRequiredService<Features.Identity.UserCache>();
+        var id = created.Id();
+        // On PostgreSQL the second node's listener comes up with it: wait until it keeps the user between requests.
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await second.GetAsync("/api/v1/cases")).StatusCode);
+            if (app.Provider != "postgres" || cache.Get(id) is not null) break;
+            await Task.Delay(25);
+        }
+        Assert.Equal(app.Provider == "postgres", cache.Get(id) is not null);
+        Assert.Equal(HttpStatusCode.OK, (await first.GetAsync("/api/v1/cases")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/admin/users/{created.Id()}/disable", null)).StatusCode);
+        // The node that saved the change refuses at once; the other as soon as the commit's NOTIFY reaches it.
+        await Api.Problem(await first.GetAsync("/api/v1/cases"), HttpStatusCode.Unauthorized);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await second.GetAsync("/api/v1/cases")).StatusCode == HttpStatusCode.OK)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), "The second node still serves a disabled account.");
+            await Task.Delay(5);
+        }
+        // The node forgot the account; whatever it keeps now was read after the change.
+        Assert.True(cache.Get(id) is null or { Disabled: true });
+        await Api.Problem(await second.GetAsync("/api/v1/cases"), HttpStatusCode.Unauthorized);
     }
 
     [Fact]

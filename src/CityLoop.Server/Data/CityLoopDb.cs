@@ -23,7 +23,10 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options, PersonalDat
     public DbSet<CaseNumberSequence> CaseNumberSequences => Set<CaseNumberSequence>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
-    public bool IsPostgres => Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
+    bool? _isPostgres;
+
+    /// <summary>Asked many times per request (interceptors, queries); the provider of a context never changes, so it is asked once.</summary>
+    public bool IsPostgres => _isPostgres ??= Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
 
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {

@@ -72,10 +72,11 @@ public sealed class Migrator(CityLoopDb db, ILogger<Migrator> log)
             }
             // Cases stored before search terms existed get theirs (a no-op once filled).
             if (applied.Count > 0) await Features.Search.CaseSearch.BackfillAsync(db, ct);
-            if (db.IsPostgres) await Exec(conn, $"SELECT pg_advisory_unlock({LockKey})", ct);
         }
         finally
         {
+            // Released even when a script failed: pooled connections are not reset on their way back (decision 029).
+            if (db.IsPostgres) await Exec(conn, $"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None);
             await db.Database.CloseConnectionAsync();
         }
         return applied;

@@ -47,6 +47,8 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             return await strategy.ExecuteAsync(async () =>
             {
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
+                // The transaction is all or nothing: a failed save rolls it back, so no savepoint is needed around it.
+                db.Database.AutoSavepointsEnabled = false;
                 foreach (var hook in _hooks) input = await hook.BeforeCreateAsync(input, now, ct);
                 var c = Case.Create(input, number, _platform.Code, place, HashQueryCode(number, queryCode), ctx);
                 db.Cases.Add(c);
@@ -136,7 +138,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         var given = cases.Count;
         for (var i = 0; i < given; i++) await change(cases[i], ctx);
         foreach (var c in cases) await ProcessAsync(c, ctx, ct);
-        var queued = db.ChangeTracker.Entries<Notifications.OutboundMessage>().Any(e => e.State == EntityState.Added);
+        var queued = Queued();
         try
         {
             await db.SaveChangesAsync(ct);
@@ -151,6 +153,21 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         foreach (var c in cases) c.AcceptEvents();
         // Whoever must act now hears of it now; a caller inside its own transaction (the worker) delivers after its commit.
         if (queued && notifier is not null && db.Database.CurrentTransaction is null) await notifier.DeliverPendingAsync(ct);
+    }
+
+    /// <summary>Whether this unit of work queued messages; an added entity needs no change detection, which would scan every tracked row.</summary>
+    bool Queued()
+    {
+        var auto = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            return db.ChangeTracker.Entries<Notifications.OutboundMessage>().Any(e => e.State == EntityState.Added);
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = auto;
+        }
     }
 
     /// <summary>The same unit of work for a change that needs nothing asynchronous.</summary>

@@ -54,6 +54,8 @@ public static class AuthSetup
         services.AddScoped<Accounts>();
         services.AddScoped<Features.Admin.UserAdmin>();
         services.AddScoped<CurrentActor>();
+        services.AddSingleton<UserCache>();
+        services.AddHostedService<UserChangeListener>();
         return services;
     }
 

@@ -8,10 +8,12 @@ namespace CityLoop.Server.Features.Identity;
 public sealed class UnauthenticatedException() : Exception("Sign in first.");
 
 /// <summary>
-/// The actor behind the current request. People are re-read from the database on every request, so a changed role
-/// or a disabled account takes effect at once on every node; API keys carry their system principal in the ticket.
+/// The actor behind the current request. People are read from the database (or from <see cref="UserCache"/>, which
+/// every node empties of an account the moment it changes), so a changed role or a disabled account takes effect at
+/// once on every node; API keys carry their system principal in the ticket.
 /// </summary>
-public sealed class CurrentActor(IHttpContextAccessor http, CityLoopDb db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<SecurityOptions> security)
+public sealed class CurrentActor(IHttpContextAccessor http, CityLoopDb db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<SecurityOptions> security,
+    UserCache? cache = null)
 {
     Actor? _actor;
 
@@ -30,7 +32,13 @@ public sealed class CurrentActor(IHttpContextAccessor http, CityLoopDb db, TimeP
             return _actor = new Actor(id, principal.FindFirstValue(ClaimTypes.Name) ?? id, roles, null, IsSystem: true);
         }
         if (!Guid.TryParse(id, out var userId)) throw new UnauthenticatedException();
-        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId);
+        var user = cache?.Get(userId);
+        if (user is null)
+        {
+            var generation = cache?.Generation ?? 0;
+            user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId);
+            if (user is not null) cache?.Keep(user, generation);
+        }
         if (user is null || user.Disabled) throw new UnauthenticatedException();
         if (Accounts.PasswordExpired(user, clock.GetUtcNow(), security.Value)) Pending = PendingStep.ChangePassword;
         else if (!user.TotpEnabled && TwoFactor.Required(user, security.Value)) Pending = PendingStep.EnrolSecondFactor;

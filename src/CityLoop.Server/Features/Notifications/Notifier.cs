@@ -118,6 +118,17 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
                     .OrderBy(m => m.CreatedAt).Take(batchSize).ToListAsync(ct);
             batch = batch.Where(m => tried.Add(m.Id)).ToList();
             if (batch.Count == 0) break;
+            // The savepoints below are ours: none from EF around each save as well.
+            db.Database.AutoSavepointsEnabled = false;
+            // Most batches deliver without a failure: all at once, with one save, under one savepoint. Only when
+            // something fails is the batch undone and retried message by message, each under its own savepoint.
+            if (await DeliverAllAsync(tx, batch, byName, ct))
+            {
+                delivered += batch.Count;
+                await tx.CommitAsync(ct);
+                db.ChangeTracker.Clear();
+                continue;
+            }
             foreach (var m in batch)
             {
                 await tx.CreateSavepointAsync("message", ct);
@@ -153,6 +164,33 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
             db.ChangeTracker.Clear();
         }
         return delivered;
+    }
+
+    /// <summary>Delivers a whole batch under one savepoint; false (and the batch as it was) when any message failed.</summary>
+    async Task<bool> DeliverAllAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction tx, List<OutboundMessage> batch,
+        Dictionary<string, INotificationChannel> byName, CancellationToken ct)
+    {
+        await tx.CreateSavepointAsync("batch", ct);
+        try
+        {
+            foreach (var m in batch)
+            {
+                m.Status = byName.TryGetValue(m.Channel, out var channel) ? await channel.SendAsync(m, ct) : "failed";
+                m.SentAt = clock.GetUtcNow();
+                m.NextAttemptAt = null;
+            }
+            await db.SaveChangesAsync(ct);
+            await tx.ReleaseSavepointAsync("batch", ct);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogDebug(ex, "A batch of {Count} messages did not go out at once; delivering them one by one", batch.Count);
+            await tx.RollbackToSavepointAsync("batch", ct);
+            foreach (var entry in db.ChangeTracker.Entries().Where(e => e.State == EntityState.Added).ToList()) entry.State = EntityState.Detached;
+            foreach (var m in batch) await db.Entry(m).ReloadAsync(ct);
+            return false;
+        }
     }
 
     static string Bound(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";

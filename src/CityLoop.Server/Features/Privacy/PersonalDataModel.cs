@@ -62,7 +62,7 @@ public sealed class PhoneHashInterceptor(PersonalDataKeys keys) : SaveChangesInt
     void Apply(DbContext? db)
     {
         if (db is null) return;
-        db.ChangeTracker.DetectChanges();
+        // Changes are detected once per save, before the interceptors (DatabaseSetup.DetectChangesOnce).
         foreach (var entry in db.ChangeTracker.Entries<Case>())
         {
             if (entry.State is not (EntityState.Added or EntityState.Modified)) continue;

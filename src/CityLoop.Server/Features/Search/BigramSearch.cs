@@ -141,9 +141,9 @@ sealed class CaseSearchConfiguration : IEntityTypeConfiguration<Case>
     public void Configure(EntityTypeBuilder<Case> e)
     {
         e.Property<string?>(CaseSearch.Property);
-        // The workbench lists at scale (decision 013): an inbox by deadline, the caller's history (and the repeat check).
+        // The workbench lists at scale (decision 013): an inbox by deadline. (The caller's history and the repeat check
+        // go by the phone's keyed hash, indexed by the personal-data model; decision 029 dropped the ciphertext's index.)
         e.HasIndex(c => c.ClockDueAt);
-        e.HasIndex(c => new { c.ReporterPhone, c.ClosedAt });
         e.HasIndex(c => new { c.StreetCode, c.CreatedAt });
         e.HasIndex(c => new { c.CommunityCode, c.CreatedAt });
     }

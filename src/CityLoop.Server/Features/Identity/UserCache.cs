@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using CityLoop.Server.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Npgsql;
+
+namespace CityLoop.Server.Features.Identity;
+
+/// <summary>
+/// The people behind requests, kept in memory on PostgreSQL so that a request does not re-read its user row (decision
+/// 029). Decision 003 still holds — a disabled account or a changed role takes effect at once on every node — because
+/// an entry lives only while this node listens to the database's account changes: a trigger on <c>users</c> (migration
+/// 0022) sends <c>NOTIFY cityloop_users</c> with the id in the transaction that changes the row, so every node drops
+/// its copy the moment the change commits (a NOTIFY is delivered at commit, within milliseconds), and this node drops
+/// it before the saving request even answers (<see cref="UserCacheInterceptor"/>). Without a live listener (SQLite,
+/// where a read is an in-process call; a lost connection; startup) nothing is cached and every request reads the row.
+/// </summary>
+public sealed class UserCache
+{
+    readonly ConcurrentDictionary<Guid, User> _users = new();
+    long _generation;
+    volatile bool _live;
+
+    /// <summary>Whether entries may be used: only while the listener is connected and listening.</summary>
+    public bool Live => _live;
+
+    /// <summary>Taken before a read of a user row; a read may be kept only if no change arrived meanwhile.</summary>
+    public long Generation => Interlocked.Read(ref _generation);
+
+    public User? Get(Guid id) => _live && _users.TryGetValue(id, out var user) ? user : null;
+
+    /// <summary>Keeps a row read from the database, unless an account change arrived since <paramref name="generation"/>.</summary>
+    public void Keep(User user, long generation)
+    {
+        if (!_live || _users.Count > 50_000) return;
+        _users[user.Id] = user;
+        // A change that arrived during the read may concern this row: forget it rather than keep a stale copy.
+        if (Generation != generation || !_live) _users.TryRemove(user.Id, out _);
+    }
+
+    public void Forget(Guid id)
+    {
+        Interlocked.Increment(ref _generation);
+        _users.TryRemove(id, out _);
+    }
+
+    /// <summary>Turns caching on (a listener has just started listening) or off (it lost its connection), dropping everything.</summary>
+    public void SetLive(bool live)
+    {
+        Interlocked.Increment(ref _generation);
+        _live = live;
+        _users.Clear();
+    }
+}
+
+/// <summary>
+/// Listens on PostgreSQL for account changes from any node (the trigger of migration 0022) and drops the changed user
+/// from <see cref="UserCache"/>; while it is not listening the cache is off.
+/// </summary>
+public sealed class UserChangeListener(IServiceScopeFactory scopes, UserCache cache, ILogger<UserChangeListener> log) : BackgroundService
+{
+    public const string Channel = "cityloop_users";
+
+    protected override async Task ExecuteAsync(CancellationToken ct)
+    {
+        string? connectionString;
+        using (var scope = scopes.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            if (!db.IsPostgres) return;
+            connectionString = db.Database.GetConnectionString();
+        }
+        // A dedicated connection outside the pool: it stays open and LISTENing for the life of the node.
+        connectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, KeepAlive = 10 }.ConnectionString;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var conn = new NpgsqlConnection(connectionString);
+                await conn.OpenAsync(ct);
+                conn.Notification += (_, e) =>
+                {
+                    if (Guid.TryParse(e.Payload, out var id)) cache.Forget(id);
+                    else cache.SetLive(true); // an unknown payload: drop everything, stay live
+                };
+                await using (var cmd = new NpgsqlCommand($"LISTEN {Channel}", conn)) await cmd.ExecuteNonQueryAsync(ct);
+                // Changes committed before LISTEN took effect were not heard: start from an empty cache.
+                cache.SetLive(true);
+                while (!ct.IsCancellationRequested) await conn.WaitAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                cache.SetLive(false);
+                return;
+            }
+            catch (Exception ex)
+            {
+                cache.SetLive(false);
+                log.LogWarning(ex, "The account-change listener lost its connection; users are read on every request until it is back");
+                await Task.Delay(TimeSpan.FromSeconds(2), ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        cache.SetLive(false);
+    }
+}
+
+/// <summary>
+/// Drops a user this node changes through EF from <see cref="UserCache"/> as soon as the change is saved (and again
+/// when the transaction ends, for a change saved inside one), so this node never waits for its own NOTIFY. Statements
+/// that bypass tracking (<c>ExecuteUpdate</c> on users) are heard through the trigger.
+/// </summary>
+public sealed class UserCacheInterceptor(UserCache cache) : SaveChangesInterceptor
+{
+    readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbContext, List<Guid>> _saving = [];
+
+    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        Before(eventData.Context);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
+    {
+        Before(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
+    {
+        After(eventData.Context);
+        return result;
+    }
+
+    public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken ct = default)
+    {
+        After(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public override void SaveChangesFailed(DbContextErrorEventData eventData) => After(eventData.Context);
+
+    public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken ct = default)
+    {
+        After(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    void Before(DbContext? db)
+    {
+        if (db is null || !cache.Live) return;
+        // Every tracked user is forgotten, changed or not (forgetting costs one read): no change detection needed here.
+        List<Guid>? ids = null;
+        var auto = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            foreach (var entry in db.ChangeTracker.Entries<User>())
+                if (entry.State is not (EntityState.Added or EntityState.Detached)) (ids ??= []).Add(entry.Entity.Id);
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = auto;
+        }
+        if (ids is null) return;
+        foreach (var id in ids) cache.Forget(id);
+        _saving.AddOrUpdate(db, ids);
+    }
+
+    // Once more after the save: a request that read the old row while this one was saving must not keep it.
+    void After(DbContext? db)
+    {
+        if (db is null || !_saving.TryGetValue(db, out var ids)) return;
+        _saving.Remove(db);
+        foreach (var id in ids) cache.Forget(id);
+    }
+}
