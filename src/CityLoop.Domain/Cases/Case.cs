@@ -307,6 +307,9 @@ public sealed class Case
         role = candidates.FirstOrDefault(r => !(action == CaseAction.Supervise && r == Identity.Role.ShiftLeader && !settings.ShiftLeaderSupervises), candidates[0]);
         if (action == CaseAction.Supervise && role == Identity.Role.ShiftLeader && !settings.ShiftLeaderSupervises)
             return "Supervision orders are issued by the supervisor on this platform.";
+        // A sub-centre's staff act on their platform's cases only; the root platform's act on every platform's (decision 026).
+        if (!actor.IsSystem && actor.PlatformCode is { } own && own != PlatformCode)
+            return $"'{action.Name()}' is for the staff of the platform of this case.";
         if (Roles.DepartmentBound.Contains(role))
         {
             if (action == CaseAction.AssistReport)
@@ -645,6 +648,15 @@ public sealed class Case
             case CaseAction.Cancel:
                 payload = new { reason = input.Reason };
                 break;
+            case CaseAction.HandOver:
+            {
+                var to = input.Platform!.Trim();
+                if (to == PlatformCode) throw CaseValidationException.Single("platform", "The case is already on this platform.");
+                var fromPlatform = PlatformCode;
+                PlatformCode = to;
+                payload = new { from = fromPlatform, to };
+                break;
+            }
             case CaseAction.Urge:
                 payload = new { department = LeadDepartmentCode, assignee = AssignedHandler, team = AssignedTeam };
                 break;

@@ -35,11 +35,15 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             if (replay is not null) return new IntakeResult(replay, true, null);
         }
 
+        // A 市派 is filed once in the deployment, by hand or from the linked peer (decision 026).
+        if (input.Source == CaseSource.UpperPlatform && !string.IsNullOrWhiteSpace(input.ExternalId)) await RefuseSecondUpperAsync(input.ExternalId.Trim(), ct);
         var now = clock.GetUtcNow();
         var ctx = new TransitionContext(actor, now, deadlines, _settings);
         var queryCode = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
         var place = input.Latitude is not null ? places.Resolve(input.Latitude, input.Longitude) : null;
-        var number = await CaseNumbers.NextAsync(db, _platform, now, ct);
+        // A sub-centre's staff take in cases of their platform, with its numbers (decision 026).
+        var platformCode = actor.IsSystem ? _platform.Code : actor.PlatformCode ?? _platform.Code;
+        var number = await CaseNumbers.NextAsync(db, _platform, platformCode, now, ct);
 
         var strategy = db.Database.CreateExecutionStrategy();
         try
@@ -48,7 +52,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             {
                 await using var tx = await db.Database.BeginTransactionAsync(ct);
                 foreach (var hook in _hooks) input = await hook.BeforeCreateAsync(input, now, ct);
-                var c = Case.Create(input, number, _platform.Code, place, HashQueryCode(number, queryCode), ctx);
+                var c = Case.Create(input, number, platformCode, place, HashQueryCode(number, queryCode), ctx);
                 db.Cases.Add(c);
                 await ProcessAsync(c, ctx, ct);
                 if (idempotencyKey is not null)
@@ -59,6 +63,13 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
                 return new IntakeResult(c, false, queryCode);
             });
         }
+        catch (DbUpdateException) when (input.Source == CaseSource.UpperPlatform && !string.IsNullOrWhiteSpace(input.ExternalId) && idempotencyKey is null)
+        {
+            // Two intakes of the same 市派 at once: the unique index let one through.
+            db.ChangeTracker.Clear();
+            await RefuseSecondUpperAsync(input.ExternalId.Trim(), ct);
+            throw;
+        }
         catch (DbUpdateException) when (idempotencyKey is not null)
         {
             // A concurrent retry with the same key won the race: answer with its case.
@@ -67,6 +78,15 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             if (replay is not null) return new IntakeResult(replay, true, null);
             throw;
         }
+    }
+
+    async Task RefuseSecondUpperAsync(string upperNumber, CancellationToken ct)
+    {
+        var existing = await db.Cases.AsNoTracking().Where(c => c.Source == CaseSource.UpperPlatform && c.ExternalId == upperNumber)
+            .Select(c => c.Number).FirstOrDefaultAsync(ct);
+        if (existing is not null)
+            throw new ConflictException(Shared.Ui.Pick($"上级交办单 {upperNumber} 已登记为案件 {existing}，不能重复登记。",
+                $"The upper platform's case {upperNumber} is already filed here as {existing}: it is not filed twice."));
     }
 
     async Task<Case?> ReplayAsync(string clientId, string key, string requestHash, CancellationToken ct)

@@ -44,6 +44,8 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
     /// <summary>The cases this actor may see: department staff their department's, inspectors their tasks, channels their own reports.</summary>
     public IQueryable<Case> Visible(Actor actor, IQueryable<Case> cases)
     {
+        // A sub-centre's staff see their platform's cases only; the root platform's see every platform's (decision 026).
+        if (!actor.IsSystem && actor.PlatformCode is { } platformCode) cases = cases.Where(c => c.PlatformCode == platformCode);
         if (actor.Roles.Any(SeeAll.Contains)) return cases;
         var dept = actor.DepartmentCode;
         var deptPattern = dept is null ? null : "%," + dept + ",%";
