@@ -350,6 +350,7 @@ public sealed class Case
             CaseAction.Reopen when role == Identity.Role.BackgroundWorker
                 && !(FollowedUpAt >= ClosedAt && (FollowUpResolved == false || FollowUpSatisfaction == Satisfaction.Dissatisfied)) =>
                 "The follow-up policy reopens a case only after a follow-up in which the citizen was dissatisfied or the problem unresolved.",
+            CaseAction.HandOver when !settings.HandOver => "This deployment has no sub-centres to hand cases to.",
             CaseAction.Supervise when Supervised => "The case is already under supervision.",
             CaseAction.TakeBack when !AssignedInside => "The case is not assigned inside the department.",
             CaseAction.Return when State != CaseState.PendingDispatch && AssignedInside =>

@@ -18,12 +18,15 @@ public sealed record IntakeResult(Case Case, bool Replayed, string? QueryCode);
 /// </summary>
 public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePolicy deadlines, IPlaceResolver places, IOptions<PlatformOptions> platform,
     ActionReferences references, IEnumerable<ICaseHook>? hooks = null, IEnumerable<ICaseProjection>? projections = null,
-    IOptions<WorkflowOptions>? workflow = null, Notifications.Notifier? notifier = null)
+    IOptions<WorkflowOptions>? workflow = null, Notifications.Notifier? notifier = null, Reference.ReferenceCache? reference = null)
 {
     readonly PlatformOptions _platform = platform.Value;
     readonly ICaseHook[] _hooks = hooks?.OrderBy(h => h.Order).ToArray() ?? [];
     readonly ICaseProjection[] _projections = projections?.OrderBy(p => p.Order).ToArray() ?? [];
     readonly WorkflowSettings _settings = (workflow?.Value ?? new WorkflowOptions()).Settings;
+
+    /// <summary>The workflow's switches, with hand-over between centres where the deployment has sub-centres (decision 026).</summary>
+    WorkflowSettings Settings => reference is { } r && r.Calendars.SubPlatforms.Count > 0 ? _settings with { HandOver = true } : _settings;
 
     public async Task<IntakeResult> IntakeAsync(NewCase input, Actor actor, string? idempotencyKey = null, string? requestHash = null, CancellationToken ct = default)
     {
@@ -38,7 +41,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         // A 市派 is filed once in the deployment, by hand or from the linked peer (decision 026).
         if (input.Source == CaseSource.UpperPlatform && !string.IsNullOrWhiteSpace(input.ExternalId)) await RefuseSecondUpperAsync(input.ExternalId.Trim(), ct);
         var now = clock.GetUtcNow();
-        var ctx = new TransitionContext(actor, now, deadlines, _settings);
+        var ctx = new TransitionContext(actor, now, deadlines, Settings);
         var queryCode = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
         var place = input.Latitude is not null ? places.Resolve(input.Latitude, input.Longitude) : null;
         // A sub-centre's staff take in cases of their platform, with its numbers (decision 026).
@@ -151,7 +154,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
     public async Task ChangeAsync(IReadOnlyList<Case> cases, Actor actor, Func<Case, TransitionContext, Task> change, DateTimeOffset? now = null,
         CancellationToken ct = default)
     {
-        var ctx = new TransitionContext(actor, now ?? clock.GetUtcNow(), deadlines, _settings);
+        var ctx = new TransitionContext(actor, now ?? clock.GetUtcNow(), deadlines, Settings);
         // A change may add a case it touched (a merge notes its target): that one is saved, not changed again.
         var given = cases.Count;
         for (var i = 0; i < given; i++) await change(cases[i], ctx);
@@ -210,7 +213,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
     }
 
     /// <summary>What the context of an action by this actor would be now (for lists of allowed actions).</summary>
-    public TransitionContext Context(Actor actor) => new(actor, clock.GetUtcNow(), deadlines, _settings);
+    public TransitionContext Context(Actor actor) => new(actor, clock.GetUtcNow(), deadlines, Settings);
 
     /// <summary>
     /// Completes the input with the defaults the workflow needs from outside the case: the inspector who checks the
