@@ -139,7 +139,7 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
     }
 
     /// <summary>Saves a calendar. Deadlines already set on cases stay as they are until <see cref="RecomputeAsync"/>.</summary>
-    public async Task<CalendarDto> SaveCalendarAsync(string scope, CalendarUpdate body, Actor actor, CancellationToken ct = default)
+    public async Task<CalendarDto> SaveCalendarAsync(string scope, CalendarUpdate body, Actor actor, CancellationToken ct = default, int? replaceYear = null)
     {
         // The scope's platform: a sub-centre's administrator keeps their own platform's calendars only (decision 026).
         var scopePlatform = await CalendarPlatformAsync(scope, ct);
@@ -170,7 +170,8 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
                 throw CaseValidationException.Single("exceptions", $"{bad.Date:yyyy-MM-dd}: kind is holiday or workday, not '{bad.Kind}'.");
             if (exceptions.GroupBy(e => e.Date).FirstOrDefault(g => g.Count() > 1) is { } twice)
                 throw CaseValidationException.Single("exceptions", $"{twice.Key:yyyy-MM-dd} is listed twice.");
-            var years = exceptions.Select(e => e.Date.Year).Distinct().ToList();
+            // The years listed are replaced; replaceYear too when its list is now empty (the calendar page removed its last day).
+            var years = exceptions.Select(e => e.Date.Year).Concat(replaceYear is { } y ? [y] : []).Distinct().ToList();
             var stored = await db.Set<CalendarExceptionRow>().Where(e => e.Scope == scope).ToListAsync(ct);
             db.Set<CalendarExceptionRow>().RemoveRange(stored.Where(e => years.Contains(e.Date.Year)));
             db.Set<CalendarExceptionRow>().AddRange(exceptions.Select(e => new CalendarExceptionRow { Scope = scope, Date = e.Date, Kind = e.Kind, Name = e.Name }));
