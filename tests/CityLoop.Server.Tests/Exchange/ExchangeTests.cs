@@ -51,6 +51,16 @@ public abstract class ExchangeTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal(handlingDue, lower.GetProperty("deadlines").GetProperty("feedback").GetDateTimeOffset());
         var cityDispatcher = await p.As(p.Upper, "dispatcher");
         Assert.Equal("handling", (await Api.Get(cityDispatcher, $"/api/v1/cases/{upper.Id()}")).State());
+        Assert.Equal(upperNumber, lower.Str("externalId"));
+
+        // Each case page names the other side's number: the county's the city's number and feedback deadline, the city's
+        // the county's number.
+        var lowerPage = await (await TwoPlatforms.BrowserAs(p.Lower, "leader")).GetStringAsync($"/Cases/{lower.Id()}");
+        Assert.Matches($"id=\"upper-number\"[^>]*>{upperNumber}<", lowerPage);
+        Assert.Contains("feedback-due", lowerPage);
+        var upperPage = await (await TwoPlatforms.BrowserAs(p.Upper, "dispatcher")).GetStringAsync($"/Cases/{upper.Id()}");
+        Assert.Contains("金城江区平台", upperPage);
+        Assert.Contains(lower.Str("number"), upperPage);
 
         // The county works the case through its own workflow, with a photo of the result.
         var id = lower.Id();

@@ -122,6 +122,20 @@ public sealed class TwoPlatforms : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A browser signed in to the platform's pages with a cookie (the case page, the admin pages).</summary>
+    public static async Task<HttpClient> BrowserAs(WebApplicationFactory<Program> platform, string user)
+    {
+        var browser = platform.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var page = await browser.GetStringAsync("/Account/Login");
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+        var login = await browser.PostAsync("/Account/Login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["UserName"] = user, ["Password"] = DemoSeeder.DemoPassword, ["__RequestVerificationToken"] = token,
+        }));
+        if (login.StatusCode != System.Net.HttpStatusCode.Redirect) throw new InvalidOperationException($"{user} could not sign in: {(int)login.StatusCode}");
+        return browser;
+    }
+
     /// <summary>One delivery pass of a platform, as its worker would run it.</summary>
     public static async Task<int> DeliverAsync(WebApplicationFactory<Program> platform)
     {

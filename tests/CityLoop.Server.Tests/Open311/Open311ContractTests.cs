@@ -225,6 +225,52 @@ public abstract class Open311ContractTests<TApp>(TApp app) where TApp : AppFixtu
         }
     }
 
+    static MultipartFormDataContent Multipart(IEnumerable<KeyValuePair<string, string>> form, params (string Name, byte[] Bytes)[] photos)
+    {
+        var content = new MultipartFormDataContent();
+        foreach (var (k, v) in form) content.Add(new StringContent(v), k);
+        foreach (var (name, bytes) in photos)
+        {
+            var part = new ByteArrayContent(bytes);
+            part.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/jpeg"); // the claim is ignored: the bytes decide
+            content.Add(part, "media", name);
+        }
+        return content;
+    }
+
+    [Fact]
+    public async Task Create_WithPhotosUploaded_StoresThemOnTheCase_AndRefusesWhatIsNotAPhoto_StoringNothing()
+    {
+        var http = app.Anonymous();
+        var form = Report("路灯杆倾斜，附照片").Where(p => p.Key != "media_url").Append(new("api_key", DemoSeeder.DemoOpen311Key)).ToList();
+        var created = await Json(await http.PostAsync($"{Base}/requests.json", Multipart(form, ("near.jpg", TestImages.Jpeg(40, 30)), ("far.png", TestImages.Png(30, 20)))));
+        var id = JsonDocument.Parse(created).RootElement.EnumerateArray().Single().GetProperty("service_request_id").GetString()!;
+
+        // Staff find both photos on the case, with thumbnails, typed by their bytes (the PNG was claimed to be a JPEG).
+        var staff = await StaffCase(id);
+        var files = await Api.Get(await app.As("intake"), $"/api/v1/cases/{staff.Id()}/attachments");
+        var photos = files.EnumerateArray().ToList();
+        Assert.Equal(2, photos.Count);
+        Assert.Equal(["image/jpeg", "image/png"], photos.Select(p => p.GetProperty("contentType").GetString()).Order());
+        Assert.All(photos, p => Assert.True(p.GetProperty("hasThumbnail").GetBoolean()));
+        // A photo is not a public field: reads name no URL for it.
+        var read = JsonDocument.Parse(await Json(await http.GetAsync($"{Base}/requests/{id}.json"))).RootElement.EnumerateArray().Single();
+        Assert.Equal(JsonValueKind.Null, read.GetProperty("media_url").ValueKind);
+
+        // A PDF, a fake image and too many photos are refused in Open311's error format, and no case is made.
+        var before = (await Api.Get(await app.As("intake"), "/api/v1/cases?source=open311&pageSize=1")).GetProperty("total").GetInt32();
+        var pdf = "%PDF-1.4 not a photo"u8.ToArray();
+        var fake = new byte[] { 0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4 };
+        var refused = await XmlErrors(await http.PostAsync($"{Base}/requests.xml", Multipart(form, ("a.jpg", TestImages.Jpeg()), ("doc.jpg", pdf), ("broken.jpg", fake))), HttpStatusCode.BadRequest);
+        Assert.Equal(2, refused.Count);
+        Assert.All(refused, e => Assert.Contains("not a readable JPEG, PNG or WebP photo", e.Description));
+        var many = Enumerable.Range(1, 5).Select(i => ($"p{i}.jpg", TestImages.Jpeg())).ToArray();
+        var tooMany = await JsonErrors(await http.PostAsync($"{Base}/requests.json", Multipart(form.Append(new("media_url", "https://fms.example.org/x.jpg")), many)), HttpStatusCode.BadRequest);
+        Assert.Contains("at most 5", tooMany.EnumerateArray().Single().GetProperty("description").GetString());
+        var after = (await Api.Get(await app.As("intake"), "/api/v1/cases?source=open311&pageSize=1")).GetProperty("total").GetInt32();
+        Assert.Equal(before, after);
+    }
+
     [Fact]
     public async Task Create_Refusals_UseOpen311Errors_WithTheSpecsStatusCodes()
     {

@@ -284,10 +284,12 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
     }
 
     /// <summary>Stores content already checked by its caller on a tracked case, and logs it (the citizen portal comes in here too).</summary>
-    public async Task<AttachmentDto> StoreAttachmentAsync(Case c, string fileName, string contentType, byte[] bytes, Actor actor, CancellationToken ct = default)
+    public async Task<AttachmentDto> StoreAttachmentAsync(Case c, string fileName, string contentType, byte[] bytes, Actor actor, CancellationToken ct = default,
+        byte[]? thumbnail = null)
     {
-        // An image must decode as one: its thumbnail is made now and kept with it (decision record 024).
-        var thumbnail = Attachments.Thumbnails.IsImage(contentType)
+        // An image must decode as one: its thumbnail is made now (unless the caller already decoded it) and kept with it
+        // (decision record 024).
+        thumbnail ??= Attachments.Thumbnails.IsImage(contentType)
             ? Attachments.Thumbnails.TryMake(bytes) ?? throw CaseValidationException.Single("file",
                 $"'{fileName}' is not a readable JPEG, PNG or WebP image.")
             : null;

@@ -112,7 +112,7 @@ public sealed record CaseDto(
     string? LeadDepartment, IReadOnlyList<string> AssistingDepartments, DeadlinesDto Deadlines, string Light, FlagsDto Flags,
     string? FilingStandardItem, string? ClosingStandardItem, string? Answer, string? Result, string? RejectReason, string? TransferTarget,
     FollowUpDto? FollowUp, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? FiledAt, DateTimeOffset? DispatchedAt,
-    DateTimeOffset? FinishedAt, DateTimeOffset? ClosedAt, string? QueryCode = null)
+    DateTimeOffset? FinishedAt, DateTimeOffset? ClosedAt, string? QueryCode = null, string? ExternalId = null)
 {
     /// <summary>The platform of the deployment that holds the case: the root's code or a sub-centre's (decision 026).</summary>
     public string? Platform { get; init; }

@@ -29,6 +29,7 @@ public static class CaseEndpoints
         g.MapPost("/{id:guid}/actions/{action}", Perform).WithName("PerformCaseAction").RequireScope(ApiScope.CasesAct);
         // Revealing a reporter is for people only: no scope lets a key do it.
         g.MapPost("/{id:guid}/reporter/unmask", Unmask).WithName("UnmaskReporter");
+        g.MapGet("/{id:guid}/attachments", ListAttachments).WithName("GetCaseAttachments").RequireScope(ApiScope.CasesRead);
         g.MapPost("/{id:guid}/attachments", Upload).WithName("UploadAttachment").DisableAntiforgery().RequireScope(ApiScope.CasesCreate);
         app.MapGet("/api/v1/attachments/{id:guid}/thumbnail", Thumbnail).WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy).RequireScope(ApiScope.CasesRead);
         app.MapGet("/api/v1/attachments/{id:guid}", Download).WithTags("Cases").RequireAuthorization(AuthSetup.ApiPolicy).RequireScope(ApiScope.CasesRead);
@@ -177,6 +178,14 @@ public static class CaseEndpoints
         var actor = await Reader(current);
         var a = await commands.AttachAsync(id, file, actor, queries, ct);
         return TypedResults.Created($"/api/v1/attachments/{a.Id}", a);
+    }
+
+    /// <summary>The case's photos and files, oldest first, to those who may see the case.</summary>
+    static async Task<Ok<IReadOnlyList<AttachmentDto>>> ListAttachments(Guid id, CurrentActor current, CaseQueries queries, CaseCommands commands, CancellationToken ct)
+    {
+        var actor = await Reader(current);
+        await queries.GetAsync(actor, id, ct: ct);
+        return TypedResults.Ok(await commands.AttachmentsAsync(id, ct));
     }
 
     static async Task<IResult> Download(Guid id, CurrentActor current, CaseQueries queries, CityLoopDb db, CancellationToken ct)

@@ -175,7 +175,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
                 c.SelfHandled, c.MergedInCount, c.AssignedHandler, c.AssignedInspector, c.AssignedTeam),
             c.FilingStandardItem, c.ClosingStandardItem, c.Answer, c.Result, c.RejectReason, c.TransferTarget,
             c.FollowedUpAt is { } at ? new FollowUpDto(at, c.FollowUpContacted, c.FollowUpResolved, c.FollowUpSatisfaction, c.FollowUpComment) : null,
-            c.CreatedAt, c.UpdatedAt, c.FiledAt, c.DispatchedAt, c.FinishedAt, c.ClosedAt, queryCode) { Platform = c.PlatformCode };
+            c.CreatedAt, c.UpdatedAt, c.FiledAt, c.DispatchedAt, c.FinishedAt, c.ClosedAt, queryCode, c.ExternalId) { Platform = c.PlatformCode };
     }
 
     /// <summary>

@@ -23,7 +23,8 @@ namespace CityLoop.Server.Features.Cases;
 /// change goes through <see cref="CaseCommands"/> with the version the user saw, exactly as the API does.
 /// </summary>
 public sealed class DetailsModel(CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CityLoopDb db, Ui ui,
-    ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, IDeadlinePolicy deadlines, Notifier notifier, TimeProvider time) : PageModel
+    ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, IDeadlinePolicy deadlines, Notifier notifier, TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<Exchange.ExchangeOptions> exchange) : PageModel
 {
     [BindProperty(SupportsGet = true)] public Guid Id { get; set; }
 
@@ -38,6 +39,10 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     public string? CategoryName { get; private set; }
     public IReadOnlyList<AttachmentDto> Attachments { get; private set; } = [];
     public Guid? RepeatOfId { get; private set; }
+    /// <summary>The platforms this case is exchanged with (三级联网): the peer, its number for the case, and which way it went.</summary>
+    public IReadOnlyList<Exchange.PeerLinkView> PeerLinks { get; private set; } = [];
+    /// <summary>A 市派 whose result has not gone back up by the upper platform's feedback deadline.</summary>
+    public bool FeedbackOverdue => Case is { Deadlines.Feedback: { } due, ClosedAt: null } && due < time.GetUtcNow();
     /// <summary>The routing suggestion, for dispatch and redispatch forms only.</summary>
     public RoutingDto? Routing { get; private set; }
     public OrdersView? Orders { get; private set; }
@@ -167,6 +172,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
                     ? new[] { "assignee", "inspector", "verifiedBy" }.Select(n => p.TryGetProperty(n, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)
                     : []).OfType<string>().Select(s => Guid.TryParse(s, out var g) ? g : Guid.Empty).Where(g => g != Guid.Empty).Distinct().ToList();
             People = await db.Users.AsNoTracking().Where(u => cited.Contains(u.Id)).ToDictionaryAsync(u => u.Id.ToString(), u => u.DisplayName, ct);
+            PeerLinks = await Exchange.PeerLinkView.ForCaseAsync(db, exchange.Value, c.Id, ct);
             if (c.RepeatOfNumber is { } repeat)
                 RepeatOfId = await queries.Visible(actor, db.Cases.AsNoTracking()).Where(x => x.Number == repeat).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct);
             if (Actions.Any(a => a.Action is "dispatch" or "redispatch")) Routing = await routing.SuggestAsync(c, ct);

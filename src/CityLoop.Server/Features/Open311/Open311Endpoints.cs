@@ -201,7 +201,7 @@ public sealed class Open311Api(CityLoopDb db, ReferenceCache reference, IOptions
     public async Task<IResult> CreateAsync(Open311Format format, HttpContext http, CancellationToken ct)
     {
         if (!http.Request.HasFormContentType)
-            throw Open311Exception.BadRequest("Send the request as application/x-www-form-urlencoded (Content-Type: application/x-www-form-urlencoded; charset=utf-8).");
+            throw Open311Exception.BadRequest("Send the request as application/x-www-form-urlencoded (Content-Type: application/x-www-form-urlencoded; charset=utf-8), or as multipart/form-data to upload photos in the field media.");
         var form = await http.Request.ReadFormAsync(ct);
         var key = (await ClientAsync(Value(form, "api_key") ?? http.Request.Headers[ApiKeyAuthentication.Header].FirstOrDefault(), true, ct))!;
         CheckJurisdiction(Value(form, "jurisdiction_id"));
@@ -239,6 +239,8 @@ public sealed class Open311Api(CityLoopDb db, ReferenceCache reference, IOptions
             if (u.Length > 2000 || InputLimits.TextProblem(u, 2000) is not null || !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 errors.Add((400, $"media_url: '{Clip(u)}' is not an http or https URL."));
 
+        var uploads = ReadUploads(form, media.Count, errors);
+
         var answers = ReadAttributes(form, service, errors);
         if (errors.Count > 0) throw new Open311Exception(400, errors);
 
@@ -268,6 +270,8 @@ public sealed class Open311Api(CityLoopDb db, ReferenceCache reference, IOptions
         };
         var actor = new Actor("system:" + key.Name, key.Name, new HashSet<Role> { key.Role }, null, IsSystem: true);
         var result = await commands.IntakeAsync(input, actor, ct: ct);
+        foreach (var u in uploads)
+            await commands.StoreAttachmentAsync(result.Case, u.FileName, u.ContentType, u.Bytes, actor, ct, u.Thumbnail);
         var notice = $"已受理，案件编号 {result.Case.Number}。Received as case {result.Case.Number}.";
         var request = ServiceType == "batch"
             ? Node.Object(("token", Node.Text(token)), ("service_notice", Node.Text(notice)), ("account_id", Node.Text(Value(form, "account_id"))))
@@ -276,6 +280,43 @@ public sealed class Open311Api(CityLoopDb db, ReferenceCache reference, IOptions
     }
 
     public sealed record StoredAnswer(string Code, IReadOnlyList<string> Values);
+
+    /// <summary>A photo sent in the create request itself (multipart field <c>media</c>), checked and decoded before intake.</summary>
+    public sealed record Upload(string FileName, string ContentType, byte[] Bytes, byte[] Thumbnail);
+
+    /// <summary>Largest photo accepted in a multipart create.</summary>
+    public const long MaxMediaBytes = 5 * 1024 * 1024;
+
+    /// <summary>
+    /// Photos uploaded with the request (<c>multipart/form-data</c>, field <c>media</c>, as Open311 servers such as
+    /// Mark-a-Spot accept beside <c>media_url</c>). The bytes decide: each must decode as a JPEG, PNG or WebP image; the
+    /// photos and the URLs together are at most <see cref="MaxMediaUrls"/>. Nothing is stored if any is refused.
+    /// </summary>
+    static List<Upload> ReadUploads(IFormCollection form, int urls, List<(int, string)> errors)
+    {
+        var files = form.Files.Where(f => f.Name is "media" or "media[]").ToList();
+        var uploads = new List<Upload>();
+        if (files.Count == 0) return uploads;
+        if (files.Count + urls > MaxMediaUrls)
+        {
+            errors.Add((400, $"media: at most {MaxMediaUrls} photos and media_url together."));
+            return uploads;
+        }
+        foreach (var (file, i) in files.Select((f, i) => (f, i + 1)))
+        {
+            var name = Clip(Path.GetFileName(file.FileName ?? "") is { Length: > 0 } n ? n : $"media {i}");
+            if (file.Length == 0) { errors.Add((400, $"media: '{name}' is empty.")); continue; }
+            if (file.Length > MaxMediaBytes) { errors.Add((400, $"media: '{name}' is larger than {MaxMediaBytes / 1024 / 1024} MB.")); continue; }
+            using var ms = new MemoryStream((int)file.Length);
+            using (var s = file.OpenReadStream()) s.CopyTo(ms);
+            var bytes = ms.ToArray();
+            var type = CaseEndpoints.SniffType(bytes);
+            var thumbnail = type is not null && Attachments.Thumbnails.IsImage(type) ? Attachments.Thumbnails.TryMake(bytes) : null;
+            if (type is null || thumbnail is null) { errors.Add((400, $"media: '{name}' is not a readable JPEG, PNG or WebP photo.")); continue; }
+            uploads.Add(new Upload($"open311-{i}.{type[6..].Replace("jpeg", "jpg")}", type, bytes, thumbnail));
+        }
+        return uploads;
+    }
 
     static string Clip(string s) => s.Length > 60 ? s[..60] + "…" : s;
 
