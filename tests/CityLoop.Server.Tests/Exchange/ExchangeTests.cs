@@ -6,6 +6,7 @@ using CityLoop.Server.Data;
 using CityLoop.Server.Features.Exchange;
 using CityLoop.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CityLoop.Server.Tests.Exchange;
 
@@ -252,6 +253,105 @@ public abstract class ExchangeTests<TApp>(TApp app) where TApp : AppFixture
         // A message whose "from" is not the peer that signed it is refused.
         var forged = JsonSerializer.Serialize(new { messageId = Guid.NewGuid(), kind = "status", from = "451299", caseNumber = upperNumber, seq = 4, action = "urge" });
         await Api.Problem(await client.SendAsync(TwoPlatforms.Signed(TwoPlatforms.UpperCode, TwoPlatforms.Secret, forged, now)), HttpStatusCode.UnprocessableEntity);
+    }
+
+    [Fact]
+    public async Task TheCitysFailedCheck_SendsTheCaseBackDownForRework_AndARedispatchRecallsIt()
+    {
+        await using var p = await TwoPlatforms.StartAsync(app.Provider);
+        // Rework (返工): the county closes a 市派, the city's check fails, the county's case is reopened to its department.
+        var upper = await DispatchDownAsync(p, "河池市派：人行道破损");
+        await p.SettleAsync();
+        var lower = await LowerCaseOf(p, upper.Str("number"));
+        var id = lower.Id();
+        async Task WorkAndClose(string result)
+        {
+            var handler = await p.As(p.Lower, "handler");
+            await Api.ActOk(handler, id, "sign-for");
+            await Api.ActOk(handler, id, "finish", new { result });
+            await Api.ActOk(await p.As(p.Lower, "intake"), id, "check-pass");
+            await Api.ActOk(await p.As(p.Lower, "leader"), id, "close", new { standardItem = "C0101-01" });
+        }
+        await Api.ActOk(await p.As(p.Lower, "leader"), id, "file", new { standardItem = "C0101-01" });
+        await Api.ActOk(await p.As(p.Lower, "dispatcher"), id, "dispatch", new { leadDepartment = "SZGLC" });
+        await WorkAndClose("已修补");
+        await p.SettleAsync();
+        var cityIntake = await p.As(p.Upper, "intake");
+        Assert.Equal("pending-check", (await Api.Get(cityIntake, $"/api/v1/cases/{upper.Id()}")).State());
+        await Api.ActOk(cityIntake, upper.Id(), "check-fail", new { reason = "修补不平整，仍有坑洼" });
+        await p.SettleAsync();
+
+        var reopened = await Api.Get(await p.As(p.Lower, "leader"), $"/api/v1/cases/{id}");
+        Assert.Equal("handling", reopened.State());
+        Assert.Equal("SZGLC", reopened.Str("leadDepartment"));
+        var reopen = (await Api.Get(await p.As(p.Lower, "leader"), $"/api/v1/cases/{id}/events")).EnumerateArray().Last(e => e.GetProperty("action").GetString() == "reopen");
+        Assert.Contains("修补不平整", reopen.GetProperty("payload").GetProperty("reason").GetString());
+        // The county works it again; its new result is the city's new handling report.
+        await Api.ActOk(await p.As(p.Lower, "handler"), id, "finish", new { result = "已重新铺平" });
+        await Api.ActOk(await p.As(p.Lower, "intake"), id, "check-pass");
+        await Api.ActOk(await p.As(p.Lower, "leader"), id, "close", new { standardItem = "C0101-01" });
+        await p.SettleAsync();
+        var again = await Api.Get(cityIntake, $"/api/v1/cases/{upper.Id()}");
+        Assert.Equal("pending-check", again.State());
+        Assert.Equal("已重新铺平", again.Str("result"));
+
+        // Recall (撤回) before the county dispatched it: cancelled there.
+        var early = await DispatchDownAsync(p, "河池市派：广告牌松动");
+        await p.SettleAsync();
+        await Api.ActOk(await p.As(p.Upper, "dispatcher"), early.Id(), "redispatch", new { leadDepartment = "SZGLC", reason = "改由市政直接处置" });
+        await p.SettleAsync();
+        var cancelled = await LowerCaseOf(p, early.Str("number"));
+        Assert.Equal("cancelled", cancelled.State());
+        // After the county dispatched it: a note for its dispatcher, the county's department keeps it until they act.
+        var late = await DispatchDownAsync(p, "河池市派：井盖松动");
+        await p.SettleAsync();
+        var lateLower = await LowerCaseOf(p, late.Str("number"));
+        await Api.ActOk(await p.As(p.Lower, "leader"), lateLower.Id(), "file", new { standardItem = "C0101-01" });
+        await Api.ActOk(await p.As(p.Lower, "dispatcher"), lateLower.Id(), "dispatch", new { leadDepartment = "SZGLC" });
+        await Api.ActOk(await p.As(p.Upper, "dispatcher"), late.Id(), "redispatch", new { leadDepartment = "SZGLC", reason = "改派" });
+        // A second redispatch between the city's own departments recalls nothing more.
+        await Api.ActOk(await p.As(p.Upper, "dispatcher"), late.Id(), "redispatch", new { leadDepartment = "HWC", reason = "再改派" });
+        await p.SettleAsync();
+        var lateNow = await Api.Get(await p.As(p.Lower, "leader"), $"/api/v1/cases/{lateLower.Id()}");
+        Assert.Equal("pending-sign-for", lateNow.State());
+        Assert.Single(await Timeline(await p.As(p.Lower, "leader"), lateLower.Id()), a => a == "peer-recalled");
+        Assert.Equal(1, TwoPlatforms.Db(p.Upper, db => db.Set<ExchangeOutboxRow>().Count(o => o.CaseId == late.Id() && o.Kind == "recall")));
+    }
+
+    [Fact]
+    public async Task ASecretRotates_WithBothBelievedMeanwhile_AndOldMessageIdsAreForgotten_WithoutLettingAReplayIn()
+    {
+        var settings = TwoPlatforms.LowerSettings();
+        const string next = "the-next-secret-0123456789";
+        settings["Exchange:Peers:0:Secret"] = next;
+        settings["Exchange:Peers:0:PreviousSecret"] = TwoPlatforms.Secret;
+        await using var county = app.NewFactory(settings);
+        var client = county.CreateClient();
+        var now = app.Clock.GetUtcNow().ToUnixTimeSeconds();
+        var upperNumber = $"{TwoPlatforms.UpperCode}-20260303-{Random.Shared.Next(100000, 999999)}";
+        var first = Guid.NewGuid();
+        string Message(Guid id, int seq) => seq == 1
+            ? JsonSerializer.Serialize(new
+            {
+                messageId = id, kind = "dispatch", from = TwoPlatforms.UpperCode, caseNumber = upperNumber, seq, occurredAt = app.Clock.GetUtcNow(),
+                @case = new { requestType = "complaint", description = "市派：护栏倒伏", address = "金城江区南新西路 3 号", urgency = "normal", dueAt = app.Clock.GetUtcNow().AddDays(3) },
+            })
+            : JsonSerializer.Serialize(new { messageId = id, kind = "status", from = TwoPlatforms.UpperCode, caseNumber = upperNumber, seq, occurredAt = app.Clock.GetUtcNow(), action = "urge", state = "handling" });
+
+        // The sender still on the old secret, then on the new one: both believed; any other secret is not.
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(TwoPlatforms.Signed(TwoPlatforms.UpperCode, TwoPlatforms.Secret, Message(first, 1), now))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(TwoPlatforms.Signed(TwoPlatforms.UpperCode, next, Message(Guid.NewGuid(), 2), now))).StatusCode);
+        await Api.Problem(await client.SendAsync(TwoPlatforms.Signed(TwoPlatforms.UpperCode, "some-other-secret-0123456789", Message(Guid.NewGuid(), 3), now)), HttpStatusCode.Unauthorized);
+
+        // A month on, the ids are forgotten; the same message signed afresh is still refused by the case's sequence.
+        TwoPlatforms.Db(county, db => db.Set<ExchangeInboxRow>().Where(r => r.PeerCode == TwoPlatforms.UpperCode && r.MessageId == first)
+            .ExecuteUpdate(u => u.SetProperty(r => r.ReceivedAt, app.Clock.GetUtcNow().AddDays(-31))));
+        using (var scope = county.Services.CreateScope())
+            Assert.True(await scope.ServiceProvider.GetRequiredService<ExchangeDelivery>().PurgeInboxAsync() >= 1);
+        Assert.False(TwoPlatforms.Db(county, db => db.Set<ExchangeInboxRow>().Any(r => r.MessageId == first)));
+        var replay = await Api.Problem(await client.SendAsync(TwoPlatforms.Signed(TwoPlatforms.UpperCode, next, Message(first, 1), now)), HttpStatusCode.Conflict);
+        Assert.Equal(ExchangeEndpoints.ProblemType("duplicate-message"), replay.GetProperty("type").GetString());
+        Assert.Equal(1, TwoPlatforms.Db(county, db => db.Cases.AsNoTracking().Count(c => c.ExternalId == upperNumber)));
     }
 
     [Fact]

@@ -21,6 +21,19 @@ public sealed class ExchangeDelivery(CityLoopDb db, IHttpClientFactory http, IOp
     readonly ExchangeOptions _options = options.Value;
 
     /// <summary>Sends what is due now; returns how many messages were delivered.</summary>
+    /// <summary>
+    /// Forgets received message ids older than <see cref="ExchangeOptions.InboxDays"/>. A replay of such a message is
+    /// still refused: its timestamp is outside the signature window, and a fresh signature of an old message meets the
+    /// case's sequence number (409 duplicate-message).
+    /// </summary>
+    public async Task<int> PurgeInboxAsync(CancellationToken ct = default)
+    {
+        var before = clock.GetUtcNow().AddDays(-Math.Max(1, options.Value.InboxDays));
+        var purged = await db.Set<ExchangeInboxRow>().Where(r => r.ReceivedAt < before).ExecuteDeleteAsync(ct);
+        if (purged > 0) log.LogInformation("Forgot {Count} exchange message ids received before {Before:u}", purged, before);
+        return purged;
+    }
+
     public async Task<int> DeliverDueAsync(CancellationToken ct = default)
     {
         var delivered = 0;
@@ -192,12 +205,19 @@ public sealed class ExchangeWorker(IServiceScopeFactory scopes, IOptions<Exchang
     {
         if (options.Value.DeliverySeconds <= 0 || options.Value.Peers.Count == 0) return;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.DeliverySeconds));
+        var nextPurge = DateTimeOffset.MinValue;
         do
         {
             try
             {
                 using var scope = scopes.CreateScope();
-                await scope.ServiceProvider.GetRequiredService<ExchangeDelivery>().DeliverDueAsync(ct);
+                var delivery = scope.ServiceProvider.GetRequiredService<ExchangeDelivery>();
+                await delivery.DeliverDueAsync(ct);
+                if (DateTimeOffset.UtcNow >= nextPurge)
+                {
+                    await delivery.PurgeInboxAsync(ct);
+                    nextPurge = DateTimeOffset.UtcNow.AddHours(1);
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -72,7 +72,8 @@ public static class ExchangeEndpoints
         using var ms = new MemoryStream();
         await http.Request.Body.CopyToAsync(ms, ct);
         var body = ms.ToArray();
-        if (!ExchangeSigning.Verify(peer.Secret, http.Request.Method, http.Request.Path.Value ?? "", timestamp, body, http.Request.Headers[ExchangeSigning.SignatureHeader]))
+        var signature = http.Request.Headers[ExchangeSigning.SignatureHeader].ToString();
+        if (!peer.AcceptedSecrets.Any(secret => ExchangeSigning.Verify(secret, http.Request.Method, http.Request.Path.Value ?? "", timestamp, body, signature)))
         {
             logs.CreateLogger("CityLoop.Exchange").LogWarning("A message claiming to come from {Peer} had a wrong signature", peer.Code);
             return Problem(401, "bad-signature", "The signature does not match.", "Sign METHOD, path, timestamp and the body's SHA-256 with the secret shared with this platform.");

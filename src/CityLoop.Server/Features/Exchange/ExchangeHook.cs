@@ -68,6 +68,22 @@ public sealed class ExchangeHook(CityLoopDb db, IOptions<ExchangeOptions> option
             handledPeer = upper.Code;
         }
 
+        // A case this platform sent down that moves: redispatched elsewhere it is recalled (撤回); back with the lower's
+        // department after a failed check, a rejected report or a reopening, it goes down again as rework (返工).
+        foreach (var link in links.Where(l => l.Origin && l.PeerCode != handledPeer).ToList())
+        {
+            if (_options.Find(link.PeerCode) is not { IsLower: true } lowerPeer || e.ActorId == PeerActorId(link.PeerCode)) continue;
+            var withLower = c.LeadDepartmentCode == lowerPeer.DepartmentCode;
+            if (e.Action == "redispatch" && !withLower && await HoldsAsync(link, c, ct))
+                Enqueue(link, c, ExchangeMessage.Kinds.Recall, new ExchangeMessage { Reason = Str(e.Payload, "reason") ?? e.Opinion, Action = e.Action, State = Kebab.From(e.ToState.ToString()) });
+            else if (e.Action is "check-fail" or "reject-feedback" or "reopen" && withLower && e.ToState == CaseState.Handling)
+                Enqueue(link, c, ExchangeMessage.Kinds.Rework, new ExchangeMessage
+                {
+                    Reason = Str(e.Payload, "reason") ?? e.Opinion, Action = e.Action, State = Kebab.From(e.ToState.ToString()),
+                    Case = CaseOf(c, c.HandlingDueAt),
+                });
+        }
+
         foreach (var link in links.Where(l => !l.Origin && l.PeerCode != handledPeer).ToList())
         {
             // Taking the case in (or matching it to one entered by hand) is the acknowledgement the sender waits for.
@@ -96,6 +112,17 @@ public sealed class ExchangeHook(CityLoopDb db, IOptions<ExchangeOptions> option
                     break;
             }
         }
+    }
+
+    /// <summary>Whether the lower peer holds the case now: the last message sent it was the case (dispatch or rework), not a recall.</summary>
+    async Task<bool> HoldsAsync(ExchangeLink link, Case c, CancellationToken ct)
+    {
+        var pending = db.ChangeTracker.Entries<ExchangeOutboxRow>()
+            .Where(x => x.State == EntityState.Added && x.Entity.PeerCode == link.PeerCode && x.Entity.CaseId == c.Id)
+            .OrderByDescending(x => x.Entity.Seq).Select(x => x.Entity.Kind).FirstOrDefault();
+        var last = pending ?? await db.Set<ExchangeOutboxRow>().AsNoTracking().Where(o => o.PeerCode == link.PeerCode && o.CaseId == c.Id)
+            .OrderByDescending(o => o.Seq).Select(o => o.Kind).FirstOrDefaultAsync(ct);
+        return last is ExchangeMessage.Kinds.Dispatch or ExchangeMessage.Kinds.Rework;
     }
 
     async Task<List<ExchangeLink>> LinksAsync(Case c, CancellationToken ct)

@@ -11,7 +11,11 @@ namespace CityLoop.Server.Features.Exchange;
 public sealed record ExchangeMessage
 {
     public Guid MessageId { get; init; }
-    /// <summary>dispatch (市派, upper → lower), report (上报, lower → upper), status, result, return, follow-up.</summary>
+    /// <summary>
+    /// dispatch (市派, upper → lower), report (上报, lower → upper), status, result, return, follow-up; and from the upper
+    /// about a case it dispatched: recall (撤回: it was redispatched to someone else) and rework (返工: the upper's check
+    /// failed or the case was reopened, and it is the lower's again, with <see cref="Case"/>.DueAt the new deadline).
+    /// </summary>
     public string Kind { get; init; } = "";
     /// <summary>The sender's platform code; must be the peer that signed the request.</summary>
     public string From { get; init; } = "";
@@ -51,7 +55,9 @@ public sealed record ExchangeMessage
         public const string Result = "result";
         public const string Return = "return";
         public const string FollowUp = "follow-up";
-        public static readonly IReadOnlySet<string> All = new HashSet<string> { Dispatch, Report, Status, Result, Return, FollowUp };
+        public const string Recall = "recall";
+        public const string Rework = "rework";
+        public static readonly IReadOnlySet<string> All = new HashSet<string> { Dispatch, Report, Status, Result, Return, FollowUp, Recall, Rework };
     }
 }
 

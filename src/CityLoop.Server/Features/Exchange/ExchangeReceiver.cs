@@ -77,6 +77,7 @@ public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, Excha
         if (m.Kind is ExchangeMessage.Kinds.Dispatch or ExchangeMessage.Kinds.Report && m.Case is null) errors["case"] = ["A dispatch or report carries the case."];
         if (m.Kind == ExchangeMessage.Kinds.Dispatch && !peer.IsUpper) errors["kind"] = ["Only an upper platform dispatches cases down."];
         if (m.Kind == ExchangeMessage.Kinds.Report && !peer.IsLower) errors["kind"] = ["Only a lower platform reports cases up."];
+        if (m.Kind is ExchangeMessage.Kinds.Recall or ExchangeMessage.Kinds.Rework && !peer.IsUpper) errors["kind"] = ["Only an upper platform recalls a case or sends it back for rework."];
         if (errors.Count > 0) throw new CaseValidationException(errors);
     }
 
@@ -142,11 +143,12 @@ public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, Excha
         inbox.CaseId = c.Id;
         db.Add(inbox);
         var photos = StorePhotos(c, peer, m);
-        var actor = DepartmentActor(peer);
+        var actor = m.Kind is ExchangeMessage.Kinds.Recall or ExchangeMessage.Kinds.Rework ? UpperActor(peer) : DepartmentActor(peer);
         var effect = "noted";
         await commands.ChangeAsync([c], actor, (x, ctx) =>
         {
-            // Where the peer stands in for the lead department here, its progress is the department's own step.
+            // Where the peer stands in for the lead department here, its progress is the department's own step; an
+            // upper's recall or rework is the intake desk's step on its own 市派.
             var (action, input) = StepFor(peer, link, x, m, photos);
             if (action is { } a && x.WhyNot(a, actor, out _, out _, ctx) is null)
             {
@@ -158,11 +160,13 @@ public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, Excha
             {
                 ExchangeMessage.Kinds.Result => "peer-result",
                 ExchangeMessage.Kinds.FollowUp => "peer-follow-up",
+                ExchangeMessage.Kinds.Recall => "peer-recalled",
+                ExchangeMessage.Kinds.Rework => "peer-rework",
                 _ => "peer-status",
             };
             x.Note(kind, ctx, m.Opinion ?? m.Reason, new
             {
-                peer = peer.Code, peerCaseNumber = m.CaseNumber, kind = m.Kind, action = m.Action, state = m.State, at = m.OccurredAt,
+                peer = peer.Code, peerCaseNumber = m.CaseNumber, kind = m.Kind, action = m.Action, state = m.State, at = m.OccurredAt, dueAt = m.Case?.DueAt,
                 result = m.Result, reason = m.Reason, attachmentIds = photos.Count > 0 ? photos : null,
                 contacted = m.FollowUp?.Contacted, resolved = m.FollowUp?.Resolved, satisfaction = m.FollowUp?.Satisfaction, comment = m.FollowUp?.Comment,
             });
@@ -173,6 +177,17 @@ public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, Excha
     /// <summary>The workflow step a lower peer's message is on a case this platform dispatched to it, if any.</summary>
     static (CaseAction? Action, ActionInput Input) StepFor(PeerOptions peer, ExchangeLink link, Case c, ExchangeMessage m, IReadOnlyList<Guid> photos)
     {
+        if (!link.Origin && peer.IsUpper)
+            return m.Kind switch
+            {
+                // Recalled before it was dispatched here: cancelled (作废); after, a note for the dispatcher to act on.
+                ExchangeMessage.Kinds.Recall when c.State is CaseState.Reported or CaseState.PendingFiling or CaseState.PendingDispatch or CaseState.Verifying =>
+                    (CaseAction.Cancel, new ActionInput { Reason = $"{peer.DisplayName} 撤回" + (string.IsNullOrWhiteSpace(m.Reason) ? "" : "：" + m.Reason) }),
+                // Sent back for rework after this platform closed it: reopened to its department.
+                ExchangeMessage.Kinds.Rework when c.State == CaseState.Closed =>
+                    (CaseAction.Reopen, new ActionInput { Reason = $"{peer.DisplayName} 返工" + (string.IsNullOrWhiteSpace(m.Reason) ? "" : "：" + m.Reason) }),
+                _ => (null, ActionInput.Empty),
+            };
         if (!link.Origin || !peer.IsLower || c.LeadDepartmentCode != peer.DepartmentCode) return (null, ActionInput.Empty);
         return m.Kind switch
         {
@@ -207,6 +222,13 @@ public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, Excha
         }
         return ids;
     }
+
+    /// <summary>
+    /// An upper peer acting on a 市派 it sent: it may cancel it before dispatch (recall) or reopen it after closing
+    /// (rework), the steps a shift leader takes on the intake desk; the transition table still decides when.
+    /// </summary>
+    public static Actor UpperActor(PeerOptions peer) =>
+        new(ExchangeHook.PeerActorId(peer.Code), peer.DisplayName, new HashSet<Role> { Role.PeerPlatform, Role.ShiftLeader }, null, IsSystem: true);
 
     /// <summary>The peer as a channel that reports cases (intake, notes).</summary>
     public static Actor IntakeActor(PeerOptions peer) =>
