@@ -106,6 +106,8 @@ public static class CityLoopApp
         services.PostConfigure<NotificationOptions>(o => { if (o.StaffChannels.Count == 0) o.StaffChannels.AddRange(NotificationOptions.DefaultStaffChannels); });
         services.Configure<FollowUpOptions>(config.GetSection("FollowUp"));
         services.Configure<WorkflowOptions>(config.GetSection("Workflow"));
+        services.Configure<Features.Attachments.AttachmentOptions>(config.GetSection("Attachments"));
+        services.AddSingleton<Features.Attachments.AttachmentStore>();
         // Hooks (policies) and projections (derived tables) run in their declared Order inside the unit of work.
         services.AddScoped<ICaseHook, RepeatFinder>();
         services.AddScoped<ICaseHook, FollowUpPolicy>();

@@ -226,6 +226,12 @@ public static class Verbs
         var (provider, cs) = DatabaseSetup.Resolve(sp.GetRequiredService<IConfiguration>());
         var path = await Features.Privacy.Backup.BackupAsync(provider, cs, args[0]);
         Console.WriteLine($"backup of the {provider} database written to {path} (the key file Privacy:KeyFile is not in it: keep it separately)");
+        // With an attachment directory, its files go beside the database's copy: FILE.attachments/.
+        if (sp.GetRequiredService<Features.Attachments.AttachmentStore>().Directory is { } dir && Directory.Exists(dir))
+        {
+            var files = Features.Attachments.AttachmentStore.CopyTree(dir, path + ".attachments");
+            Console.WriteLine($"attachment directory {dir}: {files:N0} files copied to {path}.attachments");
+        }
         return 0;
     }
 
@@ -233,7 +239,13 @@ public static class Verbs
     {
         if (args.Length < 1 || args[0].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException("usage: restore FILE");
         var (provider, cs) = DatabaseSetup.Resolve(sp.GetRequiredService<IConfiguration>());
+        var attachments = Path.GetFullPath(args[0]) + ".attachments";
+        var store = sp.GetRequiredService<Features.Attachments.AttachmentStore>();
+        if (Directory.Exists(attachments) && store.Directory is null)
+            throw new ArgumentException($"The backup has attachment files ({attachments}): set Attachments:Directory to where they should go, then restore.");
         await Features.Privacy.Backup.RestoreAsync(provider, cs, args[0]);
+        if (Directory.Exists(attachments))
+            Console.WriteLine($"{Features.Attachments.AttachmentStore.CopyTree(attachments, store.Directory!):N0} attachment files restored into {store.Directory}");
         var pending = await sp.GetRequiredService<Migrator>().PendingAsync();
         Console.WriteLine($"restored {args[0]} into the {provider} database{(pending.Count > 0 ? $"; schema versions to apply: {string.Join(", ", pending)} (run migrate)" : "")}");
         return 0;

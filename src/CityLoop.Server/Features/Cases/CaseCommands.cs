@@ -18,7 +18,8 @@ public sealed record IntakeResult(Case Case, bool Replayed, string? QueryCode);
 /// </summary>
 public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePolicy deadlines, IPlaceResolver places, IOptions<PlatformOptions> platform,
     ActionReferences references, IEnumerable<ICaseHook>? hooks = null, IEnumerable<ICaseProjection>? projections = null,
-    IOptions<WorkflowOptions>? workflow = null, Notifications.Notifier? notifier = null, Reference.ReferenceCache? reference = null)
+    IOptions<WorkflowOptions>? workflow = null, Notifications.Notifier? notifier = null, Attachments.AttachmentStore? store = null,
+    Reference.ReferenceCache? reference = null)
 {
     readonly PlatformOptions _platform = platform.Value;
     readonly ICaseHook[] _hooks = hooks?.OrderBy(h => h.Order).ToArray() ?? [];
@@ -298,6 +299,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             CaseId = c.Id, FileName = fileName, ContentType = contentType, Size = bytes.Length, Content = bytes,
             UploadedBy = actor.Id, UploadedAt = clock.GetUtcNow(), Thumbnail = thumbnail,
         };
+        if (store is not null) await store.KeepAsync(a, bytes, ct);
         db.Attachments.Add(a);
         await NoteAsync(c, "attach", actor, null, new { attachmentId = a.Id, fileName = a.FileName, size = a.Size }, ct);
         return new AttachmentDto(a.Id, a.FileName, a.ContentType, a.Size, a.UploadedAt, thumbnail is not null);

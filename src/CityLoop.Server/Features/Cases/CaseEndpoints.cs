@@ -188,12 +188,12 @@ public static class CaseEndpoints
         return TypedResults.Ok(await commands.AttachmentsAsync(id, ct));
     }
 
-    static async Task<IResult> Download(Guid id, CurrentActor current, CaseQueries queries, CityLoopDb db, CancellationToken ct)
+    static async Task<IResult> Download(Guid id, CurrentActor current, CaseQueries queries, CityLoopDb db, Attachments.AttachmentStore store, CancellationToken ct)
     {
         var actor = await Reader(current);
         var a = await db.Attachments.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct) ?? throw new NotFoundException($"Attachment {id} does not exist.");
         await queries.GetAsync(actor, a.CaseId, ct: ct);
-        return TypedResults.File(a.Content, a.ContentType, a.FileName);
+        return TypedResults.File(await store.ReadAsync(a, ct), a.ContentType, a.FileName);
     }
 
     /// <summary>An image's thumbnail, to those who may see its case; a PDF has none (404).</summary>

@@ -14,7 +14,8 @@ namespace CityLoop.Server.Features.Exchange;
 /// backoff after a failure. Nodes claim messages with a lease taken under FOR UPDATE SKIP LOCKED on PostgreSQL, so two
 /// nodes never send the same message at once; a node that dies mid-send leaves a lease that runs out.
 /// </summary>
-public sealed class ExchangeDelivery(CityLoopDb db, IHttpClientFactory http, IOptions<ExchangeOptions> options, TimeProvider clock, ILogger<ExchangeDelivery> log)
+public sealed class ExchangeDelivery(CityLoopDb db, IHttpClientFactory http, IOptions<ExchangeOptions> options, TimeProvider clock, ILogger<ExchangeDelivery> log,
+    Attachments.AttachmentStore store)
 {
     public const string HttpClientName = "exchange";
     static readonly string Node = $"{Environment.MachineName}:{Environment.ProcessId}";
@@ -160,7 +161,7 @@ public sealed class ExchangeDelivery(CityLoopDb db, IHttpClientFactory http, IOp
             var photos = new JsonArray();
             foreach (var id in wanted)
                 if (files.FirstOrDefault(f => f.Id == id) is { } f)
-                    photos.Add(new JsonObject { ["fileName"] = f.FileName, ["contentType"] = f.ContentType, ["content"] = Convert.ToBase64String(f.Content) });
+                    photos.Add(new JsonObject { ["fileName"] = f.FileName, ["contentType"] = f.ContentType, ["content"] = Convert.ToBase64String(await store.ReadAsync(f, ct)) });
             node.Remove("attachmentIds");
             node["photos"] = photos;
         }

@@ -27,7 +27,7 @@ public sealed record ExchangeReceiptDto(Guid MessageId, string CaseNumber, strin
 /// (signs for it when it is taken in, reports the result, returns it) where the workflow allows that now, and every
 /// other piece of progress is noted on the timeline.
 /// </summary>
-public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, ExchangeReceipt receipt, TimeProvider clock)
+public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, ExchangeReceipt receipt, TimeProvider clock, Attachments.AttachmentStore store)
 {
     const long MaxPhotoBytes = 10 * 1024 * 1024;
 
@@ -142,7 +142,7 @@ public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, Excha
         link.SeqIn = m.Seq;
         inbox.CaseId = c.Id;
         db.Add(inbox);
-        var photos = StorePhotos(c, peer, m);
+        var photos = await StorePhotosAsync(c, peer, m, ct);
         var actor = m.Kind is ExchangeMessage.Kinds.Recall or ExchangeMessage.Kinds.Rework ? UpperActor(peer) : DepartmentActor(peer);
         var effect = "noted";
         await commands.ChangeAsync([c], actor, (x, ctx) =>
@@ -201,7 +201,7 @@ public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, Excha
         };
     }
 
-    List<Guid> StorePhotos(Case c, PeerOptions peer, ExchangeMessage m)
+    async Task<List<Guid>> StorePhotosAsync(Case c, PeerOptions peer, ExchangeMessage m, CancellationToken ct)
     {
         var ids = new List<Guid>();
         foreach (var (photo, i) in (m.Photos ?? []).Select((p, i) => (p, i)))
@@ -217,6 +217,7 @@ public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, Excha
                 UploadedBy = ExchangeHook.PeerActorId(peer.Code), UploadedAt = clock.GetUtcNow(),
             };
             if (a.FileName.Length is 0 or > 200) a.FileName = $"photo-{i + 1}";
+            await store.KeepAsync(a, bytes, ct);
             db.Attachments.Add(a);
             ids.Add(a.Id);
         }
