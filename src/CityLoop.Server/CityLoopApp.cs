@@ -148,6 +148,7 @@ public static class CityLoopApp
         services.AddScoped<Features.Attachments.ActionWithPhotos>();
         services.AddScoped<Features.Desks.QueueDesk>();
         services.AddScoped<ActionReferences>();
+        services.AddScoped<Features.Platforms.PlatformRegistry>();
         services.AddScoped<Features.Pickers.CodeLists>();
         services.AddScoped<Features.Pickers.PickerQueries>();
         services.AddSingleton<ReferenceCache>();
@@ -225,6 +226,7 @@ public static class CityLoopApp
         }).AllowAnonymous();
         app.MapCaseEndpoints();
         app.MapPickerEndpoints();
+        Features.Platforms.PlatformEndpoints.MapPlatformEndpoints(app);
         app.MapIdentityEndpoints();
         app.MapReferenceEndpoints();
         app.MapClockEndpoints();

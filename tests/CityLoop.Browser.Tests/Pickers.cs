@@ -7,7 +7,7 @@ namespace CityLoop.Browser.Tests;
 /// <summary>How a person uses a code picker: type a few characters of a code, name or keyword, then take an option.</summary>
 public static class Pickers
 {
-    static readonly HashSet<string> CodeKinds = ["department", "departments", "category", "standard-item", "case-number", "user", "team"];
+    static readonly HashSet<string> CodeKinds = ["department", "departments", "category", "standard-item", "case-number", "user", "team", "platform"];
 
     static ILocator Picker(IPage page, string scope, string field) => page.Locator($"{scope} [data-picker][data-name='{field}']");
 

@@ -27,6 +27,8 @@ public sealed record ActionInput
     public bool? Resolved { get; init; }
     public Satisfaction? Satisfaction { get; init; }
     public IReadOnlyList<Guid>? AttachmentIds { get; init; }
+    /// <summary>hand-over: the code of the platform of this deployment that takes the case.</summary>
+    public string? Platform { get; init; }
     /// <summary>Set by the server on 'file': the catalogue version whose filing condition the case keeps.</summary>
     public int? CatalogueVersion { get; init; }
 
@@ -56,6 +58,7 @@ public sealed record ActionInput
         "resolved" => Resolved is not null,
         "satisfaction" => Satisfaction is not null,
         "attachmentIds" => AttachmentIds is { Count: > 0 },
+        "platform" => !string.IsNullOrWhiteSpace(Platform),
         _ => false,
     };
 }

@@ -307,6 +307,9 @@ public sealed class Case
         role = candidates.FirstOrDefault(r => !(action == CaseAction.Supervise && r == Identity.Role.ShiftLeader && !settings.ShiftLeaderSupervises), candidates[0]);
         if (action == CaseAction.Supervise && role == Identity.Role.ShiftLeader && !settings.ShiftLeaderSupervises)
             return "Supervision orders are issued by the supervisor on this platform.";
+        // A sub-centre's staff act on their platform's cases only; the root platform's act on every platform's (decision 026).
+        if (!actor.IsSystem && actor.PlatformCode is { } own && own != PlatformCode)
+            return $"'{action.Name()}' is for the staff of the platform of this case.";
         if (Roles.DepartmentBound.Contains(role))
         {
             if (action == CaseAction.AssistReport)
@@ -347,6 +350,7 @@ public sealed class Case
             CaseAction.Reopen when role == Identity.Role.BackgroundWorker
                 && !(FollowedUpAt >= ClosedAt && (FollowUpResolved == false || FollowUpSatisfaction == Satisfaction.Dissatisfied)) =>
                 "The follow-up policy reopens a case only after a follow-up in which the citizen was dissatisfied or the problem unresolved.",
+            CaseAction.HandOver when !settings.HandOver => "This deployment has no sub-centres to hand cases to.",
             CaseAction.Supervise when Supervised => "The case is already under supervision.",
             CaseAction.TakeBack when !AssignedInside => "The case is not assigned inside the department.",
             CaseAction.Return when State != CaseState.PendingDispatch && AssignedInside =>
@@ -645,6 +649,15 @@ public sealed class Case
             case CaseAction.Cancel:
                 payload = new { reason = input.Reason };
                 break;
+            case CaseAction.HandOver:
+            {
+                var to = input.Platform!.Trim();
+                if (to == PlatformCode) throw CaseValidationException.Single("platform", "The case is already on this platform.");
+                var fromPlatform = PlatformCode;
+                PlatformCode = to;
+                payload = new { from = fromPlatform, to };
+                break;
+            }
             case CaseAction.Urge:
                 payload = new { department = LeadDepartmentCode, assignee = AssignedHandler, team = AssignedTeam };
                 break;

@@ -44,6 +44,8 @@ public sealed record WorkflowSettings
     public bool ReviewFeedback { get; init; }
     /// <summary>Shift leaders may issue supervision (督办) as well as supervisors.</summary>
     public bool ShiftLeaderSupervises { get; init; }
+    /// <summary>The deployment has sub-centres, so its centres hand cases to each other (移交, decision 026).</summary>
+    public bool HandOver { get; init; }
 
     public static readonly WorkflowSettings Default = new();
 }

@@ -92,6 +92,7 @@ public static class InputLimits
         Text(errors, "leadDepartment", input.LeadDepartment, Code);
         Text(errors, "assignee", input.Assignee, Code);
         Text(errors, "team", input.Team, Code);
+        Text(errors, "platform", input.Platform, Code);
         if (input.AssistingDepartments is { } assisting)
         {
             if (assisting.Count > ListItems) errors["assistingDepartments"] = [$"At most {ListItems} departments."];

@@ -5,7 +5,7 @@ using static CityLoop.Domain.Identity.Role;
 namespace CityLoop.Domain.Cases;
 
 /// <summary>What an action needs from the person performing it; the API lists these, the UI renders them.</summary>
-public enum FieldKind { Text, Boolean, Department, Departments, Category, StandardItem, DateTime, CaseNumber, Attachments, Satisfaction, User, Team }
+public enum FieldKind { Text, Boolean, Department, Departments, Category, StandardItem, DateTime, CaseNumber, Attachments, Satisfaction, User, Team, Platform }
 
 public sealed record ActionField(string Name, FieldKind Kind, bool Required);
 
@@ -95,6 +95,9 @@ public static class TransitionTable
             new ActionField("satisfaction", FieldKind.Satisfaction, false), new ActionField("comment", FieldKind.Text, false)),
         // The follow-up policy reopens on its own where configured (a dissatisfied or unresolved answer).
         T(CaseAction.Reopen, [Closed], null, [ShiftLeader, Supervisor, BackgroundWorker], Reason),
+        // Between the centres of one deployment (decision 026): the case changes platform, keeps its number and state.
+        T(CaseAction.HandOver, [Reported, PendingFiling, PendingDispatch], null, [ShiftLeader, Dispatcher],
+            new ActionField("platform", FieldKind.Platform, true), Opinion),
         T(CaseAction.Transfer, BeforeDispatch, Transferred, [IntakeOperator, ShiftLeader],
             new ActionField("target", FieldKind.Text, true), Reason),
         T(CaseAction.Merge, BeforeDispatch, Merged, [IntakeOperator, ShiftLeader],

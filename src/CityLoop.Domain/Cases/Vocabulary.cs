@@ -69,6 +69,7 @@ public enum CaseAction
     Urge,            // 催办: a person nudges the department (the clock worker's reminders are "remind" notes)
     ReferArbitration,// a disputed return goes to arbitration
     Arbitrate,       // the shift leader or supervisor decides a disputed return
+    HandOver,        // 移交分中心: the city centre hands a case to a sub-centre of the deployment, or a sub-centre hands it back up
 }
 
 /// <summary>Where a report came from (REFERENCE.md §2 intake channels).</summary>

@@ -80,8 +80,15 @@ public static class Roles
     }
 }
 
-/// <summary>The one who performs an action: a person acting in a role, or a named system principal.</summary>
-public sealed record Actor(string Id, string Name, IReadOnlySet<Role> Roles, string? DepartmentCode, bool IsSystem = false)
+/// <summary>
+/// The one who performs an action: a person acting in a role, or a named system principal. <see cref="PlatformCode"/>
+/// is the sub-centre a person works for (decision 026): they see and act on that platform's cases only; null is the
+/// root platform, whose staff see and act on every platform of the deployment.
+/// </summary>
+public sealed record Actor(string Id, string Name, IReadOnlySet<Role> Roles, string? DepartmentCode, bool IsSystem = false, string? PlatformCode = null)
 {
     public bool Has(Role role) => Roles.Contains(role);
+
+    /// <summary>Whether this actor works for the root platform (not confined to one sub-centre).</summary>
+    public bool AtRoot => PlatformCode is null;
 }

@@ -392,6 +392,10 @@ public sealed class CaseFact
             case "transfer":
                 Transferred = 1;
                 break;
+            case "hand-over":
+                // Handed to another centre of the deployment (decision 026): its figures go with it; the event carries the new platform.
+                PlatformCode = e.PlatformCode;
+                break;
             case "merge":
                 Merged = 1;
                 break;

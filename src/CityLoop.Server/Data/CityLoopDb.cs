@@ -105,6 +105,11 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options, PersonalDat
             e.ToTable("departments");
             e.HasKey(x => x.Code);
         });
+        m.Entity<PlatformRow>(e =>
+        {
+            e.ToTable("platforms");
+            e.HasKey(x => x.Code);
+        });
         m.Entity<Attachment>(e =>
         {
             e.ToTable("attachments");

@@ -14,6 +14,8 @@ public sealed class User
     public string? DepartmentCode { get; set; }
     /// <summary>The organisation the person works for when not the centre's own staff: an inspector's collection company (采集公司).</summary>
     public string? Organisation { get; set; }
+    /// <summary>The sub-centre this person works for (decision 026); null: the root platform, which sees every sub-centre.</summary>
+    public string? PlatformCode { get; set; }
     public bool Disabled { get; set; }
     public int FailedSignIns { get; set; }
     public DateTimeOffset? LockedUntil { get; set; }
@@ -83,6 +85,25 @@ public sealed class Department
     public string Kind { get; set; } = "bureau";
     public string? Contact { get; set; }
     public string? WorkingHours { get; set; }
+    /// <summary>The sub-centre the department belongs to (decision 026); null: the root platform.</summary>
+    public string? PlatformCode { get; set; }
+    /// <summary>No longer offered for dispatch or assignment; its cases and figures stay.</summary>
+    public bool Disabled { get; set; }
+}
+
+/// <summary>
+/// A sub-centre of this deployment (decision 026): a district or county platform below the root platform
+/// (<c>Platform:Code</c>), with its own code, case numbers, departments, calendars and staff.
+/// </summary>
+public sealed class PlatformRow
+{
+    public string Code { get; set; } = "";
+    public string Name { get; set; } = "";
+    /// <summary>The platform above: the root's code, or another sub-centre's.</summary>
+    public string? ParentCode { get; set; }
+    public bool Disabled { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string CreatedBy { get; set; } = "";
 }
 
 /// <summary>A file attached to a case: kept in the database so that app nodes stay stateless.</summary>

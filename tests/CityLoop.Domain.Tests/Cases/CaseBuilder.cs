@@ -14,7 +14,7 @@ public sealed class CaseBuilder
         new($"u-{role}", role.ToString(), new HashSet<Role> { role }, dept ?? (Roles.DepartmentBound.Contains(role) ? Dept : null));
 
     /// <summary>The platform switches the builder's actions run under (shift leaders may supervise here).</summary>
-    public WorkflowSettings Settings = new() { ShiftLeaderSupervises = true };
+    public WorkflowSettings Settings = new() { ShiftLeaderSupervises = true, HandOver = true };
 
     /// <summary>The check goes to nobody (a call-back by intake or an agent) instead of the inspector.</summary>
     public bool CallBackCheck;
@@ -32,6 +32,7 @@ public sealed class CaseBuilder
         DueAt = T0.AddDays(60), Confirmed = true, Contacted = true, Resolved = false, Satisfaction = Satisfaction.Dissatisfied,
         CategoryCode = "E0102", Inspector = "u-Inspector", Assignee = "u-DepartmentHandler", Upheld = false,
         AttachmentIds = [Guid.Parse("00000000-0000-0000-0000-00000000000a"), Guid.Parse("00000000-0000-0000-0000-00000000000b")],
+        Platform = "451203",
     };
 
     public Case New(RequestType type = RequestType.Enquiry, Role reporter = Role.HotlineAgent) =>

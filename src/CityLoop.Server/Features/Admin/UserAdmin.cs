@@ -18,7 +18,7 @@ public sealed record AuditFilter(string? Action = null, string? Text = null, str
 /// enables accounts; the security administrator grants roles, unlocks, resets second factors and issues and revokes
 /// API keys; the audit administrator reads the trail. Nobody acts on their own account, and every change is audited.
 /// </summary>
-public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock)
+public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock, Platforms.PlatformRegistry platforms)
 {
     public static Actor Require(Actor actor, params Role[] roles)
     {
@@ -32,12 +32,14 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock)
         Require(actor, Role.SystemAdmin, Role.SecurityAdmin);
         var now = clock.GetUtcNow();
         var users = db.Users.AsNoTracking();
+        // A sub-centre's administrators see their platform's people only (decision 026).
+        if (!actor.AtRoot) users = users.Where(u => u.PlatformCode == actor.PlatformCode);
         if (!string.IsNullOrWhiteSpace(q))
         {
             var text = q.Trim();
             users = users.Where(u => u.UserName.Contains(text) || u.DisplayName.Contains(text) || (u.DepartmentCode != null && u.DepartmentCode == text));
         }
-        return (await users.OrderBy(u => u.UserName).ToListAsync(ct)).Select(u => ToDto(u, now)).ToList();
+        return (await users.OrderBy(u => u.UserName).ToListAsync(ct)).Select(u => ToDto(u, now) with { Platform = platforms.CodeOf(u.PlatformCode) }).ToList();
     }
 
     public static UserDto ToDto(User u, DateTimeOffset now) =>
@@ -56,21 +58,22 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock)
         if (await db.Users.AnyAsync(u => u.UserName == name, ct)) throw new ConflictException(Shared.Ui.Pick($"用户名“{name}”已被使用。", $"The user name '{name}' is taken."));
         var display = string.IsNullOrWhiteSpace(body.DisplayName) ? name : body.DisplayName.Trim();
         if (display.Length > 64) throw CaseValidationException.Single("displayName", Shared.Ui.Pick("姓名最多 64 个字符。", "A display name has at most 64 characters."));
+        var platform = await platforms.ManagedAsync(actor, body.Platform, ct);
         var now = clock.GetUtcNow();
         // New accounts start without roles: granting them is the security administrator's job.
-        var user = new User { UserName = name, DisplayName = display, CreatedAt = now, PasswordChangedAt = now, MustChangePassword = true };
+        var user = new User { UserName = name, DisplayName = display, CreatedAt = now, PasswordChangedAt = now, MustChangePassword = true, PlatformCode = platforms.Column(platform) };
         user.PasswordHash = Accounts.Hash(user, body.Password!);
         db.Users.Add(user);
-        audit.Add(actor.Id, actor.Name, "user-create", name);
+        audit.Add(actor.Id, actor.Name, "user-create", name, detail: "platform " + platform);
         await db.SaveChangesAsync(ct);
-        return ToDto(user, now);
+        return ToDto(user, now) with { Platform = platform };
     }
 
     public async Task<UserDto> SetDisabledAsync(Actor actor, Guid id, bool disabled, CancellationToken ct = default)
     {
         Require(actor, Role.SystemAdmin);
         if (actor.Id == id.ToString()) throw new CaseForbiddenException(Shared.Ui.Pick("不能停用或启用自己的账号。", "You cannot disable or enable your own account."));
-        var user = await FindAsync(id, ct);
+        var user = await FindAsync(actor, id, ct);
         user.Disabled = disabled;
         audit.Add(actor.Id, actor.Name, disabled ? "user-disable" : "user-enable", user.UserName);
         await db.SaveChangesAsync(ct);
@@ -81,7 +84,7 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock)
     {
         Require(actor, Role.SecurityAdmin);
         if (actor.Id == id.ToString()) throw new CaseForbiddenException(Shared.Ui.Pick("不能修改自己的角色，请由另一位安全管理员操作。", "Nobody changes their own roles: ask another security administrator."));
-        var user = await FindAsync(id, ct);
+        var user = await FindAsync(actor, id, ct);
         var roles = new HashSet<Role>();
         foreach (var name in body.Roles ?? [])
         {
@@ -95,7 +98,7 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock)
         var dept = string.IsNullOrWhiteSpace(body.Department) ? null : body.Department.Trim();
         if (roles.Any(Roles.DepartmentBound.Contains) && dept is null)
             throw CaseValidationException.Single("department", Shared.Ui.Pick("部门人员须属于一个单位。", "Department staff belong to a department."));
-        if (dept is not null && !await db.Departments.AnyAsync(d => d.Code == dept, ct))
+        if (dept is not null && !await db.Departments.AnyAsync(d => d.Code == dept && d.PlatformCode == user.PlatformCode, ct))
             throw CaseValidationException.Single("department", Shared.Ui.Pick($"没有单位“{dept}”。", $"Unknown department '{dept}'."));
         var before = user.Roles;
         user.Roles = User.FormatRoles(roles);
@@ -109,7 +112,7 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock)
     public async Task<UserDto> UnlockAsync(Actor actor, Guid id, CancellationToken ct = default)
     {
         Require(actor, Role.SecurityAdmin);
-        var user = await FindAsync(id, ct);
+        var user = await FindAsync(actor, id, ct);
         user.LockedUntil = null;
         user.FailedSignIns = 0;
         audit.Add(actor.Id, actor.Name, "user-unlock", user.UserName);
@@ -120,6 +123,7 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock)
     public async Task<UserDto> ResetSecondFactorAsync(Actor actor, Guid id, string? reason, CancellationToken ct = default)
     {
         Require(actor, Role.SecurityAdmin);
+        await FindAsync(actor, id, ct);
         var user = await TwoFactor.ResetAsync(db, audit, id, actor, reason);
         return ToDto(user, clock.GetUtcNow());
     }
@@ -198,6 +202,8 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock)
         return await db.AuditLog.AsNoTracking().Select(a => a.Action).Distinct().OrderBy(a => a).ToListAsync(ct);
     }
 
-    async Task<User> FindAsync(Guid id, CancellationToken ct) =>
-        await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct) ?? throw new NotFoundException($"User {id} does not exist.");
+    /// <summary>The account, if the administrator's platform holds it: another sub-centre's people are not there for them (decision 026).</summary>
+    async Task<User> FindAsync(Actor actor, Guid id, CancellationToken ct) =>
+        await db.Users.FirstOrDefaultAsync(u => u.Id == id && (actor.PlatformCode == null || u.PlatformCode == actor.PlatformCode), ct)
+            ?? throw new NotFoundException($"User {id} does not exist.");
 }

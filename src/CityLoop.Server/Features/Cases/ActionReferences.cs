@@ -14,7 +14,7 @@ namespace CityLoop.Server.Features.Cases;
 /// Each refusal names its field. A request the transition table refuses anyway (wrong state, wrong role) is left
 /// for the domain to refuse with its own answer.
 /// </summary>
-public sealed class ActionReferences(CityLoopDb db, CodeLists lists)
+public sealed class ActionReferences(CityLoopDb db, CodeLists lists, Platforms.PlatformRegistry platforms)
 {
     public async Task<ActionInput> CheckAsync(Case c, CaseAction action, ActionInput input, TransitionContext ctx, CancellationToken ct = default)
     {
@@ -73,11 +73,14 @@ public sealed class ActionReferences(CityLoopDb db, CodeLists lists)
                     }
                     if (!present) break;
                     var wanted = codes.OfType<string>().ToList();
-                    var known = await db.Departments.AsNoTracking().Where(d => wanted.Contains(d.Code)).Select(d => d.Code).ToListAsync(ct);
+                    // The departments of the case's own platform, in use (decision 026): a sub-centre dispatches to its own.
+                    var platformColumn = platforms.Column(c.PlatformCode);
+                    var known = await db.Departments.AsNoTracking().Where(d => wanted.Contains(d.Code) && d.PlatformCode == platformColumn && !d.Disabled)
+                        .Select(d => d.Code).ToListAsync(ct);
                     var unknown = wanted.Except(known).ToList();
                     if (unknown.Count > 0)
                     {
-                        Fail(field.Name, Pick($"没有这些单位：{string.Join("、", unknown)}。", $"Unknown department(s): {string.Join(", ", unknown)}."));
+                        Fail(field.Name, Pick($"本案件所在平台没有这些在用单位：{string.Join("、", unknown)}。", $"Unknown department(s) on this case's platform: {string.Join(", ", unknown)}."));
                         break;
                     }
                     if (wanted.Distinct().Count() != wanted.Count)
@@ -102,6 +105,8 @@ public sealed class ActionReferences(CityLoopDb db, CodeLists lists)
                         ? await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct)
                         : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == name, ct);
                     if (user is null) Fail(field.Name, Pick($"没有用户“{name}”。", $"There is no user '{name}'."));
+                    else if (user.PlatformCode != platforms.Column(c.PlatformCode))
+                        Fail(field.Name, Pick($"“{user.DisplayName}”不属于本案件所在的平台。", $"'{user.DisplayName}' does not work for this case's platform."));
                     else if (user.Disabled) Fail(field.Name, Pick($"用户“{user.DisplayName}”已停用。", $"The user '{user.DisplayName}' is disabled."));
                     else if (!CodeLists.UserRule(field.Name, actor)(user))
                         Fail(field.Name, field.Name switch
@@ -121,6 +126,16 @@ public sealed class ActionReferences(CityLoopDb db, CodeLists lists)
                     else if (team.ParentCode is null || team.ParentCode != c.LeadDepartmentCode)
                         Fail(field.Name, Pick($"“{team.Name}”不是本单位下属的班组。", $"'{team.Name}' is not a team of the lead department."));
                     else input = ActionFieldValues.With(input, field.Name, [team.Code]);
+                    break;
+                }
+                case FieldKind.Platform when present:
+                {
+                    var code = values[0]!.Trim();
+                    var target = (await platforms.HandOverTargetsAsync(actor, c, ct)).FirstOrDefault(p => p.Code == code);
+                    if (target is null)
+                        Fail(field.Name, Pick($"不能把本案件移交给“{code}”：市级平台可移交给各分中心，分中心只能交回上级。",
+                            $"This case cannot be handed to '{code}': the root platform hands cases to its sub-centres, a sub-centre back up only."));
+                    else input = ActionFieldValues.With(input, field.Name, [target.Code]);
                     break;
                 }
                 case FieldKind.CaseNumber when present:

@@ -18,12 +18,16 @@ public sealed record IntakeResult(Case Case, bool Replayed, string? QueryCode);
 /// </summary>
 public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePolicy deadlines, IPlaceResolver places, IOptions<PlatformOptions> platform,
     ActionReferences references, IEnumerable<ICaseHook>? hooks = null, IEnumerable<ICaseProjection>? projections = null,
-    IOptions<WorkflowOptions>? workflow = null, Notifications.Notifier? notifier = null, Attachments.AttachmentStore? store = null)
+    IOptions<WorkflowOptions>? workflow = null, Notifications.Notifier? notifier = null, Attachments.AttachmentStore? store = null,
+    Reference.ReferenceCache? reference = null)
 {
     readonly PlatformOptions _platform = platform.Value;
     readonly ICaseHook[] _hooks = hooks?.OrderBy(h => h.Order).ToArray() ?? [];
     readonly ICaseProjection[] _projections = projections?.OrderBy(p => p.Order).ToArray() ?? [];
     readonly WorkflowSettings _settings = (workflow?.Value ?? new WorkflowOptions()).Settings;
+
+    /// <summary>The workflow's switches, with hand-over between centres where the deployment has sub-centres (decision 026).</summary>
+    WorkflowSettings Settings => reference is { } r && r.Calendars.SubPlatforms.Count > 0 ? _settings with { HandOver = true } : _settings;
 
     public async Task<IntakeResult> IntakeAsync(NewCase input, Actor actor, string? idempotencyKey = null, string? requestHash = null, CancellationToken ct = default)
     {
@@ -35,11 +39,15 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             if (replay is not null) return new IntakeResult(replay, true, null);
         }
 
+        // A 市派 is filed once in the deployment, by hand or from the linked peer (decision 026).
+        if (input.Source == CaseSource.UpperPlatform && !string.IsNullOrWhiteSpace(input.ExternalId)) await RefuseSecondUpperAsync(input.ExternalId.Trim(), ct);
         var now = clock.GetUtcNow();
-        var ctx = new TransitionContext(actor, now, deadlines, _settings);
+        var ctx = new TransitionContext(actor, now, deadlines, Settings);
         var queryCode = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6");
         var place = input.Latitude is not null ? places.Resolve(input.Latitude, input.Longitude) : null;
-        var number = await CaseNumbers.NextAsync(db, _platform, now, ct);
+        // A sub-centre's staff take in cases of their platform, with its numbers (decision 026).
+        var platformCode = actor.IsSystem ? _platform.Code : actor.PlatformCode ?? _platform.Code;
+        var number = await CaseNumbers.NextAsync(db, _platform, platformCode, now, ct);
 
         var strategy = db.Database.CreateExecutionStrategy();
         try
@@ -50,7 +58,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
                 // The transaction is all or nothing: a failed save rolls it back, so no savepoint is needed around it.
                 db.Database.AutoSavepointsEnabled = false;
                 foreach (var hook in _hooks) input = await hook.BeforeCreateAsync(input, now, ct);
-                var c = Case.Create(input, number, _platform.Code, place, HashQueryCode(number, queryCode), ctx);
+                var c = Case.Create(input, number, platformCode, place, HashQueryCode(number, queryCode), ctx);
                 db.Cases.Add(c);
                 await ProcessAsync(c, ctx, ct);
                 if (idempotencyKey is not null)
@@ -61,6 +69,13 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
                 return new IntakeResult(c, false, queryCode);
             });
         }
+        catch (DbUpdateException) when (input.Source == CaseSource.UpperPlatform && !string.IsNullOrWhiteSpace(input.ExternalId) && idempotencyKey is null)
+        {
+            // Two intakes of the same 市派 at once: the unique index let one through.
+            db.ChangeTracker.Clear();
+            await RefuseSecondUpperAsync(input.ExternalId.Trim(), ct);
+            throw;
+        }
         catch (DbUpdateException) when (idempotencyKey is not null)
         {
             // A concurrent retry with the same key won the race: answer with its case.
@@ -69,6 +84,15 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             if (replay is not null) return new IntakeResult(replay, true, null);
             throw;
         }
+    }
+
+    async Task RefuseSecondUpperAsync(string upperNumber, CancellationToken ct)
+    {
+        var existing = await db.Cases.AsNoTracking().Where(c => c.Source == CaseSource.UpperPlatform && c.ExternalId == upperNumber)
+            .Select(c => c.Number).FirstOrDefaultAsync(ct);
+        if (existing is not null)
+            throw new ConflictException(Shared.Ui.Pick($"上级交办单 {upperNumber} 已登记为案件 {existing}，不能重复登记。",
+                $"The upper platform's case {upperNumber} is already filed here as {existing}: it is not filed twice."));
     }
 
     async Task<Case?> ReplayAsync(string clientId, string key, string requestHash, CancellationToken ct)
@@ -133,7 +157,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
     public async Task ChangeAsync(IReadOnlyList<Case> cases, Actor actor, Func<Case, TransitionContext, Task> change, DateTimeOffset? now = null,
         CancellationToken ct = default)
     {
-        var ctx = new TransitionContext(actor, now ?? clock.GetUtcNow(), deadlines, _settings);
+        var ctx = new TransitionContext(actor, now ?? clock.GetUtcNow(), deadlines, Settings);
         // A change may add a case it touched (a merge notes its target): that one is saved, not changed again.
         var given = cases.Count;
         for (var i = 0; i < given; i++) await change(cases[i], ctx);
@@ -207,7 +231,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
     }
 
     /// <summary>What the context of an action by this actor would be now (for lists of allowed actions).</summary>
-    public TransitionContext Context(Actor actor) => new(actor, clock.GetUtcNow(), deadlines, _settings);
+    public TransitionContext Context(Actor actor) => new(actor, clock.GetUtcNow(), deadlines, Settings);
 
     /// <summary>
     /// Completes the input with the defaults the workflow needs from outside the case: the inspector who checks the

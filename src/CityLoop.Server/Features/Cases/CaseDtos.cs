@@ -75,7 +75,8 @@ public sealed record ActionRequest(
     IReadOnlyList<Guid>? AttachmentIds,
     string? Assignee = null,
     bool? Upheld = null,
-    string? Team = null)
+    string? Team = null,
+    string? Platform = null)
 {
     public ActionInput ToInput() => Checked(new()
     {
@@ -83,7 +84,7 @@ public sealed record ActionRequest(
         TargetCase = TargetCase, Inspector = Inspector, CategoryCode = CategoryCode, StandardItem = StandardItem,
         LeadDepartment = LeadDepartment, AssistingDepartments = AssistingDepartments, DueAt = DueAt, Confirmed = Confirmed,
         Contacted = Contacted, Resolved = Resolved, Satisfaction = Satisfaction, AttachmentIds = AttachmentIds,
-        Assignee = Assignee, Upheld = Upheld, Team = Team,
+        Assignee = Assignee, Upheld = Upheld, Team = Team, Platform = Platform,
     });
 
     static ActionInput Checked(ActionInput input)
@@ -111,7 +112,11 @@ public sealed record CaseDto(
     string? LeadDepartment, IReadOnlyList<string> AssistingDepartments, DeadlinesDto Deadlines, string Light, FlagsDto Flags,
     string? FilingStandardItem, string? ClosingStandardItem, string? Answer, string? Result, string? RejectReason, string? TransferTarget,
     FollowUpDto? FollowUp, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? FiledAt, DateTimeOffset? DispatchedAt,
-    DateTimeOffset? FinishedAt, DateTimeOffset? ClosedAt, string? QueryCode = null, string? ExternalId = null);
+    DateTimeOffset? FinishedAt, DateTimeOffset? ClosedAt, string? QueryCode = null, string? ExternalId = null)
+{
+    /// <summary>The platform of the deployment that holds the case: the root's code or a sub-centre's (decision 026).</summary>
+    public string? Platform { get; init; }
+}
 
 public sealed record CaseSummaryDto(
     Guid Id, string Number, string State, RequestType RequestType, CaseSource Source, string? CategoryCode, string? Title,

@@ -57,17 +57,21 @@ public static class CaseNumbers
     /// <summary>How many numbers a PostgreSQL node takes in one round trip.</summary>
     public const int BlockSize = 16;
 
-    public static async Task<string> NextAsync(CityLoopDb db, PlatformOptions platform, DateTimeOffset now, CancellationToken ct = default)
+    public static Task<string> NextAsync(CityLoopDb db, PlatformOptions platform, DateTimeOffset now, CancellationToken ct = default) =>
+        NextAsync(db, platform, platform.Code, now, ct);
+
+    /// <summary>The next number of <paramref name="code"/>, the root platform or one of its sub-centres (decision 026), on the deployment's local day.</summary>
+    public static async Task<string> NextAsync(CityLoopDb db, PlatformOptions platform, string code, DateTimeOffset now, CancellationToken ct = default)
     {
         var day = TimeZoneInfo.ConvertTime(now, platform.Zone).ToString("yyyyMMdd");
-        if (db.IsPostgres && Blocks.TryGetValue(BlockKey(db, platform.Code, day), out var block) && block.TryTake(out var ready))
-            return $"{platform.Code}-{day}-{ready:D6}";
+        if (db.IsPostgres && Blocks.TryGetValue(BlockKey(db, code, day), out var block) && block.TryTake(out var ready))
+            return $"{code}-{day}-{ready:D6}";
         await db.Database.OpenConnectionAsync(ct);
         try
         {
             var conn = db.Database.GetDbConnection();
-            var value = db.IsPostgres ? await NextFromSequenceAsync(conn, platform.Code, day, ct) : await NextFromCounterAsync(conn, platform.Code, day, ct);
-            return $"{platform.Code}-{day}-{value:D6}";
+            var value = db.IsPostgres ? await NextFromSequenceAsync(conn, code, day, ct) : await NextFromCounterAsync(conn, code, day, ct);
+            return $"{code}-{day}-{value:D6}";
         }
         finally
         {

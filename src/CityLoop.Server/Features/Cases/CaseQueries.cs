@@ -44,6 +44,8 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
     /// <summary>The cases this actor may see: department staff their department's, inspectors their tasks, channels their own reports.</summary>
     public IQueryable<Case> Visible(Actor actor, IQueryable<Case> cases)
     {
+        // A sub-centre's staff see their platform's cases only; the root platform's see every platform's (decision 026).
+        if (!actor.IsSystem && actor.PlatformCode is { } platformCode) cases = cases.Where(c => c.PlatformCode == platformCode);
         if (actor.Roles.Any(SeeAll.Contains)) return cases;
         var dept = actor.DepartmentCode;
         var deptPattern = dept is null ? null : "%," + dept + ",%";
@@ -173,7 +175,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
                 c.SelfHandled, c.MergedInCount, c.AssignedHandler, c.AssignedInspector, c.AssignedTeam),
             c.FilingStandardItem, c.ClosingStandardItem, c.Answer, c.Result, c.RejectReason, c.TransferTarget,
             c.FollowedUpAt is { } at ? new FollowUpDto(at, c.FollowUpContacted, c.FollowUpResolved, c.FollowUpSatisfaction, c.FollowUpComment) : null,
-            c.CreatedAt, c.UpdatedAt, c.FiledAt, c.DispatchedAt, c.FinishedAt, c.ClosedAt, queryCode, c.ExternalId);
+            c.CreatedAt, c.UpdatedAt, c.FiledAt, c.DispatchedAt, c.FinishedAt, c.ClosedAt, queryCode, c.ExternalId) { Platform = c.PlatformCode };
     }
 
     /// <summary>

@@ -206,7 +206,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             Target = S("target"), TargetCase = S("targetCase"), Inspector = S("inspector"), CategoryCode = S("categoryCode"),
             StandardItem = S("standardItem"), LeadDepartment = S("leadDepartment"), AssistingDepartments = assisting.Count > 0 ? assisting : null,
             DueAt = due, Confirmed = B("confirmed"), Contacted = B("contacted"), Resolved = B("resolved"), Satisfaction = satisfaction,
-            AttachmentIds = attachments.Count > 0 ? attachments : null, Assignee = S("assignee"), Team = S("team"), Upheld = B("upheld"),
+            AttachmentIds = attachments.Count > 0 ? attachments : null, Assignee = S("assignee"), Team = S("team"), Upheld = B("upheld"), Platform = S("platform"),
         };
         InputLimits.Check(input);
         return input;

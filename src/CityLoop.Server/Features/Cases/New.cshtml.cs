@@ -24,12 +24,15 @@ public sealed class NewCaseForm
     public bool Confidential { get; set; }
     public bool Anonymous { get; set; }
     public Urgency Urgency { get; set; } = Urgency.Normal;
+    /// <summary>A 市派 entered by hand: the upper platform's case number (filed once in the deployment, decision 026).</summary>
+    public string? UpperNumber { get; set; }
     /// <summary>Made when the form is shown, so a double-clicked or re-sent form registers one case, not two.</summary>
     public string? IdempotencyKey { get; set; }
 
     public CreateCaseRequest ToRequest() => new(Source, RequestType, Description, Title, string.IsNullOrWhiteSpace(CategoryCode) ? null : CategoryCode.Trim(),
         Lat is null && Lon is null ? null : new LocationDto(Lat, Lon), Address, null,
-        new ReporterInput(ReporterName, ReporterPhone, Confidential, Anonymous, ReporterAddress), Confidential, Anonymous, Urgency, null);
+        new ReporterInput(ReporterName, ReporterPhone, Confidential, Anonymous, ReporterAddress), Confidential, Anonymous, Urgency,
+        Source == CaseSource.UpperPlatform && !string.IsNullOrWhiteSpace(UpperNumber) ? UpperNumber.Trim() : null);
 }
 
 /// <summary>The intake form: the same request and the same command as POST /api/v1/cases.</summary>

@@ -11,11 +11,15 @@ namespace CityLoop.Server.Features.Clocks;
 /// filing condition of the catalogue version the case was filed under (the chosen condition, else the category's
 /// first), else the hotline limit of its request type, else the platform defaults.
 /// </summary>
-public sealed class CatalogueWorkingClock(ReferenceCache cache, IOptions<ClockOptions> options) : DefaultWorkingClock(options)
+public sealed class CatalogueWorkingClock(ReferenceCache cache, IOptions<ClockOptions> options) : DefaultWorkingClock(options), IWorkingClock
 {
     public override WorkingCalendar CalendarFor(string? departmentCode) => cache.Calendars.For(departmentCode);
 
     public override WorkingCalendar CentreCalendar => cache.Calendars.Centre;
+
+    public WorkingCalendar PlatformCalendar(string? platformCode) => cache.Calendars.PlatformOf(platformCode);
+
+    public WorkingCalendar CentreCalendarOf(string? platformCode) => cache.Calendars.CentreOf(platformCode);
 
     public override TimeLimit? LimitFor(Case c, CasePhase phase)
     {

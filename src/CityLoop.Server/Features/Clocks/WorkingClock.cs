@@ -21,6 +21,12 @@ public interface IWorkingClock
 
     /// <summary>The limit of <paramref name="phase"/> for this case, or null if the phase is not clocked.</summary>
     TimeLimit? LimitFor(Case c, CasePhase phase);
+
+    /// <summary>The working calendar of a platform of the deployment (a sub-centre's, decision 026); the root's by default.</summary>
+    WorkingCalendar PlatformCalendar(string? platformCode) => CalendarFor(null);
+
+    /// <summary>The command centre's calendar of a platform of the deployment; the root centre's by default.</summary>
+    WorkingCalendar CentreCalendarOf(string? platformCode) => CentreCalendar;
 }
 
 public static class WorkingClockExtensions
@@ -82,7 +88,11 @@ public sealed class WorkingClockDeadlinePolicy(IWorkingClock clock, IOptions<Pla
 {
     readonly IReadOnlySet<CasePhase> _departmentPhases = clocks.Value.DepartmentPhaseSet;
 
-    WorkingCalendar CalendarOf(Case c, CasePhase phase, string? department) => clock.CalendarForPhase(phase, department, _departmentPhases);
+    /// <summary>The department's calendar for its phases, the centre's for the others: both of the case's platform (decision 026).</summary>
+    WorkingCalendar CalendarOf(Case c, CasePhase phase, string? department) =>
+        _departmentPhases.Contains(phase)
+            ? department is null ? clock.PlatformCalendar(c.PlatformCode) : clock.CalendarFor(department)
+            : clock.CentreCalendarOf(c.PlatformCode);
 
     public DateTimeOffset? Due(Case c, CasePhase phase, DateTimeOffset start) =>
         clock.LimitFor(c, phase) is { } limit ? CalendarOf(c, phase, c.LeadDepartmentCode).AddLimit(start, limit).ToUniversalTime() : null;

@@ -159,7 +159,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         // The history is replayed on a clock the seeder moves itself (backwards too, between cases).
         var seedClock = new FakeTimeProvider(start.ToUniversalTime());
         var queries = new CaseQueries(db, seedClock);
-        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, new ActionReferences(db, new Pickers.CodeLists(db, reference, queries)),
+        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, new ActionReferences(db, new Pickers.CodeLists(db, reference, queries),
+                new Platforms.PlatformRegistry(db, platform, new Infrastructure.Audit(db, seedClock, new HttpContextAccessor()), seedClock, reference)),
             hooks, projections, workflow);
         var targets = Enum.GetValues<CaseState>();
 

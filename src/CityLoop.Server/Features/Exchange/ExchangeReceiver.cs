@@ -27,8 +27,7 @@ public sealed record ExchangeReceiptDto(Guid MessageId, string CaseNumber, strin
 /// (signs for it when it is taken in, reports the result, returns it) where the workflow allows that now, and every
 /// other piece of progress is noted on the timeline.
 /// </summary>
-public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, ExchangeReceipt receipt,
-    IOptions<PlatformOptions> platform, TimeProvider clock, Attachments.AttachmentStore store)
+public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, ExchangeReceipt receipt, TimeProvider clock, Attachments.AttachmentStore store)
 {
     const long MaxPhotoBytes = 10 * 1024 * 1024;
 
@@ -97,7 +96,7 @@ public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, Excha
         var actor = IntakeActor(peer);
         if (m.Kind == ExchangeMessage.Kinds.Dispatch)
         {
-            var byHand = await db.Cases.Where(c => c.Source == CaseSource.UpperPlatform && c.ExternalId == m.CaseNumber && c.PlatformCode == platform.Value.Code)
+            var byHand = await db.Cases.Where(c => c.Source == CaseSource.UpperPlatform && c.ExternalId == m.CaseNumber)
                 .Where(c => !db.Set<ExchangeLink>().Any(l => l.PeerCode == peer.Code && l.CaseId == c.Id))
                 .OrderBy(c => c.CreatedAt).FirstOrDefaultAsync(ct);
             if (byHand is not null)

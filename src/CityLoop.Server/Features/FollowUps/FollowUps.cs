@@ -250,6 +250,8 @@ public static class FollowUpEndpoints
     {
         if (!actor.Roles.Any(Readers.Contains)) throw new CaseForbiddenException("Follow-up lists are for hotline agents, shift leaders and supervisors.");
         var q = db.Set<FollowUpTask>().AsNoTracking();
+        // A sub-centre's staff call back on their platform's cases only (decision 026).
+        if (actor.PlatformCode is { } platformCode) q = q.Where(t => db.Cases.Any(c => c.Id == t.CaseId && c.PlatformCode == platformCode));
         if (!string.IsNullOrWhiteSpace(status)) q = q.Where(t => t.Status == status);
         if (!string.IsNullOrWhiteSpace(outcome)) q = q.Where(t => t.Outcome == outcome);
         var tasks = await q.OrderBy(t => t.CreatedAt).Take(500).ToListAsync(ct);

@@ -42,7 +42,7 @@ public sealed class CurrentActor(IHttpContextAccessor http, CityLoopDb db, TimeP
         if (user is null || user.Disabled) throw new UnauthenticatedException();
         if (Accounts.PasswordExpired(user, clock.GetUtcNow(), security.Value)) Pending = PendingStep.ChangePassword;
         else if (!user.TotpEnabled && TwoFactor.Required(user, security.Value)) Pending = PendingStep.EnrolSecondFactor;
-        return _actor = new Actor(user.Id.ToString(), user.DisplayName, user.RoleSet(), user.DepartmentCode);
+        return _actor = new Actor(user.Id.ToString(), user.DisplayName, user.RoleSet(), user.DepartmentCode, PlatformCode: user.PlatformCode);
     }
 }
 

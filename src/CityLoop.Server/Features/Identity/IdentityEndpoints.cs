@@ -16,12 +16,14 @@ public sealed record ResetSecondFactorRequest(string? Reason);
 public sealed record RefreshRequest(string? RefreshToken);
 public sealed record MeDto(string Id, string UserName, string DisplayName, IReadOnlyList<string> Roles, string? Department, bool PasswordExpired);
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
-public sealed record CreateUserRequest(string? UserName, string? DisplayName, string? Password, string? Department);
+public sealed record CreateUserRequest(string? UserName, string? DisplayName, string? Password, string? Department, string? Platform = null);
 public sealed record SetRolesRequest(IReadOnlyList<string>? Roles, string? Department);
 public sealed record UserDto(Guid Id, string UserName, string DisplayName, IReadOnlyList<string> Roles, string? Department, bool Disabled, bool Locked)
 {
     public bool SecondFactor { get; init; }
     public bool MustChangePassword { get; init; }
+    /// <summary>The platform the person works for: the root's code or a sub-centre's (decision 026).</summary>
+    public string? Platform { get; init; }
 }
 public sealed record CreateApiKeyRequest(string? Name, string? Role, IReadOnlyList<string>? Scopes);
 public sealed record ApiKeyCreatedDto(Guid Id, string Name, string Role, IReadOnlyList<string> Scopes, string Key);

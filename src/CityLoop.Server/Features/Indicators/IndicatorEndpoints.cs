@@ -50,7 +50,7 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         { Role.Supervisor, Role.ShiftLeader, Role.Dispatcher, Role.DepartmentHandler, Role.DepartmentHead };
 
     static readonly string[] GroupKeys =
-        ["department", "street", "community", "grid", "reporter", "category", "source", "requestType", "day", "week", "half-month", "month", "quarter", "year"];
+        ["department", "platform", "street", "community", "grid", "reporter", "category", "source", "requestType", "day", "week", "half-month", "month", "quarter", "year"];
 
     static readonly string[] CompareKeys = ["previous", "year"];
 
@@ -64,6 +64,13 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
     /// <summary>Department staff see their own department's figures only; the centre's roles see every slice.</summary>
     public static IndicatorSlice Authorize(Actor actor, IndicatorSlice slice)
     {
+        // A sub-centre's staff see their platform's figures only; the root's see every platform's and may slice or group by it (decision 026).
+        if (actor.PlatformCode is { } own)
+        {
+            if (slice.Platform is { Length: > 0 } p && p != own)
+                throw new CaseForbiddenException("A sub-centre's staff see their own platform's figures only.");
+            slice = slice with { Platform = own };
+        }
         if (actor.Roles.Any(r => r is Role.Supervisor or Role.ShiftLeader or Role.Dispatcher)) return slice;
         if (!actor.Roles.Any(Readers.Contains) || actor.DepartmentCode is null)
             throw new CaseForbiddenException("Figures are for supervisors, shift leaders, dispatchers and department staff.");
@@ -228,6 +235,7 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         var column = groupBy switch
         {
             "department" => nameof(CaseFact.LeadDepartmentCode),
+            "platform" => nameof(CaseFact.PlatformCode),
             "street" => nameof(CaseFact.StreetCode),
             "community" => nameof(CaseFact.CommunityCode),
             "grid" => nameof(CaseFact.GridCode),

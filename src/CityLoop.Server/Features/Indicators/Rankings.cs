@@ -32,9 +32,12 @@ public sealed class FiguresOptions
         var configured = subject switch
         {
             "department" => Departments, "street" => Streets, "inspector" => Inspectors, "intake" => Intake,
-            "shift-leader" => ShiftLeaders, "dispatcher" => Dispatchers, "company" => Companies, _ => null,
+            "shift-leader" => ShiftLeaders, "dispatcher" => Dispatchers, "company" => Companies,
+            // Sub-centres are assessed by the departments' scheme (decision 026).
+            "platform" => Departments, _ => null,
         };
-        return configured is { Terms.Count: > 0 } c ? c with { Subject = subject } : AssessmentScheme.DefaultFor(subject);
+        if (configured is { Terms.Count: > 0 } c) return c with { Subject = subject };
+        return subject == "platform" ? AssessmentScheme.DefaultDepartments with { Subject = "platform" } : AssessmentScheme.DefaultFor(subject);
     }
 
     public IReadOnlyList<string> Problems() =>
@@ -89,6 +92,16 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
             throw new CaseForbiddenException("Rankings and assessments are for supervisors, shift leaders and dispatchers.");
     }
 
+    /// <summary>The platform a ranking covers: a sub-centre's staff their own only; the root's any, or all (decision 026).</summary>
+    public static string? Scope(Actor actor, string? platform)
+    {
+        Authorize(actor);
+        if (actor.PlatformCode is null) return string.IsNullOrWhiteSpace(platform) ? null : platform.Trim();
+        if (!string.IsNullOrWhiteSpace(platform) && platform.Trim() != actor.PlatformCode)
+            throw new CaseForbiddenException("A sub-centre's staff see their own platform's rankings only.");
+        return actor.PlatformCode;
+    }
+
     /// <summary>The period a query names (a key such as 2026-06, or a day in it); by default the latest complete one.</summary>
     public Period ResolvePeriod(string? kind, string? key)
     {
@@ -107,18 +120,25 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
     IndicatorSlice Slice(Period p, string? platformCode) =>
         new(p.Start.ToString("yyyy-MM-dd"), p.End.AddDays(-1).ToString("yyyy-MM-dd"), platformCode, null, null, null, null, null);
 
-    async Task<List<(string Code, string Name)>> UnitsAsync(string by, CancellationToken ct) => by switch
+    async Task<List<(string Code, string Name)>> UnitsAsync(string by, CancellationToken ct, string? platformCode = null) => by switch
     {
-        "department" => (await db.Departments.AsNoTracking().OrderBy(d => d.Code).Select(d => new { d.Code, d.Name }).ToListAsync(ct))
+        // A ranking within one platform lists that platform's departments (decision 026); across the deployment, all.
+        "department" => (await db.Departments.AsNoTracking()
+                .Where(d => platformCode == null || d.PlatformCode == (platformCode == platform.Value.Code ? null : platformCode))
+                .OrderBy(d => d.Code).Select(d => new { d.Code, d.Name }).ToListAsync(ct))
             .Select(d => (d.Code, d.Name)).ToList(),
+        // The city ranks its sub-centres (and itself) by the same indicators as departments.
+        "platform" => (await db.Set<PlatformRow>().AsNoTracking().OrderBy(p => p.Code).Select(p => new { p.Code, p.Name }).ToListAsync(ct))
+            .Select(p => (p.Code, p.Name)).Prepend((platform.Value.Code, platform.Value.Name)).ToList(),
         _ => reference.Geo.Divisions.OfLevel(DivisionLevel.Street).OrderBy(d => d.Code).Select(d => (d.Code, d.Name)).ToList(),
     };
 
     static string Column(string by) => by switch
     {
         "department" => nameof(CaseFact.LeadDepartmentCode),
+        "platform" => nameof(CaseFact.PlatformCode),
         "street" => nameof(CaseFact.StreetCode),
-        _ => throw CaseValidationException.Single("by", "Rank by 'department' or 'street'."),
+        _ => throw CaseValidationException.Single("by", "Rank by 'department', 'platform' or 'street'."),
     };
 
     /// <summary>The subject a path or query names: departments, streets, inspectors, intake, shift-leaders, dispatchers, companies.</summary>
@@ -183,7 +203,7 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
                 r.Response, r.Resolution, r.Satisfaction, r.Composite);
         }
         var byCode = sums.Where(s => s.Key is not null).ToDictionary(s => s.Key!, s => new ThreeRateSums(s.FollowedUp, s.Valid, s.Resolved, s.Satisfied, s.Basically));
-        var units = await UnitsAsync(by, ct);
+        var units = await UnitsAsync(by, ct, platformCode);
         // Units with follow-ups but no longer in the reference data still appear, under their code.
         foreach (var code in byCode.Keys.Where(k => units.All(u => u.Code != k)).Order(StringComparer.Ordinal).ToList()) units.Add((code, code));
         var empty = new ThreeRateSums(0, 0, 0, 0, 0);
@@ -243,7 +263,7 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         var scheme = options.Value.Scheme(subject);
         var current = await TermRatesAsync(scheme, column, period, platformCode, ct);
         var previous = await TermRatesAsync(scheme, column, period.Previous(), platformCode, ct);
-        var units = await UnitsAsync(subject, ct);
+        var units = await UnitsAsync(subject, ct, platformCode);
         foreach (var code in current.Keys.Where(k => units.All(u => u.Code != k)).Order(StringComparer.Ordinal).ToList()) units.Add((code, code));
         var rows = units.Select(u =>
         {
@@ -417,14 +437,14 @@ public static class RankingEndpoints
     static async Task<Ok<ThreeRateRankingDto>> ThreeRateRanking(string? kind, string? period, string? by, string? platform, CurrentActor current,
         RankingQueries queries, CancellationToken ct)
     {
-        RankingQueries.Authorize(await current.GetAsync());
+        platform = RankingQueries.Scope(await current.GetAsync(), platform);
         return TypedResults.Ok(await queries.ThreeRatesAsync(queries.ResolvePeriod(kind, period), by, platform, ct));
     }
 
     static async Task<Ok<MonthlyTopicsDto>> Topics(string? kind, string? period, int? top, string? platform, CurrentActor current, RankingQueries queries,
         CancellationToken ct)
     {
-        RankingQueries.Authorize(await current.GetAsync());
+        platform = RankingQueries.Scope(await current.GetAsync(), platform);
         return TypedResults.Ok(await queries.TopicsAsync(queries.ResolvePeriod(kind, period), top, platform, ct));
     }
 
@@ -438,9 +458,9 @@ public static class RankingEndpoints
     static async Task<Ok<AssessmentDto>> Assess(string subject, string? kind, string? period, string? platform, CurrentActor current,
         RankingQueries queries, CancellationToken ct)
     {
-        RankingQueries.Authorize(await current.GetAsync());
-        var s = RankingQueries.SubjectOf(subject)
-            ?? throw new NotFoundException($"There is no assessment of '{subject}': departments, streets, inspectors, intake, shift-leaders, dispatchers or companies.");
+        platform = RankingQueries.Scope(await current.GetAsync(), platform);
+        var s = subject is "platforms" or "platform" or "sub-centres" ? "platform" : RankingQueries.SubjectOf(subject)
+            ?? throw new NotFoundException($"There is no assessment of '{subject}': departments, platforms, streets, inspectors, intake, shift-leaders, dispatchers or companies.");
         return TypedResults.Ok(await queries.AssessAsync(s, queries.ResolvePeriod(kind, period), platform, ct));
     }
 }

@@ -79,7 +79,10 @@ public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQuer
     {
         RequireInspector(actor);
         var me = actor.Id;
+        var platformCode = actor.PlatformCode;
         var cases = await db.Cases.AsNoTracking()
+            // A sub-centre's inspectors take their platform's tasks (decision 026).
+            .Where(c => platformCode == null || c.PlatformCode == platformCode)
             .Where(c => (c.State == CaseState.Verifying && (c.AssignedInspector == me || c.AssignedInspector == null))
                 || (c.State == CaseState.PendingCheck && c.AssignedInspector == me))
             .OrderBy(c => c.ClockDueAt).Take(200).ToListAsync(ct);

@@ -18,7 +18,7 @@ public sealed class CodeLists(CityLoopDb db, ReferenceCache cache, CaseQueries q
     /// <summary>The field kinds whose values are codes of reference data: never typed, always picked.</summary>
     public static readonly IReadOnlySet<FieldKind> CodeKinds = new HashSet<FieldKind>
     {
-        FieldKind.Department, FieldKind.Departments, FieldKind.Category, FieldKind.StandardItem, FieldKind.CaseNumber, FieldKind.User, FieldKind.Team,
+        FieldKind.Department, FieldKind.Departments, FieldKind.Category, FieldKind.StandardItem, FieldKind.CaseNumber, FieldKind.User, FieldKind.Team, FieldKind.Platform,
     };
 
     /// <summary>A transition into Closed cites the closing standard (结案); every other one the filing standard (立案).</summary>
@@ -65,10 +65,11 @@ public sealed class CodeLists(CityLoopDb db, ReferenceCache cache, CaseQueries q
     public Task<List<Department>> TeamsAsync(string? leadDepartment, CancellationToken ct) =>
         db.Departments.AsNoTracking().Where(d => leadDepartment != null && d.ParentCode == leadDepartment).OrderBy(d => d.Code).ToListAsync(ct);
 
-    public async Task<IReadOnlyList<User>> UsersAsync(string field, Actor actor, CancellationToken ct)
+    /// <summary>The people a User field may name, among the staff of one platform (<paramref name="platformColumn"/>: NULL is the root).</summary>
+    public async Task<IReadOnlyList<User>> UsersAsync(string field, Actor actor, string? platformColumn, CancellationToken ct)
     {
         var rule = UserRule(field, actor);
-        var users = await db.Users.AsNoTracking().Where(u => !u.Disabled).OrderBy(u => u.UserName).ToListAsync(ct);
+        var users = await db.Users.AsNoTracking().Where(u => !u.Disabled && u.PlatformCode == platformColumn).OrderBy(u => u.UserName).ToListAsync(ct);
         return users.Where(rule).ToList();
     }
 

@@ -45,7 +45,8 @@ public static class PickerEndpoints
     }
 }
 
-public sealed class PickerQueries(CityLoopDb db, CodeLists lists, CaseQueries queries, ReferenceAdmin routing, CaseCommands commands)
+public sealed class PickerQueries(CityLoopDb db, CodeLists lists, CaseQueries queries, ReferenceAdmin routing, CaseCommands commands,
+    Platforms.PlatformRegistry platforms)
 {
     public const int DefaultTake = 30;
     public const int MaxTake = 100;
@@ -61,8 +62,10 @@ public sealed class PickerQueries(CityLoopDb db, CodeLists lists, CaseQueries qu
         {
             FieldKind.Category => Categories(c),
             FieldKind.StandardItem => await StandardItemsAsync(p, actor, c, ct),
-            FieldKind.Department or FieldKind.Departments => await DepartmentsAsync(p, c, ct),
-            FieldKind.User => await UsersAsync(p, actor, ct),
+            FieldKind.Department or FieldKind.Departments => await DepartmentsAsync(p, c, platforms.Column(c?.PlatformCode ?? platforms.Home(actor)), ct),
+            FieldKind.User => await UsersAsync(p, actor, platforms.Column(c?.PlatformCode ?? platforms.Home(actor)), ct),
+            FieldKind.Platform => c is null ? [] : (await platforms.HandOverTargetsAsync(actor, c, ct))
+                .Select(x => new Entry(new PickerOption(x.Code, x.Name, x.Root ? Pick("市级平台", "root platform") : Pick("分中心", "sub-centre")), [])).ToList(),
             FieldKind.Team => (await lists.TeamsAsync(c?.LeadDepartmentCode ?? actor.DepartmentCode, ct))
                 .Select(d => new Entry(new PickerOption(d.Code, d.Name, d.Contact), [d.Kind])).ToList(),
             _ => [],
@@ -107,9 +110,10 @@ public sealed class PickerQueries(CityLoopDb db, CodeLists lists, CaseQueries qu
     }
 
     /// <summary>Departments, the routing suggestion first; the department that has just returned the case carries a warning.</summary>
-    async Task<List<Entry>> DepartmentsAsync(PickerQuery p, Case? c, CancellationToken ct)
+    async Task<List<Entry>> DepartmentsAsync(PickerQuery p, Case? c, string? platformColumn, CancellationToken ct)
     {
-        var departments = await db.Departments.AsNoTracking().OrderBy(d => d.Code).ToListAsync(ct);
+        // The departments of the case's platform (or the actor's), in use (decision 026).
+        var departments = await db.Departments.AsNoTracking().Where(d => d.PlatformCode == platformColumn && !d.Disabled).OrderBy(d => d.Code).ToListAsync(ct);
         RoutingDto? suggestion = c is null ? null : await routing.SuggestAsync(c, ct);
         var suggested = p.Kind == FieldKind.Department
             ? (suggestion?.LeadDepartment is { } lead ? [lead] : [])
@@ -128,10 +132,10 @@ public sealed class PickerQueries(CityLoopDb db, CodeLists lists, CaseQueries qu
             .ToList();
     }
 
-    async Task<List<Entry>> UsersAsync(PickerQuery p, Actor actor, CancellationToken ct)
+    async Task<List<Entry>> UsersAsync(PickerQuery p, Actor actor, string? platformColumn, CancellationToken ct)
     {
         var names = await db.Departments.AsNoTracking().ToDictionaryAsync(d => d.Code, d => d.Name, ct);
-        var users = await lists.UsersAsync(p.Field ?? "", actor, ct);
+        var users = await lists.UsersAsync(p.Field ?? "", actor, platformColumn, ct);
         return users.Select(u =>
         {
             var roles = string.Join("、", u.RoleSet().Select(Labels.Role));

@@ -108,16 +108,41 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
             .ToList();
     }
 
+    /// <summary>
+    /// The platform a calendar scope belongs to (decision 026): <c>platform</c> and <c>centre</c> the root's,
+    /// <c>platform:CODE</c> and <c>centre:CODE</c> a sub-centre's, a department's code its department's platform.
+    /// </summary>
+    public async Task<string?> CalendarPlatformAsync(string scope, CancellationToken ct = default)
+    {
+        if (scope is CalendarRow.PlatformScope or CalendarRow.CentreScope) return null;
+        if (SubScope(scope) is { } sub)
+            return await db.Set<PlatformRow>().AnyAsync(p => p.Code == sub.Code, ct) ? sub.Code : throw new NotFoundException($"There is no sub-centre {sub.Code}.");
+        var department = await db.Departments.AsNoTracking().FirstOrDefaultAsync(d => d.Code == scope, ct)
+            ?? throw new NotFoundException($"There is no department {scope}.");
+        return department.PlatformCode;
+    }
+
+    static (bool Centre, string Code)? SubScope(string scope) =>
+        scope.StartsWith(CalendarRow.PlatformScope + ":", StringComparison.Ordinal) ? (false, scope[(CalendarRow.PlatformScope.Length + 1)..])
+        : scope.StartsWith(CalendarRow.CentreScope + ":", StringComparison.Ordinal) ? (true, scope[(CalendarRow.CentreScope.Length + 1)..])
+        : null;
+
     public async Task<CalendarDto> CalendarAsync(string scope, int? year, CancellationToken ct = default)
     {
-        var isPlatform = scope == CalendarRow.PlatformScope;
-        var isCentre = scope == CalendarRow.CentreScope;
+        var sub = SubScope(scope);
+        var isPlatform = scope == CalendarRow.PlatformScope || sub is { Centre: false };
+        var isCentre = scope == CalendarRow.CentreScope || sub is { Centre: true };
+        var subRow = sub is { } s0 ? await db.Set<PlatformRow>().AsNoTracking().FirstOrDefaultAsync(p => p.Code == s0.Code, ct)
+            ?? throw new NotFoundException($"There is no sub-centre {s0.Code}.") : null;
         var department = isPlatform || isCentre ? null : await db.Departments.AsNoTracking().FirstOrDefaultAsync(d => d.Code == scope, ct)
             ?? throw new NotFoundException($"There is no department {scope}.");
-        var calendar = isCentre ? cache.Calendars.Centre : cache.Calendars.For(isPlatform ? null : scope);
+        var calendar = sub is { } s1
+            ? (s1.Centre ? cache.Calendars.CentreOf(s1.Code) : cache.Calendars.PlatformOf(s1.Code))
+            : isCentre ? cache.Calendars.Centre : cache.Calendars.For(isPlatform ? null : scope);
         var overridden = isPlatform || isCentre || cache.Calendars.Departments.ContainsKey(scope);
         var definition = calendar.Definition;
-        return new CalendarDto(scope, department?.Name ?? (isCentre ? "指挥中心日历" : "平台日历"), calendar.TimeZone.Id,
+        var title = subRow is not null ? $"{subRow.Name}{(isCentre ? "指挥中心日历" : "日历")}" : isCentre ? "指挥中心日历" : "平台日历";
+        return new CalendarDto(scope, department?.Name ?? title, calendar.TimeZone.Id,
             definition.WeeklySchedule.OrderBy(kv => ((int)kv.Key + 6) % 7)
                 .ToDictionary(kv => kv.Key.ToString().ToLowerInvariant(), kv => (IReadOnlyList<string>)kv.Value.Select(p => p.ToString()).ToList()),
             (definition.MakeUpDaySchedule ?? []).Select(p => p.ToString()).ToList(), overridden,
@@ -127,10 +152,12 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
     }
 
     /// <summary>Saves a calendar. Deadlines already set on cases stay as they are until <see cref="RecomputeAsync"/>.</summary>
-    public async Task<CalendarDto> SaveCalendarAsync(string scope, CalendarUpdate body, Actor actor, CancellationToken ct = default)
+    public async Task<CalendarDto> SaveCalendarAsync(string scope, CalendarUpdate body, Actor actor, CancellationToken ct = default, int? replaceYear = null)
     {
-        if (scope is not (CalendarRow.PlatformScope or CalendarRow.CentreScope) && !await db.Departments.AnyAsync(d => d.Code == scope, ct))
-            throw new NotFoundException($"There is no department {scope}.");
+        // The scope's platform: a sub-centre's administrator keeps their own platform's calendars only (decision 026).
+        var scopePlatform = await CalendarPlatformAsync(scope, ct);
+        if (!actor.AtRoot && scopePlatform != actor.PlatformCode)
+            throw new NotFoundException($"There is no calendar {scope} on your platform.");
         var row = await db.Set<CalendarRow>().FirstOrDefaultAsync(r => r.Scope == scope, ct);
         if (row is null) db.Set<CalendarRow>().Add(row = new CalendarRow { Scope = scope });
         try
@@ -156,7 +183,8 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
                 throw CaseValidationException.Single("exceptions", $"{bad.Date:yyyy-MM-dd}: kind is holiday or workday, not '{bad.Kind}'.");
             if (exceptions.GroupBy(e => e.Date).FirstOrDefault(g => g.Count() > 1) is { } twice)
                 throw CaseValidationException.Single("exceptions", $"{twice.Key:yyyy-MM-dd} is listed twice.");
-            var years = exceptions.Select(e => e.Date.Year).Distinct().ToList();
+            // The years listed are replaced; replaceYear too when its list is now empty (the calendar page removed its last day).
+            var years = exceptions.Select(e => e.Date.Year).Concat(replaceYear is { } y ? [y] : []).Distinct().ToList();
             var stored = await db.Set<CalendarExceptionRow>().Where(e => e.Scope == scope).ToListAsync(ct);
             db.Set<CalendarExceptionRow>().RemoveRange(stored.Where(e => years.Contains(e.Date.Year)));
             db.Set<CalendarExceptionRow>().AddRange(exceptions.Select(e => new CalendarExceptionRow { Scope = scope, Date = e.Date, Kind = e.Kind, Name = e.Name }));

@@ -19,8 +19,24 @@ public sealed record CatalogueSnapshot(IReadOnlyDictionary<int, CatalogueVersion
 /// <summary>The platform calendar and each department's (override rows, or the department's own working hours).</summary>
 public sealed record CalendarSnapshot(WorkingCalendar Platform, IReadOnlyDictionary<string, WorkingCalendar> Departments, WorkingCalendar Centre)
 {
+    /// <summary>Each sub-centre's working calendar (scope <c>platform:CODE</c>, changes on the root platform's), decision 026.</summary>
+    public IReadOnlyDictionary<string, WorkingCalendar> SubPlatforms { get; init; } = new Dictionary<string, WorkingCalendar>();
+    /// <summary>Each sub-centre's command-centre calendar (scope <c>centre:CODE</c>) where it has one; else the root centre's.</summary>
+    public IReadOnlyDictionary<string, WorkingCalendar> SubCentres { get; init; } = new Dictionary<string, WorkingCalendar>();
+
     public WorkingCalendar For(string? department) =>
         department is not null && Departments.TryGetValue(department, out var c) ? c : Platform;
+
+    /// <summary>The working calendar of a platform of the deployment: a sub-centre's, or the root's.</summary>
+    public WorkingCalendar PlatformOf(string? platformCode) =>
+        platformCode is not null && SubPlatforms.TryGetValue(platformCode, out var c) ? c : Platform;
+
+    /// <summary>The command centre's calendar of a platform of the deployment.</summary>
+    public WorkingCalendar CentreOf(string? platformCode) =>
+        platformCode is not null && SubCentres.TryGetValue(platformCode, out var c) ? c : Centre;
+
+    public static string PlatformScopeOf(string code) => CalendarRow.PlatformScope + ":" + code;
+    public static string CentreScopeOf(string code) => CalendarRow.CentreScope + ":" + code;
 }
 
 public enum ReferencePart { Geo, Catalogue, Calendars, Routing }
@@ -93,13 +109,31 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
         var rows = db.Set<CalendarRow>().AsNoTracking().ToDictionary(r => r.Scope);
         var exceptions = db.Set<CalendarExceptionRow>().AsNoTracking().ToList().ToLookup(e => e.Scope);
         var platform = CalendarText.Platform(rows.GetValueOrDefault(CalendarRow.PlatformScope), exceptions[CalendarRow.PlatformScope]);
+        // Sub-centres (decision 026): their changes on the root platform's calendar, and their own centre's calendar if set.
+        var subPlatforms = new Dictionary<string, WorkingCalendar>();
+        var subCentres = new Dictionary<string, WorkingCalendar>();
+        foreach (var code in db.Set<Data.PlatformRow>().AsNoTracking().Select(p => p.Code).ToList())
+        {
+            var scope = CalendarSnapshot.PlatformScopeOf(code);
+            var own = CalendarText.Overrides(rows.GetValueOrDefault(scope), exceptions[scope], null);
+            subPlatforms[code] = own is null ? platform : platform.WithOverrides(own);
+            var centreScope = CalendarSnapshot.CentreScopeOf(code);
+            if (rows.ContainsKey(centreScope) || exceptions[centreScope].Any())
+                subCentres[code] = CalendarText.Centre(rows.GetValueOrDefault(centreScope), exceptions[centreScope]);
+        }
         var departments = new Dictionary<string, WorkingCalendar>();
         foreach (var d in db.Departments.AsNoTracking().ToList())
         {
+            var basis = d.PlatformCode is { } pc && subPlatforms.TryGetValue(pc, out var sub) ? sub : platform;
             var overrides = CalendarText.Overrides(rows.GetValueOrDefault(d.Code), exceptions[d.Code], d.WorkingHours);
-            if (overrides is not null) departments[d.Code] = platform.WithOverrides(overrides);
+            if (overrides is not null) departments[d.Code] = basis.WithOverrides(overrides);
+            else if (!ReferenceEquals(basis, platform)) departments[d.Code] = basis;
         }
-        return new CalendarSnapshot(platform, departments, CalendarText.Centre(rows.GetValueOrDefault(CalendarRow.CentreScope), exceptions[CalendarRow.CentreScope]));
+        return new CalendarSnapshot(platform, departments, CalendarText.Centre(rows.GetValueOrDefault(CalendarRow.CentreScope), exceptions[CalendarRow.CentreScope]))
+        {
+            SubPlatforms = subPlatforms,
+            SubCentres = subCentres,
+        };
     }
 
     static ResponsibilityMatrix LoadRouting(CityLoopDb db)

@@ -33,9 +33,13 @@ public static class ReferenceEndpoints
     public static void MapReferenceEndpoints(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/api/v1").WithTags("Reference").RequireAuthorization(AuthSetup.ApiPolicy).RequireScope(ApiScope.ReferenceRead);
-        g.MapGet("/departments", async (CityLoopDb db) =>
-            await db.Departments.AsNoTracking().OrderBy(d => d.Code)
-                .Select(d => new DepartmentDto(d.Code, d.Name, d.ParentCode, d.Kind, d.Contact, d.WorkingHours)).ToListAsync());
+        g.MapGet("/departments", async (CityLoopDb db, CurrentActor current) =>
+        {
+            // A sub-centre's staff list their own platform's departments (decision 026); channels and the root's, all.
+            var platformCode = (await current.GetAsync()).PlatformCode;
+            return await db.Departments.AsNoTracking().Where(d => platformCode == null || d.PlatformCode == platformCode).OrderBy(d => d.Code)
+                .Select(d => new DepartmentDto(d.Code, d.Name, d.ParentCode, d.Kind, d.Contact, d.WorkingHours)).ToListAsync();
+        });
         g.MapGet("/areas", Areas);
         g.MapGet("/areas/{code}", Area);
         g.MapGet("/grids", Grids);

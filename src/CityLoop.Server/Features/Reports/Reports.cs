@@ -120,9 +120,9 @@ public sealed class ReportService(CityLoopDb db, IndicatorQueries indicators, Ra
 
     public async Task<ReportContent> GetAsync(Actor actor, string kind, string? period, string? platformCode, CancellationToken ct)
     {
-        RankingQueries.Authorize(actor);
+        // A sub-centre's staff read their own platform's reports (decision 026).
+        var code = RankingQueries.Scope(actor, platformCode) ?? platform.Value.Code;
         var p = rankings.ResolvePeriod(Periods.Name(KindOf(kind)), period);
-        var code = string.IsNullOrWhiteSpace(platformCode) ? platform.Value.Code : platformCode.Trim();
         if (await FindAsync(code, kind, p.Key, ct) is { } archived) return archived;
         var now = clock.GetUtcNow();
         var range = rankings.Dto(p);
@@ -207,8 +207,7 @@ public sealed class ReportService(CityLoopDb db, IndicatorQueries indicators, Ra
 
     public async Task<IReadOnlyList<ArchivedReportDto>> ArchiveAsync(Actor actor, string? platformCode, CancellationToken ct)
     {
-        RankingQueries.Authorize(actor);
-        var code = string.IsNullOrWhiteSpace(platformCode) ? platform.Value.Code : platformCode.Trim();
+        var code = RankingQueries.Scope(actor, platformCode) ?? platform.Value.Code;
         var rows = await db.Set<ArchivedReport>().AsNoTracking().Where(r => r.PlatformCode == code)
             .Select(r => new ArchivedReportDto(r.Id, r.Kind, r.PeriodKey, r.PeriodFrom, r.PeriodTo, r.CutOff)).ToListAsync(ct);
         return rows.OrderByDescending(r => r.From).ThenBy(r => r.Kind, StringComparer.Ordinal).Take(200).ToList();

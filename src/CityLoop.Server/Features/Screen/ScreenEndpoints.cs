@@ -17,13 +17,17 @@ public static class ScreenEndpoints
     /// <summary>The wall screen's figures for the whole platform.</summary>
     static async Task<Ok<ScreenSnapshotDto>> Screen(CurrentActor current, ScreenQueries queries, CancellationToken ct)
     {
-        ScreenQueries.AuthorizeScreen(await current.GetAsync());
-        return TypedResults.Ok(await queries.SnapshotAsync(null, ct));
+        var actor = await current.GetAsync();
+        ScreenQueries.AuthorizeScreen(actor);
+        return TypedResults.Ok(await queries.SnapshotAsync(null, ct, actor.PlatformCode));
     }
 
     /// <summary>The signed-in person's dashboard: department staff their department's figures, the centre's roles the city's.</summary>
-    static async Task<Ok<ScreenSnapshotDto>> Dashboard(CurrentActor current, ScreenQueries queries, CancellationToken ct) =>
-        TypedResults.Ok(await queries.SnapshotAsync(DashboardScope(await current.GetAsync()), ct));
+    static async Task<Ok<ScreenSnapshotDto>> Dashboard(CurrentActor current, ScreenQueries queries, CancellationToken ct)
+    {
+        var actor = await current.GetAsync();
+        return TypedResults.Ok(await queries.SnapshotAsync(DashboardScope(actor), ct, actor.PlatformCode));
+    }
 
     /// <summary>Whose figures a dashboard shows: null for the whole platform, else the department's code.</summary>
     public static string? DashboardScope(Actor actor)

@@ -66,14 +66,15 @@ public sealed class ScreenQueries(CityLoopDb db, IndicatorQueries indicators, Re
     }
 
     /// <summary>The platform's figures, or one department's where <paramref name="department"/> is given.</summary>
-    public async Task<ScreenSnapshotDto> SnapshotAsync(string? department, CancellationToken ct)
+    /// <remarks>A sub-centre's screen (<paramref name="platformCode"/>) shows that platform's figures and cases only (decision 026).</remarks>
+    public async Task<ScreenSnapshotDto> SnapshotAsync(string? department, CancellationToken ct, string? platformCode = null)
     {
         var zone = platform.Value.Zone;
         var now = clock.GetUtcNow();
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
         var monthStart = new DateOnly(today.Year, today.Month, 1);
         string Day(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        IndicatorSlice Slice(DateOnly from, DateOnly to) => new(Day(from), Day(to), null, department, null, null, null, null);
+        IndicatorSlice Slice(DateOnly from, DateOnly to) => new(Day(from), Day(to), platformCode, department, null, null, null, null);
 
         var received = IndicatorCatalogue.Find("reported")!;
         var todayValue = await indicators.ValueAsync(received, Slice(today, today), "source", ct);
@@ -112,6 +113,7 @@ public sealed class ScreenQueries(CityLoopDb db, IndicatorQueries indicators, Re
 
         // The same cases the department's list shows (lead, team or assisting), so a count and its list agree.
         var scoped = db.Cases.AsNoTracking();
+        if (platformCode is not null) scoped = scoped.Where(c => c.PlatformCode == platformCode);
         if (department is not null)
         {
             var pattern = "%," + department + ",%";

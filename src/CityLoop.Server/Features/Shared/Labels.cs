@@ -71,6 +71,7 @@ public static class Labels
         [CaseAction.Urge] = ("催办", "Remind"),
         [CaseAction.ReferArbitration] = ("提请仲裁", "Refer to arbitration"),
         [CaseAction.Arbitrate] = ("仲裁", "Arbitrate"),
+        [CaseAction.HandOver] = ("移交分中心", "Hand to another centre"),
     };
 
     /// <summary>Timeline entries that are notes rather than transitions.</summary>
@@ -189,6 +190,7 @@ public static class Labels
         ["attachmentIds"] = ("附件", "Attachments"),
         ["assignee"] = ("承办人", "Assignee"),
         ["team"] = ("承办班组", "Team"),
+        ["platform"] = ("接收平台", "Receiving centre"),
         ["upheld"] = ("退单成立", "Return upheld"),
         ["method"] = ("核查方式", "Check method"),
         ["department"] = ("单位", "Department"),

@@ -175,6 +175,8 @@ public static class SupervisionEndpoints
         var q = db.Set<SupervisionOrder>().AsNoTracking();
         // Department staff see the orders addressed to their department.
         if (!actor.Roles.Any(r => !Roles.DepartmentBound.Contains(r))) q = q.Where(o => o.DepartmentCode == actor.DepartmentCode);
+        // A sub-centre's staff see the orders on their platform's cases only (decision 026).
+        if (actor.PlatformCode is { } platformCode) q = q.Where(o => db.Cases.Any(c => c.Id == o.CaseId && c.PlatformCode == platformCode));
 
         // Counts are computed by the database, so the list stays cheap however many orders accumulate.
         var byStatus = await q.GroupBy(o => new { o.Level, o.Status }).Select(g => new { g.Key.Level, g.Key.Status, Count = g.Count() }).ToListAsync(ct);
