@@ -129,6 +129,9 @@ public abstract partial class DeskJourneyTests<TApp>
         await Expect(handler.Locator("#nav-tracks")).ToHaveCountAsync(0);
         await handler.GotoAsync("/patrol/tracks");
         await Expect(handler.Locator("#tracks-map")).ToHaveCountAsync(0);
+        // The shift ends, so that the inspector's own journeys start off duty.
+        using (var scope = app.App.Services.CreateScope())
+            await scope.ServiceProvider.GetRequiredService<PatrolService>().SetDutyAsync(await ActorAsync("inspector"), false);
     }
 
     [Fact]

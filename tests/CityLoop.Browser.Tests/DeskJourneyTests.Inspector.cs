@@ -63,13 +63,15 @@ public abstract partial class DeskJourneyTests<TApp>
         var page = await InspectorPhoneAsync(at);
         await NoSidewaysScrollAsync(page);
 
-        // On duty: the phone's positions make the patrol track.
+        // On duty: the phone's positions make the patrol track (after any the demo or another journey recorded).
+        var inspectorId = await InDb(db => db.Users.Where(u => u.UserName == "inspector").Select(u => u.Id).SingleAsync());
+        Task<int> Positions() => InDb(db => db.Set<CityLoop.Server.Features.Inspector.PatrolPosition>().CountAsync(p => p.UserId == inspectorId));
+        var before = await Positions();
         await page.ClickAsync("#duty-toggle");
         await Expect(page.Locator("#duty[data-on=true]")).ToBeVisibleAsync();
-        var inspectorId = await InDb(db => db.Users.Where(u => u.UserName == "inspector").Select(u => u.Id).SingleAsync());
-        for (var i = 0; i < 100 && await InDb(db => db.Set<CityLoop.Server.Features.Inspector.PatrolPosition>().CountAsync(p => p.UserId == inspectorId)) == 0; i++)
+        for (var i = 0; i < 100 && await Positions() == before; i++)
             await Task.Delay(200);
-        var point = await InDb(db => db.Set<CityLoop.Server.Features.Inspector.PatrolPosition>().Where(p => p.UserId == inspectorId).OrderBy(p => p.At).FirstAsync());
+        var point = await InDb(db => db.Set<CityLoop.Server.Features.Inspector.PatrolPosition>().Where(p => p.UserId == inspectorId).OrderByDescending(p => p.At).FirstAsync());
         Assert.Equal(at.Lat, point.Latitude, 4);
         Assert.NotNull(point.GridCode);
 

@@ -20,7 +20,10 @@ public static class DatabaseSetup
         {
             Configure(o, provider, connectionString);
             o.AddInterceptors(sp.GetRequiredService<Features.Privacy.PhoneHashInterceptor>());
-            if (provider == "postgres") o.AddInterceptors(new Features.Identity.UserCacheInterceptor(sp.GetRequiredService<Features.Identity.UserCache>()));
+            // The web server keeps users in memory (decision 029); the command-line verbs, which have no cache, need no
+            // interceptor (other nodes still hear of their account changes through the users trigger).
+            if (provider == "postgres" && sp.GetService<Features.Identity.UserCache>() is { } cache)
+                o.AddInterceptors(new Features.Identity.UserCacheInterceptor(cache));
         }, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
         services.AddScoped<Migrator>();
         return services;
