@@ -118,6 +118,8 @@ public static class CityLoopApp
         services.AddScoped<ICaseProjection, ReminderProjection>();
         services.AddScoped<ICaseProjection, Features.Indicators.CaseFactProjection>();
         services.AddScoped<Features.Indicators.IndicatorQueries>();
+        services.Configure<Features.Inspector.PatrolOptions>(config.GetSection("Patrol"));
+        services.AddScoped<Features.Inspector.PatrolService>();
         services.AddScoped<Features.Indicators.RankingQueries>();
         services.AddScoped<Features.Screen.ScreenQueries>();
         services.AddScoped<Features.Screen.DeskDashboards>();

@@ -12,9 +12,9 @@ public static class InspectorSetup
 {
     public static IServiceCollection AddInspector(this IServiceCollection services, IConfiguration config)
     {
-        services.Configure<PatrolOptions>(config.GetSection("Patrol"));
+        // PatrolOptions and PatrolService are domain services (the figures' 漏报率 reads the patrol records), registered
+        // by CityLoopApp.AddDomainServices for the web server, the verbs and the benchmarks alike.
         services.Configure<CameraOptions>(config.GetSection("Camera"));
-        services.AddScoped<PatrolService>();
         services.AddScoped<InspectorDesk>();
         services.AddScoped<CameraAlertService>();
         services.AddScoped<ICaseHook, CameraVerificationPolicy>();
