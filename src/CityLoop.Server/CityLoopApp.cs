@@ -92,6 +92,8 @@ public static class CityLoopApp
         services.AddPrivacy();
         services.AddPortal(config);
         Features.Inspector.InspectorSetup.AddInspector(services, config);
+        // The desks' dashboards read the inspector's desk: web server only, like the desk itself.
+        services.AddScoped<Features.Screen.DeskDashboards>();
         services.Configure<Features.Maps.MapOptions>(config.GetSection("Map"));
         AddDomainServices(services, config);
     }
@@ -122,7 +124,6 @@ public static class CityLoopApp
         services.AddScoped<Features.Inspector.PatrolService>();
         services.AddScoped<Features.Indicators.RankingQueries>();
         services.AddScoped<Features.Screen.ScreenQueries>();
-        services.AddScoped<Features.Screen.DeskDashboards>();
         services.Configure<Features.Screen.ScreenOptions>(config.GetSection("Screen"));
         services.AddOptions<Features.Reports.ReportOptions>().Bind(config.GetSection("Reports"))
             .Validate(o => o.Ids.All(id => CityLoop.Domain.Indicators.IndicatorCatalogue.Find(id) is not null), "Reports:Figures names an indicator the catalogue does not have.")

@@ -12,6 +12,17 @@ public abstract class CliTests<TApp>(TApp app) where TApp : AppFixture
     string[] Db => [$"--Database:Provider={app.Provider}", $"--Database:ConnectionString={app.ConnectionString}", $"--Privacy:KeyFile={CityLoopFactory.KeyFile}"];
 
     [Fact]
+    public void TheVerbsHost_CanMakeEveryServiceItRegisters()
+    {
+        // In Development the container validates every registration at build: a domain service that needs one only the
+        // web server registers (the user cache, the inspector's desk) would make every verb fail.
+        using var host = Verbs.BuildHost(Db, Microsoft.Extensions.Hosting.Environments.Development);
+        using var scope = host.Services.CreateScope();
+        Assert.NotNull(scope.ServiceProvider.GetRequiredService<Features.Reports.ReportService>());
+        Assert.NotNull(scope.ServiceProvider.GetRequiredService<Data.CityLoopDb>());
+    }
+
+    [Fact]
     public async Task Migrate_OnAnUpToDateDatabase_ChangesNothing()
     {
         Assert.Equal(0, await Verbs.RunAsync(["migrate", .. Db]));

@@ -54,9 +54,28 @@ public static class Verbs
         if (args[0] is "--help" or "-h") args[0] = "help";
         var verb = All[args[0]];
         var rest = args[1..];
+        using var host = BuildHost(rest);
+        using var scope = host.Services.CreateScope();
+        try
+        {
+            return await verb.Run(scope.ServiceProvider, rest);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException or Domain.Cases.CaseValidationException or System.Security.Cryptography.CryptographicException)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary>
+    /// The verbs' host: the domain's services without the web server's. In Development the container checks at build
+    /// that every registered service can be made from what is registered here (a test keeps it so).
+    /// </summary>
+    public static IHost BuildHost(string[] rest, string? environmentName = null)
+    {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
-            EnvironmentName = Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environments.Production,
+            EnvironmentName = environmentName ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environments.Production,
             Args = rest.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=')).ToArray(),
             ContentRootPath = CityLoopApp.ContentRoot(rest) ?? Directory.GetCurrentDirectory(),
         });
@@ -69,17 +88,7 @@ public static class Verbs
         // Case commands notify people through the in-app channel, whose push needs the hub context even when nobody listens.
         builder.Services.AddSignalR();
         CityLoopApp.AddDomainServices(builder.Services, builder.Configuration);
-        using var host = builder.Build();
-        using var scope = host.Services.CreateScope();
-        try
-        {
-            return await verb.Run(scope.ServiceProvider, rest);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException or Domain.Cases.CaseValidationException or System.Security.Cryptography.CryptographicException)
-        {
-            Console.Error.WriteLine($"error: {ex.Message}");
-            return 2;
-        }
+        return builder.Build();
     }
 
     static void PrintHelp()
