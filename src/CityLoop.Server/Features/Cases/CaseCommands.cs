@@ -40,6 +40,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         }
 
         // A 市派 is filed once in the deployment, by hand or from the linked peer (decision 026).
+        input = await references.CheckIntakeAsync(input, ct);
         if (input.Source == CaseSource.UpperPlatform && !string.IsNullOrWhiteSpace(input.ExternalId)) await RefuseSecondUpperAsync(input.ExternalId.Trim(), ct);
         var now = clock.GetUtcNow();
         var ctx = new TransitionContext(actor, now, deadlines, Settings);

@@ -21,7 +21,7 @@ public sealed class ImportsModel(ReferenceImporter importer, CurrentActor curren
     {
         if (Upload is null || Upload.Length == 0 || !ReferenceImporter.Kinds.Contains(Kind))
         {
-            Problem = "请选择数据类型并上传文件。";
+            Problem = Shared.Ui.Pick("请选择数据类型并上传文件。", "Choose the kind of data and upload a file.");
             return;
         }
         var actor = await current.GetAsync();
