@@ -111,7 +111,7 @@ public sealed partial class TimelineTextTests
     [Fact]
     public void EveryPrincipal_IsNamedInWords_AndTheSystemsOwnStepsSaySo()
     {
-        foreach (var role in Enum.GetValues<Role>()) InWords(role.ToString(), () => Labels.Role(role));
+        foreach (var role in Enum.GetValues<Role>()) InWords(role.ToKebab(), () => Labels.Role(role));
         var clock = Event("overdue", new { phase = "handling" }, system: true, role: "background-worker");
         Assert.Equal("Deadline clock", In("en", () => TimelineText.Actor(clock, "system:clock")));
         Assert.Equal("时限监控", In("zh-CN", () => TimelineText.Actor(clock, "system:clock")));
