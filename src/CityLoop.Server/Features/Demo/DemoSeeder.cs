@@ -181,7 +181,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         {
             var t = start + TimeSpan.FromMinutes(i * (30.0 * 24 * 60 / count) + rng.Next(0, 30));
             seedClock.AdjustTime(t);
-            var target = i >= everyStateFrom && i < everyStateFrom + targets.Length ? targets[i - everyStateFrom] : Target(rng, end - t);
+            var everyState = i >= everyStateFrom && i < everyStateFrom + targets.Length;
+            var target = everyState ? targets[i - everyStateFrom] : Target(rng, end - t);
             var hotline = rng.NextDouble() < 0.4;
             NewCase input;
             string? lead = null;
@@ -243,8 +244,9 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
                     created.DistrictCode ?? RoutingSeed.DemoDistrictCode)).LeadDepartment;
             lead ??= "ZJJ";
             var deptActor = people.Values.First(a => a.DepartmentCode == lead && a.Roles.Contains(Role.DepartmentHead));
-            // A case that is closed by now took its steps within its age: the walk is fitted into 90 % of it.
-            var finishBy = target == CaseState.Closed ? t + (end - t) * 0.9 : (DateTimeOffset?)null;
+            // A case that is closed by now took its steps within its age: the walk is fitted into 90 % of it (so is the
+            // walk of the block that shows every state, which must get there).
+            var finishBy = target == CaseState.Closed || everyState ? t + (end - t) * 0.9 : (DateTimeOffset?)null;
             await WalkAsync(commands, queries, seedClock, created.Id, target, category, input.RequestType, lead, deptActor, people, rng, end,
                 original?.Number, finishBy, ct);
             db.ChangeTracker.Clear();
