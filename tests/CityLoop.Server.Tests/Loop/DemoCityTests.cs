@@ -76,10 +76,6 @@ public abstract class DemoCityTests<TApp>(TApp app) where TApp : AppFixture
         Assert.InRange(month.Sum(f => f.Closed) / (double)month.Sum(f => f.Reported), 0.90, 0.99);
         var recent = await db.Cases.AsNoTracking().Where(c => c.CreatedAt >= seededAt.AddDays(-3)).Select(c => c.State).ToListAsync();
         Assert.InRange(recent.Count(s => s.IsOpen()) / (double)recent.Count, 0.25, 0.9);
-        // The demo's people have read yesterday's and older notices: only the last day's are unread.
-        var unread = await db.Set<CityLoop.Server.Features.Notifications.Notification>().AsNoTracking().Where(n => n.ReadAt == null).Select(n => n.CreatedAt).ToListAsync();
-        Assert.NotEmpty(unread);
-        Assert.All(unread, at => Assert.True(at >= seededAt.AddDays(-1), $"unread since {at}"));
         var all = await db.Cases.AsNoTracking().Where(c => c.ClockDueAt != null).Select(c => new { c.State, c.ClockDueAt }).ToListAsync();
         var overdueOpen = all.Count(c => c.State.IsOpen() && c.ClockDueAt < seededAt);
         Assert.InRange(overdueOpen / (double)await db.Cases.CountAsync(), 0.01, 0.2);

@@ -71,10 +71,6 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var users = await SeedUsersAsync(ct);
         await SeedCasesAsync(users, caseCount, ct);
         var now = clock.GetUtcNow();
-        // The demo's people have read what came before yesterday, as anyone at work has: only the last day's notices are new.
-        var readAt = now.AddDays(-1);
-        await db.Set<Notifications.Notification>().Where(n => n.ReadAt == null && n.CreatedAt < readAt)
-            .ExecuteUpdateAsync(n => n.SetProperty(x => x.ReadAt, (DateTimeOffset?)readAt), ct);
         var editor = users["knowledge"];
         await DemoDesk.SeedKnowledgeAsync(db, DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, platform.Value.Zone).DateTime), now, editor.Id, editor.Name, ct);
         // Calls only with a demo history: the tests count their own.
