@@ -27,6 +27,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
     /// <summary>The demo Open311 client's api_key (README), published like the demo password: Development only.</summary>
     public const string DemoOpen311Key = "demo-open311-key";
     public const string DemoDepartment = "SZGLC";
+    /// <summary>The outsourced collection company (采集公司) the demo inspector works for: its assessment has someone to show.</summary>
+    public const string DemoCollectionCompany = "城市管理信息采集服务公司（演示）";
 
     static readonly (string User, string Name, Role Role)[] People =
     [
@@ -117,7 +119,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             var user = new User
             {
                 UserName = name, DisplayName = display, Roles = User.FormatRoles(roles), DepartmentCode = dept,
-                CreatedAt = now, PasswordChangedAt = now,
+                CreatedAt = now, PasswordChangedAt = now, Organisation = name == "inspector" ? DemoCollectionCompany : null,
             };
             user.PasswordHash = Accounts.Hash(user, DemoPassword);
             db.Users.Add(user);
