@@ -124,16 +124,16 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
                 errors.Add(new ImportError(sourceRow, "platform", $"there is no platform {target} in this deployment"));
                 continue;
             }
-            if (subCentre is not null && target != subCentre)
-            {
-                errors.Add(new ImportError(sourceRow, "platform",
-                    $"a sub-centre's administrator imports into their own platform {subCentre} only, not {target}"));
-                continue;
-            }
             if (subCentre is not null && existing.TryGetValue(d.Code, out var theirs) && CodeOf(theirs.PlatformCode) != subCentre)
             {
                 errors.Add(new ImportError(sourceRow, "code",
                     $"department {d.Code} belongs to platform {CodeOf(theirs.PlatformCode)}: a sub-centre's administrator changes their own platform's departments only"));
+                continue;
+            }
+            if (subCentre is not null && target != subCentre)
+            {
+                errors.Add(new ImportError(sourceRow, "platform",
+                    $"a sub-centre's administrator imports into their own platform {subCentre} only, not {target}"));
                 continue;
             }
             if (d.ParentCode is { } parent && PlatformOfParent(parent) is { } parentPlatform && parentPlatform != target)
