@@ -24,7 +24,7 @@ namespace CityLoop.Server.Features.Cases;
 /// </summary>
 public sealed class DetailsModel(CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CityLoopDb db, Ui ui,
     ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, IDeadlinePolicy deadlines, Notifier notifier, TimeProvider time,
-    Microsoft.Extensions.Options.IOptions<Exchange.ExchangeOptions> exchange) : PageModel
+    Microsoft.Extensions.Options.IOptions<Exchange.ExchangeOptions> exchange, Platforms.PlatformRegistry platforms) : PageModel
 {
     [BindProperty(SupportsGet = true)] public Guid Id { get; set; }
 
@@ -175,6 +175,8 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
             ActorIds = await db.CaseEvents.AsNoTracking().Where(e => e.CaseId == c.Id && e.ActorIsSystem)
                 .ToDictionaryAsync(e => e.Seq, e => e.ActorId, ct);
             PeerLinks = await Exchange.PeerLinkView.ForCaseAsync(db, exchange.Value, c.Id, ct);
+            // A hand-over (移交) names the centres by their names, not their codes.
+            if (Events.Any(e => e.Action == HandOverAction)) PlatformNames = await platforms.NamesAsync(ct);
             if (c.RepeatOfNumber is { } repeat)
                 RepeatOfId = await queries.Visible(actor, db.Cases.AsNoTracking()).Where(x => x.Number == repeat).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct);
             if (Actions.Any(a => a.Action is "dispatch" or "redispatch")) Routing = await routing.SuggestAsync(c, ct);
@@ -219,7 +221,7 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
         PostedAction is not null && Request.HasFormContentType ? Request.Form : null);
 
     /// <summary>The timeline in words: what an event's payload says beyond its opinion, people and names rather than codes.</summary>
-    public TimelineText Timeline => _timeline ??= new(Department, Category, Standard, People, ui.Time);
+    public TimelineText Timeline => _timeline ??= new(Department, Category, Standard, People, ui.Time, Platform);
     TimelineText? _timeline;
 
     /// <summary>Who took a step, in words (the system's own steps by what they are).</summary>
@@ -229,6 +231,15 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     public IReadOnlyDictionary<int, string> ActorIds { get; private set; } = new Dictionary<int, string>();
 
     public string Department(string? code) => code is null ? "—" : Departments.GetValueOrDefault(code, code);
+
+    static readonly string HandOverAction = CaseAction.HandOver.Name();
+
+    /// <summary>The names of the deployment's platforms, read when the timeline has a hand-over.</summary>
+    public IReadOnlyDictionary<string, string> PlatformNames { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>A platform by its name; a platform no longer registered by its code, marked as such.</summary>
+    public string Platform(string? code) => code is null ? "—"
+        : PlatformNames.TryGetValue(code, out var name) ? name : Ui.Pick($"平台 {code}（未登记）", $"platform {code} (not registered)");
 
     Case? _case;
     public IReadOnlyDictionary<string, string> People { get; private set; } = new Dictionary<string, string>();

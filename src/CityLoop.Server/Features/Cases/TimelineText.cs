@@ -18,8 +18,11 @@ public sealed class TimelineText(
     Func<string?, string> category,
     Func<string?, StandardKind, string?, string> standard,
     IReadOnlyDictionary<string, string> people,
-    Func<DateTimeOffset?, string> time)
+    Func<DateTimeOffset?, string> time,
+    Func<string?, string>? platform = null)
 {
+    static readonly string HandOver = CaseAction.HandOver.Name();
+
     /// <summary>The payload fields the timeline shows, in this order; the others (ids, versions, counters) are not for reading.</summary>
     public static readonly string[] Fields =
     [
@@ -35,6 +38,14 @@ public sealed class TimelineText(
     public IEnumerable<(string? Label, string Text)> Lines(EventDto e)
     {
         if (e.Payload is not { ValueKind: JsonValueKind.Object } payload) yield break;
+        // A hand-over between centres names the platforms it went from and to.
+        if (e.Action == HandOver)
+        {
+            foreach (var (name, label) in new[] { ("from", "handedFrom"), ("to", "handedTo") })
+                if (payload.TryGetProperty(name, out var code) && code.ValueKind == JsonValueKind.String)
+                    yield return (Labels.Field(label), platform?.Invoke(code.GetString()) ?? code.GetString()!);
+            yield break;
+        }
         if (ClockNotes.Contains(e.Action))
         {
             if (ClockSentence(e.Action, payload, time) is { } sentence) yield return (null, sentence);
