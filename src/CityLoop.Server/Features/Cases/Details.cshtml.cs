@@ -24,7 +24,7 @@ namespace CityLoop.Server.Features.Cases;
 /// </summary>
 public sealed class DetailsModel(CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CityLoopDb db, Ui ui,
     ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, IDeadlinePolicy deadlines, Notifier notifier, TimeProvider time,
-    Microsoft.Extensions.Options.IOptions<Exchange.ExchangeOptions> exchange) : PageModel
+    Microsoft.Extensions.Options.IOptions<Exchange.ExchangeOptions> exchange, Platforms.PlatformRegistry platforms) : PageModel
 {
     [BindProperty(SupportsGet = true)] public Guid Id { get; set; }
 
@@ -173,6 +173,8 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
                     : []).OfType<string>().Select(s => Guid.TryParse(s, out var g) ? g : Guid.Empty).Where(g => g != Guid.Empty).Distinct().ToList();
             People = await db.Users.AsNoTracking().Where(u => cited.Contains(u.Id)).ToDictionaryAsync(u => u.Id.ToString(), u => u.DisplayName, ct);
             PeerLinks = await Exchange.PeerLinkView.ForCaseAsync(db, exchange.Value, c.Id, ct);
+            // A hand-over (移交) names the centres by their names, not their codes.
+            if (Events.Any(e => e.Action == HandOverAction)) PlatformNames = await platforms.NamesAsync(ct);
             if (c.RepeatOfNumber is { } repeat)
                 RepeatOfId = await queries.Visible(actor, db.Cases.AsNoTracking()).Where(x => x.Number == repeat).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct);
             if (Actions.Any(a => a.Action is "dispatch" or "redispatch")) Routing = await routing.SuggestAsync(c, ct);
@@ -220,6 +222,13 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     public IEnumerable<(string Label, string Value)> Details(EventDto e)
     {
         if (e.Payload is not { ValueKind: JsonValueKind.Object } payload) yield break;
+        if (e.Action == HandOverAction)
+        {
+            foreach (var (name, label) in new[] { ("from", "handedFrom"), ("to", "handedTo") })
+                if (payload.TryGetProperty(name, out var code) && code.ValueKind == JsonValueKind.String)
+                    yield return (Labels.Field(label), Platform(code.GetString()));
+            yield break;
+        }
         foreach (var name in TimelineFields)
         {
             if (!payload.TryGetProperty(name, out var v) || v.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) continue;
@@ -252,6 +261,15 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     ];
 
     public string Department(string? code) => code is null ? "—" : Departments.GetValueOrDefault(code, code);
+
+    static readonly string HandOverAction = CaseAction.HandOver.Name();
+
+    /// <summary>The names of the deployment's platforms, read when the timeline has a hand-over.</summary>
+    public IReadOnlyDictionary<string, string> PlatformNames { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>A platform by its name; a platform no longer registered by its code, marked as such.</summary>
+    public string Platform(string? code) => code is null ? "—"
+        : PlatformNames.TryGetValue(code, out var name) ? name : Ui.Pick($"平台 {code}（未登记）", $"platform {code} (not registered)");
 
     Case? _case;
     public IReadOnlyDictionary<string, string> People { get; private set; } = new Dictionary<string, string>();

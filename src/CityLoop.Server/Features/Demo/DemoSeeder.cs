@@ -27,6 +27,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
     /// <summary>The demo Open311 client's api_key (README), published like the demo password: Development only.</summary>
     public const string DemoOpen311Key = "demo-open311-key";
     public const string DemoDepartment = "SZGLC";
+    /// <summary>The outsourced collection company (采集公司) the demo inspector works for: its assessment has someone to show.</summary>
+    public const string DemoCollectionCompany = "城市管理信息采集服务公司（演示）";
 
     static readonly (string User, string Name, Role Role)[] People =
     [
@@ -75,6 +77,115 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         await DemoDesk.SeedKnowledgeAsync(db, DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, platform.Value.Zone).DateTime), now, editor.Id, editor.Name, ct);
         // Calls only with a demo history: the tests count their own.
         if (caseCount > 0) await DemoDesk.SeedCallsAsync(db, platform.Value.Code, now, [(users["agent"].Id, users["agent"].Name)], ct);
+        // Sub-centres only with a demo history too: the tests register their own, and a deployment without them offers no hand-over.
+        if (caseCount > 0) await SeedSubCentresAsync(users, ct);
+    }
+
+    /// <summary>
+    /// The demo city's two sub-centres (decision 026): a district and a county of 河池, each with its own department,
+    /// responsibility rule, staff and a few cases. Their codes are the real division codes; their places, people and
+    /// cases are made up.
+    /// </summary>
+    public static readonly IReadOnlyList<DemoSubCentre> DemoSubCentres =
+    [
+        new("451203", "宜州区分中心", "yz", "YZSZS", "宜州区市政管理所", "宜州区庆远镇", 24.4855, 108.6367),
+        new("451224", "东兰县分中心", "dl", "DLSZS", "东兰县市政管理所", "东兰县东兰镇", 24.5105, 107.3745),
+    ];
+
+    public sealed record DemoSubCentre(string Code, string Name, string Prefix, string Department, string DepartmentName, string Town, double Lat, double Lon);
+
+    /// <summary>The sub-centres' demo accounts by suffix: intake, shift leader, dispatcher, handler (its department) and administrator.</summary>
+    static readonly (string Suffix, string Title, Role Role)[] SubCentrePeople =
+    [
+        ("intake", "受理员", Role.IntakeOperator),
+        ("leader", "值班长", Role.ShiftLeader),
+        ("dispatcher", "派遣员", Role.Dispatcher),
+        ("handler", "处置人员", Role.DepartmentHandler),
+        ("admin", "系统管理员", Role.SystemAdmin),
+    ];
+
+    async Task SeedSubCentresAsync(Dictionary<string, Actor> people, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var sub in DemoSubCentres)
+            db.Set<PlatformRow>().Add(new PlatformRow { Code = sub.Code, Name = sub.Name, ParentCode = platform.Value.Code, CreatedAt = now, CreatedBy = "demo-seed" });
+        await db.SaveChangesAsync(ct);
+        // Their departments and rules through the importers, as a sub-centre's administrator would load them.
+        var reports = new List<ImportReport>();
+        foreach (var sub in DemoSubCentres)
+        {
+            reports.Add(await importer.DepartmentsAsync($"code,name,parentCode,kind,platform\n{sub.Department},{sub.DepartmentName},,bureau,{sub.Code}\n", ct, sub.Code));
+            reports.Add(await importer.RulesAsync($"id,categoryCode,scopeKind,scopeValue,lead,assisting\n{sub.Prefix}-default,,default,,{sub.Department},\n", ct, sub.Code));
+        }
+        foreach (var report in reports) log.LogInformation("Demo seed (sub-centres): {Report}", report);
+        reference.Invalidate(ReferencePart.Calendars, ReferencePart.Routing);
+
+        var staff = new Dictionary<string, Actor>();
+        foreach (var sub in DemoSubCentres)
+            foreach (var (suffix, title, role) in SubCentrePeople)
+            {
+                var name = $"{sub.Prefix}-{suffix}";
+                var dept = role == Role.DepartmentHandler ? sub.Department : null;
+                var display = $"{title}（演示，{sub.Name}）";
+                var user = new User
+                {
+                    UserName = name, DisplayName = display, Roles = User.FormatRoles([role]), DepartmentCode = dept, PlatformCode = sub.Code,
+                    CreatedAt = now, PasswordChangedAt = now,
+                };
+                user.PasswordHash = Accounts.Hash(user, DemoPassword);
+                db.Users.Add(user);
+                staff[name] = new Actor(user.Id.ToString(), display, new HashSet<Role> { role }, dept, PlatformCode: sub.Code);
+            }
+        await db.SaveChangesAsync(ct);
+
+        // A few cases each, on a clock the seeder moves: one taken in by the sub-centre and being handled, one waiting
+        // for its dispatcher, and one the city took in and handed over (移交) that waits on the sub-centre's desk.
+        var seedClock = new FakeTimeProvider(now.AddHours(-6).ToUniversalTime());
+        var queries = new CaseQueries(db, seedClock);
+        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, new ActionReferences(db, new Pickers.CodeLists(db, reference, queries),
+                new Platforms.PlatformRegistry(db, platform, new Infrastructure.Audit(db, seedClock, new HttpContextAccessor()), seedClock, reference)),
+            hooks, projections, workflow, reference: reference);
+        var catalogue = reference.Catalogue.Current!;
+        var categories = catalogue.Leaves.Where(c => c.Kind == CategoryKind.Event && c.Conditions.Count > 0).Take(3).ToList();
+        var rng = new Random(20261202);
+        async Task<Guid> Take(Actor by, DemoSubCentre sub, Category category, string where)
+        {
+            seedClock.AdjustTime(seedClock.GetUtcNow().AddMinutes(20));
+            var created = await commands.IntakeAsync(new NewCase
+            {
+                Source = CaseSource.Hotline, RequestType = RequestType.Complaint, CategoryCode = category.Key, Title = $"{sub.Town}{where}{category.Name}",
+                Description = $"{sub.Town}{where}有{category.Name}问题：{category.Conditions[0].Description}。", Address = $"{sub.Town}{where}",
+                Latitude = sub.Lat + rng.NextDouble() * 0.004, Longitude = sub.Lon + rng.NextDouble() * 0.004,
+                ReporterName = DemoName(rng), ReporterPhone = DemoPhone(rng),
+            }, by, ct: ct);
+            db.ChangeTracker.Clear();
+            return created.Case.Id;
+        }
+        async Task Act(Guid id, CaseAction action, Actor by, ActionInput input)
+        {
+            seedClock.AdjustTime(seedClock.GetUtcNow().AddMinutes(15));
+            await commands.PerformAsync(id, action, input, by, null, queries, ct);
+            db.ChangeTracker.Clear();
+        }
+        ActionInput Filing(Category category) => new() { CategoryCode = category.Key, StandardItem = category.Conditions[0].Code, Opinion = "符合立案条件" };
+        foreach (var sub in DemoSubCentres)
+        {
+            Actor Own(string suffix) => staff[$"{sub.Prefix}-{suffix}"];
+            var handling = await Take(Own("intake"), sub, categories[0], "人民路");
+            await Act(handling, CaseAction.Register, Own("intake"), new ActionInput { Opinion = "已登记，提交立案" });
+            await Act(handling, CaseAction.File, Own("leader"), Filing(categories[0]));
+            await Act(handling, CaseAction.Dispatch, Own("dispatcher"), new ActionInput { LeadDepartment = sub.Department, Opinion = "请按时限办理" });
+            await Act(handling, CaseAction.SignFor, Own("handler"), new ActionInput());
+
+            var waiting = await Take(Own("intake"), sub, categories[1 % categories.Count], "中山路");
+            await Act(waiting, CaseAction.Register, Own("intake"), new ActionInput { Opinion = "已登记，提交立案" });
+            await Act(waiting, CaseAction.File, Own("leader"), Filing(categories[1 % categories.Count]));
+
+            var handed = await Take(people["agent"], sub, categories[2 % categories.Count], "城东路");
+            await Act(handed, CaseAction.Register, people["agent"], new ActionInput { Opinion = "已登记，提交立案" });
+            await Act(handed, CaseAction.File, people["leader"], Filing(categories[2 % categories.Count]));
+            await Act(handed, CaseAction.HandOver, people["dispatcher"], new ActionInput { Platform = sub.Code, Opinion = $"属{sub.Name}辖区，移交办理" });
+        }
     }
 
     /// <summary>
@@ -117,7 +228,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             var user = new User
             {
                 UserName = name, DisplayName = display, Roles = User.FormatRoles(roles), DepartmentCode = dept,
-                CreatedAt = now, PasswordChangedAt = now,
+                CreatedAt = now, PasswordChangedAt = now, Organisation = name == "inspector" ? DemoCollectionCompany : null,
             };
             user.PasswordHash = Accounts.Hash(user, DemoPassword);
             db.Users.Add(user);

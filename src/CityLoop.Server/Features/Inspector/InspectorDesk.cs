@@ -61,7 +61,8 @@ public sealed record TaskVerdict(bool? Passed, string? Opinion, int? Version);
 /// The inspector's phone: the task list, a report on patrol, a task completed with photos and a verdict. Every change
 /// goes through <see cref="CaseCommands"/> as the signed-in inspector, exactly as the desks and the API do.
 /// </summary>
-public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQueries queries, ReferenceCache reference, TimeProvider clock)
+public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQueries queries, ReferenceCache reference, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<PlatformOptions> platform)
 {
     public const int MaxPhotos = 5;
     public const long MaxPhotoBytes = 10 * 1024 * 1024;
@@ -79,10 +80,11 @@ public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQuer
     {
         RequireInspector(actor);
         var me = actor.Id;
-        var platformCode = actor.PlatformCode;
+        // An inspector takes their own platform's tasks, the root's inspectors the root's: a sub-centre's verification is
+        // its own inspectors' to take, and no list offers another platform's case (decision 026, addendum).
+        var platformCode = actor.PlatformCode ?? platform.Value.Code;
         var cases = await db.Cases.AsNoTracking()
-            // A sub-centre's inspectors take their platform's tasks (decision 026).
-            .Where(c => platformCode == null || c.PlatformCode == platformCode)
+            .Where(c => c.PlatformCode == platformCode)
             .Where(c => (c.State == CaseState.Verifying && (c.AssignedInspector == me || c.AssignedInspector == null))
                 || (c.State == CaseState.PendingCheck && c.AssignedInspector == me))
             .OrderBy(c => c.ClockDueAt).Take(200).ToListAsync(ct);
@@ -107,6 +109,9 @@ public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQuer
     {
         RequireInspector(actor);
         var c = await queries.GetAsync(actor, id, ct: ct);
+        // Another platform's task is not offered, nor opened by its id, unless it was assigned to this inspector.
+        if (c.PlatformCode != (actor.PlatformCode ?? platform.Value.Code) && c.AssignedInspector != actor.Id)
+            throw new NotFoundException($"Case {id} does not exist or is not visible to you.");
         var kind = c.State switch
         {
             CaseState.Verifying => TaskKind.Verify,

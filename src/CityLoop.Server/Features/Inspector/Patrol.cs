@@ -182,6 +182,8 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
         if (!user.RoleSet().Contains(Role.Inspector)) throw new NotFoundException($"'{userName}' is not an inspector.");
         if (user.Id.ToString() != actor.Id && !actor.Roles.Any(TrackReaders.Contains))
             throw new CaseForbiddenException("Inspectors read their own patrol; supervisors and the command centre read everyone's.");
+        // A sub-centre's readers read their own platform's inspectors; another's is not there for them (decision 026).
+        if (!actor.AtRoot && user.PlatformCode != actor.PlatformCode) throw new NotFoundException($"There is no user '{userName}'.");
         return user;
     }
 
@@ -253,6 +255,8 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
     public async Task<(List<string> Grids, List<(DateTimeOffset Start, DateTimeOffset End)> Windows, List<Case> Found, int Own)> FindMissedAsync(
         Guid userId, string userName, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
+        // The cases of the inspector's own platform only: another centre's case in the same grid is not theirs to have missed.
+        var platformCode = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.PlatformCode).FirstOrDefaultAsync(ct) ?? platform.Value.Code;
         var grids = await db.Set<GridRow>().AsNoTracking().Where(g => g.Inspector == userName).Select(g => g.Code).ToListAsync(ct);
         var shifts = await ShiftsAsync(userId, from, to, ct);
         var now = clock.GetUtcNow();
@@ -265,7 +269,7 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
             var start = windows.Min(w => w.Start);
             var end = windows.Max(w => w.End);
             var candidates = await db.Cases.AsNoTracking()
-                .Where(c => c.CreatedAt >= start && c.CreatedAt < end && c.GridCode != null && grids.Contains(c.GridCode))
+                .Where(c => c.CreatedAt >= start && c.CreatedAt < end && c.GridCode != null && grids.Contains(c.GridCode) && c.PlatformCode == platformCode)
                 .ToListAsync(ct);
             foreach (var c in candidates.Where(c => windows.Any(w => c.CreatedAt >= w.Start && c.CreatedAt < w.End)))
             {

@@ -38,6 +38,21 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         return found;
     }
 
+    /// <summary>
+    /// The staff of the centre that holds a case (decision 026, addendum): active users holding <paramref name="role"/>
+    /// on the case's platform (department-bound roles within <paramref name="department"/>, and only that platform's
+    /// people even there). Where a sub-centre has nobody in a centre role (no supervisor of its own, say), the root's
+    /// holders of the role are told — the city supervises its sub-centres; another sub-centre's people never are.
+    /// </summary>
+    public async Task<IReadOnlyList<User>> StaffOfAsync(Case c, Role role, string? department, CancellationToken ct)
+    {
+        var root = platform.Value.Code;
+        var found = await UsersAsync(role, department, ct);
+        var own = found.Where(u => (u.PlatformCode ?? root) == c.PlatformCode).ToList();
+        if (own.Count > 0 || Roles.DepartmentBound.Contains(role) || c.PlatformCode == root) return own;
+        return found.Where(u => u.PlatformCode is null).ToList();
+    }
+
     public async Task<Dictionary<string, string?>> FieldsAsync(Case c, CancellationToken ct)
     {
         string? department = null;

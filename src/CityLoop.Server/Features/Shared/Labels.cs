@@ -191,6 +191,8 @@ public static class Labels
         ["assignee"] = ("承办人", "Assignee"),
         ["team"] = ("承办班组", "Team"),
         ["platform"] = ("接收平台", "Receiving centre"),
+        ["handedFrom"] = ("移出平台", "Handed over by"),
+        ["handedTo"] = ("移交至", "Handed over to"),
         ["upheld"] = ("退单成立", "Return upheld"),
         ["method"] = ("核查方式", "Check method"),
         ["department"] = ("单位", "Department"),
