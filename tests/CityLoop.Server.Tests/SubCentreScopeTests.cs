@@ -348,7 +348,7 @@ public abstract class SubCentreScopeTests<TApp>(TApp app) where TApp : AppFixtur
         var en = await city.GetStringAsync($"/Cases/{id}?culture=en");
         var enEntry = en[en.IndexOf("data-action=\"hand-over\"", StringComparison.Ordinal)..];
         enEntry = enEntry[..enEntry.IndexOf("</li>", StringComparison.Ordinal)];
-        Assert.Contains("Handed over to：</span>" + NameA, enEntry);
+        Assert.Contains("Handed over to: </span>" + NameA, enEntry);
         // The sub-centre's dispatcher reads the same entry on the case, now theirs.
         Assert.Contains("移交至：</span>" + NameA, await (await app.As("dispatcher-" + A)).GetStringAsync($"/Cases/{id}"));
     }
