@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "geocode" => GeocodeBenchmark.Run(args[1..]),
     "clock-sweep" => await ClockSweepBenchmark.Run(args[1..]),
     "list" => await CaseListBenchmark.Run(args[1..]),
+    "figures" => await FiguresBenchmark.Run(args[1..]),
     "loop" => await LoopBenchmark.Run(args[1..]),
     "import" => await ImportBenchmark.Run(args[1..]),
     _ => Usage(),

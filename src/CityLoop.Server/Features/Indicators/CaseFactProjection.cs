@@ -45,14 +45,15 @@ sealed class CaseFactConfiguration : IEntityTypeConfiguration<CaseFact>
         e.Property(x => x.CaseNumber).HasMaxLength(40);
         e.Property(x => x.ReporterRole).HasConversion<string>().HasMaxLength(32);
         e.Property(x => x.RatingSource).HasMaxLength(16);
-        // Every figure is a range on one period date within a platform; the slices filter on top.
-        e.HasIndex(x => new { x.PlatformCode, x.ReceivedAt });
-        e.HasIndex(x => new { x.PlatformCode, x.FiledAt });
-        e.HasIndex(x => new { x.PlatformCode, x.DispatchedAt });
-        e.HasIndex(x => new { x.PlatformCode, x.HandlingDueAt });
-        e.HasIndex(x => new { x.PlatformCode, x.FinishedAt });
-        e.HasIndex(x => new { x.PlatformCode, x.ClosedAt });
-        e.HasIndex(x => new { x.PlatformCode, x.FollowedUpAt });
+        // Every figure is a range on one period date, over all platforms or one; the slices filter on top (migration 0025:
+        // the date first, so that a range needs no platform).
+        e.HasIndex(x => new { x.ReceivedAt, x.PlatformCode });
+        e.HasIndex(x => new { x.FiledAt, x.PlatformCode });
+        e.HasIndex(x => new { x.DispatchedAt, x.PlatformCode });
+        e.HasIndex(x => new { x.HandlingDueAt, x.PlatformCode });
+        e.HasIndex(x => new { x.FinishedAt, x.PlatformCode });
+        e.HasIndex(x => new { x.ClosedAt, x.PlatformCode });
+        e.HasIndex(x => new { x.FollowedUpAt, x.PlatformCode });
         e.HasIndex(x => new { x.LeadDepartmentCode, x.ReceivedAt });
         e.HasIndex(x => new { x.StreetCode, x.ReceivedAt });
         // The person assessments: each step's figures grouped by who acted (migration 0020).
