@@ -312,13 +312,14 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
         var all = windows.SelectMany(w => w.Values.SelectMany(x => x)).ToList();
         if (all.Count == 0) return result;
         var (start, end) = (all.Min(w => w.Start), all.Max(w => w.End));
-        var grids = owner.Keys.ToArray();
+        // The grids are matched here, not in SQL: an inspected-grid list of a city (thousands of codes) checked row by row
+        // in the database costs more than the few rows of grids nobody inspects.
         var cases = await db.Cases.AsNoTracking()
-            .Where(c => c.CreatedAt >= start && c.CreatedAt < end && c.GridCode != null && grids.Contains(c.GridCode))
+            .Where(c => c.CreatedAt >= start && c.CreatedAt < end && c.GridCode != null)
             .Select(c => new { c.GridCode, c.CreatedAt, c.CreatedBy, c.State }).ToListAsync(ct);
         foreach (var c in cases)
         {
-            var inspector = owner[c.GridCode!];
+            if (!owner.TryGetValue(c.GridCode!, out var inspector)) continue;
             for (var k = 0; k < periods.Count; k++)
             {
                 if (!windows[k].TryGetValue(inspector, out var mine) || !mine.Any(w => c.CreatedAt >= w.Start && c.CreatedAt < w.End)) continue;
