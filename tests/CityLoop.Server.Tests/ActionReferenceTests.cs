@@ -60,6 +60,35 @@ public abstract class ActionReferenceTests<TApp>(TApp app) where TApp : AppFixtu
     }
 
     [Fact]
+    public async Task Intake_WithAnUnknownCode_IsRefusedNamingTheField_AndNoCaseIsMade()
+    {
+        var agent = await app.As("agent");
+        var supervisor = await app.As("supervisor");
+        async Task<int> Count() => (await (await supervisor.GetAsync("/api/v1/cases?pageSize=1")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("total").GetInt32();
+        var before = await Count();
+        Task<HttpResponseMessage> Post(object body) => agent.PostAsJsonAsync("/api/v1/cases", body);
+        object With(string field, object? value)
+        {
+            var body = JsonSerializer.SerializeToNode(Api.Report())!.AsObject();
+            body[field] = JsonSerializer.SerializeToNode(value);
+            return body;
+        }
+        // A made-up category, a group instead of a leaf, a made-up component, and codes of closed lists that are not on them.
+        var unknown = await Refused(await Post(With("categoryCode", "C9999")), "categoryCode");
+        Assert.Contains("C9999", unknown.GetProperty("errors").GetProperty("categoryCode")[0].GetString());
+        await Refused(await Post(With("categoryCode", "C01")), "categoryCode");
+        await Refused(await Post(With("categoryCode", "H999999")), "categoryCode");
+        await Refused(await Post(With("componentId", "4512020101999999")), "componentId");
+        await Refused(await Post(With("requestType", "gossip")), "requestType");
+        await Refused(await Post(With("source", "carrier-pigeon")), "source");
+        await Refused(await Post(With("urgency", "yesterday")), "urgency");
+        Assert.Equal(before, await Count());
+        // A known code in another letter case is taken, as the catalogue's key.
+        var created = await Api.CreateCase(agent, With("categoryCode", "c0101"));
+        Assert.Equal("C0101", created.Str("categoryCode"));
+    }
+
+    [Fact]
     public async Task HotlineCase_IsFiledUnderItsRequestTypesLimit_AndNoOther()
     {
         var id = await NewCase("H150103", "complaint");

@@ -76,6 +76,36 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task TheOrganisationAPersonWorksFor_IsKeptByTheSystemAdministrator_AndAudited()
+    {
+        var admin = await app.As("admin");
+        var name = "org" + Guid.NewGuid().ToString("N")[..6];
+        var created = await (await admin.PostAsJsonAsync("/api/v1/admin/users",
+            new { userName = name, password = "Str0ng!Pass", organisation = "  采集乙公司  " })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("采集乙公司", created.GetProperty("organisation").GetString());
+
+        // Only the system administrator keeps it; names are bounded and plain.
+        await Api.Problem(await (await app.As("security")).PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/organisation", new { organisation = "采集丙公司" }), HttpStatusCode.Forbidden);
+        var tooLong = await Api.Problem(await admin.PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/organisation", new { organisation = new string('甲', 101) }), HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("organisation", tooLong.GetRawText());
+        await Api.Problem(await admin.PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/organisation", new { organisation = "采集\u0007公司" }), HttpStatusCode.UnprocessableEntity);
+        await Api.Problem(await admin.PutAsJsonAsync($"/api/v1/admin/users/{Guid.NewGuid()}/organisation", new { organisation = "采集丙公司" }), HttpStatusCode.NotFound);
+
+        var moved = await admin.PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/organisation", new { organisation = "采集丙公司" });
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        var listed = (await Api.Get(admin, "/api/v1/admin/users?q=" + Uri.EscapeDataString("采集丙"))).EnumerateArray().Single(u => u.Str("userName") == name);
+        Assert.Equal("采集丙公司", listed.Str("organisation"));
+        var cleared = await (await admin.PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/organisation", new { organisation = " " })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(JsonValueKind.Null, cleared.GetProperty("organisation").ValueKind);
+
+        var trail = (await Api.Get(await app.As("auditor"), "/api/v1/admin/audit?action=user-organisation&pageSize=500")).GetProperty("items").EnumerateArray()
+            .Where(a => a.Str("target") == name).Select(a => a.Str("detail")).ToList();
+        Assert.Equal(2, trail.Count);
+        Assert.Contains(trail, d => d!.Contains("采集乙公司 → 采集丙公司"));
+        Assert.Contains(trail, d => d!.Contains("采集丙公司 → -"));
+    }
+
+    [Fact]
     public async Task ApiKeys_ActAsTheirSystemPrincipal_WithOnlyTheirOwnActions()
     {
         var security = await app.As("security");

@@ -138,9 +138,20 @@ public static class DatabaseSetup
             // A save that ended without telling us (an interceptor threw before it ran) left detection off: turn it back on.
             Resume(db);
             if (!db.ChangeTracker.AutoDetectChangesEnabled) return;
-            db.ChangeTracker.DetectChanges();
             db.ChangeTracker.AutoDetectChangesEnabled = false;
             Suspended.AddOrUpdate(db, Instance);
+            // A save of new rows only (an intake: the case, its event, its fact row) writes every column of each as it is
+            // now: there is no original value to compare, so the scan of every property of every row is skipped.
+            if (OnlyAdded(db)) return;
+            db.ChangeTracker.DetectChanges();
+        }
+
+        /// <summary>Whether every tracked row is new; asked with detection off, so that asking scans nothing.</summary>
+        static bool OnlyAdded(DbContext db)
+        {
+            foreach (var entry in db.ChangeTracker.Entries())
+                if (entry.State != EntityState.Added) return false;
+            return true;
         }
 
         static void Resume(DbContext? db)

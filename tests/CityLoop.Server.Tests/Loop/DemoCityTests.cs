@@ -51,6 +51,11 @@ public abstract class DemoCityTests<TApp>(TApp app) where TApp : AppFixture
         }
         var texts = await db.Cases.AsNoTracking().Select(c => c.Description).ToListAsync();
         Assert.DoesNotContain(texts, t => t.Contains("_x000D_", StringComparison.Ordinal) || t.Any(ch => char.IsControl(ch)));
+        // The extract's anonymised places are the demo city's own: no "A市" or "D10县", in titles or descriptions.
+        var titles = await db.Cases.AsNoTracking().Where(c => c.Title != null).Select(c => c.Title!).ToListAsync();
+        var anonymised = new System.Text.RegularExpressions.Regex("(?<![A-Za-z0-9])[A-Z][0-9]*[省州市区县]");
+        Assert.DoesNotContain(texts.Concat(titles), t => t.Contains("A市", StringComparison.Ordinal) || anonymised.IsMatch(t) || t.Contains("_x000D_", StringComparison.Ordinal));
+        Assert.Contains(texts.Concat(titles), t => t.Contains("河池市", StringComparison.Ordinal) || t.Contains("金城江区", StringComparison.Ordinal));
         // A working city: most handling is on time, most of what is older than a few days is closed, a minority is late.
         var facts = await db.Set<CityLoop.Domain.Indicators.CaseFact>().AsNoTracking()
             .Where(f => f.NeedDispose == 1 && f.Disposed == 1).Select(f => f.DisposedOnTime).ToListAsync();
@@ -59,6 +64,18 @@ public abstract class DemoCityTests<TApp>(TApp app) where TApp : AppFixture
         var seededAt = AppFixture.Start.AddDays(40);
         var old = await db.Cases.AsNoTracking().Where(c => c.CreatedAt < seededAt.AddDays(-5)).Select(c => new { c.State, c.ClockDueAt }).ToListAsync();
         Assert.InRange(old.Count(c => c.State is CaseState.Closed) / (double)old.Count, 0.65, 1.0);
+        // A past month reads like a working platform's: 办结率 (closed ÷ received) of the last complete month is 90–99 %,
+        // while recent cases are still being worked on.
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+        var local = TimeZoneInfo.ConvertTime(seededAt, zone);
+        var monthStart = new DateTimeOffset(local.Year, local.Month, 1, 0, 0, 0, TimeSpan.FromHours(8)).AddMonths(-1);
+        var monthEnd = monthStart.AddMonths(1);
+        var month = (await db.Set<CityLoop.Domain.Indicators.CaseFact>().AsNoTracking().Select(f => new { f.ReceivedAt, f.Closed, f.Reported }).ToListAsync())
+            .Where(f => f.ReceivedAt >= monthStart && f.ReceivedAt < monthEnd).ToList();
+        Assert.True(month.Count >= 30, $"{month.Count} cases received in {monthStart:yyyy-MM}");
+        Assert.InRange(month.Sum(f => f.Closed) / (double)month.Sum(f => f.Reported), 0.90, 0.99);
+        var recent = await db.Cases.AsNoTracking().Where(c => c.CreatedAt >= seededAt.AddDays(-3)).Select(c => c.State).ToListAsync();
+        Assert.InRange(recent.Count(s => s.IsOpen()) / (double)recent.Count, 0.25, 0.9);
         var all = await db.Cases.AsNoTracking().Where(c => c.ClockDueAt != null).Select(c => new { c.State, c.ClockDueAt }).ToListAsync();
         var overdueOpen = all.Count(c => c.State.IsOpen() && c.ClockDueAt < seededAt);
         Assert.InRange(overdueOpen / (double)await db.Cases.CountAsync(), 0.01, 0.2);

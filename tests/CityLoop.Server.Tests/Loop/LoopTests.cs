@@ -91,6 +91,30 @@ public abstract class LoopTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task ActNow_ReachesTheDepartmentsPeople_InAppAndAtTheirContact_WithTheDepartmentsName_AndNobodyElse()
+    {
+        // The notifier reads only the users, the contact rows and the department name a step needs (decision 031).
+        var handler = await app.As("handler");
+        (await handler.PutAsJsonAsync("/api/v1/notifications/contact", new { phone = "13900000003" })).EnsureSuccessStatusCode();
+        try
+        {
+            var id = await FollowThroughSteps.DispatchedAt(app, At(3, 13, 9));
+            var number = (await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}")).Str("number");
+            Assert.Contains(await Inbox("handler"), b => b.Contains(number) && b.Contains("新派遣案件待签收") && b.Contains("市政管理处"));
+            Assert.Contains(await Inbox("depthead"), b => b.Contains(number));
+            Assert.DoesNotContain(await Inbox("dept-hwc"), b => b.Contains(number));
+            Assert.DoesNotContain(await Inbox("dispatcher"), b => b.Contains(number) && b.Contains("新派遣案件待签收"));
+            var outbox = (await Api.Get(await app.As("supervisor"), $"/api/v1/notifications/outbox?caseId={id}")).EnumerateArray()
+                .Where(m => m.Str("template") == "act-now").ToList();
+            Assert.Contains(outbox, m => m.Str("channel") == "sms" && m.Str("recipient") == "139****0003");
+        }
+        finally
+        {
+            (await handler.PutAsJsonAsync("/api/v1/notifications/contact", new { phone = (string?)null })).EnsureSuccessStatusCode();
+        }
+    }
+
+    [Fact]
     public async Task InternalAssignment_NotifiesTheHandler_AndMustBeTakenBackBeforeAReturn()
     {
         var id = await Handling(At(3, 12, 9));

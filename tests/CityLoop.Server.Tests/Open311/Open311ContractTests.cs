@@ -263,7 +263,9 @@ public abstract class Open311ContractTests<TApp>(TApp app) where TApp : AppFixtu
         var fake = new byte[] { 0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 4 };
         var refused = await XmlErrors(await http.PostAsync($"{Base}/requests.xml", Multipart(form, ("a.jpg", TestImages.Jpeg()), ("doc.jpg", pdf), ("broken.jpg", fake))), HttpStatusCode.BadRequest);
         Assert.Equal(2, refused.Count);
-        Assert.All(refused, e => Assert.Contains("not a readable JPEG, PNG or WebP photo", e.Description));
+        Assert.All(refused, e => Assert.Contains("only JPEG, PNG and WebP images can be uploaded", e.Description));
+        Assert.Contains(refused, e => e.Description.Contains("'doc.jpg' is not a photo"));
+        Assert.Contains(refused, e => e.Description.Contains("'broken.jpg' cannot be read as a picture"));
         var many = Enumerable.Range(1, 5).Select(i => ($"p{i}.jpg", TestImages.Jpeg())).ToArray();
         var tooMany = await JsonErrors(await http.PostAsync($"{Base}/requests.json", Multipart(form.Append(new("media_url", "https://fms.example.org/x.jpg")), many)), HttpStatusCode.BadRequest);
         Assert.Contains("at most 5", tooMany.EnumerateArray().Single().GetProperty("description").GetString());

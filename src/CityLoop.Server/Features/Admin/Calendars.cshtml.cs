@@ -45,7 +45,7 @@ public sealed class CalendarsModel(CurrentActor current, PlatformRegistry platfo
         if (Date is not { } date) throw Domain.Cases.CaseValidationException.Single("date", Ui.Pick("请选择日期。", "Choose a date."));
         var kept = (await OwnAsync(date.Year, ct)).Where(e => e.Date != date)
             .Select(e => new CalendarExceptionDto(e.Date, e.Kind, e.Name)).ToList();
-        kept.Add(new CalendarExceptionDto(date, Kind == "workday" ? "workday" : "holiday", string.IsNullOrWhiteSpace(Name) ? (Kind == "workday" ? "调休上班" : "假日") : Name.Trim()));
+        kept.Add(new CalendarExceptionDto(date, Kind == "workday" ? "workday" : "holiday", string.IsNullOrWhiteSpace(Name) ? (Kind == "workday" ? Ui.Pick("调休上班", "Working day (swapped)") : Ui.Pick("假日", "Holiday")) : Name.Trim()));
         await Save(a, kept, date.Year, ct);
         Year = date.Year;
         return Ui.Pick($"已保存 {date:yyyy-MM-dd}。已有案件的期限不变，需要时请重算期限。", $"{date:yyyy-MM-dd} saved. Deadlines already set stay until they are recomputed.");
@@ -74,7 +74,7 @@ public sealed class CalendarsModel(CurrentActor current, PlatformRegistry platfo
             if (!DateOnly.TryParseExact(parts[0], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
                 || parts.Length < 2 || parts[1] is not ("holiday" or "workday"))
                 throw Domain.Cases.CaseValidationException.Single("lines", Ui.Pick($"第 {n} 行应为“日期,holiday 或 workday,名称”。", $"Line {n} should read 'date,holiday or workday,name'."));
-            list.Add(new CalendarExceptionDto(date, parts[1], parts.Length > 2 && parts[2].Length > 0 ? parts[2] : parts[1] == "holiday" ? "假日" : "调休上班"));
+            list.Add(new CalendarExceptionDto(date, parts[1], parts.Length > 2 && parts[2].Length > 0 ? parts[2] : parts[1] == "holiday" ? Ui.Pick("假日", "Holiday") : Ui.Pick("调休上班", "Working day (swapped)")));
         }
         if (list.Count == 0) throw Domain.Cases.CaseValidationException.Single("lines", Ui.Pick("没有可导入的日期。", "There are no dates to import."));
         await Save(a, list, null, ct);

@@ -37,7 +37,8 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock, Pl
         if (!string.IsNullOrWhiteSpace(q))
         {
             var text = q.Trim();
-            users = users.Where(u => u.UserName.Contains(text) || u.DisplayName.Contains(text) || (u.DepartmentCode != null && u.DepartmentCode == text));
+            users = users.Where(u => u.UserName.Contains(text) || u.DisplayName.Contains(text) || (u.DepartmentCode != null && u.DepartmentCode == text)
+                || (u.Organisation != null && u.Organisation.Contains(text)));
         }
         return (await users.OrderBy(u => u.UserName).ToListAsync(ct)).Select(u => ToDto(u, now) with { Platform = platforms.CodeOf(u.PlatformCode) }).ToList();
     }
@@ -45,8 +46,11 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock, Pl
     public static UserDto ToDto(User u, DateTimeOffset now) =>
         new(u.Id, u.UserName, u.DisplayName, u.RoleSet().Select(r => r.ToKebab()).ToList(), u.DepartmentCode, u.Disabled, u.LockedUntil > now)
         {
-            SecondFactor = u.TotpEnabled, MustChangePassword = u.MustChangePassword,
+            SecondFactor = u.TotpEnabled, MustChangePassword = u.MustChangePassword, Organisation = u.Organisation,
         };
+
+    /// <summary>The longest organisation name kept (the column's length).</summary>
+    public const int OrganisationMaxLength = 100;
 
     public async Task<UserDto> CreateAsync(Actor actor, CreateUserRequest body, CancellationToken ct = default)
     {
@@ -61,10 +65,11 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock, Pl
         var platform = await platforms.ManagedAsync(actor, body.Platform, ct);
         var now = clock.GetUtcNow();
         // New accounts start without roles: granting them is the security administrator's job.
-        var user = new User { UserName = name, DisplayName = display, CreatedAt = now, PasswordChangedAt = now, MustChangePassword = true, PlatformCode = platforms.Column(platform) };
+        var organisation = Organisation(body.Organisation);
+        var user = new User { UserName = name, DisplayName = display, CreatedAt = now, PasswordChangedAt = now, MustChangePassword = true, PlatformCode = platforms.Column(platform), Organisation = organisation };
         user.PasswordHash = Accounts.Hash(user, body.Password!);
         db.Users.Add(user);
-        audit.Add(actor.Id, actor.Name, "user-create", name, detail: "platform " + platform);
+        audit.Add(actor.Id, actor.Name, "user-create", name, detail: "platform " + platform + (organisation is null ? "" : "; organisation " + organisation));
         await db.SaveChangesAsync(ct);
         return ToDto(user, now) with { Platform = platform };
     }
@@ -107,6 +112,44 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock, Pl
         audit.Add(actor.Id, actor.Name, "permission-change", user.UserName, detail: $"roles: [{before}] → [{user.Roles}]; department: {dept ?? "-"}");
         await db.SaveChangesAsync(ct);
         return ToDto(user, clock.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Records the organisation a person works for — an outsourced collection company's inspectors (采集公司) are
+    /// assessed together (decision 027) — or clears it. Who employs someone is an organisational fact, not a
+    /// permission: the system administrator keeps it, and the change is audited.
+    /// </summary>
+    public async Task<UserDto> SetOrganisationAsync(Actor actor, Guid id, string? organisation, CancellationToken ct = default)
+    {
+        Require(actor, Role.SystemAdmin);
+        var user = await FindAsync(actor, id, ct);
+        var value = Organisation(organisation);
+        if (user.Organisation != value)
+        {
+            audit.Add(actor.Id, actor.Name, "user-organisation", user.UserName, detail: $"organisation: {user.Organisation ?? "-"} → {value ?? "-"}");
+            user.Organisation = value;
+            await db.SaveChangesAsync(ct);
+        }
+        return ToDto(user, clock.GetUtcNow()) with { Platform = platforms.CodeOf(user.PlatformCode) };
+    }
+
+    /// <summary>An organisation name trimmed (blank clears it), at most <see cref="OrganisationMaxLength"/> characters and no control characters.</summary>
+    static string? Organisation(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) return null;
+        var value = name.Trim();
+        if (value.Length > OrganisationMaxLength || value.Any(char.IsControl))
+            throw CaseValidationException.Single("organisation", Shared.Ui.Pick($"单位名称最多 {OrganisationMaxLength} 个字符，且不含控制字符。",
+                $"An organisation's name has at most {OrganisationMaxLength} characters and no control characters."));
+        return value;
+    }
+
+    /// <summary>The organisations people work for on the actor's platform, for the administrators' pick list.</summary>
+    public async Task<IReadOnlyList<string>> OrganisationsAsync(Actor actor, CancellationToken ct = default)
+    {
+        var users = db.Users.AsNoTracking().Where(u => u.Organisation != null);
+        if (!actor.AtRoot) users = users.Where(u => u.PlatformCode == actor.PlatformCode);
+        return await users.Select(u => u.Organisation!).Distinct().OrderBy(o => o).ToListAsync(ct);
     }
 
     public async Task<UserDto> UnlockAsync(Actor actor, Guid id, CancellationToken ct = default)

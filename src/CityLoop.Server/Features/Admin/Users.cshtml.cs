@@ -22,9 +22,12 @@ public sealed class UsersModel(CurrentActor current, UserAdmin admin, CityLoopDb
     [BindProperty] public List<string> Roles { get; set; } = [];
     [BindProperty] public string? Department { get; set; }
     [BindProperty] public string? Reason { get; set; }
+    [BindProperty] public string? Organisation { get; set; }
 
     public IReadOnlyList<UserDto> Users { get; private set; } = [];
     public IReadOnlyDictionary<string, string> Departments { get; private set; } = new Dictionary<string, string>();
+    /// <summary>The organisations already named on this platform, offered while typing.</summary>
+    public IReadOnlyList<string> Organisations { get; private set; } = [];
     public bool IsSystemAdmin { get; private set; }
     public bool IsSecurityAdmin { get; private set; }
     public string? Me { get; private set; }
@@ -38,7 +41,7 @@ public sealed class UsersModel(CurrentActor current, UserAdmin admin, CityLoopDb
 
     public Task<IActionResult> OnPostCreateAsync(CancellationToken ct) => Run(async a =>
     {
-        var u = await admin.CreateAsync(a, new CreateUserRequest(UserName, DisplayName, Password, null), ct);
+        var u = await admin.CreateAsync(a, new CreateUserRequest(UserName, DisplayName, Password, null, Organisation: Organisation), ct);
         return Ui.Pick($"已创建账号 {u.UserName}。首次登录须修改密码；角色由安全管理员授予。", $"Account {u.UserName} created. It must change its password at first sign-in; the security administrator grants its roles.");
     }, ct);
 
@@ -58,6 +61,14 @@ public sealed class UsersModel(CurrentActor current, UserAdmin admin, CityLoopDb
     {
         var u = await admin.SetRolesAsync(a, Id, new SetRolesRequest(Roles, Department), ct);
         return Ui.Pick($"已更新 {u.UserName} 的角色。", $"Roles of {u.UserName} updated.");
+    }, ct);
+
+    public Task<IActionResult> OnPostOrganisationAsync(CancellationToken ct) => Run(async a =>
+    {
+        var u = await admin.SetOrganisationAsync(a, Id, Organisation, ct);
+        return u.Organisation is { } o
+            ? Ui.Pick($"{u.UserName} 的所属单位已设为“{o}”。", $"{u.UserName} now works for '{o}'.")
+            : Ui.Pick($"{u.UserName} 已设为中心自有人员（无外包单位）。", $"{u.UserName} is now the centre's own staff (no organisation).");
     }, ct);
 
     public Task<IActionResult> OnPostUnlockAsync(CancellationToken ct) => Run(async a =>
@@ -89,6 +100,7 @@ public sealed class UsersModel(CurrentActor current, UserAdmin admin, CityLoopDb
         }
         Users = await admin.ListAsync(actor, Q, ct);
         Departments = await db.DepartmentNamesAsync(ct);
+        if (IsSystemAdmin) Organisations = await admin.OrganisationsAsync(actor, ct);
         return Page();
     }
 }

@@ -35,10 +35,8 @@ public sealed class ActionReferences(CityLoopDb db, CodeLists lists, Platforms.P
                 {
                     var key = values[0]!.Trim();
                     var catalogue = lists.Catalogue(await lists.CurrentCatalogueVersionAsync(ct));
-                    var category = catalogue?.Find(key) ?? catalogue?.Find(key.ToUpperInvariant());
-                    if (category is null) Fail(field.Name, Pick($"案件类别“{key}”不在类别目录中。", $"'{key}' is not a category of the catalogue."));
-                    else if (!category.IsLeaf) Fail(field.Name, Pick($"“{category.Name}”是大类，请选择其下的小类。", $"'{category.Name}' is a group: choose one of its categories."));
-                    else input = ActionFieldValues.With(input, field.Name, [category.Key]);
+                    if (CheckCategory(catalogue, key, out var message) is { } category) input = ActionFieldValues.With(input, field.Name, [category.Key]);
+                    else Fail(field.Name, message!);
                     break;
                 }
                 case FieldKind.StandardItem when present:
@@ -172,6 +170,51 @@ public sealed class ActionReferences(CityLoopDb db, CodeLists lists, Platforms.P
             input = input with { CatalogueVersion = await lists.CurrentCatalogueVersionAsync(ct) };
         if (errors.Count > 0) throw new CaseValidationException(errors);
         return input;
+    }
+
+    /// <summary>
+    /// Checks every code a new case carries against the reference data before it is taken in, whatever the channel:
+    /// the source, request type and urgency must be known values, the category a leaf of the current catalogue and the
+    /// component one of the platform's components. Each refusal names its field; the category comes back as its key.
+    /// </summary>
+    public async Task<NewCase> CheckIntakeAsync(NewCase input, CancellationToken ct = default)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Fail(string field, string message) => errors[field] = [message];
+        if (!Enum.IsDefined(input.Source)) Fail("source", Pick("未知的来源渠道。", "Unknown source channel."));
+        if (!Enum.IsDefined(input.RequestType)) Fail("requestType", Pick("未知的诉求类型。", "Unknown request type."));
+        if (!Enum.IsDefined(input.Urgency)) Fail("urgency", Pick("未知的紧急程度。", "Unknown urgency."));
+        if (!string.IsNullOrWhiteSpace(input.CategoryCode))
+        {
+            var key = input.CategoryCode.Trim();
+            if (CheckCategory(lists.Catalogue(await lists.CurrentCatalogueVersionAsync(ct)), key, out var message) is { } category)
+                input = input with { CategoryCode = category.Key };
+            else Fail("categoryCode", message!);
+        }
+        if (!string.IsNullOrWhiteSpace(input.ComponentId))
+        {
+            var id = input.ComponentId.Trim();
+            if (!await db.Set<Reference.ComponentRow>().AnyAsync(r => r.Id == id, ct))
+                Fail("componentId", Pick($"部件“{id}”不在部件普查数据中。", $"'{id}' is not a component of the platform's survey."));
+            else input = input with { ComponentId = id };
+        }
+        if (errors.Count > 0) throw new CaseValidationException(errors);
+        return input;
+    }
+
+    /// <summary>The key of the leaf category a code names in the current catalogue, or null when it names none.</summary>
+    public async Task<string?> KnownCategoryAsync(string? code, CancellationToken ct = default) =>
+        string.IsNullOrWhiteSpace(code) ? null
+            : CheckCategory(lists.Catalogue(await lists.CurrentCatalogueVersionAsync(ct)), code.Trim(), out _)?.Key;
+
+    /// <summary>The leaf category a key names in a catalogue (any letter case), or why it does not.</summary>
+    public static Category? CheckCategory(CatalogueVersion? catalogue, string key, out string? message)
+    {
+        var category = catalogue?.Find(key) ?? catalogue?.Find(key.ToUpperInvariant());
+        message = category is null ? Pick($"案件类别“{key}”不在类别目录中。", $"'{key}' is not a category of the catalogue.")
+            : !category.IsLeaf ? Pick($"“{category.Name}”是大类，请选择其下的小类。", $"'{category.Name}' is a group: choose one of its categories.")
+            : null;
+        return message is null ? category : null;
     }
 
     static string? CategoryField(Transition t) => t.Fields.FirstOrDefault(f => f.Kind == FieldKind.Category)?.Name;

@@ -40,6 +40,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         }
 
         // A 市派 is filed once in the deployment, by hand or from the linked peer (decision 026).
+        input = await references.CheckIntakeAsync(input, ct);
         if (input.Source == CaseSource.UpperPlatform && !string.IsNullOrWhiteSpace(input.ExternalId)) await RefuseSecondUpperAsync(input.ExternalId.Trim(), ct);
         var now = clock.GetUtcNow();
         var ctx = new TransitionContext(actor, now, deadlines, Settings);
@@ -242,16 +243,20 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         var entersCheck = action == CaseAction.AcceptFeedback || (action == CaseAction.Finish && !_settings.ReviewFeedback);
         if (!entersCheck || c.VerifiedBy is not null) return input;
         string? inspector = null;
+        // Only an inspector of the case's own platform (decision 026): a case handed to a sub-centre, or lying in a grid
+        // the root's inspector patrols, is not checked by another centre's inspector; with none, intake calls back.
+        var platformColumn = c.PlatformCode == _platform.Code ? null : c.PlatformCode;
         if (Guid.TryParse(c.CreatedBy, out var reporterId))
         {
-            var reporter = await db.Users.AsNoTracking().Where(u => u.Id == reporterId).Select(u => u.Roles).FirstOrDefaultAsync(ct);
+            var reporter = await db.Users.AsNoTracking().Where(u => u.Id == reporterId && u.PlatformCode == platformColumn).Select(u => u.Roles).FirstOrDefaultAsync(ct);
             if (reporter is not null && User.ParseRoles(reporter).Contains(Role.Inspector)) inspector = c.CreatedBy;
         }
         if (inspector is null && c.GridCode is { } grid)
         {
             var name = await db.Set<Reference.GridRow>().AsNoTracking().Where(g => g.Code == grid).Select(g => g.Inspector).FirstOrDefaultAsync(ct);
             if (!string.IsNullOrEmpty(name))
-                inspector = (await db.Users.AsNoTracking().Where(u => u.UserName == name && !u.Disabled).Select(u => (Guid?)u.Id).FirstOrDefaultAsync(ct))?.ToString();
+                inspector = (await db.Users.AsNoTracking().Where(u => u.UserName == name && !u.Disabled && u.PlatformCode == platformColumn)
+                    .Select(u => (Guid?)u.Id).FirstOrDefaultAsync(ct))?.ToString();
         }
         return input with { Inspector = inspector };
     }

@@ -57,6 +57,18 @@ public static class CaseEndpoints
             body = JsonSerializer.Deserialize<CreateCaseRequest>(bytes, json.Value.SerializerOptions)
                 ?? throw new BadHttpRequestException("The request body is empty.");
         }
+        catch (JsonException ex) when (ex.Path is "$.source" or "$.requestType" or "$.urgency")
+        {
+            // A code of a closed list that is not on it is a refusal naming the field, like every other unknown code.
+            var field = ex.Path[2..];
+            var known = field switch
+            {
+                "source" => Enum.GetNames<CaseSource>(),
+                "requestType" => Enum.GetNames<RequestType>(),
+                _ => Enum.GetNames<Urgency>(),
+            };
+            throw CaseValidationException.Single(field, $"'{field}' is not one of: {string.Join(", ", known.Select(Domain.Kebab.From))}.");
+        }
         catch (JsonException ex)
         {
             throw new BadHttpRequestException($"The case could not be read: {ex.Message}", ex);

@@ -24,7 +24,7 @@ namespace CityLoop.Server.Features.Cases;
 /// </summary>
 public sealed class DetailsModel(CurrentActor current, CaseQueries queries, CaseCommands commands, Audit audit, CityLoopDb db, Ui ui,
     ReferenceCache reference, ReferenceAdmin routing, IWorkingClock workingClock, IDeadlinePolicy deadlines, Notifier notifier, TimeProvider time,
-    Microsoft.Extensions.Options.IOptions<Exchange.ExchangeOptions> exchange) : PageModel
+    Microsoft.Extensions.Options.IOptions<Exchange.ExchangeOptions> exchange, Platforms.PlatformRegistry platforms) : PageModel
 {
     [BindProperty(SupportsGet = true)] public Guid Id { get; set; }
 
@@ -172,7 +172,11 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
                     ? new[] { "assignee", "inspector", "verifiedBy" }.Select(n => p.TryGetProperty(n, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null)
                     : []).OfType<string>().Select(s => Guid.TryParse(s, out var g) ? g : Guid.Empty).Where(g => g != Guid.Empty).Distinct().ToList();
             People = await db.Users.AsNoTracking().Where(u => cited.Contains(u.Id)).ToDictionaryAsync(u => u.Id.ToString(), u => u.DisplayName, ct);
+            ActorIds = await db.CaseEvents.AsNoTracking().Where(e => e.CaseId == c.Id && e.ActorIsSystem)
+                .ToDictionaryAsync(e => e.Seq, e => e.ActorId, ct);
             PeerLinks = await Exchange.PeerLinkView.ForCaseAsync(db, exchange.Value, c.Id, ct);
+            // A hand-over (移交) names the centres by their names, not their codes.
+            if (Events.Any(e => e.Action == HandOverAction)) PlatformNames = await platforms.NamesAsync(ct);
             if (c.RepeatOfNumber is { } repeat)
                 RepeatOfId = await queries.Visible(actor, db.Cases.AsNoTracking()).Where(x => x.Number == repeat).Select(x => (Guid?)x.Id).FirstOrDefaultAsync(ct);
             if (Actions.Any(a => a.Action is "dispatch" or "redispatch")) Routing = await routing.SuggestAsync(c, ct);
@@ -216,42 +220,26 @@ public sealed class DetailsModel(CurrentActor current, CaseQueries queries, Case
     public ActionForms Forms => new(Case!, Actions, Attachments, Routing, Departments, PostedAction,
         PostedAction is not null && Request.HasFormContentType ? Request.Form : null);
 
-    /// <summary>What an event's payload says beyond its opinion, for the timeline: the result, the department, the new deadline …</summary>
-    public IEnumerable<(string Label, string Value)> Details(EventDto e)
-    {
-        if (e.Payload is not { ValueKind: JsonValueKind.Object } payload) yield break;
-        foreach (var name in TimelineFields)
-        {
-            if (!payload.TryGetProperty(name, out var v) || v.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined) continue;
-            var text = name switch
-            {
-                "leadDepartment" or "department" or "team" => Department(v.GetString()),
-                "categoryCode" => Category(v.GetString()),
-                "standardItem" => Standard(v.GetString(), e.Action == "close" ? StandardKind.Closing : StandardKind.Filing,
-                    payload.TryGetProperty("categoryCode", out var cat) && cat.ValueKind == JsonValueKind.String ? cat.GetString() : null),
-                "assignee" or "inspector" => People.GetValueOrDefault(v.GetString() ?? "", Ui.Pick("（已删除的用户）", "(removed user)")),
-                "upheld" => v.ValueKind == JsonValueKind.True ? Ui.Pick("退单成立", "upheld") : Ui.Pick("退单不成立", "not upheld"),
-                "method" or "outcome" => Labels.Status(v.GetString() ?? ""),
-                "phase" => Labels.Phase(v.GetString() ?? ""),
-                "assistingDepartments" => v.ValueKind == JsonValueKind.Array ? string.Join("、", v.EnumerateArray().Select(x => Department(x.GetString()))) : "",
-                "confirmed" or "contacted" or "resolved" => v.ValueKind == JsonValueKind.True ? Ui.Pick("是", "yes") : Ui.Pick("否", "no"),
-                "satisfaction" => v.ValueKind == JsonValueKind.Number ? Labels.Satisfaction((Satisfaction)v.GetInt32())
-                    : Kebab.TryParse<Satisfaction>(v.GetString(), out var sat) ? Labels.Satisfaction(sat) : v.ToString(),
-                _ when name.EndsWith("DueAt", StringComparison.Ordinal) || name == "dueAt" => v.TryGetDateTimeOffset(out var at) ? ui.Time(at) : v.ToString(),
-                _ => v.ToString(),
-            };
-            if (!string.IsNullOrWhiteSpace(text)) yield return (Labels.Field(name), text);
-        }
-    }
+    /// <summary>The timeline in words: what an event's payload says beyond its opinion, people and names rather than codes.</summary>
+    public TimelineText Timeline => _timeline ??= new(Department, Category, Standard, People, ui.Time, Platform);
+    TimelineText? _timeline;
 
-    static readonly string[] TimelineFields =
-    [
-        "answer", "result", "leadDepartment", "assistingDepartments", "team", "assignee", "inspector", "categoryCode", "standardItem", "target", "targetCase",
-        "confirmed", "contacted", "resolved", "satisfaction", "comment", "requestedDueAt", "handlingDueAt", "dueAt",
-        "department", "upheld", "method", "caseNumber", "mergedBy", "outcome", "phase", "article", "service",
-    ];
+    /// <summary>Who took a step, in words (the system's own steps by what they are).</summary>
+    public string ActorOf(EventDto e) => TimelineText.Actor(e, ActorIds.GetValueOrDefault(e.Seq));
+
+    /// <summary>The principal behind each event, by its sequence number: only to name the system's own steps.</summary>
+    public IReadOnlyDictionary<int, string> ActorIds { get; private set; } = new Dictionary<int, string>();
 
     public string Department(string? code) => code is null ? "—" : Departments.GetValueOrDefault(code, code);
+
+    static readonly string HandOverAction = CaseAction.HandOver.Name();
+
+    /// <summary>The names of the deployment's platforms, read when the timeline has a hand-over.</summary>
+    public IReadOnlyDictionary<string, string> PlatformNames { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>A platform by its name; a platform no longer registered by its code, marked as such.</summary>
+    public string Platform(string? code) => code is null ? "—"
+        : PlatformNames.TryGetValue(code, out var name) ? name : Ui.Pick($"平台 {code}（未登记）", $"platform {code} (not registered)");
 
     Case? _case;
     public IReadOnlyDictionary<string, string> People { get; private set; } = new Dictionary<string, string>();

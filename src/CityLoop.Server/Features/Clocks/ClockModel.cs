@@ -85,7 +85,7 @@ sealed class CaseClockConfiguration : IEntityTypeConfiguration<Case>
         e.Property(c => c.InspectorIds).HasMaxLength(2000);
         // The worker's queue: only cases with a pending check are in this index's useful range.
         e.HasIndex(c => c.NextCheckAt);
-        e.HasIndex(c => c.RepeatOfNumber);
+        e.HasIndex(c => c.RepeatOfNumber).HasFilter("repeat_of_number IS NOT NULL");
     }
 }
 

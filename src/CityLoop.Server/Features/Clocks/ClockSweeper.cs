@@ -122,7 +122,8 @@ public sealed class ClockSweeper(CityLoopDb db, CaseCommands commands, Notifier 
         var users = new List<User>();
         foreach (var role in roles)
         {
-            var found = await notifier.UsersAsync(role, dept, ct);
+            // The case's own centre is reminded, never another sub-centre (decision 026, addendum).
+            var found = await notifier.StaffOfAsync(c, role, dept, ct);
             // An inspector's task goes to the assigned inspector; a handler's to the one it is assigned to.
             if (role == Role.Inspector && c.AssignedInspector is { } assigned) found = found.Where(u => u.Id.ToString() == assigned).ToList();
             if (role == Role.DepartmentHandler && c.AssignedHandler is { } handler) found = found.Where(u => u.Id.ToString() == handler).ToList();

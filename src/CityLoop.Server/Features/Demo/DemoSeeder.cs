@@ -27,6 +27,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
     /// <summary>The demo Open311 client's api_key (README), published like the demo password: Development only.</summary>
     public const string DemoOpen311Key = "demo-open311-key";
     public const string DemoDepartment = "SZGLC";
+    /// <summary>The outsourced collection company (采集公司) the demo inspector works for: its assessment has someone to show.</summary>
+    public const string DemoCollectionCompany = "城市管理信息采集服务公司（演示）";
 
     static readonly (string User, string Name, Role Role)[] People =
     [
@@ -75,6 +77,115 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         await DemoDesk.SeedKnowledgeAsync(db, DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, platform.Value.Zone).DateTime), now, editor.Id, editor.Name, ct);
         // Calls only with a demo history: the tests count their own.
         if (caseCount > 0) await DemoDesk.SeedCallsAsync(db, platform.Value.Code, now, [(users["agent"].Id, users["agent"].Name)], ct);
+        // Sub-centres only with a demo history too: the tests register their own, and a deployment without them offers no hand-over.
+        if (caseCount > 0) await SeedSubCentresAsync(users, ct);
+    }
+
+    /// <summary>
+    /// The demo city's two sub-centres (decision 026): a district and a county of 河池, each with its own department,
+    /// responsibility rule, staff and a few cases. Their codes are the real division codes; their places, people and
+    /// cases are made up.
+    /// </summary>
+    public static readonly IReadOnlyList<DemoSubCentre> DemoSubCentres =
+    [
+        new("451203", "宜州区分中心", "yz", "YZSZS", "宜州区市政管理所", "宜州区庆远镇", 24.4855, 108.6367),
+        new("451224", "东兰县分中心", "dl", "DLSZS", "东兰县市政管理所", "东兰县东兰镇", 24.5105, 107.3745),
+    ];
+
+    public sealed record DemoSubCentre(string Code, string Name, string Prefix, string Department, string DepartmentName, string Town, double Lat, double Lon);
+
+    /// <summary>The sub-centres' demo accounts by suffix: intake, shift leader, dispatcher, handler (its department) and administrator.</summary>
+    static readonly (string Suffix, string Title, Role Role)[] SubCentrePeople =
+    [
+        ("intake", "受理员", Role.IntakeOperator),
+        ("leader", "值班长", Role.ShiftLeader),
+        ("dispatcher", "派遣员", Role.Dispatcher),
+        ("handler", "处置人员", Role.DepartmentHandler),
+        ("admin", "系统管理员", Role.SystemAdmin),
+    ];
+
+    async Task SeedSubCentresAsync(Dictionary<string, Actor> people, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var sub in DemoSubCentres)
+            db.Set<PlatformRow>().Add(new PlatformRow { Code = sub.Code, Name = sub.Name, ParentCode = platform.Value.Code, CreatedAt = now, CreatedBy = "demo-seed" });
+        await db.SaveChangesAsync(ct);
+        // Their departments and rules through the importers, as a sub-centre's administrator would load them.
+        var reports = new List<ImportReport>();
+        foreach (var sub in DemoSubCentres)
+        {
+            reports.Add(await importer.DepartmentsAsync($"code,name,parentCode,kind,platform\n{sub.Department},{sub.DepartmentName},,bureau,{sub.Code}\n", ct, sub.Code));
+            reports.Add(await importer.RulesAsync($"id,categoryCode,scopeKind,scopeValue,lead,assisting\n{sub.Prefix}-default,,default,,{sub.Department},\n", ct, sub.Code));
+        }
+        foreach (var report in reports) log.LogInformation("Demo seed (sub-centres): {Report}", report);
+        reference.Invalidate(ReferencePart.Calendars, ReferencePart.Routing);
+
+        var staff = new Dictionary<string, Actor>();
+        foreach (var sub in DemoSubCentres)
+            foreach (var (suffix, title, role) in SubCentrePeople)
+            {
+                var name = $"{sub.Prefix}-{suffix}";
+                var dept = role == Role.DepartmentHandler ? sub.Department : null;
+                var display = $"{title}（演示，{sub.Name}）";
+                var user = new User
+                {
+                    UserName = name, DisplayName = display, Roles = User.FormatRoles([role]), DepartmentCode = dept, PlatformCode = sub.Code,
+                    CreatedAt = now, PasswordChangedAt = now,
+                };
+                user.PasswordHash = Accounts.Hash(user, DemoPassword);
+                db.Users.Add(user);
+                staff[name] = new Actor(user.Id.ToString(), display, new HashSet<Role> { role }, dept, PlatformCode: sub.Code);
+            }
+        await db.SaveChangesAsync(ct);
+
+        // A few cases each, on a clock the seeder moves: one taken in by the sub-centre and being handled, one waiting
+        // for its dispatcher, and one the city took in and handed over (移交) that waits on the sub-centre's desk.
+        var seedClock = new FakeTimeProvider(now.AddHours(-6).ToUniversalTime());
+        var queries = new CaseQueries(db, seedClock);
+        var commands = new CaseCommands(db, seedClock, deadlines, places, platform, new ActionReferences(db, new Pickers.CodeLists(db, reference, queries),
+                new Platforms.PlatformRegistry(db, platform, new Infrastructure.Audit(db, seedClock, new HttpContextAccessor()), seedClock, reference)),
+            hooks, projections, workflow, reference: reference);
+        var catalogue = reference.Catalogue.Current!;
+        var categories = catalogue.Leaves.Where(c => c.Kind == CategoryKind.Event && c.Conditions.Count > 0).Take(3).ToList();
+        var rng = new Random(20261202);
+        async Task<Guid> Take(Actor by, DemoSubCentre sub, Category category, string where)
+        {
+            seedClock.AdjustTime(seedClock.GetUtcNow().AddMinutes(20));
+            var created = await commands.IntakeAsync(new NewCase
+            {
+                Source = CaseSource.Hotline, RequestType = RequestType.Complaint, CategoryCode = category.Key, Title = $"{sub.Town}{where}{category.Name}",
+                Description = $"{sub.Town}{where}有{category.Name}问题：{category.Conditions[0].Description}。", Address = $"{sub.Town}{where}",
+                Latitude = sub.Lat + rng.NextDouble() * 0.004, Longitude = sub.Lon + rng.NextDouble() * 0.004,
+                ReporterName = DemoName(rng), ReporterPhone = DemoPhone(rng),
+            }, by, ct: ct);
+            db.ChangeTracker.Clear();
+            return created.Case.Id;
+        }
+        async Task Act(Guid id, CaseAction action, Actor by, ActionInput input)
+        {
+            seedClock.AdjustTime(seedClock.GetUtcNow().AddMinutes(15));
+            await commands.PerformAsync(id, action, input, by, null, queries, ct);
+            db.ChangeTracker.Clear();
+        }
+        ActionInput Filing(Category category) => new() { CategoryCode = category.Key, StandardItem = category.Conditions[0].Code, Opinion = "符合立案条件" };
+        foreach (var sub in DemoSubCentres)
+        {
+            Actor Own(string suffix) => staff[$"{sub.Prefix}-{suffix}"];
+            var handling = await Take(Own("intake"), sub, categories[0], "人民路");
+            await Act(handling, CaseAction.Register, Own("intake"), new ActionInput { Opinion = "已登记，提交立案" });
+            await Act(handling, CaseAction.File, Own("leader"), Filing(categories[0]));
+            await Act(handling, CaseAction.Dispatch, Own("dispatcher"), new ActionInput { LeadDepartment = sub.Department, Opinion = "请按时限办理" });
+            await Act(handling, CaseAction.SignFor, Own("handler"), new ActionInput());
+
+            var waiting = await Take(Own("intake"), sub, categories[1 % categories.Count], "中山路");
+            await Act(waiting, CaseAction.Register, Own("intake"), new ActionInput { Opinion = "已登记，提交立案" });
+            await Act(waiting, CaseAction.File, Own("leader"), Filing(categories[1 % categories.Count]));
+
+            var handed = await Take(people["agent"], sub, categories[2 % categories.Count], "城东路");
+            await Act(handed, CaseAction.Register, people["agent"], new ActionInput { Opinion = "已登记，提交立案" });
+            await Act(handed, CaseAction.File, people["leader"], Filing(categories[2 % categories.Count]));
+            await Act(handed, CaseAction.HandOver, people["dispatcher"], new ActionInput { Platform = sub.Code, Opinion = $"属{sub.Name}辖区，移交办理" });
+        }
     }
 
     /// <summary>
@@ -117,7 +228,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             var user = new User
             {
                 UserName = name, DisplayName = display, Roles = User.FormatRoles(roles), DepartmentCode = dept,
-                CreatedAt = now, PasswordChangedAt = now,
+                CreatedAt = now, PasswordChangedAt = now, Organisation = name == "inspector" ? DemoCollectionCompany : null,
             };
             user.PasswordHash = Accounts.Hash(user, DemoPassword);
             db.Users.Add(user);
@@ -137,7 +248,15 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
     async Task SeedCasesAsync(Dictionary<string, Actor> people, int count, CancellationToken ct)
     {
         var rng = new Random(20261122);
-        var messages = LoadMessages();
+        var divisions = reference.Geo.Divisions;
+        // The extract's anonymised places (A市, D10县, M6州M7市) become the demo city's own: its city and its district.
+        var district = divisions.Find(RoutingSeed.DemoDistrictCode);
+        var city = district?.ParentCode is { } parentCode ? divisions.Find(parentCode)?.Name : null;
+        var messages = LoadMessages().Select(m => m with
+        {
+            Subject = InDemoCity(m.Subject, city ?? "河池市", district?.Name ?? "金城江区"),
+            Detail = InDemoCity(m.Detail, city ?? "河池市", district?.Name ?? "金城江区"),
+        }).ToList();
         var catalogue = reference.Catalogue.Current!;
         var categories = catalogue.Leaves.Where(c => c.Kind != CategoryKind.Hotline && c.Conditions.Count > 0).ToList();
         var matrix = reference.Routing;
@@ -145,7 +264,6 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         if (messages.FirstOrDefault(m => catalogue.Find(m.Category) is not { Kind: CategoryKind.Hotline, IsLeaf: true }) is { } stray)
             throw new InvalidOperationException($"Demo message '{stray.Subject}' names {stray.Category}, not a leaf of the hotline taxonomy.");
         var streets = new[] { "河池大道", "金城中路", "环城北路" };
-        var divisions = reference.Geo.Divisions;
         // "金城江街道解放社区", "长老乡地霄村": the street and the community of a grid, without the committees' titles.
         string PlaceOf(UnitGrid grid)
         {
@@ -170,7 +288,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         {
             var t = start + TimeSpan.FromMinutes(i * (30.0 * 24 * 60 / count) + rng.Next(0, 30));
             seedClock.AdjustTime(t);
-            var target = i >= everyStateFrom && i < everyStateFrom + targets.Length ? targets[i - everyStateFrom] : Target(rng, end - t);
+            var everyState = i >= everyStateFrom && i < everyStateFrom + targets.Length;
+            var target = everyState ? targets[i - everyStateFrom] : Target(rng, end - t);
             var hotline = rng.NextDouble() < 0.4;
             NewCase input;
             string? lead = null;
@@ -232,36 +351,41 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
                     created.DistrictCode ?? RoutingSeed.DemoDistrictCode)).LeadDepartment;
             lead ??= "ZJJ";
             var deptActor = people.Values.First(a => a.DepartmentCode == lead && a.Roles.Contains(Role.DepartmentHead));
+            // A case that is closed by now took its steps within its age: the walk is fitted into 90 % of it (so is the
+            // walk of the block that shows every state, which must get there).
+            var finishBy = target == CaseState.Closed || everyState ? t + (end - t) * 0.9 : (DateTimeOffset?)null;
             await WalkAsync(commands, queries, seedClock, created.Id, target, category, input.RequestType, lead, deptActor, people, rng, end,
-                original?.Number, ct);
+                original?.Number, finishBy, ct);
             db.ChangeTracker.Clear();
         }
     }
 
     /// <summary>
-    /// What became of a report by its age: most reports older than a few days are closed (a few rejected, passed on,
-    /// withdrawn or merged), a small minority is still stuck and overdue; recent ones are anywhere in the workflow.
+    /// What became of a report by its age, as a working platform's figures show it (办结率 of a past month 95–99 %):
+    /// nearly all reports older than a few days are closed, a few rejected, passed on, withdrawn, merged or suspended,
+    /// about 2 % still stuck and overdue; recent ones are anywhere in the workflow, more of them closed the older they are.
     /// </summary>
     static CaseState Target(Random rng, TimeSpan age)
     {
         var r = rng.NextDouble();
         if (age < TimeSpan.FromDays(3))
         {
-            if (r < 0.35) return CaseState.Closed;
+            var closed = age < TimeSpan.FromHours(8) ? 0.15 : age < TimeSpan.FromDays(1) ? 0.4 : age < TimeSpan.FromDays(2) ? 0.6 : 0.75;
+            if (r < closed) return CaseState.Closed;
             var any = Enum.GetValues<CaseState>()[rng.Next(Enum.GetValues<CaseState>().Length)];
             // The centre's own steps take an hour or two: a case waits in their queues only when it is fresh (or rarely).
             return age < TimeSpan.FromHours(8) || !QuickSteps.Contains(any) || rng.NextDouble() < 0.2 ? any : CaseState.Handling;
         }
         return r switch
         {
-            < 0.86 => CaseState.Closed,
-            < 0.89 => CaseState.Rejected,
-            < 0.91 => CaseState.Transferred,
-            < 0.92 => CaseState.Cancelled,
-            < 0.94 => CaseState.Merged,
-            < 0.96 => CaseState.Suspended,
-            < 0.975 => CaseState.Handling,
-            < 0.985 => CaseState.PendingClose,
+            < 0.94 => CaseState.Closed,
+            < 0.95 => CaseState.Rejected,
+            < 0.957 => CaseState.Transferred,
+            < 0.962 => CaseState.Cancelled,
+            < 0.972 => CaseState.Merged,
+            < 0.978 => CaseState.Suspended,
+            < 0.988 => CaseState.Handling,
+            < 0.993 => CaseState.PendingClose,
             _ => CaseState.ArbitrationRequested,
         };
     }
@@ -291,7 +415,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
     /// (3 % at the centre, 8 % of the departments' handling), so the demo's rates look like a working city's.
     /// </summary>
     async Task WalkAsync(CaseCommands commands, CaseQueries queries, FakeTimeProvider seedClock, Guid id, CaseState target, Category? category,
-        RequestType type, string lead, Actor dept, Dictionary<string, Actor> p, Random rng, DateTimeOffset end, string? original, CancellationToken ct)
+        RequestType type, string lead, Actor dept, Dictionary<string, Actor> p, Random rng, DateTimeOffset end, string? original, DateTimeOffset? finishBy,
+        CancellationToken ct)
     {
         async Task<bool> Do(CaseAction action, Actor actor, ActionInput input, double lateShare = 0.03)
         {
@@ -311,6 +436,8 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
                 if (gap < window && window > TimeSpan.FromDays(3)) gap = TimeSpan.FromHours(Math.Min(gap.TotalHours, rng.Next(4, 120)));
             }
             else gap = TimeSpan.FromMinutes(rng.Next(20, 4 * 60));
+            // Each step of a case closed by now takes at most a third of what is left of its time: the last one still fits.
+            if (finishBy is { } by && by > now && gap > (by - now) / 3) gap = (by - now) / 3;
             var next = now + gap;
             if (next >= end) return false;
             seedClock.AdjustTime(next);
@@ -429,6 +556,18 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
     {
         var p = grid.Polygon.InteriorPoint;
         return (p.Y, p.X);
+    }
+
+    /// <summary>
+    /// A text of the extract in the demo city: the organisers' anonymised places — a city or prefecture (A市, M6州M7市)
+    /// and a district or county (A5区, D10县) — named as the demo's city and district.
+    /// </summary>
+    public static string InDemoCity(string text, string city, string district)
+    {
+        text = System.Text.RegularExpressions.Regex.Replace(text, "(?<![A-Za-z0-9])(?:[A-Z][0-9]*[省州市])+", city);
+        text = System.Text.RegularExpressions.Regex.Replace(text, "(?<![A-Za-z0-9])[A-Z][0-9]+[区县]", district);
+        // "河池市金城江区" stays; a district named twice in a row ("金城江区金城江区") once.
+        return text.Replace(district + district, district).Replace(city + city, city);
     }
 
     /// <summary>A citizen message of the bundled extract with the hotline category and request type it was reviewed into.</summary>

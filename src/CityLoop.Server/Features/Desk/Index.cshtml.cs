@@ -152,7 +152,8 @@ public sealed class IndexModel(CurrentActor current, CaseCommands commands, Case
         {
             // Marked on the case (its timeline shows it at once) for the intake operator or shift leader who records the transfer.
             var tracked = await queries.GetAsync(actor, c.Id, track: true, ct);
-            await commands.NoteAsync(tracked, EmergencyNote, actor, $"紧急警情，转 {emergency}", new { service = emergency }, ct);
+            // The timeline says it in words from the service (转接：110 报警): no text in one language is stored.
+            await commands.NoteAsync(tracked, EmergencyNote, actor, null, new { service = emergency }, ct);
         }
         if (Form.CallId is { } callId) await calls.LinkAsync(callId, c, Form.Emergency, ct);
         return c;

@@ -27,7 +27,8 @@ public sealed record ExchangeReceiptDto(Guid MessageId, string CaseNumber, strin
 /// (signs for it when it is taken in, reports the result, returns it) where the workflow allows that now, and every
 /// other piece of progress is noted on the timeline.
 /// </summary>
-public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, ExchangeReceipt receipt, TimeProvider clock, Attachments.AttachmentStore store)
+public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, ExchangeReceipt receipt, TimeProvider clock, Attachments.AttachmentStore store,
+    Cases.ActionReferences references)
 {
     const long MaxPhotoBytes = 10 * 1024 * 1024;
 
@@ -114,7 +115,9 @@ public sealed class ExchangeReceiver(CityLoopDb db, CaseCommands commands, Excha
         var input = new NewCase
         {
             Source = m.Kind == ExchangeMessage.Kinds.Dispatch ? CaseSource.UpperPlatform : CaseSource.LowerPlatform,
-            RequestType = k.RequestType, Description = k.Description, Title = k.Title, CategoryCode = k.CategoryCode,
+            RequestType = k.RequestType, Description = k.Description, Title = k.Title,
+            // A category this platform's catalogue does not have is left for the intake staff to choose, not a refusal of the peer's case.
+            CategoryCode = await references.KnownCategoryAsync(k.CategoryCode, ct),
             Latitude = k.Lat, Longitude = k.Lon, Address = k.Address, Urgency = k.Urgency,
             ReporterName = k.ReporterName, ReporterPhone = k.ReporterPhone, Confidential = k.Confidential, Anonymous = k.Anonymous,
             ExternalId = m.CaseNumber,

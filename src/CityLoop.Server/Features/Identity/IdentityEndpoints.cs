@@ -16,14 +16,18 @@ public sealed record ResetSecondFactorRequest(string? Reason);
 public sealed record RefreshRequest(string? RefreshToken);
 public sealed record MeDto(string Id, string UserName, string DisplayName, IReadOnlyList<string> Roles, string? Department, bool PasswordExpired);
 public sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
-public sealed record CreateUserRequest(string? UserName, string? DisplayName, string? Password, string? Department, string? Platform = null);
+public sealed record CreateUserRequest(string? UserName, string? DisplayName, string? Password, string? Department, string? Platform = null, string? Organisation = null);
 public sealed record SetRolesRequest(IReadOnlyList<string>? Roles, string? Department);
+/// <summary>The organisation a person works for when not the centre's own staff (an inspector's collection company, 采集公司); empty clears it.</summary>
+public sealed record SetOrganisationRequest(string? Organisation);
 public sealed record UserDto(Guid Id, string UserName, string DisplayName, IReadOnlyList<string> Roles, string? Department, bool Disabled, bool Locked)
 {
     public bool SecondFactor { get; init; }
     public bool MustChangePassword { get; init; }
     /// <summary>The platform the person works for: the root's code or a sub-centre's (decision 026).</summary>
     public string? Platform { get; init; }
+    /// <summary>The organisation the person works for (an inspector's collection company), or null for the centre's own staff.</summary>
+    public string? Organisation { get; init; }
 }
 public sealed record CreateApiKeyRequest(string? Name, string? Role, IReadOnlyList<string>? Scopes);
 public sealed record ApiKeyCreatedDto(Guid Id, string Name, string Role, IReadOnlyList<string> Scopes, string Key);
@@ -68,6 +72,7 @@ public static class IdentityEndpoints
         admin.MapPost("/users/{id:guid}/disable", (Guid id, CurrentActor a, UserAdmin u) => SetDisabled(id, true, a, u));
         admin.MapPost("/users/{id:guid}/enable", (Guid id, CurrentActor a, UserAdmin u) => SetDisabled(id, false, a, u));
         admin.MapPut("/users/{id:guid}/roles", SetRoles);
+        admin.MapPut("/users/{id:guid}/organisation", SetOrganisation);
         admin.MapPost("/users/{id:guid}/unlock", Unlock);
         admin.MapPost("/users/{id:guid}/second-factor/reset", ResetSecondFactor);
         admin.MapPost("/api-keys", CreateApiKey);
@@ -148,6 +153,9 @@ public static class IdentityEndpoints
 
     static async Task<Ok<UserDto>> SetRoles(Guid id, SetRolesRequest body, CurrentActor current, UserAdmin admin, CancellationToken ct) =>
         TypedResults.Ok(await admin.SetRolesAsync(await current.GetAsync(), id, body, ct));
+
+    static async Task<Ok<UserDto>> SetOrganisation(Guid id, SetOrganisationRequest body, CurrentActor current, UserAdmin admin, CancellationToken ct) =>
+        TypedResults.Ok(await admin.SetOrganisationAsync(await current.GetAsync(), id, body.Organisation, ct));
 
     static async Task<Ok<UserDto>> Unlock(Guid id, CurrentActor current, UserAdmin admin, CancellationToken ct) =>
         TypedResults.Ok(await admin.UnlockAsync(await current.GetAsync(), id, ct));

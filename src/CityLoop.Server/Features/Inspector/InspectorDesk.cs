@@ -10,6 +10,8 @@ using CityLoop.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using static CityLoop.Server.Features.Shared.Ui;
 
+using CityLoop.Server.Features.Attachments;
+
 namespace CityLoop.Server.Features.Inspector;
 
 /// <summary>The two kinds of task on the inspector's phone: 核实 (is the report real?) and 核查 (is the work done?).</summary>
@@ -24,30 +26,6 @@ public sealed record PatrolReportInput(string? CategoryCode, string? Description
 public sealed record PatrolReceipt(Guid Id, string Number, bool Replayed);
 
 /// <summary>A photo as uploaded from the phone: its claimed name and its bytes (the type is read from the bytes).</summary>
-public sealed record PhonePhoto(string? FileName, byte[] Content)
-{
-    /// <summary>
-    /// The uploaded photos, each read no more than one buffer past <see cref="InspectorDesk.MaxPhotoBytes"/>: the size
-    /// check then refuses an oversized one without holding a huge file. The API and both phone forms read them so.
-    /// </summary>
-    public static async Task<List<PhonePhoto>> ReadAsync(IEnumerable<IFormFile> files, CancellationToken ct)
-    {
-        var photos = new List<PhonePhoto>();
-        foreach (var f in files)
-        {
-            using var ms = new MemoryStream();
-            await using (var s = f.OpenReadStream())
-            {
-                var buffer = new byte[81920];
-                int n;
-                while ((n = await s.ReadAsync(buffer, ct)) > 0 && ms.Length <= InspectorDesk.MaxPhotoBytes) ms.Write(buffer, 0, n);
-            }
-            photos.Add(new PhonePhoto(f.FileName, ms.ToArray()));
-        }
-        return photos;
-    }
-}
-
 /// <summary>A refusal the inspector can read, with the form field it is about (HTTP 422 in the API).</summary>
 public sealed class PhoneException(string field, string message) : Exception(message)
 {
@@ -61,14 +39,15 @@ public sealed record TaskVerdict(bool? Passed, string? Opinion, int? Version);
 /// The inspector's phone: the task list, a report on patrol, a task completed with photos and a verdict. Every change
 /// goes through <see cref="CaseCommands"/> as the signed-in inspector, exactly as the desks and the API do.
 /// </summary>
-public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQueries queries, ReferenceCache reference, TimeProvider clock)
+public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQueries queries, ReferenceCache reference, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<PlatformOptions> platform)
 {
     public const int MaxPhotos = 5;
     public const long MaxPhotoBytes = 10 * 1024 * 1024;
 
     public static void RequireInspector(Actor actor)
     {
-        if (!actor.Has(Role.Inspector)) throw new CaseForbiddenException("These pages are the inspector's (监督员).");
+        if (!actor.Has(Role.Inspector)) throw new CaseForbiddenException(Shared.Ui.Pick("这些页面供监督员使用。", "These pages are the inspector's."));
     }
 
     /// <summary>
@@ -79,10 +58,11 @@ public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQuer
     {
         RequireInspector(actor);
         var me = actor.Id;
-        var platformCode = actor.PlatformCode;
+        // An inspector takes their own platform's tasks, the root's inspectors the root's: a sub-centre's verification is
+        // its own inspectors' to take, and no list offers another platform's case (decision 026, addendum).
+        var platformCode = actor.PlatformCode ?? platform.Value.Code;
         var cases = await db.Cases.AsNoTracking()
-            // A sub-centre's inspectors take their platform's tasks (decision 026).
-            .Where(c => platformCode == null || c.PlatformCode == platformCode)
+            .Where(c => c.PlatformCode == platformCode)
             .Where(c => (c.State == CaseState.Verifying && (c.AssignedInspector == me || c.AssignedInspector == null))
                 || (c.State == CaseState.PendingCheck && c.AssignedInspector == me))
             .OrderBy(c => c.ClockDueAt).Take(200).ToListAsync(ct);
@@ -107,6 +87,9 @@ public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQuer
     {
         RequireInspector(actor);
         var c = await queries.GetAsync(actor, id, ct: ct);
+        // Another platform's task is not offered, nor opened by its id, unless it was assigned to this inspector.
+        if (c.PlatformCode != (actor.PlatformCode ?? platform.Value.Code) && c.AssignedInspector != actor.Id)
+            throw new NotFoundException($"Case {id} does not exist or is not visible to you.");
         var kind = c.State switch
         {
             CaseState.Verifying => TaskKind.Verify,
@@ -118,26 +101,17 @@ public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQuer
         return (c, kind);
     }
 
-    /// <summary>Checks the photos by their content and size before anything is stored.</summary>
-    public static IReadOnlyList<(string FileName, string ContentType, byte[] Bytes)> CheckPhotos(IReadOnlyList<PhonePhoto> photos, bool required)
+    /// <summary>Checks the photos by their content and size before anything is stored (the one check of every channel).</summary>
+    public static IReadOnlyList<CheckedPhoto> CheckPhotos(IReadOnlyList<UploadedPhoto> photos, bool required)
     {
-        var given = photos.Where(p => p.Content.Length > 0 || !string.IsNullOrEmpty(p.FileName)).ToList();
-        if (required && given.Count == 0) throw new PhoneException("photos", Pick("请拍摄至少一张现场照片。", "Take at least one photo on site."));
-        if (given.Count > MaxPhotos) throw new PhoneException("photos", Pick($"最多上传 {MaxPhotos} 张照片。", $"At most {MaxPhotos} photos."));
-        var result = new List<(string, string, byte[])>();
-        foreach (var (photo, i) in given.Select((p, i) => (p, i + 1)))
+        try
         {
-            var name = Path.GetFileName(photo.FileName ?? "");
-            if (photo.Content.Length == 0) throw new PhoneException("photos", Pick($"照片“{name}”是空文件。", $"The photo '{name}' is empty."));
-            if (photo.Content.Length > MaxPhotoBytes)
-                throw new PhoneException("photos", Pick($"照片“{name}”超过 10 MB。", $"The photo '{name}' is larger than 10 MB."));
-            // The bytes decide, never the name or the browser's claim.
-            var type = CaseEndpoints.SniffType(photo.Content);
-            if (type is not ("image/jpeg" or "image/png" or "image/webp"))
-                throw new PhoneException("photos", Pick($"“{name}”不是照片：只能上传 JPEG、PNG 或 WebP 图片。", $"'{name}' is not a photo: only JPEG, PNG and WebP images."));
-            result.Add(($"site-{i}.{type[6..].Replace("jpeg", "jpg")}", type, photo.Content));
+            return PhotoUploads.Check(photos, MaxPhotos, MaxPhotoBytes, "site", required);
         }
-        return result;
+        catch (PhotoRefusal r)
+        {
+            throw new PhoneException("photos", r.Message);
+        }
     }
 
     /// <summary>Turns the patrol form into an intake, or says in the inspector's language what is missing.</summary>
@@ -177,7 +151,7 @@ public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQuer
     /// Files a patrol report through the one intake with its photos. The key the phone generated when the report was
     /// typed makes a resend (after a lost answer, or from the offline queue) return the first case, never a second.
     /// </summary>
-    public async Task<PatrolReceipt> ReportAsync(Actor actor, PatrolReportInput report, IReadOnlyList<PhonePhoto> photos, string? clientKey, CancellationToken ct = default)
+    public async Task<PatrolReceipt> ReportAsync(Actor actor, PatrolReportInput report, IReadOnlyList<UploadedPhoto> photos, string? clientKey, CancellationToken ct = default)
     {
         RequireInspector(actor);
         var input = Check(report);
@@ -195,12 +169,12 @@ public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQuer
         }
         if (result.Replayed) return new PatrolReceipt(result.Case.Id, result.Case.Number, true);
         var tracked = await db.Cases.FirstAsync(c => c.Id == result.Case.Id, ct);
-        foreach (var (name, type, bytes) in checkedPhotos)
-            await commands.StoreAttachmentAsync(tracked, name, type, bytes, actor, ct);
+        foreach (var p in checkedPhotos)
+            await commands.StoreAttachmentAsync(tracked, p.FileName, p.ContentType, p.Bytes, actor, ct, p.Thumbnail);
         return new PatrolReceipt(result.Case.Id, result.Case.Number, false);
     }
 
-    static string Hash(NewCase input, IEnumerable<(string, string, byte[] Bytes)> photos)
+    static string Hash(NewCase input, IEnumerable<CheckedPhoto> photos)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(JsonSerializer.SerializeToUtf8Bytes(input));
@@ -212,7 +186,7 @@ public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQuer
     /// Completes a verification (real or not) or a check (passed or failed) in one step: the photos are stored on the
     /// case, then the action carries them, at the version the inspector saw.
     /// </summary>
-    public async Task<Case> CompleteAsync(Actor actor, Guid id, TaskVerdict verdict, IReadOnlyList<PhonePhoto> photos, CancellationToken ct = default)
+    public async Task<Case> CompleteAsync(Actor actor, Guid id, TaskVerdict verdict, IReadOnlyList<UploadedPhoto> photos, CancellationToken ct = default)
     {
         var (c, kind) = await TaskAsync(actor, id, ct);
         if (verdict.Passed is not { } passed)
@@ -231,8 +205,8 @@ public sealed class InspectorDesk(CityLoopDb db, CaseCommands commands, CaseQuer
         if (checkedPhotos.Count > 0)
         {
             var tracked = await queries.GetAsync(actor, id, track: true, ct);
-            foreach (var (name, type, bytes) in checkedPhotos)
-                ids.Add((await commands.StoreAttachmentAsync(tracked, name, type, bytes, actor, ct)).Id);
+            foreach (var p in checkedPhotos)
+                ids.Add((await commands.StoreAttachmentAsync(tracked, p.FileName, p.ContentType, p.Bytes, actor, ct, p.Thumbnail)).Id);
             db.ChangeTracker.Clear();
         }
         var (action, input) = (kind, passed) switch

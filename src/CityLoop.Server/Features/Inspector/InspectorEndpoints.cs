@@ -78,7 +78,8 @@ public static class InspectorEndpoints
         return (from ?? t.AddDays(-1), t);
     }
 
-    static Task<List<PhonePhoto>> PhotosAsync(IFormCollection form, CancellationToken ct) => PhonePhoto.ReadAsync(form.Files.GetFiles("photos"), ct);
+    static Task<List<Attachments.UploadedPhoto>> PhotosAsync(IFormCollection form, CancellationToken ct) =>
+        Attachments.PhotoUploads.ReadAsync(form.Files.GetFiles("photos"), InspectorDesk.MaxPhotoBytes, ct);
 
     static string? Field(IFormCollection form, string name) => form.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v.ToString()) ? v.ToString().Trim() : null;
 

@@ -182,6 +182,8 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
         if (!user.RoleSet().Contains(Role.Inspector)) throw new NotFoundException($"'{userName}' is not an inspector.");
         if (user.Id.ToString() != actor.Id && !actor.Roles.Any(TrackReaders.Contains))
             throw new CaseForbiddenException("Inspectors read their own patrol; supervisors and the command centre read everyone's.");
+        // A sub-centre's readers read their own platform's inspectors; another's is not there for them (decision 026).
+        if (!actor.AtRoot && user.PlatformCode != actor.PlatformCode) throw new NotFoundException($"There is no user '{userName}'.");
         return user;
     }
 
@@ -253,6 +255,8 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
     public async Task<(List<string> Grids, List<(DateTimeOffset Start, DateTimeOffset End)> Windows, List<Case> Found, int Own)> FindMissedAsync(
         Guid userId, string userName, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
+        // The cases of the inspector's own platform only: another centre's case in the same grid is not theirs to have missed.
+        var platformCode = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.PlatformCode).FirstOrDefaultAsync(ct) ?? platform.Value.Code;
         var grids = await db.Set<GridRow>().AsNoTracking().Where(g => g.Inspector == userName).Select(g => g.Code).ToListAsync(ct);
         var shifts = await ShiftsAsync(userId, from, to, ct);
         var now = clock.GetUtcNow();
@@ -265,7 +269,7 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
             var start = windows.Min(w => w.Start);
             var end = windows.Max(w => w.End);
             var candidates = await db.Cases.AsNoTracking()
-                .Where(c => c.CreatedAt >= start && c.CreatedAt < end && c.GridCode != null && grids.Contains(c.GridCode))
+                .Where(c => c.CreatedAt >= start && c.CreatedAt < end && c.GridCode != null && grids.Contains(c.GridCode) && c.PlatformCode == platformCode)
                 .ToListAsync(ct);
             foreach (var c in candidates.Where(c => windows.Any(w => c.CreatedAt >= w.Start && c.CreatedAt < w.End)))
             {
@@ -288,8 +292,10 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
         var result = periods.Select(_ => userIds.Distinct().ToDictionary(id => id, _ => (0, 0))).ToList();
         if (userIds.Count == 0 || periods.Count == 0) return result;
         var ids = userIds.Distinct().ToArray();
-        var names = (await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).Select(u => new { u.Id, u.UserName }).ToListAsync(ct))
-            .ToDictionary(u => u.UserName, u => u.Id);
+        var users = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id)).Select(u => new { u.Id, u.UserName, u.PlatformCode }).ToListAsync(ct);
+        var names = users.ToDictionary(u => u.UserName, u => u.Id);
+        // The cases of each inspector's own platform only, as FindMissedAsync counts them.
+        var platformOf = users.ToDictionary(u => u.Id, u => u.PlatformCode ?? platform.Value.Code);
         var nameList = names.Keys.ToArray();
         var owner = (await db.Set<GridRow>().AsNoTracking().Where(g => g.Inspector != null && nameList.Contains(g.Inspector))
                 .Select(g => new { g.Code, g.Inspector }).ToListAsync(ct))
@@ -316,10 +322,10 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
         // in the database costs more than the few rows of grids nobody inspects.
         var cases = await db.Cases.AsNoTracking()
             .Where(c => c.CreatedAt >= start && c.CreatedAt < end && c.GridCode != null)
-            .Select(c => new { c.GridCode, c.CreatedAt, c.CreatedBy, c.State }).ToListAsync(ct);
+            .Select(c => new { c.GridCode, c.CreatedAt, c.CreatedBy, c.State, c.PlatformCode }).ToListAsync(ct);
         foreach (var c in cases)
         {
-            if (!owner.TryGetValue(c.GridCode!, out var inspector)) continue;
+            if (!owner.TryGetValue(c.GridCode!, out var inspector) || c.PlatformCode != platformOf[inspector]) continue;
             for (var k = 0; k < periods.Count; k++)
             {
                 if (!windows[k].TryGetValue(inspector, out var mine) || !mine.Any(w => c.CreatedAt >= w.Start && c.CreatedAt < w.End)) continue;

@@ -45,7 +45,7 @@ public sealed class ReportModel(CurrentActor current, InspectorDesk desk, Refere
     {
         var actor = await current.GetAsync();
         if (actor.Has(CityLoop.Domain.Identity.Role.Inspector)) return false;
-        Forbidden = DeskErrors.Describe(new CaseForbiddenException("These pages are the inspector's (监督员)."));
+        Forbidden = DeskErrors.Describe(new CaseForbiddenException(Shared.Ui.Pick("这些页面供监督员使用。", "These pages are the inspector's.")));
         Response.StatusCode = 403;
         return true;
     }
@@ -55,7 +55,7 @@ public sealed class ReportModel(CurrentActor current, InspectorDesk desk, Refere
         if (await RefuseAsync()) return Page();
         try
         {
-            var photos = await PhonePhoto.ReadAsync(Photos, ct);
+            var photos = await Attachments.PhotoUploads.ReadAsync(Photos, InspectorDesk.MaxPhotoBytes, ct);
             var receipt = await desk.ReportAsync(await current.GetAsync(),
                 new PatrolReportInput(CategoryCode, Description, Latitude, Longitude, Address, Accuracy), photos, Key, ct);
             TempData[nameof(IndexModel.Flash)] = Ui.Pick($"已上报：{receipt.Number}", $"Reported: {receipt.Number}");

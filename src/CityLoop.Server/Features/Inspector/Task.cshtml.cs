@@ -42,7 +42,7 @@ public sealed class TaskModel(CurrentActor current, InspectorDesk desk, CaseComm
         var actor = await current.GetAsync();
         try
         {
-            var photos = await PhonePhoto.ReadAsync(Photos, ct);
+            var photos = await Features.Attachments.PhotoUploads.ReadAsync(Photos, InspectorDesk.MaxPhotoBytes, ct);
             var c = await desk.CompleteAsync(actor, Id, new TaskVerdict(InspectorEndpoints.ParseVerdict(Verdict), Opinion, Version), photos, ct);
             TempData[nameof(IndexModel.Flash)] = Ui.Pick($"已完成：{c.Number}（{Labels.State(c.State)}）", $"Done: {c.Number} ({Labels.State(c.State)})");
             return Redirect("/inspector");

@@ -24,7 +24,7 @@ public sealed class ArticleForm
 }
 
 /// <summary>The knowledge editor's form: a new article, or a change with the version read (nobody's edit is overwritten).</summary>
-public sealed class EditModel(CurrentActor current, KnowledgeBase kb, CityLoopDb db) : PageModel
+public sealed class EditModel(CurrentActor current, KnowledgeBase kb) : PageModel
 {
     [BindProperty] public ArticleForm Form { get; set; } = new();
     public Guid? Id { get; private set; }
@@ -71,8 +71,8 @@ public sealed class EditModel(CurrentActor current, KnowledgeBase kb, CityLoopDb
 
     async Task LoadAsync(CancellationToken ct)
     {
-        Departments = (await db.Departments.AsNoTracking().OrderBy(d => d.Code).Select(d => new { d.Code, d.Name }).ToListAsync(ct))
-            .Select(d => (d.Code, d.Name)).ToList();
+        // The editor's own platform's departments (all of them at the root); the article's present owner stays listed.
+        Departments = await kb.OwnerDepartmentsAsync(await current.GetAsync(), Form.OwnerDepartment, ct);
         CategoryName = kb.CategoryName(Form.CategoryCode);
     }
 }

@@ -107,7 +107,7 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
     {
         WriteGuard(actor);
         var a = new KnowledgeArticle { CreatedBy = actor.Id, CreatedByName = actor.Name, CreatedAt = clock.GetUtcNow() };
-        Apply(a, body, actor);
+        await ApplyAsync(a, body, actor, ct);
         db.Set<KnowledgeArticle>().Add(a);
         await db.SaveChangesAsync(ct);
         return await DtoAsync(a, ct);
@@ -119,7 +119,11 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
         var a = await db.Set<KnowledgeArticle>().FirstOrDefaultAsync(x => x.Id == id, ct) ?? throw new NotFoundException($"Knowledge article {id} does not exist.");
         if (body.Version is null) throw CaseValidationException.Single("version", "Send the version you edited, so that nobody's change is overwritten.");
         if (body.Version != a.Version) throw new ConflictException($"The article is at version {a.Version}, not {body.Version}: someone else changed it; reload it.");
-        Apply(a, body, actor);
+        // A sub-centre's editor edits the articles its own departments answer for; the others are read-only to them.
+        if (!await OwnsAsync(actor, a.OwnerDepartmentCode, ct))
+            throw new CaseForbiddenException(Shared.Ui.Pick("本文章由其他平台的单位负责，分中心的知识库编辑只能修改本平台单位负责的文章。",
+                "Another platform's department answers for this article: a sub-centre's editor edits their own platform's articles only."));
+        await ApplyAsync(a, body, actor, ct);
         a.Version++;
         try
         {
@@ -169,7 +173,27 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
             ? (g, doc.RootElement.TryGetProperty("article", out var t) ? t.GetString() ?? "" : "") : null;
     }
 
-    void Apply(KnowledgeArticle a, ArticleRequest body, Actor actor)
+    /// <summary>
+    /// The departments an editor may name as an article's owner (decision 026, addendum): a sub-centre's editor their own
+    /// platform's, the root's editors every platform's; in use, by code.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Code, string Name)>> OwnerDepartmentsAsync(Actor actor, string? keep = null, CancellationToken ct = default)
+    {
+        var platformCode = actor.PlatformCode;
+        return (await db.Departments.AsNoTracking().Where(d => (platformCode == null || d.PlatformCode == platformCode) && (!d.Disabled || d.Code == keep))
+                .OrderBy(d => d.Code).Select(d => new { d.Code, d.Name }).ToListAsync(ct))
+            .Select(d => (d.Code, d.Name)).ToList();
+    }
+
+    /// <summary>Whether the editor's platform holds the department (any department at the root).</summary>
+    async Task<bool> OwnsAsync(Actor actor, string? department, CancellationToken ct)
+    {
+        if (actor.AtRoot) return true;
+        var platformCode = actor.PlatformCode;
+        return department is not null && await db.Departments.AsNoTracking().AnyAsync(d => d.Code == department && d.PlatformCode == platformCode, ct);
+    }
+
+    async Task ApplyAsync(KnowledgeArticle a, ArticleRequest body, Actor actor, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         void Text(string name, string? value, int max, bool required)
@@ -186,7 +210,10 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
         if (category is not null && catalogue?.Find(category) is null) errors["categoryCode"] = [$"There is no category '{category}'."];
         var owner = body.OwnerDepartment?.Trim();
         if (string.IsNullOrEmpty(owner)) errors["ownerDepartment"] = ["Name the department answerable for the article."];
-        else if (!db.Departments.AsNoTracking().Any(d => d.Code == owner)) errors["ownerDepartment"] = [$"There is no department '{owner}'."];
+        else if (!await db.Departments.AsNoTracking().AnyAsync(d => d.Code == owner, ct)) errors["ownerDepartment"] = [$"There is no department '{owner}'."];
+        else if (!await OwnsAsync(actor, owner, ct))
+            errors["ownerDepartment"] = [Shared.Ui.Pick($"单位“{owner}”不属于本平台：分中心的文章由本平台的单位负责。",
+                $"The department '{owner}' is not of your platform: a sub-centre's articles are owned by its own departments.")];
         if (body.ValidFrom is null) errors["validFrom"] = ["Give the first day the article applies."];
         if (body.ValidTo is not null && body.ValidFrom is not null && body.ValidTo < body.ValidFrom) errors["validTo"] = ["The last day is on or after the first."];
         if (errors.Count > 0) throw new CaseValidationException(errors);

@@ -10,7 +10,7 @@ namespace CityLoop.Server.Features.Notifications;
 /// handler it is assigned to, the approver of a request, the inspector of a check, the department an answer returns
 /// to. Without it a department would first hear of a new case at the yellow light.
 /// </summary>
-public sealed class ActNowNotifier(Notifier notifier, Microsoft.Extensions.Options.IOptions<PlatformOptions>? platform = null) : ICaseHook
+public sealed class ActNowNotifier(Notifier notifier) : ICaseHook
 {
     public int Order => 900;
 
@@ -59,14 +59,13 @@ public sealed class ActNowNotifier(Notifier notifier, Microsoft.Extensions.Optio
                 : new string?[] { null };
             foreach (var department in departments)
             {
-                var found = await notifier.UsersAsync(role, department, ct);
+                // The centre that holds the case is told: its own platform's people (decision 026; NULL is the root).
+                var found = await notifier.StaffOfAsync(c, role, department, ct);
                 // Named people first: the assigned inspector or handler, not everyone with the role.
                 if (role == Role.Inspector && c.AssignedInspector is { } inspector) found = found.Where(u => u.Id.ToString() == inspector).ToList();
                 if (role == Role.DepartmentHandler && c.AssignedHandler is { } handler && department == c.LeadDepartmentCode)
                     found = found.Where(u => u.Id.ToString() == handler).ToList();
-                // The centre that holds the case is told: its own platform's people (decision 026; NULL is the root).
-                var root = platform?.Value.Code;
-                users.AddRange(found.Where(u => root is null || (u.PlatformCode ?? root) == c.PlatformCode));
+                users.AddRange(found);
             }
         }
         // Whoever just acted does not need telling.

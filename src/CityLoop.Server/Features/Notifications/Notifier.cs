@@ -16,28 +16,70 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
     IEnumerable<INotificationChannel> channels, ILogger<Notifier> log)
 {
     readonly NotificationOptions _options = options.Value;
-    List<User>? _users;
-    Dictionary<Guid, UserContact>? _contacts;
-    Dictionary<string, string>? _departments;
+    // Remembered for the unit of work (a sweep notifies about many cases): each question is asked of the database once,
+    // and only for the rows it needs — not the whole users, departments and contacts tables on every notifying step.
+    readonly Dictionary<(Role, string?), List<User>> _users = [];
+    readonly Dictionary<Guid, UserContact?> _contacts = [];
+    readonly Dictionary<string, string> _departments = new(StringComparer.Ordinal);
 
     /// <summary>Active users holding <paramref name="role"/>; department-bound roles only within <paramref name="department"/>.</summary>
     public async Task<IReadOnlyList<User>> UsersAsync(Role role, string? department, CancellationToken ct)
     {
-        _users ??= await db.Users.AsNoTracking().Where(u => !u.Disabled).ToListAsync(ct);
-        return _users.Where(u => u.RoleSet().Contains(role) && (!Roles.DepartmentBound.Contains(role) || (department is not null && u.DepartmentCode == department))).ToList();
+        var bound = Roles.DepartmentBound.Contains(role);
+        if (bound && department is null) return [];
+        var key = (role, bound ? department : null);
+        if (_users.TryGetValue(key, out var known)) return known;
+        // The roles column is a list of kebab names: the LIKE narrows the rows, the parsed set decides.
+        var kebab = role.ToKebab();
+        var q = db.Users.AsNoTracking().Where(u => !u.Disabled && u.Roles.ToLower().Contains(kebab));
+        if (bound) q = q.Where(u => u.DepartmentCode == department);
+        var found = (await q.ToListAsync(ct)).Where(u => u.RoleSet().Contains(role)).ToList();
+        _users[key] = found;
+        return found;
+    }
+
+    /// <summary>
+    /// The staff of the centre that holds a case (decision 026, addendum): active users holding <paramref name="role"/>
+    /// on the case's platform (department-bound roles within <paramref name="department"/>, and only that platform's
+    /// people even there). Where a sub-centre has nobody in a centre role (no supervisor of its own, say), the root's
+    /// holders of the role are told — the city supervises its sub-centres; another sub-centre's people never are.
+    /// </summary>
+    public async Task<IReadOnlyList<User>> StaffOfAsync(Case c, Role role, string? department, CancellationToken ct)
+    {
+        var root = platform.Value.Code;
+        var found = await UsersAsync(role, department, ct);
+        var own = found.Where(u => (u.PlatformCode ?? root) == c.PlatformCode).ToList();
+        if (own.Count > 0 || Roles.DepartmentBound.Contains(role) || c.PlatformCode == root) return own;
+        return found.Where(u => u.PlatformCode is null).ToList();
     }
 
     public async Task<Dictionary<string, string?>> FieldsAsync(Case c, CancellationToken ct)
     {
-        _departments ??= await db.Departments.AsNoTracking().ToDictionaryAsync(d => d.Code, d => d.Name, ct);
+        string? department = null;
+        if (c.LeadDepartmentCode is { } d && !_departments.TryGetValue(d, out department))
+        {
+            department = await db.Departments.AsNoTracking().Where(x => x.Code == d).Select(x => x.Name).FirstOrDefaultAsync(ct) ?? d;
+            _departments[d] = department;
+        }
         return new Dictionary<string, string?>
         {
             ["number"] = c.Number,
             ["title"] = c.Title ?? Shorten(c.Description),
-            ["department"] = c.LeadDepartmentCode is { } d ? _departments.GetValueOrDefault(d, d) : "未派遣",
+            ["department"] = c.LeadDepartmentCode is not null ? department : "未派遣",
             ["dueAt"] = Format(c.ClockDueAt),
             ["phase"] = c.ClockPhase is { } p ? PhaseName(p) : "",
         };
+    }
+
+    /// <summary>The contact rows (phone, e-mail) of these users, read once per unit of work and only where a channel needs them.</summary>
+    async Task ContactsAsync(IEnumerable<Guid> userIds, CancellationToken ct)
+    {
+        if (!_options.StaffChannels.Any(ch => ch is "sms" or "email")) return;
+        var missing = userIds.Where(id => !_contacts.ContainsKey(id)).Distinct().ToList();
+        if (missing.Count == 0) return;
+        var rows = await db.Set<UserContact>().AsNoTracking().Where(x => missing.Contains(x.UserId)).ToListAsync(ct);
+        foreach (var id in missing) _contacts[id] = null;
+        foreach (var row in rows) _contacts[row.UserId] = row;
     }
 
     public string Format(DateTimeOffset? at) =>
@@ -50,11 +92,12 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
     public async Task<int> ToStaffAsync(Case c, string template, IReadOnlyDictionary<string, string?> fields, IEnumerable<User> users,
         TransitionContext ctx, CancellationToken ct, bool logOnCase = true)
     {
-        _contacts ??= await db.Set<UserContact>().AsNoTracking().ToDictionaryAsync(x => x.UserId, ct);
+        var recipients = users.DistinctBy(u => u.Id).ToList();
+        await ContactsAsync(recipients.Select(u => u.Id), ct);
         var body = Render(template, fields);
         var subject = body.Length > 40 ? body[..40] : body;
         var sent = new List<object>();
-        foreach (var user in users.DistinctBy(u => u.Id))
+        foreach (var user in recipients)
         {
             var contact = _contacts.GetValueOrDefault(user.Id);
             foreach (var channel in _options.StaffChannels)

@@ -304,18 +304,31 @@ public sealed class Open311Api(CityLoopDb db, ReferenceCache reference, IOptions
         }
         foreach (var (file, i) in files.Select((f, i) => (f, i + 1)))
         {
-            var name = Clip(Path.GetFileName(file.FileName ?? "") is { Length: > 0 } n ? n : $"media {i}");
-            if (file.Length == 0) { errors.Add((400, $"media: '{name}' is empty.")); continue; }
-            if (file.Length > MaxMediaBytes) { errors.Add((400, $"media: '{name}' is larger than {MaxMediaBytes / 1024 / 1024} MB.")); continue; }
-            using var ms = new MemoryStream((int)file.Length);
-            using (var s = file.OpenReadStream()) s.CopyTo(ms);
-            var bytes = ms.ToArray();
-            var type = CaseEndpoints.SniffType(bytes);
-            var thumbnail = type is not null && Attachments.Thumbnails.IsImage(type) ? Attachments.Thumbnails.TryMake(bytes) : null;
-            if (type is null || thumbnail is null) { errors.Add((400, $"media: '{name}' is not a readable JPEG, PNG or WebP photo.")); continue; }
-            uploads.Add(new Upload($"open311-{i}.{type[6..].Replace("jpeg", "jpg")}", type, bytes, thumbnail));
+            // The one photo check of every channel; its refusal in both languages, as the service notice is.
+            var name = Path.GetFileName(file.FileName ?? "") is { Length: > 0 } n ? n : $"media {i}";
+            var bytes = ReadAtMost(file, MaxMediaBytes);
+            try
+            {
+                var photo = Attachments.PhotoUploads.CheckOne(new Attachments.UploadedPhoto(name, bytes), MaxMediaBytes, $"open311-{i}");
+                uploads.Add(new Upload(photo.FileName, photo.ContentType, photo.Bytes, photo.Thumbnail));
+            }
+            catch (Attachments.PhotoRefusal r)
+            {
+                errors.Add((400, $"media: {r.En} {r.Zh}"));
+            }
         }
         return uploads;
+    }
+
+    /// <summary>A file's bytes, read no more than one buffer past the limit (the size check then refuses it).</summary>
+    static byte[] ReadAtMost(IFormFile file, long limit)
+    {
+        using var ms = new MemoryStream();
+        using var s = file.OpenReadStream();
+        var buffer = new byte[81920];
+        int n;
+        while ((n = s.Read(buffer)) > 0 && ms.Length <= limit) ms.Write(buffer, 0, n);
+        return ms.ToArray();
     }
 
     static string Clip(string s) => s.Length > 60 ? s[..60] + "…" : s;

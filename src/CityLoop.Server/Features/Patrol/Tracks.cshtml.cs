@@ -44,7 +44,10 @@ public sealed class TracksModel(CurrentActor current, PatrolService patrol, City
         var zone = platform.Value.Zone;
         Today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), zone).DateTime);
         Day ??= Today;
-        var users = await db.Users.AsNoTracking().OrderBy(u => u.UserName).Select(u => new { u.UserName, u.DisplayName, u.Roles }).ToListAsync(ct);
+        // A sub-centre's readers pick among their own platform's inspectors (decision 026); the root's among all.
+        var platformCode = actor.PlatformCode;
+        var users = await db.Users.AsNoTracking().Where(u => platformCode == null || u.PlatformCode == platformCode)
+            .OrderBy(u => u.UserName).Select(u => new { u.UserName, u.DisplayName, u.Roles }).ToListAsync(ct);
         Inspectors = users.Where(u => CityLoop.Server.Data.User.ParseRoles(u.Roles).Contains(Role.Inspector))
             .Select(u => (u.UserName, string.IsNullOrEmpty(u.DisplayName) ? u.UserName : u.DisplayName)).ToList();
         Inspector ??= Inspectors.FirstOrDefault().UserName;

@@ -34,21 +34,8 @@ public sealed class IndexModel(PortalService portal, PortalLimits limits) : Page
                 "You have sent too many reports: please try again in an hour. If it is urgent, call 12345."));
         try
         {
-            var photos = new List<PortalPhoto>();
-            if (Photos.Count > portal.Options.MaxPhotos)
-                throw new PortalException("photos", Pick($"最多上传 {portal.Options.MaxPhotos} 张照片。", $"At most {portal.Options.MaxPhotos} photos."));
-            foreach (var f in Photos.Where(f => f.Length > 0 || !string.IsNullOrEmpty(f.FileName)))
-            {
-                // Read no more than one byte past the limit: the size check then refuses without holding a huge file.
-                using var ms = new MemoryStream();
-                await using (var s = f.OpenReadStream())
-                {
-                    var buffer = new byte[81920];
-                    int n;
-                    while ((n = await s.ReadAsync(buffer, ct)) > 0 && ms.Length <= portal.Options.MaxPhotoBytes) ms.Write(buffer, 0, n);
-                }
-                photos.Add(new PortalPhoto(f.FileName, ms.ToArray()));
-            }
+            if (Photos.Count > portal.Options.MaxPhotos) throw new PortalException("photos", Attachments.PhotoUploads.TooMany(portal.Options.MaxPhotos).Message);
+            var photos = await Attachments.PhotoUploads.ReadAsync(Photos, portal.Options.MaxPhotoBytes, ct);
             var receipt = await portal.ReportAsync(new PortalReport(Description, Category, Latitude, Longitude, Address, Name, Phone), photos, Key, ct);
             TempData["portal-number"] = receipt.Number;
             TempData["portal-code"] = receipt.QueryCode;

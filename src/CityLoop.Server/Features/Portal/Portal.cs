@@ -17,6 +17,8 @@ using NetTopologySuite.Operation.Union;
 using NetTopologySuite.Simplify;
 using static CityLoop.Server.Features.Shared.Ui;
 
+using CityLoop.Server.Features.Attachments;
+
 namespace CityLoop.Server.Features.Portal;
 
 /// <summary>Settings of the citizen portal (section Portal).</summary>
@@ -64,8 +66,6 @@ public sealed record PortalCategory(string Key, string Zh, string En, string? Ca
 public sealed record PortalReport(string? Description, string? Category, string? Latitude, string? Longitude, string? Address, string? Name, string? Phone);
 
 /// <summary>A photo as uploaded: its claimed name and its bytes (the type is read from the bytes).</summary>
-public sealed record PortalPhoto(string? FileName, byte[] Content);
-
 public sealed record PortalReceipt(string Number, string? QueryCode, bool Replayed);
 
 public sealed record PublicEntry(DateTimeOffset At, string Text, string Kind);
@@ -120,31 +120,18 @@ public sealed class PortalService(CityLoopDb db, CaseCommands commands, IOptions
 
     public PortalOptions Options => _o;
 
-    /// <summary>Checks the photos by their content and size before anything is stored.</summary>
-    public IReadOnlyList<(string FileName, string ContentType, byte[] Bytes)> CheckPhotos(IReadOnlyList<PortalPhoto> photos)
+    /// <summary>Checks the photos by their content and size before anything is stored (the one check of every channel).</summary>
+    public IReadOnlyList<CheckedPhoto> CheckPhotos(IReadOnlyList<UploadedPhoto> photos)
     {
-        if (photos.Count > _o.MaxPhotos)
-            throw new PortalException("photos", Pick($"最多上传 {_o.MaxPhotos} 张照片。", $"At most {_o.MaxPhotos} photos."));
-        var checkedPhotos = new List<(string, string, byte[])>();
-        foreach (var (photo, i) in photos.Select((p, i) => (p, i + 1)))
+        try
         {
-            var name = Path.GetFileName(photo.FileName ?? "");
-            if (photo.Content.Length == 0)
-                throw new PortalException("photos", Pick($"照片“{name}”是空文件。", $"The photo '{name}' is empty."));
-            if (photo.Content.Length > _o.MaxPhotoBytes)
-                throw new PortalException("photos", Pick($"照片“{name}”超过 {Megabytes(_o.MaxPhotoBytes)} MB，请压缩后再上传。",
-                    $"The photo '{name}' is larger than {Megabytes(_o.MaxPhotoBytes)} MB: make it smaller and try again."));
-            // The bytes decide, never the name or the browser's claim: only photos, no PDF or anything else.
-            var type = CaseEndpoints.SniffType(photo.Content);
-            if (type is not ("image/jpeg" or "image/png" or "image/webp"))
-                throw new PortalException("photos", Pick($"“{name}”不是照片：只能上传 JPEG、PNG 或 WebP 格式的图片。",
-                    $"'{name}' is not a photo: only JPEG, PNG and WebP images can be uploaded."));
-            checkedPhotos.Add(($"photo-{i}.{type[6..].Replace("jpeg", "jpg")}", type, photo.Content));
+            return PhotoUploads.Check(photos, _o.MaxPhotos, _o.MaxPhotoBytes, "photo");
         }
-        return checkedPhotos;
+        catch (PhotoRefusal r)
+        {
+            throw new PortalException("photos", r.Message);
+        }
     }
-
-    static string Megabytes(long bytes) => (bytes / (1024.0 * 1024)).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Turns the form into an intake, or says in the citizen's language what is missing.</summary>
     public NewCase Check(PortalReport r)
@@ -195,7 +182,7 @@ public sealed class PortalService(CityLoopDb db, CaseCommands commands, IOptions
     /// Files the report through the one intake and stores its photos on the case. The form's key makes a double
     /// submission return the first case (the query code is shown only once, at the first answer).
     /// </summary>
-    public async Task<PortalReceipt> ReportAsync(PortalReport report, IReadOnlyList<PortalPhoto> photos, string? formKey, CancellationToken ct = default)
+    public async Task<PortalReceipt> ReportAsync(PortalReport report, IReadOnlyList<UploadedPhoto> photos, string? formKey, CancellationToken ct = default)
     {
         var input = Check(report);
         var checkedPhotos = CheckPhotos(photos);
@@ -211,12 +198,12 @@ public sealed class PortalService(CityLoopDb db, CaseCommands commands, IOptions
             throw new PortalException("form", Pick("这份表单已经提交过。请刷新页面后重新填写。", "This form was already sent. Reload the page and fill it in again."));
         }
         if (result.Replayed) return new PortalReceipt(result.Case.Number, null, true);
-        foreach (var (name, type, bytes) in checkedPhotos)
-            await commands.StoreAttachmentAsync(result.Case, name, type, bytes, Channel, ct);
+        foreach (var p in checkedPhotos)
+            await commands.StoreAttachmentAsync(result.Case, p.FileName, p.ContentType, p.Bytes, Channel, ct, p.Thumbnail);
         return new PortalReceipt(result.Case.Number, result.QueryCode, false);
     }
 
-    static string Hash(NewCase input, IEnumerable<(string, string, byte[] Bytes)> photos)
+    static string Hash(NewCase input, IEnumerable<CheckedPhoto> photos)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(JsonSerializer.SerializeToUtf8Bytes(input));

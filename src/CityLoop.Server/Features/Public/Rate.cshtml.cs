@@ -35,7 +35,7 @@ public sealed class RateModel(CityLoopDb db, CaseCommands commands) : PageModel
     {
         if (Resolved is null || Satisfaction is null)
         {
-            Error = "请选择问题是否解决，以及您的满意程度。";
+            Error = Shared.Ui.Pick("请选择问题是否解决，以及您的满意程度。", "Say whether the problem is solved and how satisfied you are.");
             return await OnGetAsync(token, ct);
         }
         var comment = Comment?.Trim();
@@ -43,7 +43,7 @@ public sealed class RateModel(CityLoopDb db, CaseCommands commands) : PageModel
         var rated = await FollowUpEndpoints.RateAsync(token, new SelfRatingRequest(Resolved.Value, Satisfaction.Value, comment), db, commands, ct);
         if (rated is null) return NotFound();
         Number = rated.Value.Number;
-        Done = "感谢您的评价！如问题未解决，我们会尽快安排重新办理。";
+        Done = Shared.Ui.Pick("感谢您的评价！如问题未解决，我们会尽快安排重新办理。", "Thank you for your rating. If the problem is not solved, we will have it handled again soon.");
         return Page();
     }
 }

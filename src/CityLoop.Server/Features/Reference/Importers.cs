@@ -24,15 +24,44 @@ public sealed record ImportReport(string Kind, int Inserted, int Updated, IReadO
 /// One importer per kind of reference data, used by the CLI, the admin screens and the demo seeding alike.
 /// Rows with errors are reported (row, field, reason) and skipped; valid rows are inserted or updated.
 /// </summary>
-public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cache, TimeProvider clock, IConfiguration config)
+public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cache, TimeProvider clock, IConfiguration config,
+    Microsoft.Extensions.Options.IOptions<Cases.PlatformOptions> platformOptions)
 {
     /// <summary>What the admin screen and the HTTP upload accept; divisions come as the four-column extract.</summary>
     public static readonly IReadOnlyList<string> Kinds = ["departments", "divisions", "grids", "components", "categories", "holidays", "rules"];
 
+    /// <summary>
+    /// What a sub-centre's administrator imports and exports (decision 026, addendum): their platform's departments and
+    /// responsibility rules. Divisions, grids, components, the catalogue and the holidays are the deployment's, kept by
+    /// the root's administrator.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ScopedKinds = ["departments", "rules"];
+
+    /// <summary>The kinds an administrator may import: all at the root, <see cref="ScopedKinds"/> in a sub-centre.</summary>
+    public static IReadOnlyList<string> KindsFor(Domain.Identity.Actor actor) => actor.AtRoot ? Kinds : ScopedKinds;
+
+    /// <summary>Refuses a kind a sub-centre's administrator does not keep.</summary>
+    public static void RequireKind(Domain.Identity.Actor actor, string kind)
+    {
+        if (Kinds.Contains(kind) && !KindsFor(actor).Contains(kind))
+            throw new Domain.Cases.CaseForbiddenException(Shared.Ui.Pick(
+                $"“{kind}”是全市共用的基础数据，由市级平台的系统管理员维护；分中心管理员只导入导出本平台的单位和派遣责任规则。",
+                $"'{kind}' is the deployment's shared reference data, kept by the root platform's administrator; a sub-centre's administrator imports and exports their platform's departments and responsibility rules only."));
+    }
+
+    string RootCode => platformOptions.Value.Code;
+
+    /// <summary>The platform code a <c>platform_code</c> column names (NULL: the root).</summary>
+    string CodeOf(string? column) => column ?? RootCode;
+
     public int GridCodeLength => config.GetValue("Reference:GridCodeLength", GridCode.DefaultLength);
 
-    /// <summary>Imports a file of <paramref name="kind"/>; the file name tells CSV from xlsx or GeoJSON.</summary>
-    public async Task<ImportReport> ImportAsync(string kind, string fileName, Stream content, string actor, CancellationToken ct = default)
+    /// <summary>
+    /// Imports a file of <paramref name="kind"/>; the file name tells CSV from xlsx or GeoJSON. <paramref name="subCentre"/>
+    /// is the importing administrator's sub-centre (null: the root's administrator or the command line), which keeps
+    /// departments and rules to that platform row by row.
+    /// </summary>
+    public async Task<ImportReport> ImportAsync(string kind, string fileName, Stream content, string actor, CancellationToken ct = default, string? subCentre = null)
     {
         var ext = Path.GetExtension(fileName).ToLowerInvariant();
         using var buffer = new MemoryStream();
@@ -41,7 +70,9 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
         string Text() => Encoding.UTF8.GetString(buffer.ToArray());
         return kind switch
         {
-            "departments" => await DepartmentsAsync(Text(), ct),
+            _ when subCentre is not null && !ScopedKinds.Contains(kind) => throw new Domain.Cases.CaseForbiddenException(
+                $"'{kind}' is the deployment's shared reference data, kept by the root platform's administrator."),
+            "departments" => await DepartmentsAsync(Text(), ct, subCentre),
             "divisions" => await DivisionsAsync(DivisionCsv.ReadExtract(buffer, fileName), ct),
             "grids" => await GridsAsync(GeoJson.ReadFeatureCollection(buffer), ct),
             "components" when ext is ".geojson" or ".json" => await ComponentsAsync(GeoJson.ReadFeatureCollection(buffer, "id"), ct),
@@ -49,26 +80,68 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
             "categories" when ext is ".xlsx" => await CategoriesXlsxAsync(buffer, actor, ct),
             "categories" => await CategoriesCsvAsync(Text(), actor, ct),
             "holidays" => await HolidaysAsync(Text(), CalendarRow.PlatformScope, ct),
-            "rules" => await RulesAsync(Text(), ct),
+            "rules" => await RulesAsync(Text(), ct, subCentre),
             _ => throw new ArgumentException($"Unknown kind '{kind}'. Kinds: {string.Join(", ", Kinds)}."),
         };
     }
 
-    public async Task<ImportReport> DepartmentsAsync(string csv, CancellationToken ct = default)
+    /// <summary>
+    /// Departments from CSV (code, name, parentCode, kind; optional contact, workingHours and platform), upserted by code.
+    /// The platform column names the platform a department belongs to (decision 026): empty keeps a stored department's
+    /// and puts a new one on the importer's platform. A sub-centre's administrator (<paramref name="subCentre"/>)
+    /// imports into their own platform only: a row naming another platform, changing another platform's department or
+    /// hanging under one is refused with its reason, and the other rows are kept.
+    /// </summary>
+    public async Task<ImportReport> DepartmentsAsync(string csv, CancellationToken ct = default, string? subCentre = null)
     {
         var existing = await db.Departments.ToDictionaryAsync(d => d.Code, ct);
         var parsed = RoutingCsv.ParseDepartments(csv, existing.Keys.ToHashSet());
         var errors = parsed.Errors.Select(e => new ImportError(e.Row, e.Field, e.Reason)).ToList();
-        // Contact and working hours are optional columns the routing parser does not know.
+        // Contact, working hours and platform are optional columns the routing parser does not know.
         var records = Csv.Read(csv);
         var header = records.Count > 0 ? records[0].Fields.Select(f => f.Trim()).ToList() : [];
-        int contactCol = header.IndexOf("contact"), hoursCol = header.IndexOf("workingHours");
+        int contactCol = header.IndexOf("contact"), hoursCol = header.IndexOf("workingHours"), platformCol = header.IndexOf("platform");
         var extra = records.Skip(1).Where(r => r.Fields.Count > 0)
-            .DistinctBy(r => r.Fields[0].Trim()).ToDictionary(r => r.Fields[0].Trim(), r => (Row: r.Row, Contact: Field(r, contactCol), Hours: Field(r, hoursCol)));
+            .DistinctBy(r => r.Fields[0].Trim())
+            .ToDictionary(r => r.Fields[0].Trim(), r => (Row: r.Row, Contact: Field(r, contactCol), Hours: Field(r, hoursCol), Platform: Field(r, platformCol)));
+        var platforms = (await db.Set<PlatformRow>().AsNoTracking().Select(p => p.Code).ToListAsync(ct)).Append(RootCode).ToHashSet();
+        var home = subCentre ?? RootCode;
+        // Each row's platform first: a parent is checked against the platform its child lands on.
+        var platformOf = new Dictionary<string, string>();
+        foreach (var d in parsed.Rows)
+        {
+            var named = extra.GetValueOrDefault(d.Code).Platform;
+            platformOf[d.Code] = named ?? (existing.TryGetValue(d.Code, out var stored) ? CodeOf(stored.PlatformCode) : home);
+        }
+        string? PlatformOfParent(string code) => platformOf.TryGetValue(code, out var p) ? p : existing.TryGetValue(code, out var row) ? CodeOf(row.PlatformCode) : null;
         int inserted = 0, updated = 0;
         foreach (var d in parsed.Rows)
         {
-            var (sourceRow, contact, hours) = extra.GetValueOrDefault(d.Code);
+            var (sourceRow, contact, hours, _) = extra.GetValueOrDefault(d.Code);
+            var target = platformOf[d.Code];
+            if (!platforms.Contains(target))
+            {
+                errors.Add(new ImportError(sourceRow, "platform", $"there is no platform {target} in this deployment"));
+                continue;
+            }
+            if (subCentre is not null && existing.TryGetValue(d.Code, out var theirs) && CodeOf(theirs.PlatformCode) != subCentre)
+            {
+                errors.Add(new ImportError(sourceRow, "code",
+                    $"department {d.Code} belongs to platform {CodeOf(theirs.PlatformCode)}: a sub-centre's administrator changes their own platform's departments only"));
+                continue;
+            }
+            if (subCentre is not null && target != subCentre)
+            {
+                errors.Add(new ImportError(sourceRow, "platform",
+                    $"a sub-centre's administrator imports into their own platform {subCentre} only, not {target}"));
+                continue;
+            }
+            if (d.ParentCode is { } parent && PlatformOfParent(parent) is { } parentPlatform && parentPlatform != target)
+            {
+                errors.Add(new ImportError(sourceRow, "parentCode",
+                    $"parent department {parent} belongs to platform {parentPlatform}, not {target}: a team sits under a department of its own platform"));
+                continue;
+            }
             if (hours is not null)
             {
                 try { CalendarText.ParsePeriods(hours); }
@@ -91,10 +164,19 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
             row.Kind = Domain.Kebab.From(d.Kind.ToString());
             if (contactCol >= 0) row.Contact = contact;
             if (hoursCol >= 0) row.WorkingHours = hours;
+            row.PlatformCode = target == RootCode ? null : target;
         }
         await db.SaveChangesAsync(ct);
         cache.Invalidate(ReferencePart.Routing, ReferencePart.Calendars);
         return new ImportReport("departments", inserted, updated, errors.OrderBy(e => e.Row).ToList());
+    }
+
+    /// <summary>The departments as CSV with their platform: a sub-centre's administrator gets their platform's, the root's every one.</summary>
+    public async Task<string> ExportDepartmentsAsync(CancellationToken ct = default, string? subCentre = null)
+    {
+        var rows = await db.Departments.AsNoTracking().Where(d => subCentre == null || d.PlatformCode == subCentre).OrderBy(d => d.Code).ToListAsync(ct);
+        return Csv.Write([.. RoutingCsv.DepartmentColumns, "contact", "workingHours", "platform"],
+            rows.Select(d => new[] { d.Code, d.Name, d.ParentCode, d.Kind, d.Contact, d.WorkingHours, CodeOf(d.PlatformCode) }));
     }
 
     static string? Field(CsvRecord r, int col) => col >= 0 && col < r.Fields.Count && r.Fields[col].Trim().Length > 0 ? r.Fields[col].Trim() : null;
@@ -238,25 +320,56 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
 
     public static string EmbeddedHolidays() => EmbeddedData.Read(HolidayCsv.ChinaFile);
 
-    /// <summary>Responsibility rules, upserted by id; each is checked against known departments, areas and the rules kept so far.</summary>
-    public async Task<ImportReport> RulesAsync(string csv, CancellationToken ct = default)
+    /// <summary>
+    /// Responsibility rules, upserted by id; each is checked against known departments, areas and the rules kept so far.
+    /// A rule belongs to the platform of its lead department (decision 026, addendum): its assisting departments are of
+    /// the same platform, and two rules cover the same category and area only on different platforms. A sub-centre's
+    /// administrator (<paramref name="subCentre"/>) imports rules of their own platform only, row by row.
+    /// </summary>
+    public async Task<ImportReport> RulesAsync(string csv, CancellationToken ct = default, string? subCentre = null)
     {
         var parsed = RoutingCsv.ParseRules(csv);
         var errors = parsed.Errors.Select(e => new ImportError(e.Row, e.Field, e.Reason)).ToList();
         var rowNumbers = ValidRowNumbers(csv, parsed.Errors);
+        var departmentPlatforms = (await db.Departments.AsNoTracking().Select(d => new { d.Code, d.PlatformCode }).ToListAsync(ct))
+            .ToDictionary(d => d.Code, d => CodeOf(d.PlatformCode));
         var options = new RuleValidationOptions
         {
-            KnownDepartments = (await db.Departments.Select(d => d.Code).ToListAsync(ct)).ToHashSet(),
+            KnownDepartments = departmentPlatforms.Keys.ToHashSet(),
             KnownAreaCodes = (await db.Set<AreaRow>().Select(a => a.Code).ToListAsync(ct)).ToHashSet(),
             GridCodeLengths = [GridCodeLength],
         };
+        string PlatformOf(ResponsibilityRule r) => departmentPlatforms.GetValueOrDefault(r.LeadDepartment, RootCode);
         var existing = await db.Set<RuleRow>().ToDictionaryAsync(r => r.Id, ct);
         var kept = existing.Values.Select(ReferenceMapping.ToRule).ToDictionary(r => r.Id);
         int inserted = 0, updated = 0;
         for (var i = 0; i < parsed.Rows.Count; i++)
         {
             var rule = parsed.Rows[i];
-            var others = kept.Values.Where(r => r.Id != rule.Id);
+            var platform = PlatformOf(rule);
+            if (departmentPlatforms.ContainsKey(rule.LeadDepartment))
+            {
+                if (subCentre is not null && platform != subCentre)
+                {
+                    errors.Add(new ImportError(rowNumbers[i], "lead",
+                        $"lead department {rule.LeadDepartment} belongs to platform {platform}: a sub-centre's administrator imports rules of their own platform {subCentre} only"));
+                    continue;
+                }
+                if (rule.AssistingDepartments.FirstOrDefault(a => departmentPlatforms.TryGetValue(a, out var p) && p != platform) is { } stranger)
+                {
+                    errors.Add(new ImportError(rowNumbers[i], "assisting",
+                        $"assisting department {stranger} belongs to platform {departmentPlatforms[stranger]}, the lead's to {platform}: a rule names one platform's departments"));
+                    continue;
+                }
+                if (subCentre is not null && kept.TryGetValue(rule.Id, out var stored) && PlatformOf(stored) != subCentre)
+                {
+                    errors.Add(new ImportError(rowNumbers[i], "id",
+                        $"rule id {rule.Id} is a rule of platform {PlatformOf(stored)}: choose another id"));
+                    continue;
+                }
+            }
+            // Coverage is per platform: a sub-centre's default for a category stands beside the city's.
+            var others = kept.Values.Where(r => r.Id != rule.Id && PlatformOf(r) == platform);
             var problems = ResponsibilityMatrix.Validate(others.Append(rule), options).Where(e => e.RuleId == rule.Id || e.Field == "scope").ToList();
             if (problems.Count > 0)
             {
@@ -282,8 +395,17 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
         return new ImportReport("rules", inserted, updated, errors.OrderBy(e => e.Row).ToList());
     }
 
-    public async Task<string> ExportRulesAsync(CancellationToken ct = default) =>
-        RoutingCsv.WriteRules((await db.Set<RuleRow>().AsNoTracking().OrderBy(r => r.Id).ToListAsync(ct)).Select(ReferenceMapping.ToRule));
+    /// <summary>The rules as CSV: a sub-centre's administrator gets their platform's (by the lead department), the root's every one.</summary>
+    public async Task<string> ExportRulesAsync(CancellationToken ct = default, string? subCentre = null)
+    {
+        var rules = (await db.Set<RuleRow>().AsNoTracking().OrderBy(r => r.Id).ToListAsync(ct)).Select(ReferenceMapping.ToRule);
+        if (subCentre is not null)
+        {
+            var own = (await db.Departments.AsNoTracking().Where(d => d.PlatformCode == subCentre).Select(d => d.Code).ToListAsync(ct)).ToHashSet();
+            rules = rules.Where(r => own.Contains(r.LeadDepartment));
+        }
+        return RoutingCsv.WriteRules(rules);
+    }
 
     /// <summary>Row numbers of the records a domain parser kept, in order (it reports rejected rows but returns kept ones without theirs).</summary>
     static List<int> ValidRowNumbers(string csv, IEnumerable<CsvRowError> errors)

@@ -38,11 +38,22 @@ public sealed record PlaceDto(Guid Id, string Name, IReadOnlyList<string> Aliase
 public sealed record PlacePageDto(IReadOnlyList<PlaceDto> Items, int Total, int Page, int PageSize);
 
 /// <summary>Routing suggestions and gaps, calendar edits and the explicit recomputation of open cases' deadlines.</summary>
-public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit audit, TimeProvider clock, CaseCommands commands)
+public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit audit, TimeProvider clock, CaseCommands commands,
+    Microsoft.Extensions.Options.IOptions<PlatformOptions> platform)
 {
+    /// <summary>The <c>platform_code</c> column's value for a platform code: NULL for the root.</summary>
+    string? Column(string platformCode) => platformCode == platform.Value.Code ? null : platformCode;
+
+    /// <summary>
+    /// Who should handle the case: by the rules of the case's own platform (decision 026, addendum), naming only that
+    /// platform's departments in use — a suggestion the dispatch check would refuse is not made.
+    /// </summary>
     public async Task<RoutingDto> SuggestAsync(Case c, CancellationToken ct = default)
     {
-        var names = await db.Departments.AsNoTracking().ToDictionaryAsync(d => d.Code, d => d.Name, ct);
+        var column = Column(c.PlatformCode);
+        var departments = await db.Departments.AsNoTracking().Select(d => new { d.Code, d.Name, d.PlatformCode }).ToListAsync(ct);
+        var names = departments.ToDictionary(d => d.Code, d => d.Name);
+        var foreign = departments.Where(d => d.PlatformCode != column).Select(d => d.Code).ToHashSet();
         RoutingSuggestion suggestion;
         if (c.CategoryCode is not { } key)
             suggestion = new RoutingSuggestion(null, [], null, null, SuggestionBasis.None, "案件尚未分类，无法给出派遣建议")
@@ -55,7 +66,16 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
                 ? await db.Set<ComponentRow>().Where(x => x.Id == id).Select(x => x.MaintainerDepartment).FirstOrDefaultAsync(ct)
                 : null;
             var name = cache.Catalogue.For(c.CatalogueVersion)?.Find(key)?.Name ?? key;
-            suggestion = cache.Routing.Suggest(new RoutingQuery(key, name, c.ComponentId, maintainer, c.GridCode, c.StreetCode, c.DistrictCode));
+            suggestion = cache.RoutingOf(column).Suggest(new RoutingQuery(key, name, c.ComponentId, maintainer, c.GridCode, c.StreetCode, c.DistrictCode));
+            // The component register may name another platform's maintainer: not this case's to dispatch to.
+            if (suggestion.LeadDepartment is { } suggested && foreign.Contains(suggested))
+                suggestion = new RoutingSuggestion(null, [], null, null, SuggestionBasis.None,
+                    $"建议的单位 {suggested} 不是本案件所在平台的单位，请人工派遣")
+                {
+                    ExplanationEn = $"The suggested department {suggested} is not a department of this case's platform: choose the department",
+                };
+            else if (suggestion.AssistingDepartments.Any(foreign.Contains))
+                suggestion = suggestion with { AssistingDepartments = suggestion.AssistingDepartments.Where(a => !foreign.Contains(a)).ToList() };
         }
         var (returnedBy, reason) = await LastReturnAsync(c.Id, ct);
         string? warning = null;
@@ -95,7 +115,7 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
     }
 
     /// <summary>Leaf categories nobody answers for, per street (and district) under <paramref name="area"/>.</summary>
-    public async Task<IReadOnlyList<RoutingGapDto>> GapsAsync(string? area, bool includeHotline, CancellationToken ct = default)
+    public async Task<IReadOnlyList<RoutingGapDto>> GapsAsync(string? area, bool includeHotline, CancellationToken ct = default, string? platformColumn = null)
     {
         var prefix = area ?? "";
         var areas = await db.Set<AreaRow>().AsNoTracking()
@@ -103,7 +123,7 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
         var names = areas.ToDictionary(a => a.Code, a => a.Name);
         var categories = (cache.Catalogue.Current?.Leaves ?? []).Where(c => includeHotline || c.Kind != CategoryKind.Hotline);
         var scopes = areas.Select(a => a.Level == "street" ? new RoutingArea(a.Code[..6], a.Code) : new RoutingArea(a.Code));
-        return cache.Routing.FindGaps(categories, scopes)
+        return cache.RoutingOf(platformColumn).FindGaps(categories, scopes)
             .Select(g => new RoutingGapDto(g.CategoryCode, g.CategoryName, g.Area.ToString(), names.GetValueOrDefault(g.Area.ToString())))
             .ToList();
     }

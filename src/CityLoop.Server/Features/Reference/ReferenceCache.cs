@@ -56,7 +56,21 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
     public GeoSnapshot Geo => Get(ReferencePart.Geo, LoadGeo);
     public CatalogueSnapshot Catalogue => Get(ReferencePart.Catalogue, LoadCatalogue);
     public CalendarSnapshot Calendars => Get(ReferencePart.Calendars, LoadCalendars);
-    public ResponsibilityMatrix Routing => Get(ReferencePart.Routing, LoadRouting);
+    /// <summary>The root platform's responsibility matrix.</summary>
+    public ResponsibilityMatrix Routing => RoutingOf(null);
+
+    /// <summary>
+    /// The responsibility matrix of one platform (decision 026, addendum): the rules whose lead department belongs to it;
+    /// <paramref name="platformColumn"/> is the <c>platform_code</c> column's value (NULL for the root).
+    /// </summary>
+    public ResponsibilityMatrix RoutingOf(string? platformColumn)
+    {
+        var all = Get(ReferencePart.Routing, LoadRouting);
+        // A sub-centre without rules of its own has none: the city's rules name the city's departments.
+        return all.GetValueOrDefault(platformColumn ?? "") ?? NoRules;
+    }
+
+    static readonly ResponsibilityMatrix NoRules = new([]);
 
     public void Invalidate(params ReferencePart[] parts)
     {
@@ -136,10 +150,26 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
         };
     }
 
-    static ResponsibilityMatrix LoadRouting(CityLoopDb db)
+    /// <summary>
+    /// One matrix per platform, keyed by the <c>platform_code</c> column ("" for the root). A rule belongs to the
+    /// platform of its lead department; where moving a department between platforms has left two rules of a platform
+    /// covering the same category and area, the first by id is kept (the importer refuses such a pair).
+    /// </summary>
+    static Dictionary<string, ResponsibilityMatrix> LoadRouting(CityLoopDb db)
     {
-        var names = db.Departments.AsNoTracking().ToDictionary(d => d.Code, d => d.Name);
+        var departments = db.Departments.AsNoTracking().Select(d => new { d.Code, d.Name, d.PlatformCode }).ToList();
+        var names = departments.ToDictionary(d => d.Code, d => d.Name);
+        var platformOf = departments.ToDictionary(d => d.Code, d => d.PlatformCode ?? "");
         var rules = db.Set<RuleRow>().AsNoTracking().OrderBy(r => r.Id).ToList().Select(ReferenceMapping.ToRule);
-        return new ResponsibilityMatrix(rules, code => names.GetValueOrDefault(code));
+        var groups = new Dictionary<string, List<ResponsibilityRule>> { [""] = [] };
+        var covered = new HashSet<(string, string?, RuleScopeKind, string?)>();
+        foreach (var rule in rules)
+        {
+            var platform = platformOf.GetValueOrDefault(rule.LeadDepartment, "");
+            if (!covered.Add((platform, rule.CategoryCode, rule.ScopeKind, rule.ScopeValue))) continue;
+            if (!groups.TryGetValue(platform, out var list)) groups[platform] = list = [];
+            list.Add(rule);
+        }
+        return groups.ToDictionary(g => g.Key, g => new ResponsibilityMatrix(g.Value, code => names.GetValueOrDefault(code)));
     }
 }

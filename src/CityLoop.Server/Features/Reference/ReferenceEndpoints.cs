@@ -61,8 +61,9 @@ public static class ReferenceEndpoints
         var admin = app.MapGroup("/api/v1/admin").WithTags("Administration").RequireAuthorization(AuthSetup.ApiPolicy);
         admin.MapGet("/routing/gaps", async (string? area, bool? hotline, CurrentActor current, ReferenceAdmin a, CancellationToken ct) =>
         {
-            await IdentityEndpoints.Require(current, Role.SystemAdmin);
-            return TypedResults.Ok(await a.GapsAsync(area, hotline ?? false, ct));
+            var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
+            // A sub-centre's administrator reads their platform's gaps, by their platform's rules.
+            return TypedResults.Ok(await a.GapsAsync(area, hotline ?? false, ct, actor.PlatformCode));
         });
         admin.MapPost("/imports/{kind}", Import).DisableAntiforgery();
         admin.MapGet("/exports/{kind}", Export);
@@ -216,26 +217,33 @@ public static class ReferenceEndpoints
         var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
         if (file is null || file.Length == 0) throw CaseValidationException.Single("file", "Upload the file as multipart/form-data field 'file'.");
         if (!ReferenceImporter.Kinds.Contains(kind)) throw new NotFoundException($"Unknown import kind '{kind}'. Kinds: {string.Join(", ", ReferenceImporter.Kinds)}.");
+        ReferenceImporter.RequireKind(actor, kind);
         await using var stream = file.OpenReadStream();
-        var report = await importer.ImportAsync(kind, file.FileName, stream, actor.Name, ct);
+        var report = await importer.ImportAsync(kind, file.FileName, stream, actor.Name, ct, actor.PlatformCode);
         await audit.WriteAsync(actor.Id, actor.Name, "reference-import", kind,
             detail: $"{file.FileName}: {report.Inserted} inserted, {report.Updated} updated, {report.Errors.Count} rejected");
         return TypedResults.Ok(report);
     }
 
-    /// <summary>grids (GeoJSON), components (csv | geojson), categories (xlsx | csv, part=categories|conditions|hotline-time-limits), rules (csv).</summary>
+    /// <summary>
+    /// grids (GeoJSON), components (csv | geojson), categories (xlsx | csv, part=categories|conditions|hotline-time-limits),
+    /// rules (csv), departments (csv, with their platform); a sub-centre's administrator exports their platform's
+    /// departments and rules only.
+    /// </summary>
     static async Task<IResult> Export(string kind, string? format, string? part, CurrentActor current, ReferenceImporter importer, CancellationToken ct)
     {
-        await IdentityEndpoints.Require(current, Role.SystemAdmin);
+        var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
+        ReferenceImporter.RequireKind(actor, kind);
         return (kind, format) switch
         {
+            ("departments", _) => Results.File(Encoding.UTF8.GetBytes(await importer.ExportDepartmentsAsync(ct, actor.PlatformCode)), "text/csv", "departments.csv"),
             ("grids", _) => Results.File(Encoding.UTF8.GetBytes(await importer.ExportGridsAsync(ct)), "application/geo+json", "grids.geojson"),
             ("components", "geojson") => Results.File(Encoding.UTF8.GetBytes(await importer.ExportComponentsGeoJsonAsync(ct)), "application/geo+json", "components.geojson"),
             ("components", _) => Results.File(Encoding.UTF8.GetBytes(await importer.ExportComponentsCsvAsync(ct)), "text/csv", "components.csv"),
             ("categories", "csv") => Results.File(Encoding.UTF8.GetBytes(importer.ExportCatalogueCsv(part ?? ReferenceImporter.CategoriesSheet)), "text/csv", $"{part ?? "categories"}.csv"),
             ("categories", _) => Results.File(importer.ExportCategoriesXlsx(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "categories.xlsx"),
-            ("rules", _) => Results.File(Encoding.UTF8.GetBytes(await importer.ExportRulesAsync(ct)), "text/csv", "responsibility-rules.csv"),
-            _ => throw new NotFoundException($"Unknown export kind '{kind}'. Kinds: grids, components, categories, rules."),
+            ("rules", _) => Results.File(Encoding.UTF8.GetBytes(await importer.ExportRulesAsync(ct, actor.PlatformCode)), "text/csv", "responsibility-rules.csv"),
+            _ => throw new NotFoundException($"Unknown export kind '{kind}'. Kinds: grids, components, categories, rules, departments."),
         };
     }
 }

@@ -163,6 +163,13 @@ public static class Labels
         [Domain.Identity.Role.KnowledgeEditor] = ("知识库编辑", "Knowledge editor"),
         [Domain.Identity.Role.Display] = ("大屏展示", "Wall screen display"),
         [Domain.Identity.Role.Telephony] = ("电话系统", "Telephone system"),
+        // The machine principals: what the system's own steps are, never the enum's name.
+        [Domain.Identity.Role.PortalChannel] = ("市民门户", "Citizen portal"),
+        [Domain.Identity.Role.CameraChannel] = ("视频平台", "Video platform"),
+        [Domain.Identity.Role.Open311Client] = ("Open311 接入系统", "Open311 client"),
+        [Domain.Identity.Role.PeerPlatform] = ("上下级平台", "Peer platform"),
+        [Domain.Identity.Role.Importer] = ("数据导入", "Data import"),
+        [Domain.Identity.Role.BackgroundWorker] = ("系统", "System"),
     };
 
     /// <summary>Names of the fields an action asks for (ActionField.Name).</summary>
@@ -191,12 +198,20 @@ public static class Labels
         ["assignee"] = ("承办人", "Assignee"),
         ["team"] = ("承办班组", "Team"),
         ["platform"] = ("接收平台", "Receiving centre"),
+        ["handedFrom"] = ("移出平台", "Handed over by"),
+        ["handedTo"] = ("移交至", "Handed over to"),
         ["upheld"] = ("退单成立", "Return upheld"),
         ["method"] = ("核查方式", "Check method"),
         ["department"] = ("单位", "Department"),
         ["caseNumber"] = ("案件编号", "Case number"),
         ["mergedBy"] = ("并单人", "Merged by"),
         ["outcome"] = ("处理结果", "Outcome"),
+        ["signForDueAt"] = ("签收期限", "Sign-for due"),
+        ["previousDueAt"] = ("原处置期限", "Previous handling due"),
+        ["onTime"] = ("按期办结", "On time"),
+        ["reworkCount"] = ("返工", "Rework"),
+        ["reopenedCount"] = ("重办", "Reopened"),
+        ["phase"] = ("阶段", "Phase"),
         // The agent desktop, calls and the knowledge base.
         ["article"] = ("知识库文章", "Knowledge article"),
         ["service"] = ("转接", "Transfer to"),
@@ -219,6 +234,14 @@ public static class Labels
         ["queuedAt"] = ("进线时间", "Queued at"),
         ["answeredAt"] = ("接听时间", "Answered at"),
         ["endedAt"] = ("挂机时间", "Ended at"),
+    };
+
+    static readonly Dictionary<string, (string Zh, string En)> EmergencyServices = new()
+    {
+        ["110"] = ("110 报警", "110 police"),
+        ["119"] = ("119 消防", "119 fire"),
+        ["120"] = ("120 急救", "120 ambulance"),
+        ["122"] = ("122 交通事故", "122 traffic accidents"),
     };
 
     static readonly Dictionary<string, (string Zh, string En)> Lights = new()
@@ -294,6 +317,9 @@ public static class Labels
     public static string Role(Domain.Identity.Role r) => Of(Roles, r, r.ToString());
     public static string Role(string? api) => Domain.Identity.Roles.TryParse(api, out var r) ? Role(r) : api ?? "";
     public static string Field(string name) => Of(Fields, name, name);
+    public static bool HasField(string name) => Fields.ContainsKey(name);
+    public static bool HasNote(string kind) => Notes.ContainsKey(kind);
+    public static string Emergency(string? service) => service is null ? "" : Of(EmergencyServices, service, service);
     public static string Light(string light) => Of(Lights, light, light);
     public static IEnumerable<string> LightKeys => Lights.Keys;
     public static string Level(Supervision.SupervisionLevel level) => Of(Levels, level, level.ToString());

@@ -158,7 +158,7 @@ public static class SupervisionEndpoints
             fields["dueAt"] = notifier.Format(order.DueAt);
             var users = new List<User>();
             foreach (var role in new[] { Role.DepartmentHandler, Role.DepartmentHead })
-                users.AddRange(await notifier.UsersAsync(role, c.LeadDepartmentCode, ct));
+                users.AddRange(await notifier.StaffOfAsync(c, role, c.LeadDepartmentCode, ct));
             await notifier.ToStaffAsync(c, "supervision-issued", fields, users, ctx, ct);
             orders.Add(order);
         }, ct: ct);

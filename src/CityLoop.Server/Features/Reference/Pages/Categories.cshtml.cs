@@ -19,7 +19,8 @@ public sealed class CategoriesModel(ReferenceCache cache, ReferenceImporter impo
     public void OnGet(string? saved)
     {
         Catalogue = cache.Catalogue.Current;
-        if (saved is not null) Message = $"已保存为目录第 {saved} 版；此前立案的案件仍按原版本执行。";
+        if (saved is not null)
+            Message = Shared.Ui.Pick($"已保存为目录第 {saved} 版；此前立案的案件仍按原版本执行。", $"Saved as version {saved} of the catalogue; cases filed before keep the version they were filed under.");
     }
 
     public async Task<IActionResult> OnPostAsync(string code, string timeLimit, string closingStandard, CancellationToken ct)

@@ -1,4 +1,5 @@
 using CityLoop.Server.Features.Identity;
+using CityLoop.Server.Features.Shared;
 using CityLoop.Server.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -14,21 +15,31 @@ public sealed class ImportsModel(ReferenceImporter importer, CurrentActor curren
     [BindProperty] public IFormFile? Upload { get; set; }
     public ImportReport? Report { get; private set; }
     public string? Problem { get; private set; }
+    /// <summary>The kinds this administrator keeps: all at the root, their platform's departments and rules in a sub-centre.</summary>
+    public IReadOnlyList<string> Kinds { get; private set; } = ReferenceImporter.Kinds;
+    /// <summary>The sub-centre whose data this administrator imports; null at the root.</summary>
+    public string? SubCentre { get; private set; }
 
-    public void OnGet() { }
+    public async Task OnGetAsync()
+    {
+        var actor = await current.GetAsync();
+        (Kinds, SubCentre) = (ReferenceImporter.KindsFor(actor), actor.PlatformCode);
+        if (!Kinds.Contains(Kind)) Kind = Kinds[0];
+    }
 
     public async Task OnPostAsync(CancellationToken ct)
     {
-        if (Upload is null || Upload.Length == 0 || !ReferenceImporter.Kinds.Contains(Kind))
+        var actor = await current.GetAsync();
+        (Kinds, SubCentre) = (ReferenceImporter.KindsFor(actor), actor.PlatformCode);
+        if (Upload is null || Upload.Length == 0 || !Kinds.Contains(Kind))
         {
-            Problem = "请选择数据类型并上传文件。";
+            Problem = Ui.Pick("请选择数据类型并上传文件。", "Choose a kind of data and upload a file.");
             return;
         }
-        var actor = await current.GetAsync();
         await using var stream = Upload.OpenReadStream();
         try
         {
-            Report = await importer.ImportAsync(Kind, Upload.FileName, stream, actor.Name, ct);
+            Report = await importer.ImportAsync(Kind, Upload.FileName, stream, actor.Name, ct, actor.PlatformCode);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidDataException)
         {
