@@ -1,16 +1,40 @@
 using CityLoop.Domain.Cases;
 using CityLoop.Domain.Catalogue;
 using CityLoop.Domain.Identity;
+using CityLoop.Domain.Indicators;
 using CityLoop.Domain.Routing;
 using CityLoop.Server.Data;
 using CityLoop.Server.Features.Cases;
+using CityLoop.Server.Features.Clocks;
 using CityLoop.Server.Features.Reference;
 using Microsoft.EntityFrameworkCore;
 
 namespace CityLoop.Bench;
 
-/// <summary>One generated case as the domain left it, with every event of its history.</summary>
-public sealed record GeneratedCase(Case Case, IReadOnlyList<CaseEvent> Events);
+/// <summary>
+/// One generated case as the domain left it, with every event of its history, its figures' fact row folded from
+/// those events by the production code (<see cref="CaseFact.Start"/>, <see cref="CaseFact.Apply"/>), and the recipe
+/// that made it — the intake and each step with its actor and instant — so that it can be made again at another time.
+/// </summary>
+public sealed record GeneratedCase(Case Case, IReadOnlyList<CaseEvent> Events, CaseFact Fact, CaseRecipe Recipe)
+{
+    /// <summary>The instant of the history's last event.</summary>
+    public DateTimeOffset LastAt => Events.Count > 0 ? Events[^1].At : Case.CreatedAt;
+
+    /// <summary>The fact row the projection (<c>CaseFactProjection</c>) would hold for these events.</summary>
+    public static CaseFact FactOf(Case c, IReadOnlyList<CaseEvent> events, CountedRating counted = CountedRating.Call)
+    {
+        var fact = CaseFact.Start(c, events[0]);
+        for (var i = 1; i < events.Count; i++) fact.Apply(events[i], EventClock.Of(events[i]), counted);
+        return fact;
+    }
+}
+
+/// <summary>One step of a generated history: the action, its input, who did it and when.</summary>
+public sealed record CaseStep(CaseAction Action, ActionInput Input, Actor Actor, DateTimeOffset At);
+
+/// <summary>What made a generated case: the intake (input, place, creator, instant) and the steps the domain accepted.</summary>
+public sealed record CaseRecipe(NewCase Input, CasePlace? Place, Actor Creator, DateTimeOffset At, IReadOnlyList<CaseStep> Steps);
 
 /// <summary>
 /// What the generator draws from: the platform's reference data (catalogue, grids, routing), the people who act,
@@ -27,7 +51,8 @@ public sealed record GeneratorWorld(
     IReadOnlyDictionary<string, Actor> DepartmentActors,
     IPlaceResolver Places,
     string PlatformCode,
-    TimeZoneInfo Zone)
+    TimeZoneInfo Zone,
+    IReadOnlyDictionary<string, Actor>? GridInspectors = null)
 {
     public static async Task<GeneratorWorld> BuildAsync(CityLoopDb db, ReferenceCache reference, IPlaceResolver places, PlatformOptions platform)
     {
@@ -40,8 +65,12 @@ public sealed record GeneratorWorld(
         var deptActors = actors.Where(a => a.DepartmentCode is not null && a.Roles.Contains(Role.DepartmentHead))
             .GroupBy(a => a.DepartmentCode!).ToDictionary(g => g.Key, g => g.First());
         var staff = actors.Where(a => a.DepartmentCode is null).ToList();
+        // Each grid's inspector (from the database: the benchmark shares the grids among its inspectors) reports there.
+        var byName = users.Where(u => u.RoleSet().Contains(Role.Inspector)).ToDictionary(u => u.UserName, u => actors.First(a => a.Id == u.Id.ToString()));
+        var gridInspectors = (await db.Set<GridRow>().AsNoTracking().Where(g => g.Inspector != null).Select(g => new { g.Code, g.Inspector }).ToListAsync())
+            .Where(g => byName.ContainsKey(g.Inspector!)).ToDictionary(g => g.Code, g => byName[g.Inspector!]);
         return new GeneratorWorld(city, hotline, points, reference.Routing, deptActors.Keys.Order().ToList(), LoadMessages(), staff, deptActors, places,
-            platform.Code, platform.Zone);
+            platform.Code, platform.Zone, gridInspectors);
     }
 
     static List<(string, string)> LoadMessages()
@@ -65,7 +94,12 @@ public sealed record GeneratorWorld(
 public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
 {
     readonly Random _rng = new(seed);
-    readonly IDeadlinePolicy _deadlines = FixedDeadlinePolicy.Default;
+    /// <summary>
+    /// Deadlines as fixed durations (no working-day calendar), so a history moved by whole weeks has the same
+    /// deadlines and on-time verdicts, moved by the same amount (<see cref="CaseReplicator"/> relies on this).
+    /// </summary>
+    public static readonly IDeadlinePolicy Deadlines = FixedDeadlinePolicy.Default;
+    readonly IDeadlinePolicy _deadlines = Deadlines;
     readonly Dictionary<string, int> _perDay = [];
     readonly List<string> _recentNumbers = [];
 
@@ -92,7 +126,12 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
 
     static readonly string[] Streets = ["金城中路", "新建路", "南新西路", "百旺路", "河池大道", "东江路", "体育路", "环城北路", "金城东路", "思源路"];
 
-    public IEnumerable<GeneratedCase> Generate(int count, DateTimeOffset from, DateTimeOffset to)
+    /// <summary>
+    /// <paramref name="count"/> cases received between <paramref name="from"/> and <paramref name="to"/>, each carried
+    /// until <paramref name="until"/> (by default <paramref name="to"/>: recent cases are still open; a later instant
+    /// gives complete histories, the replicator's templates).
+    /// </summary>
+    public IEnumerable<GeneratedCase> Generate(int count, DateTimeOffset from, DateTimeOffset to, DateTimeOffset? until = null)
     {
         var days = Math.Max(1, (int)(to - from).TotalDays);
         var cumulative = Hourly.Select((_, h) => Hourly.Take(h + 1).Sum() / Hourly.Sum()).ToArray();
@@ -104,7 +143,7 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
             var hour = Array.FindIndex(cumulative, c => u <= c);
             var local = new DateTimeOffset(day.AddHours(hour).AddMinutes(_rng.NextDouble() * 60), world.Zone.GetUtcOffset(day));
             if (local > to) local = to.AddMinutes(-1);
-            yield return One(local.ToUniversalTime(), to);
+            yield return One(local.ToUniversalTime(), until ?? to);
         }
     }
 
@@ -152,25 +191,27 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
                 Anonymous = anonymous, Confidential = _rng.NextDouble() < 0.05,
             };
         }
+        var place = world.Places.Resolve(lat, lon);
         var creator = source switch
         {
-            CaseSource.InspectorPatrol => Staff(Role.Inspector),
+            CaseSource.InspectorPatrol => place?.GridCode is { } grid && world.GridInspectors?.GetValueOrDefault(grid) is { } own ? own : Staff(Role.Inspector),
             CaseSource.Hotline => Staff(Role.HotlineAgent),
             _ => Staff(Role.IntakeOperator),
         };
         var number = Number(at);
-        var c = Case.Create(input, number, world.PlatformCode, world.Places.Resolve(lat, lon), null, new TransitionContext(creator, at, _deadlines));
+        var c = Case.Create(input, number, world.PlatformCode, place, null, new TransitionContext(creator, at, _deadlines));
         var events = new List<CaseEvent>(c.NewEvents);
         c.AcceptEvents();
         var lead = world.Routing.Suggest(new RoutingQuery(category.Key, category.Name, null, null, c.GridCode, c.StreetCode, c.DistrictCode ?? "451202")).LeadDepartment;
         if (lead is null || !world.DepartmentActors.ContainsKey(lead)) lead = world.Departments[_rng.Next(world.Departments.Count)];
-        Walk(c, events, at, end, category, lead);
+        var steps = new List<CaseStep>();
+        Walk(c, events, steps, at, end, category, lead);
         _recentNumbers.Add(number);
         if (_recentNumbers.Count > 1000) _recentNumbers.RemoveRange(0, 500);
-        return new GeneratedCase(c, events);
+        return new GeneratedCase(c, events, GeneratedCase.FactOf(c, events), new CaseRecipe(input, place, creator, at, steps));
     }
 
-    void Walk(Case c, List<CaseEvent> events, DateTimeOffset now, DateTimeOffset end, Category category, string lead)
+    void Walk(Case c, List<CaseEvent> events, List<CaseStep> steps, DateTimeOffset now, DateTimeOffset end, Category category, string lead)
     {
         for (var step = 0; step < 60; step++)
         {
@@ -197,7 +238,9 @@ public sealed class CaseHistoryGenerator(GeneratorWorld world, int seed)
                 }
                 try
                 {
-                    c.Perform(t.Action, Input(c, t, category, lead, now), new TransitionContext(actor, now, _deadlines));
+                    var input = Input(c, t, category, lead, now);
+                    c.Perform(t.Action, input, new TransitionContext(actor, now, _deadlines));
+                    steps.Add(new CaseStep(t.Action, input, actor, now));
                     done = true;
                 }
                 catch (Exception ex) when (ex is CaseValidationException or CaseRuleException or CaseForbiddenException)

@@ -18,121 +18,23 @@ namespace CityLoop.Bench;
 
 /// <summary>
 /// list [connection-string] [--cases N] [--years Y] [--queries K] [--seed S] [--database NAME]
-/// Loads N generated case histories (<see cref="CaseHistoryGenerator"/>) into a fresh PostgreSQL database with binary
-/// COPY, rebuilds the indexes, then asks the real server over HTTP the workbench's questions K times each with varied
-/// parameters — first page of 20, totals capped — and prints p50/p99 per question. With --database NAME it skips the
-/// load and queries an existing database (a second run on the same data).
+/// Loads about N generated case histories (<see cref="BenchData"/>) into a fresh PostgreSQL database, then asks the
+/// real server over HTTP the workbench's questions K times each with varied parameters — first page of 20, totals
+/// capped — and prints p50/p99 per question. With --database NAME it skips the load and queries an existing database
+/// (a second run on the same data, or the figures benchmark's).
 /// </summary>
 public static class CaseListBenchmark
 {
     public static async Task<int> Run(string[] args)
     {
-        var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || !args[i - 1].StartsWith("--", StringComparison.Ordinal))).ToList();
-        var server = positional.FirstOrDefault() ?? Environment.GetEnvironmentVariable("CITYLOOP_BENCH_PG");
-        if (string.IsNullOrWhiteSpace(server))
-        {
-            CityLoop.Server.Tests.Infrastructure.PostgresServer.Durable = true;
-            server = CityLoop.Server.Tests.Infrastructure.PostgresServer.CreateDatabase("list");
-        }
-        var count = int.Parse(IntakeBenchmark.Option(args, "--cases") ?? "1000000", CultureInfo.InvariantCulture);
-        var years = double.Parse(IntakeBenchmark.Option(args, "--years") ?? "3", CultureInfo.InvariantCulture);
         var queries = int.Parse(IntakeBenchmark.Option(args, "--queries") ?? "200", CultureInfo.InvariantCulture);
-        var seed = int.Parse(IntakeBenchmark.Option(args, "--seed") ?? "12345", CultureInfo.InvariantCulture);
-        var database = IntakeBenchmark.Option(args, "--database");
-        var end = new DateTimeOffset(2026, 11, 30, 18, 0, 0, TimeSpan.FromHours(8));
-        var start = end.AddDays(-365 * years);
-
-        if (database is null)
-        {
-            database = $"cityloop_list_{count}_{DateTime.UtcNow:MMddHHmm}";
-            await using var admin = new NpgsqlConnection(server);
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-        await using (var admin = new NpgsqlConnection(server))
-        {
-            // Storage on SSD: random reads cost little more than sequential ones (the README's PostgreSQL advice).
-            await admin.OpenAsync();
-            await using var set = new NpgsqlCommand($"ALTER DATABASE \"{database}\" SET random_page_cost = 1.1", admin);
-            await set.ExecuteNonQueryAsync();
-        }
-        var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database, Pooling = true, CommandTimeout = 0 }.ConnectionString;
-        Console.WriteLine($"case-list benchmark: database {database}, {Environment.ProcessorCount} cores");
-
-        await using var provider = Services(connectionString);
+        var data = await BenchData.PrepareAsync(args, "list");
         var sample = new Sample();
+        await using (var provider = BenchData.Services(data.ConnectionString))
         using (var scope = provider.CreateScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
-            await scope.ServiceProvider.GetRequiredService<Migrator>().MigrateAsync();
-            if (!await db.Users.AnyAsync()) await scope.ServiceProvider.GetRequiredService<DemoSeeder>().SeedAsync(0);
-            if (!await db.Cases.AnyAsync()) await LoadAsync(scope.ServiceProvider, connectionString, database, count, start, end, seed);
-            await sample.FillAsync(connectionString, seed);
-        }
-        await QueryAsync(connectionString, sample, queries, seed, start, end);
+            await sample.FillAsync(scope.ServiceProvider.GetRequiredService<CityLoopDb>(), data.ConnectionString, data.Seed);
+        await QueryAsync(data.ConnectionString, sample, queries, data.Seed, data.Start, data.End);
         return 0;
-    }
-
-    static ServiceProvider Services(string connectionString)
-    {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Database:Provider"] = "postgres",
-            ["Database:ConnectionString"] = connectionString,
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
-        services.AddSingleton<IConfiguration>(config);
-        services.AddSingleton(TimeProvider.System);
-        services.Configure<PlatformOptions>(config.GetSection("Platform"));
-        services.AddCityLoopDatabase(config);
-        services.AddSignalR();
-        CityLoopApp.AddDomainServices(services, config);
-        return services.BuildServiceProvider();
-    }
-
-    static async Task LoadAsync(IServiceProvider sp, string connectionString, string database, int count, DateTimeOffset start, DateTimeOffset end, int seed)
-    {
-        var db = sp.GetRequiredService<CityLoopDb>();
-        var world = await GeneratorWorld.BuildAsync(db, sp.GetRequiredService<ReferenceCache>(), sp.GetRequiredService<IPlaceResolver>(),
-            sp.GetRequiredService<IOptions<PlatformOptions>>().Value);
-        await using var conn = new NpgsqlConnection(connectionString);
-        await conn.OpenAsync();
-        var indexes = await CaseBulkLoader.DropIndexesAsync(conn, "cases", "case_events");
-        var loader = new CaseBulkLoader(db);
-        var sw = Stopwatch.StartNew();
-        var lastReport = TimeSpan.Zero;
-        var result = await loader.LoadAsync(connectionString, new CaseHistoryGenerator(world, seed).Generate(count, start, end), n =>
-        {
-            if (sw.Elapsed - lastReport < TimeSpan.FromSeconds(30)) return;
-            lastReport = sw.Elapsed;
-            Console.WriteLine($"  {n:N0} cases loaded, {n / sw.Elapsed.TotalSeconds:N0}/s");
-        });
-        Console.WriteLine($"generated and copied {result.Cases:N0} cases and {result.Events:N0} events in {result.Elapsed.TotalSeconds:F0} s");
-        var rebuild = Stopwatch.StartNew();
-        await CaseBulkLoader.RebuildIndexesAsync(conn, indexes, (name, t) => Console.WriteLine($"  index {name}: {t.TotalSeconds:F0} s"));
-        Console.WriteLine($"indexes rebuilt in {rebuild.Elapsed.TotalSeconds:F0} s");
-        var vacuum = Stopwatch.StartNew();
-        foreach (var table in new[] { "cases", "case_events" })
-        {
-            await using var cmd = new NpgsqlCommand($"VACUUM (ANALYZE) {table}", conn) { CommandTimeout = 0 };
-            await cmd.ExecuteNonQueryAsync();
-        }
-        Console.WriteLine($"vacuum analyze in {vacuum.Elapsed.TotalSeconds:F0} s");
-        await using (var cmd = new NpgsqlCommand("""
-            SELECT pg_size_pretty(pg_database_size(current_database())),
-                   pg_size_pretty(pg_table_size('cases')), pg_size_pretty(pg_indexes_size('cases')),
-                   pg_size_pretty(pg_table_size('case_events')), pg_size_pretty(pg_indexes_size('case_events')),
-                   pg_size_pretty(pg_relation_size('ix_cases_search_vector')),
-                   pg_database_size(current_database()) / greatest(1, (SELECT count(*) FROM cases))
-            """, conn))
-        await using (var r = await cmd.ExecuteReaderAsync())
-        {
-            await r.ReadAsync();
-            Console.WriteLine($"disk: database {r.GetString(0)} ({r.GetInt64(6):N0} bytes per case); cases {r.GetString(1)} + indexes {r.GetString(2)}; " +
-                $"case_events {r.GetString(3)} + indexes {r.GetString(4)}; search index {r.GetString(5)}");
-        }
     }
 
     /// <summary>Real parameter values drawn from the loaded data: departments, words, phones, streets, categories.</summary>
@@ -143,7 +45,7 @@ public static class CaseListBenchmark
         public List<string> Streets { get; } = [];
         public List<string> Categories { get; } = [];
 
-        public async Task FillAsync(string connectionString, int seed)
+        public async Task FillAsync(CityLoopDb db, string connectionString, int seed)
         {
             var rng = new Random(seed);
             await using var conn = new NpgsqlConnection(connectionString);
@@ -156,7 +58,10 @@ public static class CaseListBenchmark
                 while (await r.ReadAsync()) if (!r.IsDBNull(0)) list.Add(r.GetString(0));
                 return list;
             }
-            Phones.AddRange(await Column("SELECT reporter_phone FROM cases TABLESAMPLE SYSTEM (1) WHERE reporter_phone IS NOT NULL LIMIT 500"));
+            // The phones are sealed in the database: read through the model, which opens them.
+            var withPhone = await Column("SELECT id::text FROM cases TABLESAMPLE SYSTEM (1) WHERE reporter_phone IS NOT NULL LIMIT 500");
+            var ids = withPhone.Select(Guid.Parse).ToList();
+            Phones.AddRange((await db.Cases.AsNoTracking().Where(c => ids.Contains(c.Id)).Select(c => c.ReporterPhone).ToListAsync()).OfType<string>());
             Streets.AddRange(await Column("SELECT DISTINCT street_code FROM cases TABLESAMPLE SYSTEM (1) WHERE street_code IS NOT NULL"));
             Categories.AddRange(await Column("SELECT DISTINCT left(category_code, 3) FROM cases TABLESAMPLE SYSTEM (1) WHERE category_code LIKE 'C%' OR category_code LIKE 'E%'"));
             // Two-character words as people type them: any two adjacent Chinese characters of a real description.

@@ -48,9 +48,12 @@ public static class IntakeBenchmark
         return 0;
     }
 
-    static string BenchKeyFile()
+    /// <summary>The personal-data key file of a loaded benchmark database (its data must be read with the key it was written with).</summary>
+    public static string? KeyFile { get; set; }
+
+    public static string BenchKeyFile()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"cityloop-bench-{Environment.ProcessId}.keys");
+        var path = KeyFile ?? Path.Combine(Path.GetTempPath(), $"cityloop-bench-{Environment.ProcessId}.keys");
         if (!File.Exists(path)) CityLoop.Server.Features.Privacy.PersonalDataKeys.AddKey(path);
         return path;
     }

@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "geocode" => GeocodeBenchmark.Run(args[1..]),
     "clock-sweep" => await ClockSweepBenchmark.Run(args[1..]),
     "list" => await CaseListBenchmark.Run(args[1..]),
+    "figures" => await FiguresBenchmark.Run(args[1..]),
     "loop" => await LoopBenchmark.Run(args[1..]),
     "import" => await ImportBenchmark.Run(args[1..]),
     _ => Usage(),
@@ -22,6 +23,8 @@ static int Usage()
                   whole loop over HTTP, intake to follow-up, by concurrent clients (complete cases/s, p50/p99 per step)
           list    [connection-string] [--cases 1000000] [--years 3] [--queries 200] [--seed S] [--database NAME]
                   generated case histories bulk-loaded, then the workbench's list questions over HTTP (p50/p99)
+          figures [connection-string] [--cases 1000000] [--years 3] [--runs 20] [--seed S] [--database NAME]
+                  the same data; assessments, 三率 rankings, wall screen, dashboards, an indicator and its drill-down (p50/p99)
           import  [--rows 1000000] [--db sqlite|postgres] [--batch 1000]
                   a generated 311-style export imported with import-cases into a fresh demo-seeded database (rows/s, peak memory), then re-run
           geocode [grids] [points] [seed]

@@ -205,7 +205,7 @@ public abstract class PlatformTests<TApp>(TApp app) where TApp : AppFixture
             while (await r.ReadAsync()) indexes[r.GetString(0)] = r.GetString(1);
         }
         var filtered = db.Model.GetEntityTypes().SelectMany(e => e.GetIndexes()).Where(i => i.GetFilter() is not null).ToList();
-        Assert.Contains(filtered, i => i.GetDatabaseName() == "ix_case_facts_platform_code_closed_at");
+        Assert.Contains(filtered, i => i.GetDatabaseName() == "ix_case_facts_closed_at_platform_code");
         foreach (var index in filtered)
         {
             Assert.True(indexes.TryGetValue(index.GetDatabaseName()!, out var definition), $"{index.GetDatabaseName()} is missing");

@@ -57,7 +57,7 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options, PersonalDat
             e.HasIndex(c => new { c.LeadDepartmentCode, c.State });
             e.HasIndex(c => c.CreatedAt);
             e.HasIndex(c => c.CategoryCode);
-            e.HasIndex(c => c.GridCode);
+            e.HasIndex(c => new { c.GridCode, c.CreatedAt });
             e.HasIndex(c => new { c.Source, c.ExternalId }).HasFilter("external_id IS NOT NULL");
             e.HasIndex(c => c.AssignedTeam).HasFilter("assigned_team IS NOT NULL");
             e.Ignore(c => c.NewEvents);

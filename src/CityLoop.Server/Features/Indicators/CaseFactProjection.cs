@@ -45,15 +45,16 @@ sealed class CaseFactConfiguration : IEntityTypeConfiguration<CaseFact>
         e.Property(x => x.CaseNumber).HasMaxLength(40);
         e.Property(x => x.ReporterRole).HasConversion<string>().HasMaxLength(32);
         e.Property(x => x.RatingSource).HasMaxLength(16);
-        // Every figure is a range on one period date within a platform; the slices filter on top. An index holds only the
-        // rows that have a value in its first column that may be empty (migration 0024): at intake most of them are.
-        e.HasIndex(x => new { x.PlatformCode, x.ReceivedAt });
-        e.HasIndex(x => new { x.PlatformCode, x.FiledAt }).HasFilter("filed_at IS NOT NULL");
-        e.HasIndex(x => new { x.PlatformCode, x.DispatchedAt }).HasFilter("dispatched_at IS NOT NULL");
-        e.HasIndex(x => new { x.PlatformCode, x.HandlingDueAt }).HasFilter("handling_due_at IS NOT NULL");
-        e.HasIndex(x => new { x.PlatformCode, x.FinishedAt }).HasFilter("finished_at IS NOT NULL");
-        e.HasIndex(x => new { x.PlatformCode, x.ClosedAt }).HasFilter("closed_at IS NOT NULL");
-        e.HasIndex(x => new { x.PlatformCode, x.FollowedUpAt }).HasFilter("followed_up_at IS NOT NULL");
+        // Every figure is a range on one period date, over all platforms or one; the slices filter on top. The date leads
+        // (migration 0025), so that a range needs no platform; an index holds only the rows that have a value in its
+        // first column that may be empty (migration 0024): at intake most of them are.
+        e.HasIndex(x => new { x.ReceivedAt, x.PlatformCode });
+        e.HasIndex(x => new { x.FiledAt, x.PlatformCode }).HasFilter("filed_at IS NOT NULL");
+        e.HasIndex(x => new { x.DispatchedAt, x.PlatformCode }).HasFilter("dispatched_at IS NOT NULL");
+        e.HasIndex(x => new { x.HandlingDueAt, x.PlatformCode }).HasFilter("handling_due_at IS NOT NULL");
+        e.HasIndex(x => new { x.FinishedAt, x.PlatformCode }).HasFilter("finished_at IS NOT NULL");
+        e.HasIndex(x => new { x.ClosedAt, x.PlatformCode }).HasFilter("closed_at IS NOT NULL");
+        e.HasIndex(x => new { x.FollowedUpAt, x.PlatformCode }).HasFilter("followed_up_at IS NOT NULL");
         e.HasIndex(x => new { x.LeadDepartmentCode, x.ReceivedAt }).HasFilter("lead_department_code IS NOT NULL");
         e.HasIndex(x => new { x.StreetCode, x.ReceivedAt }).HasFilter("street_code IS NOT NULL");
         // The person assessments: each step's figures grouped by who acted (migration 0020).

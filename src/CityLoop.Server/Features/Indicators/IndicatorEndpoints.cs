@@ -108,12 +108,13 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         if (groupBy is not null && Periods.Names.TryGetValue(groupBy, out var periodKind))
         {
             if (from is null || to is null) throw CaseValidationException.Single("groupBy", $"Grouping by {groupBy} needs both 'from' and 'to'.");
-            groups = [];
-            foreach (var (key, start, end) in Buckets(periodKind, from.Value, to.Value))
+            var buckets = Buckets(periodKind, from.Value, to.Value).ToList();
+            var sums = await BucketSumsAsync(rows, def, buckets.Select(b => b.Start).ToList(), ct);
+            groups = buckets.Select((b, i) =>
             {
-                var (gn, gd) = await SumAsync(Rows(start, end), def, ct);
-                groups.Add(new IndicatorGroupDto(key, def.ValueOf(gn, gd), gn, def.Denominator is null ? null : gd));
-            }
+                var (gn, gd) = sums.GetValueOrDefault(i);
+                return new IndicatorGroupDto(b.Key, def.ValueOf(gn, gd), gn, def.Denominator is null ? null : gd);
+            }).ToList();
         }
         else if (groupBy is not null)
         {
@@ -185,8 +186,9 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         if (def.Subject == IndicatorSubject.Patrol)
             throw CaseValidationException.Single("indicator", "漏报率's cases are at /api/v1/inspectors/{user}/missed.");
         var rows = OfPeople(Filter(slice, def.Date, from, to), def, await PeopleAsync(def, slice, ct)).Where(f => EF.Property<int>(f, counter) > 0);
-        var total = await rows.SumAsync(f => EF.Property<int>(f, counter), ct);
-        var cases = await rows.CountAsync(ct);
+        // The total and the count in one pass over the period's rows.
+        var agg = await rows.GroupBy(f => 1).Select(g => new { Total = g.Sum(f => EF.Property<int>(f, counter)), Cases = g.Count() }).FirstOrDefaultAsync(ct);
+        var (total, cases) = agg is null ? (0, 0) : (agg.Total, agg.Cases);
         var items = await rows.OrderBy(f => f.CaseNumber).Skip((page - 1) * pageSize).Take(pageSize)
             .Select(f => new IndicatorCaseDto(f.CaseId, f.CaseNumber, EF.Property<int>(f, counter))).ToListAsync(ct);
         return new IndicatorCasesDto(def.Id, part, Kebab.From(counter), total, cases, page, pageSize, items);
@@ -220,6 +222,33 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
             .Select(g => new { N = g.Sum(f => EF.Property<int>(f, def.Numerator)), D = g.Sum(f => EF.Property<int>(f, den)) })
             .FirstOrDefaultAsync(ct);
         return sums is null ? (0, 0) : (sums.N, sums.D);
+    }
+
+    /// <summary>
+    /// The sums per period of a series (a trend by day, a year by month) in one grouped query: the rows are already
+    /// within [first start, last end), and each falls in the bucket whose start is the last one at or before its date,
+    /// found by a balanced CASE over the starts (one query instead of one per bucket — 30 for a month's trend).
+    /// </summary>
+    static async Task<Dictionary<int, (long N, long D)>> BucketSumsAsync(IQueryable<CaseFact> rows, IndicatorDefinition def, IReadOnlyList<DateTimeOffset> starts,
+        CancellationToken ct)
+    {
+        if (starts.Count == 0) return [];
+        var f = System.Linq.Expressions.Expression.Parameter(typeof(CaseFact), "f");
+        var date = System.Linq.Expressions.Expression.Call(typeof(EF), nameof(EF.Property), [typeof(DateTimeOffset?)], f,
+            System.Linq.Expressions.Expression.Constant(FactSums.DateProperty(def.Date)));
+        System.Linq.Expressions.Expression Index(int lo, int hi)
+        {
+            if (lo == hi) return System.Linq.Expressions.Expression.Constant(lo);
+            var mid = (lo + hi + 1) / 2;
+            return System.Linq.Expressions.Expression.Condition(
+                System.Linq.Expressions.Expression.LessThan(date, System.Linq.Expressions.Expression.Constant((DateTimeOffset?)starts[mid], typeof(DateTimeOffset?))),
+                Index(lo, mid - 1), Index(mid, hi));
+        }
+        var key = System.Linq.Expressions.Expression.Lambda<Func<CaseFact, int>>(Index(0, starts.Count - 1), f);
+        var num = def.Numerator;
+        var den = def.Denominator ?? def.Numerator;
+        return (await rows.GroupBy(key).Select(g => new { g.Key, N = g.Sum(x => EF.Property<int>(x, num)), D = g.Sum(x => EF.Property<int>(x, den)) })
+            .ToListAsync(ct)).ToDictionary(g => g.Key, g => ((long)g.N, (long)g.D));
     }
 
     static async Task<List<(string? Key, long N, long D)>> GroupAsync(IQueryable<CaseFact> rows, IndicatorDefinition def, string groupBy, CancellationToken ct)

@@ -243,12 +243,15 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         var catalogue = reference.Catalogue.Current;
         var divisions = reference.Geo.Divisions;
         var topics = new List<TopicDto>();
+        // The topics' cases in one read of the period's rows (one per topic read the month ten times).
+        var categories = groups.Select(g => g.CategoryCode).Distinct().ToArray();
+        var candidates = (await rows.Where(f => categories.Contains(f.CategoryCode))
+                .Select(f => new { f.CategoryCode, Place = f.CommunityCode ?? f.StreetCode, f.CaseId, f.CaseNumber }).ToListAsync(ct))
+            .ToLookup(f => (f.CategoryCode, f.Place));
         foreach (var g in groups)
         {
-            var cases = rows.Where(f => f.CategoryCode == g.CategoryCode);
-            cases = g.Place is null ? cases.Where(f => f.CommunityCode == null && f.StreetCode == null)
-                : cases.Where(f => (f.CommunityCode ?? f.StreetCode) == g.Place);
-            var items = await cases.OrderBy(f => f.CaseNumber).Take(200).Select(f => new TopicCaseDto(f.CaseId, f.CaseNumber)).ToListAsync(ct);
+            var items = candidates[(g.CategoryCode, g.Place)].OrderBy(f => f.CaseNumber, StringComparer.Ordinal).Take(200)
+                .Select(f => new TopicCaseDto(f.CaseId, f.CaseNumber)).ToList();
             var placeName = g.Place is null ? Shared.Ui.Pick("未定位", "No place") : divisions.Find(g.Place)?.Name ?? g.Place;
             topics.Add(new TopicDto(topics.Count + 1, g.CategoryCode!, catalogue?.Find(g.CategoryCode!)?.Name ?? g.CategoryCode!, g.Place, placeName,
                 g.Count, g.Repeats, items));
@@ -261,8 +264,7 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         if (AssessmentScheme.IsPersonal(subject)) return await AssessPeopleAsync(subject, period, platformCode, only, ct);
         var column = Column(subject);
         var scheme = options.Value.Scheme(subject);
-        var current = await TermRatesAsync(scheme, column, period, platformCode, ct);
-        var previous = await TermRatesAsync(scheme, column, period.Previous(), platformCode, ct);
+        var (current, previous) = await TermRatesAsync(scheme, column, period, platformCode, ct);
         var units = await UnitsAsync(subject, ct, platformCode);
         foreach (var code in current.Keys.Where(k => units.All(u => u.Code != k)).Order(StringComparer.Ordinal).ToList()) units.Add((code, code));
         var rows = units.Select(u =>
@@ -295,8 +297,8 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         var scheme = options.Value.Scheme(subject);
         var people = await AssesseesAsync(subject, ct);
         if (only is not null) people = people.Where(p => p.Code == only).ToList();
-        var current = await PeopleSumsAsync(scheme, people, period, platformCode, ct);
-        var previous = await PeopleSumsAsync(scheme, people, period.Previous(), platformCode, ct);
+        var both = await PeopleSumsAsync(scheme, people, period, platformCode, ct);
+        var (current, previous) = (both[0], both[1]);
         var range = Dto(period);
         var rows = people.Select(person =>
         {
@@ -364,62 +366,53 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         return new CompanyMissedDto(organisation, p, inspectors.Sum(i => i.Missed), inspectors.Sum(i => i.OwnReports), inspectors);
     }
 
-    /// <summary>Per indicator, per user id: the sums of numerator and denominator over the period.</summary>
-    async Task<Dictionary<string, Dictionary<string, (long N, long D)>>> PeopleSumsAsync(AssessmentScheme scheme, List<Assessee> people, Period period,
-        string? platformCode, CancellationToken ct)
+    /// <summary>
+    /// Per period (the period and the one before), per indicator, per user id: the sums of numerator and denominator.
+    /// One grouped pass over the fact rows per accountable-person column (<see cref="FactSums"/>), and one read of the
+    /// cases for every inspector's 漏报 (<see cref="Inspector.PatrolService.MissedCountsAsync"/>).
+    /// </summary>
+    async Task<List<Dictionary<string, Dictionary<string, (long N, long D)>>>> PeopleSumsAsync(AssessmentScheme scheme, List<Assessee> people,
+        Period period, string? platformCode, CancellationToken ct)
     {
-        var p = Dto(period);
-        var result = new Dictionary<string, Dictionary<string, (long, long)>>();
+        var ranges = new[] { Dto(period), Dto(period.Previous()) }.Select(p => (p.From, p.To)).ToList();
+        var result = ranges.Select(_ => new Dictionary<string, Dictionary<string, (long, long)>>()).ToList();
         var ids = people.SelectMany(x => x.Ids).Distinct().ToArray();
-        foreach (var indicator in scheme.Terms.Select(t => t.Indicator).Distinct())
+        var defs = scheme.Terms.Select(t => t.Indicator).Distinct().Select(id => IndicatorCatalogue.Find(id)!).ToList();
+        foreach (var def in defs)
+            foreach (var r in result) r[def.Id] = [];
+        if (defs.FirstOrDefault(d => d.Subject == IndicatorSubject.Patrol) is { } missed)
         {
-            var def = IndicatorCatalogue.Find(indicator)!;
-            var byId = result[indicator] = [];
-            if (def.Subject == IndicatorSubject.Patrol)
-            {
-                foreach (var person in people.Where(x => x.Ids.Length > 0))
-                    foreach (var (id, userName) in await UserNamesAsync(person, ct))
-                    {
-                        var (_, _, found, own) = await patrol.FindMissedAsync(Guid.Parse(id), userName, p.From, p.To, ct);
-                        byId[id] = (found.Count, found.Count + own);
-                    }
-                continue;
-            }
-            var actor = def.Actor!;
-            var num = def.Numerator;
-            var den = def.Denominator ?? def.Numerator;
-            var sums = await indicators.Filter(Slice(period, platformCode), def.Date, p.From, p.To)
-                .Where(f => ids.Contains(EF.Property<string?>(f, actor)))
-                .GroupBy(f => EF.Property<string?>(f, actor))
-                .Select(g => new { g.Key, N = g.Sum(f => EF.Property<int>(f, num)), D = g.Sum(f => EF.Property<int>(f, den)) })
-                .ToListAsync(ct);
-            foreach (var s in sums.Where(s => s.Key is not null)) byId[s.Key!] = (s.N, s.D);
+            var counts = await patrol.MissedCountsAsync(ids.Select(Guid.Parse).ToList(), ranges, ct);
+            for (var k = 0; k < ranges.Count; k++)
+                foreach (var (id, (found, own)) in counts[k]) result[k][missed.Id][id.ToString()] = (found, found + own);
+        }
+        foreach (var byActor in defs.Where(d => d.Subject != IndicatorSubject.Patrol).GroupBy(d => d.Actor!))
+        {
+            var sums = await FactSums.GroupedAsync(db, byActor.Key, byActor.ToList(), ranges, platformCode, ids, ct);
+            for (var k = 0; k < ranges.Count; k++)
+                foreach (var (id, figures) in sums[k])
+                    foreach (var (indicator, nd) in figures) result[k][indicator][id] = nd;
         }
         return result;
     }
 
-    /// <summary>Per unit, each term's rate with its sums: one grouped query per indicator (each has its own period date).</summary>
-    async Task<Dictionary<string, Dictionary<string, (decimal? Rate, long N, long? D)>>> TermRatesAsync(AssessmentScheme scheme, string column,
-        Period period, string? platformCode, CancellationToken ct)
+    /// <summary>
+    /// Per unit, each term's rate with its sums, for the period and the one before: one grouped pass over the fact rows
+    /// for every term and both periods (<see cref="FactSums"/>).
+    /// </summary>
+    async Task<(Dictionary<string, Dictionary<string, (decimal? Rate, long N, long? D)>> Current, Dictionary<string, Dictionary<string, (decimal? Rate, long N, long? D)>> Previous)>
+        TermRatesAsync(AssessmentScheme scheme, string column, Period period, string? platformCode, CancellationToken ct)
     {
-        var p = Dto(period);
-        var result = new Dictionary<string, Dictionary<string, (decimal?, long, long?)>>();
-        foreach (var indicator in scheme.Terms.Select(t => t.Indicator).Distinct())
-        {
-            var def = IndicatorCatalogue.Find(indicator)!;
-            var num = def.Numerator;
-            var den = def.Denominator!;
-            var sums = await indicators.Filter(Slice(period, platformCode), def.Date, p.From, p.To)
-                .GroupBy(f => EF.Property<string?>(f, column))
-                .Select(g => new { g.Key, N = g.Sum(f => EF.Property<int>(f, num)), D = g.Sum(f => EF.Property<int>(f, den)) })
-                .ToListAsync(ct);
-            foreach (var s in sums.Where(s => s.Key is not null))
+        var defs = scheme.Terms.Select(t => t.Indicator).Distinct().Select(id => IndicatorCatalogue.Find(id)!).ToList();
+        var (p, before) = (Dto(period), Dto(period.Previous()));
+        var sums = await FactSums.GroupedAsync(db, column, defs, [(p.From, p.To), (before.From, before.To)], platformCode, null, ct);
+        Dictionary<string, Dictionary<string, (decimal?, long, long?)>> Rates(Dictionary<string, Dictionary<string, (long N, long D)>> byUnit) =>
+            byUnit.ToDictionary(u => u.Key, u => u.Value.ToDictionary(t => t.Key, t =>
             {
-                if (!result.TryGetValue(s.Key!, out var unit)) result[s.Key!] = unit = [];
-                unit[indicator] = (def.ValueOf(s.N, s.D), s.N, s.D);
-            }
-        }
-        return result;
+                var def = IndicatorCatalogue.Find(t.Key)!;
+                return (def.ValueOf(t.Value.N, t.Value.D), t.Value.N, (long?)t.Value.D);
+            }));
+        return (Rates(sums[0]), Rates(sums[1]));
     }
 }
 

@@ -119,8 +119,10 @@ public sealed class ScreenQueries(CityLoopDb db, IndicatorQueries indicators, Re
             var pattern = "%," + department + ",%";
             scoped = scoped.Where(c => c.LeadDepartmentCode == department || c.AssignedTeam == department || EF.Functions.Like(c.AssistingDepartmentCodes, pattern));
         }
-        var terminal = CaseStates.Terminal.ToArray();
-        var open = scoped.Where(c => !terminal.Contains(c.State));
+        // The open states named (state IN …), so that the state index finds the open cases rather than every case being
+        // read to exclude the closed ones (at 10 million cases, the difference between milliseconds and seconds).
+        var openStates = Enum.GetValues<CaseState>().Where(s => !CaseStates.Terminal.Contains(s)).ToArray();
+        var open = scoped.Where(c => openStates.Contains(c.State));
         var openCount = await open.LongCountAsync(ct);
         var red = await CaseQueries.WithLight(scoped, CaseLight.Red, now).LongCountAsync(ct);
         var overdue = await open.LongCountAsync(c => c.IsOverdue, ct);
