@@ -186,7 +186,9 @@ public abstract class CaseWorkflowTests<TApp>(TApp app) where TApp : AppFixture
         await Api.Problem(await Api.Act(agent, c.Id(), "teleport"), HttpStatusCode.NotFound);
         await Api.Problem(await Api.Act(handler, c.Id(), "sign-for"), HttpStatusCode.NotFound);
         var badEnum = await agent.PostAsJsonAsync("/api/v1/cases", new { source = "carrier-pigeon", requestType = "help", description = "x", address = "y" });
-        await Api.Problem(badEnum, HttpStatusCode.BadRequest);
+        // An unknown code is a field error naming the field, like every other code intake checks.
+        var enumProblem = await Api.Problem(badEnum, HttpStatusCode.UnprocessableEntity);
+        Assert.True(enumProblem.GetProperty("errors").TryGetProperty("source", out _));
         var noPlace = await agent.PostAsJsonAsync("/api/v1/cases", new { source = "hotline", requestType = "help", description = "x" });
         var p = await Api.Problem(noPlace, HttpStatusCode.UnprocessableEntity);
         Assert.True(p.GetProperty("errors").TryGetProperty("location", out _));
