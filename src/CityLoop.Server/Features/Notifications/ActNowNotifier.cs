@@ -74,6 +74,8 @@ public sealed class ActNowNotifier(Notifier notifier) : ICaseHook
         var fields = await notifier.FieldsAsync(c, ct);
         fields["what"] = what;
         fields["what@en"] = whatEnglish;
+        // The state it asks them to act in: a request already decided when the notice is delivered is not news (decision 034).
+        fields[Notifier.StateField] = c.State.ToString();
         // The event that asks them to act is already on the case: the messages are not logged there a second time.
         // The notice is about the phase the case is now in: set aside if it has moved on before delivery.
         await notifier.ToStaffAsync(c, "act-now", fields, users, change.Context, ct, logOnCase: false, phase: c.ClockPhase);

@@ -229,7 +229,7 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
 
     /// <summary>
     /// Sets aside (status 'superseded', kept in the outbox as the record) the messages about a phase the case has left
-    /// before they went out — the act-now notices and reminders queued while the clock worker or the delivery was
+    /// (or, for an act-now notice, a state it has left: a request already decided) before they went out — the act-now notices and reminders queued while the clock worker or the delivery was
     /// behind (a node back after downtime, a seeded history): nobody is asked to act on a step already taken. Returns
     /// the messages still to deliver.
     /// </summary>
@@ -237,8 +237,9 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
     {
         var ids = batch.Where(m => m.Phase is not null && m.CaseId is not null).Select(m => m.CaseId!.Value).Distinct().ToList();
         if (ids.Count == 0) return batch;
-        var phases = await db.Cases.AsNoTracking().Where(c => ids.Contains(c.Id)).Select(c => new { c.Id, c.ClockPhase }).ToDictionaryAsync(c => c.Id, c => c.ClockPhase, ct);
-        var stale = batch.Where(m => m.Phase is { } p && m.CaseId is { } id && phases.TryGetValue(id, out var now) && now != p).ToList();
+        var cases = await db.Cases.AsNoTracking().Where(c => ids.Contains(c.Id)).Select(c => new { c.Id, c.ClockPhase, c.State }).ToDictionaryAsync(c => c.Id, ct);
+        var stale = batch.Where(m => m.Phase is { } p && m.CaseId is { } id && cases.TryGetValue(id, out var now)
+            && (now.ClockPhase != p || StateOf(m) is { } state && state != now.State.ToString())).ToList();
         if (stale.Count == 0) return batch;
         foreach (var m in stale)
         {
@@ -248,6 +249,12 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         await db.SaveChangesAsync(ct);
         return batch.Except(stale).ToList();
     }
+
+    /// <summary>The field of a notice that names the case state it asks someone to act in (not a template placeholder).</summary>
+    public const string StateField = "@state";
+
+    static string? StateOf(OutboundMessage m) =>
+        m.Fields is { } json && json.Contains(StateField, StringComparison.Ordinal) && NotificationText.Parse(json) is { } f ? f.GetValueOrDefault(StateField) : null;
 
     /// <summary>Delivers a whole batch under one savepoint; false (and the batch as it was) when any message failed.</summary>
     async Task<bool> DeliverAllAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction tx, List<OutboundMessage> batch,
