@@ -505,8 +505,12 @@ public abstract class SubCentreScopeTests<TApp>(TApp app) where TApp : AppFixtur
         Assert.All(new[] { shared, ofA, ofB }, id => Assert.Contains(id, cityFound));
 
         // Another sub-centre's article does not answer a case (404); the city's shared one does.
-        var caseA = (await Api.CreateCase(await app.As("agent-" + A), Api.Report("甲区咨询" + tag, requestType: "consultation"))).Id();
-        Assert.Equal(HttpStatusCode.NotFound, (await (await app.As("agent-" + A)).PostAsJsonAsync($"/api/v1/knowledge/{ofB}/answer", new { caseId = caseA })).StatusCode);
+        var agentA = await app.As("agent-" + A);
+        var caseA = (await Api.CreateCase(agentA, new { source = "hotline", requestType = "enquiry", description = "甲区咨询" + tag, reporter = new { phone = "13800005353" } })).Id();
+        await Api.Problem(await agentA.PostAsJsonAsync($"/api/v1/knowledge/{ofB}/answer", new { caseId = caseA }), HttpStatusCode.NotFound);
+        var answered = await agentA.PostAsJsonAsync($"/api/v1/knowledge/{shared}/answer", new { caseId = caseA });
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Equal("closed", (await answered.Content.ReadFromJsonAsync<JsonElement>()).State());
 
         // A's editor reads the city's article without an edit button, and its edit form is refused.
         var editorA = await app.As("knowledge-" + A);
@@ -527,6 +531,17 @@ public abstract class SubCentreScopeTests<TApp>(TApp app) where TApp : AppFixtur
             HttpStatusCode.Forbidden);
         Assert.Equal(HttpStatusCode.Forbidden, (await securityA.GetAsync("/admin/api-keys")).StatusCode);
         Assert.DoesNotContain("admin-nav-keys", await securityA.GetStringAsync("/admin/users"));
+        // Citizens' data requests span the deployment: the city's security administrators answer them.
+        await Api.Problem(await securityA.PostAsJsonAsync("/api/v1/privacy/citizens/lookup", new { phone = "13800008080" }), HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.Forbidden, (await securityA.GetAsync("/privacy/citizens")).StatusCode);
+        Assert.DoesNotContain("nav-citizen-requests", await securityA.GetStringAsync("/admin/users"));
+        // The caller look-up finds the cases the person sees: the city's caller is not shown to a sub-centre's intake.
+        var cityCase = await Api.CreateCase(await app.As("agent"), Api.Report("市区来电人查询", phone: "13800008080"));
+        var byCity = await (await (await app.As("agent")).PostAsJsonAsync("/api/v1/callers/lookup", new { phone = "13800008080" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(byCity.GetProperty("cases").EnumerateArray(), c => c.Id() == cityCase.Id());
+        var byA = await (await (await app.As("intake-" + A)).PostAsJsonAsync("/api/v1/callers/lookup", new { phone = "13800008080" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Empty(byA.GetProperty("cases").EnumerateArray());
+        Assert.True(!byA.TryGetProperty("name", out var callerName) || callerName.ValueKind == JsonValueKind.Null, byA.ToString());
         // The peer links are the deployment's.
         var adminA = await app.As("admin-" + A);
         var adminB = await app.As("admin-" + B);
