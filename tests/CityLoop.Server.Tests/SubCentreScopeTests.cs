@@ -458,6 +458,12 @@ public abstract class SubCentreScopeTests<TApp>(TApp app) where TApp : AppFixtur
         Assert.Contains($"{NameA} · 分中心指挥大屏", screen);
         Assert.DoesNotContain(RootName, screen);
         Assert.Contains($"CityLoop sub-centre · {NameA} · sub-centre command centre", await leaderA.GetStringAsync("/screen?culture=en"));
+        // The sub-centre's report names it (its figures were already its own).
+        var report = await Api.Get(leaderA, "/api/v1/reports/monthly?period=2026-01");
+        Assert.Equal(A, report.Str("platform"));
+        Assert.Equal(NameA, report.Str("platformName"));
+        Assert.Contains($"{NameA} · 城市管理运行月报（2026-01）", await leaderA.GetStringAsync("/reports?kind=monthly&period=2026-01"));
+        Assert.Equal("金城江区城市综合管理服务平台", (await Api.Get(await app.As("leader"), "/api/v1/reports/monthly?period=2026-01")).Str("platformName"));
         var overview = await leaderA.GetStringAsync("/dashboard");
         Assert.Contains($"{NameA} · 本分中心概览", overview);
         Assert.DoesNotContain("全市概览", overview);
