@@ -140,7 +140,7 @@ public abstract class FactDayTests<TApp>(TApp app) where TApp : AppFixture
         await Api.ActOk(await app.As("leader"), closed, "reopen", new { reason = "市民反映问题仍在" });
         await FollowUp(late, true, true, "very-satisfied");
         await Api.ActOk(await app.As("intake"), finished, "check-fail", new { reason = "未处理到位" });
-        await Api.ActOk(await app.As("handler"), held, "sign-for");
+        await Api.ActOk(await app.As("dept-hwc"), held, "sign-for");
         var stale = await InScope(sp => sp.GetRequiredService<FactDays>().PlanAsync(default));
         Assert.True(stale!.StaleCount > 0);
         Assert.NotEqual(new List<(int, int)> { (built.SealedDay - 9, built.SealedDay) }, stale.Split(FactDate.Closed, Sep(1, 0), Sep(10, 0)).Days);

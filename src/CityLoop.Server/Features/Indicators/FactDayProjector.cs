@@ -30,10 +30,10 @@ public sealed class FactDayProjector(CityLoopDb db, IOptions<PlatformOptions> pl
 
     public static async Task<FactDayState?> ReadStateAsync(CityLoopDb db, CancellationToken ct)
     {
-        await using var cmd = FactDayShape.Command(db, "SELECT sealed_day, event_watermark, zone FROM fact_day_state WHERE id = 1");
+        await using var cmd = FactDayShape.Command(db, "SELECT sealed_day, event_watermark, zone, shape FROM fact_day_state WHERE id = 1");
         await using var r = await cmd.ExecuteReaderAsync(ct);
         if (!await r.ReadAsync(ct)) return null;
-        return new FactDayState(Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture), r.GetString(2));
+        return new FactDayState(Convert.ToInt32(r.GetValue(0), CultureInfo.InvariantCulture), Convert.ToInt64(r.GetValue(1), CultureInfo.InvariantCulture), r.GetString(2), r.GetString(3));
     }
 
     TimeZoneInfo Zone => platform.Value.Zone;
@@ -58,9 +58,15 @@ public sealed class FactDayProjector(CityLoopDb db, IOptions<PlatformOptions> pl
             {
                 await using var tx = await db.Database.BeginTransactionAsync(
                     db.IsPostgres ? System.Data.IsolationLevel.RepeatableRead : System.Data.IsolationLevel.Serializable, ct);
-                if (db.IsPostgres) await FactDayShape.ExecAsync(db, $"SELECT pg_advisory_xact_lock({LockKey})", ct);
+                if (db.IsPostgres)
+                {
+                    await FactDayShape.ExecAsync(db, $"SELECT pg_advisory_xact_lock({LockKey})", ct);
+                    // The sums are grouped in memory (a sort of the wide fact rows spilled to disk took most of a rebuild).
+                    await FactDayShape.ExecAsync(db, "SET LOCAL work_mem = '256MB'; SET LOCAL jit = off", ct);
+                }
                 var state = await ReadStateAsync(db, ct);
-                if (state is not null && state.Zone != zone.Id) rebuild = true;
+                var shape = FactDayShape.Shape(db, zone);
+                if (state is not null && (state.Zone != zone.Id || state.Shape != shape)) rebuild = true;
                 if (state is null) rebuild = true;
                 var lagCutoff = FactDayShape.At(db, now - CommitLag);
                 var from = rebuild ? 0 : state!.Watermark;
@@ -127,11 +133,11 @@ public sealed class FactDayProjector(CityLoopDb db, IOptions<PlatformOptions> pl
                 }
                 var nowMs = now.ToUnixTimeMilliseconds();
                 if (state is null)
-                    await FactDayShape.ExecAsync(db, "INSERT INTO fact_day_state (id, sealed_day, event_watermark, zone, built_at, caught_up_at) VALUES (1, @a0, @a1, @a2, @a3, @a3)",
-                        ct, today, watermark, zone.Id, nowMs);
+                    await FactDayShape.ExecAsync(db, "INSERT INTO fact_day_state (id, sealed_day, event_watermark, zone, shape, built_at, caught_up_at) VALUES (1, @a0, @a1, @a2, @a4, @a3, @a3)",
+                        ct, today, watermark, zone.Id, nowMs, shape);
                 else if (rebuild)
-                    await FactDayShape.ExecAsync(db, "UPDATE fact_day_state SET sealed_day = @a0, event_watermark = @a1, zone = @a2, built_at = @a3, caught_up_at = @a3 WHERE id = 1",
-                        ct, today, watermark, zone.Id, nowMs);
+                    await FactDayShape.ExecAsync(db, "UPDATE fact_day_state SET sealed_day = @a0, event_watermark = @a1, zone = @a2, shape = @a4, built_at = @a3, caught_up_at = @a3 WHERE id = 1",
+                        ct, today, watermark, zone.Id, nowMs, shape);
                 else
                     await FactDayShape.ExecAsync(db, "UPDATE fact_day_state SET sealed_day = @a0, event_watermark = @a1, caught_up_at = @a2 WHERE id = 1",
                         ct, Math.Max(today, state!.SealedDay), watermark, nowMs);
@@ -170,36 +176,40 @@ public sealed class FactDayProjector(CityLoopDb db, IOptions<PlatformOptions> pl
     }
 
     /// <summary>
-    /// The aggregate rows of one date over the facts the condition keeps: per local day and platform, the whole
-    /// platform ('') and each slice column of that date (rows whose slice is empty left out of it).
+    /// The aggregate rows of one date over the facts the condition keeps, per local day and platform: the whole platform
+    /// (''), each department and each street with the date's counters (<see cref="FactDayShape.CounterColumns"/>) — summed once per (day, platform, department, street)
+    /// and rolled up from there, as the facts are many and those groups few — and each step's person with the counters
+    /// of the figures grouped by them (the rest stay 0). Rows whose slice is empty are left out of it.
     /// </summary>
     string InsertSql(FactDate kind, string condition)
     {
         var date = FactDayShape.DateColumn(db, kind);
-        var dims = FactDayShape.DimProperties(kind).Select(p => FactDayShape.Column(db, p)).ToList();
-        var counters = FactDayShape.CounterColumns(db);
-        var extras = FactDayShape.Extras;
-        var columns = string.Join(", ", counters.Concat(extras.Select(e => e.Column)));
-        var inner = $"SELECT {FactDayShape.DaySql(date, db.IsPostgres, Zone)} AS fd_day, platform_code, {string.Join(", ", dims)}, "
-            + string.Join(", ", counters) + ", " + string.Join(", ", extras.Select(e => $"{e.Sql} AS {e.Column}"))
-            + $" FROM case_facts WHERE {date} IS NOT NULL AND {condition}";
-        var sums = "COUNT(*), " + string.Join(", ", counters.Concat(extras.Select(e => e.Column)).Select(c => $"SUM({c})"));
-        var head = $"INSERT INTO fact_days (dim, kind, day, {(db.IsPostgres ? "key" : "\"key\"")}, platform_code, fact_rows, {columns}) ";
-        if (db.IsPostgres)
-        {
-            var dim = new StringBuilder("CASE");
-            foreach (var d in dims) dim.Append($" WHEN GROUPING({d}) = 0 THEN '{d}'");
-            dim.Append(" ELSE '' END");
-            var key = $"COALESCE({string.Join(", ", dims.Select(d => $"CASE WHEN GROUPING({d}) = 0 THEN {d} END"))}, '')";
-            var sets = string.Join(", ", new[] { "()" }.Concat(dims.Select(d => $"({d})")));
-            var having = string.Join(" AND ", dims.Select(d => $"NOT (GROUPING({d}) = 0 AND {d} IS NULL)"));
-            return head + $"SELECT {dim}, {(int)kind}, fd_day, {key}, platform_code, {sums} FROM ({inner}) f "
-                + $"GROUP BY fd_day, platform_code, GROUPING SETS ({sets}) HAVING {having}";
-        }
+        var (dept, street) = (FactDayShape.Column(db, nameof(CaseFact.LeadDepartmentCode)), FactDayShape.Column(db, nameof(CaseFact.StreetCode)));
+        var counters = FactDayShape.CounterColumns(db, kind);
+        var extras = FactDayShape.ExtrasOf(kind);
+        var all = counters.Concat(extras.Select(e => e.Column)).ToList();
+        var key = db.IsPostgres ? "key" : "\"key\"";
+        var day = FactDayShape.DaySql(date, db.IsPostgres, Zone);
         var sql = new StringBuilder();
-        sql.Append(head).Append($"SELECT '', {(int)kind}, fd_day, '', platform_code, {sums} FROM ({inner}) f GROUP BY fd_day, platform_code;\n");
-        foreach (var d in dims)
-            sql.Append(head).Append($"SELECT '{d}', {(int)kind}, fd_day, {d}, platform_code, {sums} FROM ({inner}) f WHERE {d} IS NOT NULL GROUP BY fd_day, platform_code, {d};\n");
+        // Whole platform, departments, streets: from the (day, platform, department, street) sums.
+        sql.Append($"WITH s AS {(db.IsPostgres ? "MATERIALIZED " : "")}(SELECT {day} AS fd_day, platform_code, {dept} AS fd_dept, {street} AS fd_street, COUNT(*) AS fact_rows, ");
+        sql.Append(string.Join(", ", counters.Select(c => $"SUM({c}) AS {c}").Concat(extras.Select(e => $"SUM({e.Sql}) AS {e.Column}"))));
+        sql.Append($" FROM case_facts WHERE {date} IS NOT NULL AND {condition} GROUP BY {day}, platform_code, {dept}, {street}) ");
+        sql.Append($"INSERT INTO fact_days (dim, kind, day, {key}, platform_code, fact_rows, {string.Join(", ", all)}) ");
+        var sums = "SUM(fact_rows), " + string.Join(", ", all.Select(c => $"SUM({c})"));
+        sql.Append($"SELECT '', {(int)kind}, fd_day, '', platform_code, {sums} FROM s GROUP BY fd_day, platform_code");
+        sql.Append($" UNION ALL SELECT '{dept}', {(int)kind}, fd_day, fd_dept, platform_code, {sums} FROM s WHERE fd_dept IS NOT NULL GROUP BY fd_day, platform_code, fd_dept");
+        sql.Append($" UNION ALL SELECT '{street}', {(int)kind}, fd_day, fd_street, platform_code, {sums} FROM s WHERE fd_street IS NOT NULL GROUP BY fd_day, platform_code, fd_street;\n");
+        // Each step's person: only the counters of the figures that name them.
+        foreach (var actor in FactDayShape.DimProperties(kind).Except([nameof(CaseFact.LeadDepartmentCode), nameof(CaseFact.StreetCode)]))
+        {
+            var column = FactDayShape.Column(db, actor);
+            var mine = IndicatorCatalogue.All.Where(d => d.Actor == actor && d.Date == kind)
+                .SelectMany(d => new[] { d.Numerator, d.Denominator ?? d.Numerator }).Distinct().Select(n => FactDayShape.Column(db, n)).ToList();
+            sql.Append($"INSERT INTO fact_days (dim, kind, day, {key}, platform_code, fact_rows, {string.Join(", ", mine)}) ");
+            sql.Append($"SELECT '{column}', {(int)kind}, {day}, {column}, platform_code, COUNT(*), {string.Join(", ", mine.Select(c => $"SUM({c})"))}");
+            sql.Append($" FROM case_facts WHERE {date} IS NOT NULL AND {column} IS NOT NULL AND {condition} GROUP BY {day}, platform_code, {column};\n");
+        }
         return sql.ToString();
     }
 }

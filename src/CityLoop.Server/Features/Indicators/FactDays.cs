@@ -86,8 +86,18 @@ public static class FactDayShape
     /// <summary>SQL of the local day (days since 1970-01-01) of a timestamp column, the same day <see cref="DayOf"/> gives.</summary>
     public static string DaySql(string column, bool postgres, TimeZoneInfo zone)
     {
-        var ms = postgres ? $"(EXTRACT(EPOCH FROM {column}) * 1000)" : column;
         var offsets = OffsetsOf(zone);
+        if (postgres)
+        {
+            // Timestamp arithmetic (no numeric epoch): the UTC wall time moved by the zone's offset, as a date.
+            string Interval(long ms) => $"INTERVAL '{ms.ToString(CultureInfo.InvariantCulture)} milliseconds'";
+            var shift = offsets.Length == 1 ? Interval(offsets[0].Offset)
+                : "CASE" + string.Concat(offsets.Skip(1).Select((o, i) =>
+                    $" WHEN {column} < TIMESTAMPTZ '{DateTimeOffset.FromUnixTimeMilliseconds(o.At):yyyy-MM-dd HH:mm:ss}+00' THEN {Interval(offsets[i].Offset)}"))
+                  + $" ELSE {Interval(offsets[^1].Offset)} END";
+            return $"(CAST(({column} AT TIME ZONE 'UTC') + {shift} AS date) - DATE '1970-01-01')";
+        }
+        var ms = column;
         string offset;
         if (offsets.Length == 1) offset = offsets[0].Offset.ToString(CultureInfo.InvariantCulture);
         else
@@ -98,9 +108,7 @@ public static class FactDayShape
             sb.Append(CultureInfo.InvariantCulture, $" ELSE {offsets[^1].Offset} END");
             offset = sb.ToString();
         }
-        return postgres
-            ? $"CAST(FLOOR(({ms} + {offset}) / 86400000.0) AS integer)"
-            : $"CAST(({ms} + {offset}) / 86400000 AS INTEGER)";
+        return $"CAST(({ms} + {offset}) / 86400000 AS INTEGER)";
     }
 
     public static string Column(CityLoopDb db, string property) =>
@@ -108,9 +116,26 @@ public static class FactDayShape
 
     public static string DateColumn(CityLoopDb db, FactDate kind) => Column(db, FactSums.DateProperty(kind));
 
-    /// <summary>The counter columns of the facts, as fact_days holds them (same names), and the extras.</summary>
-    public static IReadOnlyList<string> CounterColumns(CityLoopDb db) =>
-        CaseFact.CounterNames.Order(StringComparer.Ordinal).Select(n => Column(db, n)).ToList();
+    /// <summary>
+    /// The counter columns a date's aggregates sum (same names as the facts'): those of the catalogue's figures on that
+    /// date, and the 三率's on the follow-up date. The other columns of its rows stay 0; a figure on a date reads only its
+    /// own counters, so summing the rest would cost a rebuild time for nothing.
+    /// </summary>
+    public static IReadOnlyList<string> CounterColumns(CityLoopDb db, FactDate kind) =>
+        IndicatorCatalogue.All.Where(d => d.Subject == IndicatorSubject.Cases && d.Date == kind)
+            .SelectMany(d => new[] { d.Numerator, d.Denominator ?? d.Numerator })
+            .Concat(kind == FactDate.FollowedUp ? [nameof(CaseFact.FollowedUp), nameof(CaseFact.Contacted)] : [])
+            .Distinct().Order(StringComparer.Ordinal).Select(n => Column(db, n)).ToList();
+
+    /// <summary>The extra sums a date's aggregates keep (the 三率's, on the follow-up date).</summary>
+    public static IReadOnlyList<(string Column, string Sql)> ExtrasOf(FactDate kind) => kind == FactDate.FollowedUp ? Extras : [];
+
+    /// <summary>What the aggregates hold (zone, counters per date, slices): stored with them, a change rebuilds them.</summary>
+    public static string Shape(CityLoopDb db, TimeZoneInfo zone)
+    {
+        var text = zone.Id + ";" + string.Join(";", Kinds.Select(k => $"{(int)k}:{string.Join(",", CounterColumns(db, k))}:{string.Join(",", ExtrasOf(k).Select(e => e.Column))}:{string.Join(",", DimProperties(k))}"));
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
+    }
 
     internal static async Task<int> ExecAsync(CityLoopDb db, string sql, CancellationToken ct, params object[] args)
     {
@@ -138,7 +163,7 @@ public static class FactDayShape
 }
 
 /// <summary>Where the aggregates stand: the days before <see cref="SealedDay"/> are aggregated, up to the event <see cref="Watermark"/>.</summary>
-public sealed record FactDayState(int SealedDay, long Watermark, string Zone);
+public sealed record FactDayState(int SealedDay, long Watermark, string Zone, string Shape);
 
 /// <summary>
 /// One request's view of the aggregates: the days they hold, less the (date, day) pairs that changes after their last
@@ -208,7 +233,7 @@ public sealed class FactDays(CityLoopDb db, IOptions<PlatformOptions> platform, 
         try
         {
             var state = await FactDayProjector.ReadStateAsync(db, ct);
-            if (state is null || state.Zone != zone.Id) return null;
+            if (state is null || state.Zone != zone.Id || state.Shape != FactDayShape.Shape(db, zone)) return null;
             var stale = new HashSet<(int, int)>();
             var kinds = FactDayShape.Kinds;
             var current = string.Join(", ", kinds.Select(k => FactDayShape.DaySql("f." + FactDayShape.DateColumn(db, k), db.IsPostgres, zone)));

@@ -5,7 +5,7 @@
 -- by the intake or workflow transactions; rebuilt from the facts at any time.
 -- fact_day_cases: per case, the local day of each of its dates (d0…d6 by FactDate) as last aggregated (to find the days a later change of
 -- the case's facts leaves stale). fact_day_state: how far the aggregates go (the days before sealed_day, the events up
--- to event_watermark).
+-- to event_watermark; shape: the zone, counters and slices they were built with — another shape rebuilds them).
 CREATE TABLE fact_days (
     dim varchar(40) NOT NULL,
     kind smallint NOT NULL,
@@ -107,6 +107,7 @@ CREATE TABLE fact_day_state (
     sealed_day INTEGER NOT NULL,
     event_watermark INTEGER NOT NULL,
     zone TEXT NOT NULL,
+    shape TEXT NOT NULL,
     built_at INTEGER NOT NULL,
     caught_up_at INTEGER NOT NULL,
     CONSTRAINT pk_fact_day_state PRIMARY KEY (id)
