@@ -38,4 +38,36 @@ public abstract partial class DeskJourneyTests<TApp>
         await dl.GotoAsync("/Dispatch?tab=dispatch");
         await Expect(dl.Locator($"#desk-list li[data-case='{number}']")).ToHaveCountAsync(0);
     }
+
+    [Fact]
+    public async Task ASubCentresStaff_SeeTheirOwnPlatformOnTheHeaderAndTheWallScreen_AndTheirAdministratorReadsTheCitysCatalogue()
+    {
+        // The sub-centre's shift leader: the header and the wall screen name 宜州区分中心, never the city's platform.
+        var yz = await app.SignInAsync("yz-leader", width: 1366, height: 768);
+        await yz.GotoAsync("/Cases");
+        await Expect(yz.Locator("#platform-name")).ToHaveTextAsync("宜州区分中心");
+        await Expect(yz).ToHaveTitleAsync(new System.Text.RegularExpressions.Regex("· 宜州区分中心$"));
+        await yz.GotoAsync("/dashboard");
+        await Expect(yz.Locator("#dashboard-title")).ToHaveTextAsync("宜州区分中心 · 本分中心概览");
+        await yz.SetViewportSizeAsync(1920, 1080);
+        await yz.GotoAsync("/screen");
+        await Expect(yz.Locator("#screen-platform")).ToHaveTextAsync("宜州区分中心 · 分中心指挥大屏");
+        // Its own figures: the open count is the sub-centre's (a few demo cases), filled in by the script.
+        await Expect(yz.Locator("#kpi-open")).Not.ToHaveTextAsync("—");
+        await yz.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("sub-centre-wall-screen.png") });
+
+        // The city's shift leader: the city platform's name on the whole city's screen.
+        var city = await app.SignInAsync("leader", width: 1920, height: 1080);
+        await city.GotoAsync("/screen");
+        await Expect(city.Locator("#screen-platform")).ToHaveTextAsync("金城江区城市综合管理服务平台 · 全市指挥大屏");
+
+        // The sub-centre's administrator reads the city's catalogue without its forms, and is not offered the peer links.
+        var admin = await app.SignInAsync("yz-admin", width: 1366, height: 768);
+        await admin.GotoAsync("/admin/reference/categories?kind=component");
+        await Expect(admin.Locator("#catalogue-read-only")).ToBeVisibleAsync();
+        await Expect(admin.Locator("input[name=timeLimit]")).ToHaveCountAsync(0);
+        await admin.GotoAsync("/admin/users");
+        await Expect(admin.Locator("#admin-nav-exchange")).ToHaveCountAsync(0);
+        await Expect(admin.Locator("#admin-nav-departments")).ToHaveCountAsync(1);
+    }
 }

@@ -58,6 +58,8 @@ public abstract class SubCentreScopeTests<TApp>(TApp app) where TApp : AppFixtur
                 Add(db, "admin-" + code, Role.SystemAdmin, null, code);
                 Add(db, "inspector-" + code, Role.Inspector, null, code);
                 Add(db, "knowledge-" + code, Role.KnowledgeEditor, null, code);
+                Add(db, "security-" + code, Role.SecurityAdmin, null, code);
+                Add(db, "audit-" + code, Role.AuditAdmin, null, code);
             }
             Add(db, "supervisor-" + A, Role.Supervisor, null, A);
             await db.SaveChangesAsync();
@@ -351,6 +353,240 @@ public abstract class SubCentreScopeTests<TApp>(TApp app) where TApp : AppFixtur
         Assert.Contains("Handed over to: </span>" + NameA, enEntry);
         // The sub-centre's dispatcher reads the same entry on the case, now theirs.
         Assert.Contains("移交至：</span>" + NameA, await (await app.As("dispatcher-" + A)).GetStringAsync($"/Cases/{id}"));
+    }
+
+    // ---- addendum 2: shared reference data, the header and the screen, the knowledge base, keys, links, trail, calls ----
+
+    [Fact]
+    public async Task TheCatalogueIsTheCitys_ASubCentresAdminKeepsTheirOwnAreasPlaces_AndImportsCasesOntoTheirOwnPlatform()
+    {
+        await SubCentresAsync();
+        var adminA = await app.As("admin-" + A);
+        var adminB = await app.As("admin-" + B);
+        var city = await app.As("admin");
+
+        // The category catalogue: read, never edited, by a sub-centre's administrator; the page hides the forms.
+        await Api.Problem(await adminA.PutAsJsonAsync("/api/v1/admin/categories/conditions/C0101-01", new { timeLimit = "1d-work", closingStandard = "改" }),
+            HttpStatusCode.Forbidden);
+        var categories = await adminA.GetStringAsync("/admin/reference/categories?kind=component");
+        Assert.Contains("id=\"catalogue-read-only\"", categories);
+        Assert.Contains("C0101-01", categories);
+        Assert.DoesNotContain("name=\"timeLimit\"", categories);
+        Assert.Contains("name=\"timeLimit\"", await city.GetStringAsync("/admin/reference/categories?kind=component"));
+
+        // Places: the city's (a point in the root's grids) are not A's to add, change or delete.
+        var cityPlace = await city.PostAsJsonAsync("/api/v1/admin/places", new { name = "市区共享地名" + Guid.NewGuid().ToString("N")[..4], lat = 24.695, lon = 108.062 });
+        Assert.Equal(HttpStatusCode.Created, cityPlace.StatusCode);
+        var cityPlaceId = (await cityPlace.Content.ReadFromJsonAsync<JsonElement>()).Id();
+        await Api.Problem(await adminA.PutAsJsonAsync($"/api/v1/admin/places/{cityPlaceId}", new { name = "改名", lat = 24.695, lon = 108.062 }), HttpStatusCode.Forbidden);
+        await Api.Problem(await adminA.DeleteAsync($"/api/v1/admin/places/{cityPlaceId}"), HttpStatusCode.Forbidden);
+        await Api.Problem(await adminA.PostAsJsonAsync("/api/v1/admin/places", new { name = "甲区越界地名", lat = 24.695, lon = 108.062 }), HttpStatusCode.Forbidden);
+        // A place in A's own area (its community; no grid of the deployment covers the point) is A's.
+        var ownName = "甲区自有地名" + Guid.NewGuid().ToString("N")[..4];
+        var own = await adminA.PostAsJsonAsync("/api/v1/admin/places", new { name = ownName, lat = 24.49, lon = 108.64, parentCode = A + "100001" });
+        Assert.Equal(HttpStatusCode.Created, own.StatusCode);
+        var ownId = (await own.Content.ReadFromJsonAsync<JsonElement>()).Id();
+        var listA = (await Api.Get(adminA, "/api/v1/admin/places?pageSize=500")).GetProperty("items").EnumerateArray().Select(p => p.Id()).ToList();
+        Assert.Contains(ownId, listA);
+        Assert.DoesNotContain(cityPlaceId, listA);
+        Assert.Contains("id=\"place-area\"", await adminA.GetStringAsync("/admin/reference/places"));
+        Assert.Equal(HttpStatusCode.OK, (await adminA.PutAsJsonAsync($"/api/v1/admin/places/{ownId}", new { name = ownName, lat = 24.491, lon = 108.641, aliases = new[] { "甲区别名" } })).StatusCode);
+        await Api.Problem(await adminB.PutAsJsonAsync($"/api/v1/admin/places/{ownId}", new { name = "乙县改名", lat = 24.49, lon = 108.64 }), HttpStatusCode.Forbidden);
+        // Their CSV: a row of their own place is kept, a row naming the city's place or a point in the city's grids is refused.
+        var cityName = (await Api.Get(city, "/api/v1/admin/places?pageSize=500")).GetProperty("items").EnumerateArray().First(p => p.Id() == cityPlaceId).Str("name");
+        using (var csv = new StringContent($"name,aliases,lat,lon\n{ownName},甲区别名,24.492,108.642\n{cityName},,24.49,108.64\n甲区新地名,,24.695,108.062\n", Encoding.UTF8, "text/csv"))
+        {
+            var report = await (await adminA.PostAsync("/api/v1/admin/places/import", csv)).Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(1, report.GetProperty("updated").GetInt32());
+            Assert.Equal(0, report.GetProperty("inserted").GetInt32());
+            Assert.Equal([(3, "name"), (4, "location")], Errors(report).Select(e => (e.Row, e.Field)).ToList());
+        }
+        // The city keeps every power: it edits A's place.
+        Assert.Equal(HttpStatusCode.OK, (await city.PutAsJsonAsync($"/api/v1/admin/places/{ownId}", new { name = ownName, lat = 24.49, lon = 108.64 })).StatusCode);
+
+        // Case imports: A's administrator's land on A (A's numbers), seen by A and the city, not by B; a re-run adds
+        // nothing; B importing the same file and origin gets B's own cases.
+        var origin = "subc-" + Guid.NewGuid().ToString("N")[..8];
+        MultipartFormDataContent ImportForm()
+        {
+            var here = AppContext.BaseDirectory;
+            var form = new MultipartFormDataContent { { new ByteArrayContent(File.ReadAllBytes(Path.Combine(here, "Imports/Data/tipdm2020-c-fj4-extract.csv"))), "file", "extract.csv" } };
+            var mapping = File.ReadAllText(Path.Combine(here, "Imports/Mappings/tipdm2020-c-attachment4.json")).Replace("\"tipdm2020-c-fj4\"", $"\"{origin}\"");
+            form.Add(new StringContent(mapping, Encoding.UTF8, "application/json"), "mapping", "mapping.json");
+            return form;
+        }
+        async Task<JsonElement> ImportAs(HttpClient client)
+        {
+            var response = await client.PostAsync("/api/v1/admin/case-imports", ImportForm());
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            return await response.Content.ReadFromJsonAsync<JsonElement>();
+        }
+        Assert.Equal(12, (await ImportAs(adminA)).GetProperty("created").GetInt32());
+        Assert.Equal(0, (await ImportAs(adminA)).GetProperty("created").GetInt32());
+        Assert.Equal(12, (await ImportAs(adminB)).GetProperty("created").GetInt32());
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            // Recognised per platform: the stored origin of a sub-centre's import names it.
+            string[] origins = [origin + "@" + A, origin + "@" + B];
+            var ids = await db.Set<Features.Imports.CaseImportRow>().AsNoTracking().Where(r => origins.Contains(r.Origin)).Select(r => r.CaseId).ToListAsync();
+            Assert.False(await db.Set<Features.Imports.CaseImportRow>().AnyAsync(r => r.Origin == origin));
+            var imported = await db.Cases.AsNoTracking().Where(c => ids.Contains(c.Id)).Select(c => new { c.Id, c.PlatformCode, c.Number }).ToListAsync();
+            Assert.Equal(24, imported.Count);
+            Assert.Equal(12, imported.Count(c => c.PlatformCode == A && c.Number.StartsWith(A + "-")));
+            Assert.Equal(12, imported.Count(c => c.PlatformCode == B && c.Number.StartsWith(B + "-")));
+            var oneOfA = imported.First(c => c.PlatformCode == A).Id;
+            Assert.Equal(HttpStatusCode.NotFound, (await (await app.As("dispatcher-" + B)).GetAsync($"/api/v1/cases/{oneOfA}")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await (await app.As("dispatcher-" + A)).GetAsync($"/api/v1/cases/{oneOfA}")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await (await app.As("supervisor")).GetAsync($"/api/v1/cases/{oneOfA}")).StatusCode);
+        }
+        Assert.Contains("id=\"case-import-platform\"", await adminA.GetStringAsync("/admin/reference/case-imports"));
+        Assert.DoesNotContain("id=\"case-import-platform\"", await city.GetStringAsync("/admin/reference/case-imports"));
+    }
+
+    [Fact]
+    public async Task TheHeaderTheWallScreenAndTheOverview_NameTheViewersOwnPlatform()
+    {
+        await SubCentresAsync();
+        const string RootName = "金城江区城市综合管理服务平台";
+        var leaderA = await app.As("leader-" + A);
+        var cases = await leaderA.GetStringAsync("/Cases");
+        Assert.Contains($"<span id=\"platform-name\">{NameA}</span>", cases);
+        Assert.Contains($"· {NameA}</title>", cases);
+        Assert.DoesNotContain(RootName, cases);
+        var screen = await leaderA.GetStringAsync("/screen");
+        Assert.Contains($"{NameA} · 分中心指挥大屏", screen);
+        Assert.DoesNotContain(RootName, screen);
+        Assert.Contains($"CityLoop sub-centre · {NameA} · sub-centre command centre", await leaderA.GetStringAsync("/screen?culture=en"));
+        // The sub-centre's report names it (its figures were already its own).
+        var report = await Api.Get(leaderA, "/api/v1/reports/monthly?period=2026-01");
+        Assert.Equal(A, report.Str("platform"));
+        Assert.Equal(NameA, report.Str("platformName"));
+        Assert.Contains($"{NameA} · 城市管理运行月报（2026-01）", await leaderA.GetStringAsync("/reports?kind=monthly&period=2026-01"));
+        Assert.Equal("金城江区城市综合管理服务平台", (await Api.Get(await app.As("leader"), "/api/v1/reports/monthly?period=2026-01")).Str("platformName"));
+        var overview = await leaderA.GetStringAsync("/dashboard");
+        Assert.Contains($"{NameA} · 本分中心概览", overview);
+        Assert.DoesNotContain("全市概览", overview);
+
+        // The city's staff see the city platform's name and the whole city.
+        var leader = await app.As("leader");
+        Assert.Contains($"<span id=\"platform-name\">{RootName}</span>", await leader.GetStringAsync("/Cases"));
+        Assert.Contains($"{RootName} · 全市指挥大屏", await leader.GetStringAsync("/screen"));
+        Assert.Contains("全市概览", await leader.GetStringAsync("/dashboard"));
+    }
+
+    [Fact]
+    public async Task KnowledgeArticles_TheCitysAreShared_ASubCentresAreItsOwn_InSearchSuggestionsReadingAndAnswers()
+    {
+        await SubCentresAsync();
+        var tag = "窨井" + Guid.NewGuid().ToString("N")[..4];
+        object Article(string owner, string title) => new { title, answer = "请拨打 12345 反映。", keywords = tag, ownerDepartment = owner, validFrom = "2026-01-01" };
+        async Task<Guid> Write(string editor, string owner, string title)
+        {
+            var response = await (await app.As(editor)).PostAsJsonAsync("/api/v1/knowledge", Article(owner, title));
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<JsonElement>()).Id();
+        }
+        var shared = await Write("knowledge", DemoSeeder.DemoDepartment, "市级共享答复" + tag);
+        var ofA = await Write("knowledge-" + A, "SZ" + A, "甲区专属答复" + tag);
+        var ofB = await Write("knowledge-" + B, "SZ" + B, "乙县专属答复" + tag);
+
+        async Task<List<Guid>> Found(string user, string url) =>
+            (await Api.Get(await app.As(user), url)).EnumerateArray().Select(a => a.Id()).ToList();
+        var q = Uri.EscapeDataString(tag);
+        foreach (var (user, sees, never) in new[] { ("agent-" + A, new[] { shared, ofA }, ofB), ("agent-" + B, new[] { shared, ofB }, ofA) })
+        {
+            var search = await Found(user, $"/api/v1/knowledge?q={q}");
+            var suggest = await Found(user, $"/api/v1/knowledge/suggest?text={Uri.EscapeDataString("关于" + tag + "的来电")}");
+            foreach (var found in new[] { search, suggest })
+            {
+                Assert.All(sees, id => Assert.Contains(id, found));
+                Assert.DoesNotContain(never, found);
+            }
+            Assert.Equal(HttpStatusCode.NotFound, (await (await app.As(user)).GetAsync($"/api/v1/knowledge/{never}")).StatusCode);
+            Assert.DoesNotContain(never.ToString(), await (await app.As(user)).GetStringAsync($"/Knowledge?q={q}"));
+        }
+        // The city reads every platform's.
+        var cityFound = await Found("agent", $"/api/v1/knowledge?q={q}");
+        Assert.All(new[] { shared, ofA, ofB }, id => Assert.Contains(id, cityFound));
+
+        // Another sub-centre's article does not answer a case (404); the city's shared one does.
+        var agentA = await app.As("agent-" + A);
+        var caseA = (await Api.CreateCase(agentA, new { source = "hotline", requestType = "enquiry", description = "甲区咨询" + tag, reporter = new { phone = "13800005353" } })).Id();
+        await Api.Problem(await agentA.PostAsJsonAsync($"/api/v1/knowledge/{ofB}/answer", new { caseId = caseA }), HttpStatusCode.NotFound);
+        var answered = await agentA.PostAsJsonAsync($"/api/v1/knowledge/{shared}/answer", new { caseId = caseA });
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Equal("closed", (await answered.Content.ReadFromJsonAsync<JsonElement>()).State());
+
+        // A's editor reads the city's article without an edit button, and its edit form is refused.
+        var editorA = await app.As("knowledge-" + A);
+        Assert.DoesNotContain("id=\"article-edit\"", await editorA.GetStringAsync($"/Knowledge/{shared}"));
+        Assert.Contains("id=\"article-edit\"", await editorA.GetStringAsync($"/Knowledge/{ofA}"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await editorA.GetAsync($"/Knowledge/Edit/{shared}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await editorA.GetAsync($"/api/v1/knowledge/{ofB}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ApiKeysPeerLinksTheAuditTrailAndMissedCalls_KeepToThePlatform()
+    {
+        await SubCentresAsync();
+        // API keys act for the whole deployment: a sub-centre's security administrator neither lists nor issues them.
+        var securityA = await app.As("security-" + A);
+        await Api.Problem(await securityA.GetAsync("/api/v1/admin/api-keys"), HttpStatusCode.Forbidden);
+        await Api.Problem(await securityA.PostAsJsonAsync("/api/v1/admin/api-keys", new { name = "甲区读取", role = "telephony", scopes = new[] { "cases:read" } }),
+            HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.Forbidden, (await securityA.GetAsync("/admin/api-keys")).StatusCode);
+        Assert.DoesNotContain("admin-nav-keys", await securityA.GetStringAsync("/admin/users"));
+        // Citizens' data requests span the deployment: the city's security administrators answer them.
+        await Api.Problem(await securityA.PostAsJsonAsync("/api/v1/privacy/citizens/lookup", new { phone = "13800008080" }), HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.Forbidden, (await securityA.GetAsync("/privacy/citizens")).StatusCode);
+        Assert.DoesNotContain("nav-citizen-requests", await securityA.GetStringAsync("/admin/users"));
+        // The caller look-up finds the cases the person sees: the city's caller is not shown to a sub-centre's intake.
+        var cityCase = await Api.CreateCase(await app.As("agent"), Api.Report("市区来电人查询", phone: "13800008080"));
+        var byCity = await (await (await app.As("agent")).PostAsJsonAsync("/api/v1/callers/lookup", new { phone = "13800008080" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains(byCity.GetProperty("cases").EnumerateArray(), c => c.Id() == cityCase.Id());
+        var byA = await (await (await app.As("intake-" + A)).PostAsJsonAsync("/api/v1/callers/lookup", new { phone = "13800008080" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Empty(byA.GetProperty("cases").EnumerateArray());
+        Assert.True(!byA.TryGetProperty("name", out var callerName) || callerName.ValueKind == JsonValueKind.Null, byA.ToString());
+        // The peer links are the deployment's.
+        var adminA = await app.As("admin-" + A);
+        var adminB = await app.As("admin-" + B);
+        await Api.Problem(await adminA.GetAsync("/api/v1/admin/exchange"), HttpStatusCode.Forbidden);
+        Assert.Equal(HttpStatusCode.Forbidden, (await adminA.GetAsync("/admin/exchange")).StatusCode);
+        Assert.DoesNotContain("admin-nav-exchange", await adminA.GetStringAsync("/admin/users"));
+        Assert.Contains("admin-nav-exchange", await (await app.As("admin")).GetStringAsync("/admin/users"));
+
+        // The audit trail: a sub-centre's audit administrator reads what their platform's people did, nothing else.
+        Assert.Equal(HttpStatusCode.Created, (await adminB.PostAsJsonAsync("/api/v1/admin/departments",
+            new { code = "AUD" + B + Guid.NewGuid().ToString("N")[..4], name = "乙县审计用科室", kind = "bureau" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await adminA.PostAsJsonAsync("/api/v1/admin/departments",
+            new { code = "AUD" + A + Guid.NewGuid().ToString("N")[..4], name = "甲区审计用科室", kind = "bureau" })).StatusCode);
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            var idsOfA = (await db.Users.AsNoTracking().Where(u => u.PlatformCode == A).Select(u => u.Id).ToListAsync()).Select(id => id.ToString()).ToHashSet();
+            var trailA = (await Api.Get(await app.As("audit-" + A), "/api/v1/admin/audit?pageSize=500")).GetProperty("items").EnumerateArray().ToList();
+            Assert.Contains(trailA, e => e.Str("actorName") == "admin-" + A);
+            Assert.All(trailA, e => Assert.Contains(e.Str("actorId"), idsOfA));
+            var everyone = (await Api.Get(await app.As("auditor"), "/api/v1/admin/audit?pageSize=500")).GetProperty("items").EnumerateArray().ToList();
+            Assert.Contains(everyone, e => e.Str("actorName") == "admin-" + B);
+        }
+
+        // Missed calls of the city's 12345 line are the city's to call back: a sub-centre's staff neither list nor take them.
+        var security = await app.As("security");
+        var key = await (await security.PostAsJsonAsync("/api/v1/admin/api-keys",
+            new { name = "cti-" + Guid.NewGuid().ToString("N")[..6], role = "telephony", scopes = new[] { "calls:write" } })).Content.ReadFromJsonAsync<JsonElement>();
+        var cti = app.Anonymous();
+        cti.DefaultRequestHeaders.Add("X-Api-Key", key.GetProperty("key").GetString());
+        var callId = "subc-" + Guid.NewGuid().ToString("N")[..8];
+        var now = app.Clock.GetUtcNow();
+        Assert.True((await cti.PostAsJsonAsync("/api/v1/calls", new { callId, caller = "13800007070", calledLine = "12345", queuedAt = now.AddMinutes(-5), endedAt = now.AddMinutes(-4) })).IsSuccessStatusCode);
+        var cityList = (await Api.Get(await app.As("leader"), "/api/v1/calls/callbacks")).EnumerateArray().ToList();
+        var missed = cityList.Single(c => c.Str("callId") == callId);
+        var listA = (await Api.Get(await app.As("leader-" + A), "/api/v1/calls/callbacks")).EnumerateArray().ToList();
+        Assert.DoesNotContain(listA, c => c.Str("callId") == callId);
+        await Api.Problem(await (await app.As("agent-" + A)).PostAsJsonAsync($"/api/v1/calls/{missed.Id()}/callback", new { reached = true }), HttpStatusCode.NotFound);
+        Assert.DoesNotContain("13800007070", await (await app.As("agent-" + A)).GetStringAsync($"/Desk?call={missed.Id()}"));
     }
 }
 

@@ -39,7 +39,8 @@ public sealed class ApiKeysModel(CurrentActor current, UserAdmin admin) : PageMo
     async Task<IActionResult> Run(Func<Actor, Task> action, CancellationToken ct)
     {
         var actor = await current.GetAsync();
-        if (!actor.Has(Domain.Identity.Role.SecurityAdmin)) return Forbid();
+        // Keys act for the whole deployment: the root's security administrators issue them (decision 026, addendum 2).
+        if (!actor.Has(Domain.Identity.Role.SecurityAdmin) || !actor.AtRoot) return Forbid();
         try
         {
             await action(actor);

@@ -14,7 +14,7 @@ public sealed class ExchangeModel(CurrentActor current, ExchangeStatus status) :
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         var actor = await current.GetAsync();
-        if (!actor.Has(Role.SystemAdmin)) return Forbid();
+        if (!actor.Has(Role.SystemAdmin) || !actor.AtRoot) return Forbid();
         Peers = await status.PeersAsync(actor, ct);
         return Page();
     }

@@ -27,6 +27,18 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock, Pl
         return actor;
     }
 
+    /// <summary>
+    /// What only the root platform's administrators keep (decision 026, addendum 2): the deployment's shared reference
+    /// data, its API keys and peer links. A sub-centre's administrator is refused (403) with <paramref name="what"/>.
+    /// </summary>
+    public static Actor RequireRoot(Actor actor, string whatZh, string whatEn)
+    {
+        if (!actor.AtRoot)
+            throw new CaseForbiddenException(Shared.Ui.Pick($"{whatZh}由市级平台的管理员维护，分中心管理员不能修改。",
+                $"{whatEn} kept by the root platform's administrators; a sub-centre's administrator cannot change them."));
+        return actor;
+    }
+
     public async Task<IReadOnlyList<UserDto>> ListAsync(Actor actor, string? q = null, CancellationToken ct = default)
     {
         Require(actor, Role.SystemAdmin, Role.SecurityAdmin);
@@ -174,9 +186,16 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock, Pl
     public async Task<IReadOnlyList<ApiKeyDto>> ApiKeysAsync(Actor actor, CancellationToken ct = default)
     {
         Require(actor, Role.SecurityAdmin);
+        RequireApiKeys(actor);
         var keys = await db.ApiKeys.AsNoTracking().OrderBy(k => k.RevokedAt != null).ThenBy(k => k.Name).ToListAsync(ct);
         return keys.Select(ToDto).ToList();
     }
+
+    /// <summary>
+    /// An API key acts for the whole deployment (its principal has no platform: it takes in the root's cases and reads
+    /// every platform's), so keys are issued, listed and revoked by the root's security administrators only.
+    /// </summary>
+    static void RequireApiKeys(Actor actor) => RequireRoot(actor, "接口密钥作用于整个部署，", "API keys act for the whole deployment and are");
 
     static ApiKeyDto ToDto(ApiKey k) =>
         new(k.Id, k.Name, k.Prefix, k.Role.ToKebab(), k.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries), k.CreatedAt, k.RevokedAt);
@@ -184,6 +203,7 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock, Pl
     public async Task<ApiKeyCreatedDto> CreateApiKeyAsync(Actor actor, CreateApiKeyRequest body, CancellationToken ct = default)
     {
         Require(actor, Role.SecurityAdmin);
+        RequireApiKeys(actor);
         var name = body.Name?.Trim() ?? "";
         if (name.Length is < 2 or > 64) throw CaseValidationException.Single("name", Shared.Ui.Pick("请为接入系统命名（2–64 个字符）。", "Name the integration (2–64 characters)."));
         if (!Roles.TryParse(body.Role, out var role) || !Roles.SystemPrincipals.Contains(role))
@@ -204,6 +224,7 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock, Pl
     public async Task<ApiKeyDto> RevokeApiKeyAsync(Actor actor, Guid id, CancellationToken ct = default)
     {
         Require(actor, Role.SecurityAdmin);
+        RequireApiKeys(actor);
         var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id, ct) ?? throw new NotFoundException($"API key {id} does not exist.");
         if (key.RevokedAt is not null) throw new ConflictException(Shared.Ui.Pick($"密钥“{key.Name}”已吊销。", $"The key '{key.Name}' is already revoked."));
         key.RevokedAt = clock.GetUtcNow();
@@ -217,6 +238,13 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock, Pl
     {
         Require(actor, Role.AuditAdmin);
         var q = db.AuditLog.AsNoTracking();
+        // A sub-centre's audit administrator reads what their platform's people did (decision 026, addendum 2): the
+        // actor ids of its accounts; the root's read the whole trail.
+        if (actor.PlatformCode is { } platformCode)
+        {
+            var ids = db.Users.AsNoTracking().Where(u => u.PlatformCode == platformCode).Select(u => u.Id).AsEnumerable().Select(id => id.ToString()).ToList();
+            q = q.Where(a => ids.Contains(a.ActorId));
+        }
         if (!string.IsNullOrWhiteSpace(f.Action)) q = q.Where(a => a.Action == f.Action.Trim());
         if (!string.IsNullOrWhiteSpace(f.Result)) q = q.Where(a => a.Result == f.Result.Trim());
         if (!string.IsNullOrWhiteSpace(f.Text))
@@ -241,8 +269,7 @@ public sealed class UserAdmin(CityLoopDb db, Audit audit, TimeProvider clock, Pl
     /// <summary>The actions the trail holds, for the search form's list.</summary>
     public async Task<IReadOnlyList<string>> AuditActionsAsync(Actor actor, CancellationToken ct = default)
     {
-        Require(actor, Role.AuditAdmin);
-        return await db.AuditLog.AsNoTracking().Select(a => a.Action).Distinct().OrderBy(a => a).ToListAsync(ct);
+        return await AuditQuery(actor, new AuditFilter(null, null, null, null, null)).Select(a => a.Action).Distinct().OrderBy(a => a).ToListAsync(ct);
     }
 
     /// <summary>The account, if the administrator's platform holds it: another sub-centre's people are not there for them (decision 026).</summary>

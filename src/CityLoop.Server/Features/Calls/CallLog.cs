@@ -156,7 +156,10 @@ public sealed partial class CallLog(CityLoopDb db, TimeProvider clock, IOptions<
     public async Task<IReadOnlyList<CallDto>> CallbacksAsync(Actor actor, bool done, int take = 200, CancellationToken ct = default)
     {
         Require(actor, Readers, "Call lists are for hotline agents, shift leaders and supervisors.");
-        var code = platform.Value.Code;
+        // The calls are the hotline's, recorded on the root platform (the city's 12345 line): its missed callers are the
+        // root's staff's to call back. A sub-centre's staff list their own platform's calls only — never the city's
+        // callers' numbers (decision 026, addendum 2).
+        var code = actor.PlatformCode ?? platform.Value.Code;
         var q = db.Set<CallRecord>().AsNoTracking().Where(c => c.PlatformCode == code && c.Missed == 1 && c.CallerPhoneHash != null);
         q = done ? q.Where(c => c.CallbackAt != null).OrderByDescending(c => c.CallbackAt) : q.Where(c => c.CallbackAt == null).OrderBy(c => c.QueuedAt);
         var calls = await q.Take(Math.Clamp(take, 1, 500)).ToListAsync(ct);
@@ -175,7 +178,7 @@ public sealed partial class CallLog(CityLoopDb db, TimeProvider clock, IOptions<
     {
         Require(actor, CallbackRoles, "Missed calls are called back by hotline agents and shift leaders.");
         if (body.Note is { Length: > InputLimits.Opinion }) throw CaseValidationException.Single("note", $"A note has at most {InputLimits.Opinion} characters.");
-        var call = await Find(id, ct);
+        var call = await Find(id, actor.PlatformCode ?? platform.Value.Code, ct);
         if (call.Missed != 1) throw new CaseRuleException("callback-missed-only", "Only a missed call is called back.");
         if (call.CallbackAt is not null) throw new ConflictException($"This call was already called back by {call.CallbackByName}.");
         if (call.CallerPhone is null) throw new CaseRuleException("callback-no-number", "The caller's number was withheld or erased: there is no one to call back.");
@@ -206,14 +209,29 @@ public sealed partial class CallLog(CityLoopDb db, TimeProvider clock, IOptions<
             .OrderByDescending(c => c.AnsweredAt).FirstOrDefaultAsync(ct);
     }
 
-    public async Task<CallRecord> Find(Guid id, CancellationToken ct = default) =>
-        await db.Set<CallRecord>().FirstOrDefaultAsync(c => c.Id == id && c.PlatformCode == platform.Value.Code, ct)
+    /// <summary>
+    /// A call the desk opens for this person: one of their platform's (the root's staff the hotline's), or one they
+    /// answered themselves (an agent of a sub-centre taking a call of the city's line); any other is not there (404).
+    /// </summary>
+    public async Task<CallRecord> FindForAsync(Actor actor, Guid id, CancellationToken ct = default)
+    {
+        var code = actor.PlatformCode ?? platform.Value.Code;
+        return await db.Set<CallRecord>().FirstOrDefaultAsync(c => c.Id == id && (c.PlatformCode == code || c.AgentId == actor.Id), ct)
+            ?? throw new NotFoundException($"Call {id} does not exist.");
+    }
+
+    /// <summary>A call of the platform <paramref name="platformCode"/>; another platform's is not there (404).</summary>
+    public async Task<CallRecord> Find(Guid id, string platformCode, CancellationToken ct = default) =>
+        await db.Set<CallRecord>().FirstOrDefaultAsync(c => c.Id == id && c.PlatformCode == platformCode, ct)
         ?? throw new NotFoundException($"Call {id} does not exist.");
 
     /// <summary>Links the call to the case registered from it (the first one) and notes an emergency transfer on it.</summary>
     public async Task LinkAsync(Guid callId, Case c, string? emergency, CancellationToken ct = default)
     {
-        var call = await Find(callId, ct);
+        // The hotline's calls are the root's; an agent of any platform answering one files the case on their own.
+        var root = platform.Value.Code;
+        var call = await db.Set<CallRecord>().FirstOrDefaultAsync(x => x.Id == callId && (x.PlatformCode == root || x.PlatformCode == c.PlatformCode), ct)
+            ?? throw new NotFoundException($"Call {callId} does not exist.");
         if (call.CaseId is null) (call.CaseId, call.CaseNumber) = (c.Id, c.Number);
         if (emergency is not null) call.Emergency = emergency;
         call.UpdatedAt = clock.GetUtcNow();

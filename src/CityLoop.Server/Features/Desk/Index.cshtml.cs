@@ -54,7 +54,7 @@ public sealed class IndexModel(CurrentActor current, CaseCommands commands, Case
         {
             if (call is { } id)
             {
-                Call = await calls.Find(id, ct);
+                Call = await calls.FindForAsync(actor, id, ct);
                 Form.CallId = id;
                 if (Call.CallerPhone is { } phone)
                 {

@@ -19,6 +19,8 @@ public sealed class ExchangeStatus(CityLoopDb db, IOptions<ExchangeOptions> opti
     public async Task<IReadOnlyList<PeerLinkDto>> PeersAsync(Actor actor, CancellationToken ct = default)
     {
         UserAdmin.Require(actor, Role.SystemAdmin);
+        // The peer links are the deployment's (configuration, the root's outbox): a sub-centre's administrator is refused.
+        UserAdmin.RequireRoot(actor, "平台联网链路属于整个部署，", "The peer links belong to the whole deployment and are");
         var peers = options.Value.Peers;
         var codes = peers.Select(p => p.Code).ToList();
         var pending = await db.Set<ExchangeOutboxRow>().AsNoTracking().Where(o => o.DeliveredAt == null && codes.Contains(o.PeerCode))

@@ -50,14 +50,15 @@ public static class CaseImportEndpoints
         CaseImportReport report;
         try
         {
-            report = await importer.ImportAsync(stream, file.FileName, parsed, ct: ct);
+            // A sub-centre's administrator imports onto their own platform (decision 026, addendum 2); the root's onto the root.
+            report = await importer.ImportAsync(stream, file.FileName, parsed, ct: ct, subCentre: actor.PlatformCode);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidDataException or IOException || ex.GetType().Namespace?.StartsWith("MiniExcelLibs", StringComparison.Ordinal) == true)
         {
             throw CaseValidationException.Single("file", "The file cannot be read: " + ex.Message);
         }
         await audit.WriteAsync(actor.Id, actor.Name, "case-import", parsed.Origin,
-            detail: $"{file.FileName}: {report.Rows} rows, {report.Created} created, {report.AlreadyImported} already imported, {report.Rejected} rejected");
+            detail: $"{file.FileName}{(actor.PlatformCode is { } sub ? " → " + sub : "")}: {report.Rows} rows, {report.Created} created, {report.AlreadyImported} already imported, {report.Rejected} rejected");
         return report;
     }
 }

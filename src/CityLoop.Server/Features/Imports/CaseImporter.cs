@@ -73,7 +73,8 @@ sealed class CaseImportRowConfiguration : IEntityTypeConfiguration<CaseImportRow
     {
         e.ToTable("case_imports");
         e.HasKey(x => new { x.Origin, x.SourceKey });
-        e.Property(x => x.Origin).HasMaxLength(64);
+        // The mapping's origin (≤ 64), on a sub-centre followed by "@" and its code (migration 0026).
+        e.Property(x => x.Origin).HasMaxLength(80);
         e.Property(x => x.SourceKey).HasMaxLength(200);
         e.Property(x => x.CaseNumber).HasMaxLength(40);
         e.Property(x => x.Flags).HasMaxLength(200);
@@ -93,14 +94,28 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
     IPlaceResolver places, ReferenceCache reference, IOptions<PlatformOptions> platform, TimeProvider clock)
 {
     readonly PlatformOptions _platform = platform.Value;
+    /// <summary>The platform the cases land on: the root's code, or the sub-centre's the import is for.</summary>
+    string _code = platform.Value.Code;
+    /// <summary>The sub-centre the import is for (its <c>platform_code</c> column value), null at the root.</summary>
+    string? _subCentre;
 
+    /// <summary>
+    /// Imports the file's rows as cases of the root platform, or of the sub-centre <paramref name="subCentre"/> (decision
+    /// 026, addendum 2: a sub-centre's administrator loads their own old system's history onto their own platform, with
+    /// their platform's departments, calendar and case numbers). A re-run is recognised per platform: the same origin
+    /// and source id on two sub-centres are two cases.
+    /// </summary>
     public async Task<CaseImportReport> ImportAsync(Stream stream, string fileName, ImportMapping mapping, Action<ImportProgress>? progress = null,
-        int batchSize = 500, CancellationToken ct = default)
+        int batchSize = 500, CancellationToken ct = default, string? subCentre = null)
     {
+        _subCentre = subCentre;
+        _code = subCentre ?? _platform.Code;
         var format = mapping.FormatFor(fileName);
         var report = new CaseImportReport { Origin = mapping.Origin, File = Path.GetFileName(fileName) };
-        var run = new Run(mapping, await db.Departments.AsNoTracking().Select(d => d.Code).ToListAsync(ct), reference.Catalogue.Current,
-            new ImportDeadlines(deadlines, reference.Calendars.Platform, _platform.Zone));
+        var departments = subCentre is null ? db.Departments.AsNoTracking().Where(d => d.PlatformCode == null)
+            : db.Departments.AsNoTracking().Where(d => d.PlatformCode == subCentre);
+        var run = new Run(mapping, await departments.Select(d => d.Code).ToListAsync(ct), reference.Catalogue.Current,
+            new ImportDeadlines(deadlines, reference.Calendars.PlatformOf(subCentre), _platform.Zone));
         var watch = Stopwatch.StartNew();
         var batch = new List<Prepared>(batchSize);
         var keys = new HashSet<string>(StringComparer.Ordinal);
@@ -146,7 +161,7 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
 
     async Task SaveBatchAsync(List<Prepared> batch, Run run, CaseImportReport report, CancellationToken ct)
     {
-        var origin = run.Mapping.Origin;
+        var origin = StoredOrigin(run.Mapping.Origin);
         var keys = batch.Select(p => p.Key).ToList();
         var existing = (await db.Set<CaseImportRow>().AsNoTracking().Where(r => r.Origin == origin && keys.Contains(r.SourceKey))
             .Select(r => r.SourceKey).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
@@ -214,7 +229,7 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
                 await commands.StageImportedAsync(c, ct);
                 db.Set<CaseImportRow>().Add(new CaseImportRow
                 {
-                    Origin = row.Origin, SourceKey = row.Key, CaseId = c.Id, CaseNumber = c.Number, ImportedAt = now,
+                    Origin = StoredOrigin(row.Origin), SourceKey = row.Key, CaseId = c.Id, CaseNumber = c.Number, ImportedAt = now,
                     Flags = row.Flags.Count == 0 ? null : string.Join(",", row.Flags),
                 });
             }
@@ -231,7 +246,7 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
         var importer = new Actor("import:" + p.Origin, "导入 " + p.Origin, new HashSet<Role> { Role.Importer }, null, IsSystem: true);
         var ctx = new TransitionContext(importer, p.CreatedAt, run.Deadlines, WorkflowSettings.Default);
         var place = p.Case.Latitude is not null ? places.Resolve(p.Case.Latitude, p.Case.Longitude) : null;
-        var c = Case.Create(p.Case, Number(p), _platform.Code, place, null, ctx);
+        var c = Case.Create(p.Case, Number(p), _code, place, null, ctx);
         if (p.Facts is { } facts)
         {
             c.RecordImportedFacts(facts, ctx);
@@ -279,8 +294,11 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
     {
         var day = TimeZoneInfo.ConvertTime(p.CreatedAt, _platform.Zone).ToString("yyyyMMdd", CultureInfo.InvariantCulture);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(p.Origin + "\u001f" + p.Key)))[..10];
-        return $"{_platform.Code}-{day}-I{hash}";
+        return $"{_code}-{day}-I{hash}";
     }
+
+    /// <summary>The origin a re-run is recognised by: the mapping's at the root, "origin@code" on a sub-centre.</summary>
+    string StoredOrigin(string origin) => _subCentre is null ? origin : origin + "@" + _subCentre;
 
     static string Message(Exception ex) => ex is CaseValidationException v
         ? string.Join(" ", v.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")))

@@ -14,8 +14,9 @@ public sealed class ArticleModel(CurrentActor current, KnowledgeBase kb) : PageM
     {
         var actor = await current.GetAsync();
         if (!KnowledgeBase.MayRead(actor)) return Forbid();
-        Editor = actor.Has(Role.KnowledgeEditor);
         Article = await kb.GetAsync(actor, id, ct);
+        // A sub-centre's editor reads the city's shared articles but edits their own platform's only.
+        Editor = await kb.MayEditAsync(actor, Article, ct);
         return Page();
     }
 }

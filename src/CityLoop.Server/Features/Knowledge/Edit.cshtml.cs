@@ -40,6 +40,7 @@ public sealed class EditModel(CurrentActor current, KnowledgeBase kb) : PageMode
         if (id is { } existing)
         {
             var a = await kb.GetAsync(actor, existing, ct);
+            if (!await kb.MayEditAsync(actor, a, ct)) return StatusCode(StatusCodes.Status403Forbidden);
             Form = new ArticleForm
             {
                 Title = a.Title, Answer = a.Answer, Body = a.Body, Keywords = a.Keywords, CategoryCode = a.CategoryCode, OwnerDepartment = a.OwnerDepartment,

@@ -43,7 +43,7 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
     public async Task<IReadOnlyList<ArticleHitDto>> SearchAsync(Actor actor, string? q, string? category, bool includeInvalid, int take = 50, CancellationToken ct = default)
     {
         ReadGuard(actor);
-        var query = db.Set<KnowledgeArticle>().AsNoTracking();
+        var query = Visible(actor, db.Set<KnowledgeArticle>().AsNoTracking());
         var terms = Bigrams.Query(q);
         if (!string.IsNullOrWhiteSpace(q))
         {
@@ -67,7 +67,7 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
         ReadGuard(actor);
         var terms = Bigrams.Query(text);
         var today = Today;
-        var valid = db.Set<KnowledgeArticle>().AsNoTracking().Where(a => a.ValidFrom <= today && (a.ValidTo == null || a.ValidTo >= today));
+        var valid = Visible(actor, db.Set<KnowledgeArticle>().AsNoTracking()).Where(a => a.ValidFrom <= today && (a.ValidTo == null || a.ValidTo >= today));
         List<KnowledgeArticle> candidates;
         if (terms.Count > 0)
         {
@@ -98,7 +98,7 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
     public async Task<ArticleDto> GetAsync(Actor actor, Guid id, CancellationToken ct = default)
     {
         ReadGuard(actor);
-        var a = await db.Set<KnowledgeArticle>().AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct)
+        var a = await Visible(actor, db.Set<KnowledgeArticle>().AsNoTracking()).FirstOrDefaultAsync(x => x.Id == id, ct)
             ?? throw new NotFoundException($"Knowledge article {id} does not exist.");
         return await DtoAsync(a, ct);
     }
@@ -116,7 +116,7 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
     public async Task<ArticleDto> UpdateAsync(Actor actor, Guid id, ArticleRequest body, CancellationToken ct = default)
     {
         WriteGuard(actor);
-        var a = await db.Set<KnowledgeArticle>().FirstOrDefaultAsync(x => x.Id == id, ct) ?? throw new NotFoundException($"Knowledge article {id} does not exist.");
+        var a = await Visible(actor, db.Set<KnowledgeArticle>()).FirstOrDefaultAsync(x => x.Id == id, ct) ?? throw new NotFoundException($"Knowledge article {id} does not exist.");
         if (body.Version is null) throw CaseValidationException.Single("version", "Send the version you edited, so that nobody's change is overwritten.");
         if (body.Version != a.Version) throw new ConflictException($"The article is at version {a.Version}, not {body.Version}: someone else changed it; reload it.");
         // A sub-centre's editor edits the articles its own departments answer for; the others are read-only to them.
@@ -143,7 +143,7 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
     public async Task<Case> AnswerAsync(Actor actor, Guid articleId, Guid caseId, int? expectedVersion, CancellationToken ct = default)
     {
         ReadGuard(actor);
-        var a = await db.Set<KnowledgeArticle>().AsNoTracking().FirstOrDefaultAsync(x => x.Id == articleId, ct)
+        var a = await Visible(actor, db.Set<KnowledgeArticle>().AsNoTracking()).FirstOrDefaultAsync(x => x.Id == articleId, ct)
             ?? throw new NotFoundException($"Knowledge article {articleId} does not exist.");
         if (!a.ValidOn(Today)) throw new CaseRuleException("knowledge-article-not-valid", $"The article \"{a.Title}\" is not valid today: it cannot answer a case.");
         var c = await queries.GetAsync(actor, caseId, track: true, ct);
@@ -184,6 +184,24 @@ public sealed class KnowledgeBase(CityLoopDb db, ReferenceCache reference, TimeP
                 .OrderBy(d => d.Code).Select(d => new { d.Code, d.Name }).ToListAsync(ct))
             .Select(d => (d.Code, d.Name)).ToList();
     }
+
+    /// <summary>
+    /// The articles a person reads (decision 026, addendum 2). An article belongs to the platform of the department
+    /// answerable for it, as a routing rule belongs to its lead department's: the city's articles (owned by the root's
+    /// departments) are shared with every sub-centre — city-wide policy answers the same call anywhere in the city — and a
+    /// sub-centre's are its own. A sub-centre's staff read the city's and their own, never another sub-centre's (404); the
+    /// root's staff and the channels read all. An article whose department is gone is the root's to read.
+    /// </summary>
+    public IQueryable<KnowledgeArticle> Visible(Actor actor, IQueryable<KnowledgeArticle> articles)
+    {
+        if (actor.PlatformCode is not { } platformCode) return articles;
+        var others = db.Departments.Where(d => d.PlatformCode != null && d.PlatformCode != platformCode).Select(d => d.Code);
+        return articles.Where(a => !others.Contains(a.OwnerDepartmentCode));
+    }
+
+    /// <summary>Whether the person may edit the article: a knowledge editor of the article's platform, or of the root.</summary>
+    public async Task<bool> MayEditAsync(Actor actor, ArticleDto article, CancellationToken ct = default) =>
+        actor.Has(Role.KnowledgeEditor) && await OwnsAsync(actor, article.OwnerDepartment, ct);
 
     /// <summary>Whether the editor's platform holds the department (any department at the root).</summary>
     async Task<bool> OwnsAsync(Actor actor, string? department, CancellationToken ct)

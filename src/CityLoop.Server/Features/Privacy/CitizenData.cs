@@ -147,5 +147,10 @@ public sealed class CitizenData(CityLoopDb db, PersonalDataKeys keys, CaseComman
     static void Require(Actor actor)
     {
         if (!actor.Has(RequestRole)) throw new CaseForbiddenException($"Citizens' data requests are answered by the {RequestRole.ToKebab()} role.");
+        // A citizen's cases and calls span the deployment's platforms, and erasure is all or nothing: the requests are
+        // answered for the whole deployment by the root's security administrators (decision 026, addendum 2).
+        if (!actor.AtRoot)
+            throw new CaseForbiddenException(Shared.Ui.Pick("个人信息请求涉及全部署的案件和来电，由市级平台的安全管理员办理。",
+                "Citizens' data requests cover the whole deployment's cases and calls: the root platform's security administrators answer them."));
     }
 }

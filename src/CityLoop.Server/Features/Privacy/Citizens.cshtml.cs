@@ -15,7 +15,8 @@ public sealed class CitizensModel(CurrentActor current, CitizenData data) : Page
     public CitizenEraseDto? Erased { get; private set; }
     public DeskError? Error { get; private set; }
 
-    public void OnGet() { }
+    public async Task<IActionResult> OnGetAsync() =>
+        (await current.GetAsync()).AtRoot ? Page() : StatusCode(StatusCodes.Status403Forbidden);
 
     public async Task<IActionResult> OnPostLookupAsync(CancellationToken ct) =>
         await Try(async actor => { Found = await data.LookupAsync(Phone, actor, ct); return Page(); });
@@ -44,9 +45,12 @@ public sealed class CitizensModel(CurrentActor current, CitizenData data) : Page
 
     async Task<IActionResult> Try(Func<Domain.Identity.Actor, Task<IActionResult>> action)
     {
+        var actor = await current.GetAsync();
+        // The requests are the root's security administrators' (decision 026, addendum 2).
+        if (!actor.AtRoot) return StatusCode(StatusCodes.Status403Forbidden);
         try
         {
-            return await action(await current.GetAsync());
+            return await action(actor);
         }
         catch (Exception ex) when (DeskErrors.Describe(ex) is { } error)
         {

@@ -57,12 +57,13 @@ public static class PrivacySetup
     /// The hotline's caller pop-up: who this number is and what they reported before. Only the roles that talk to
     /// citizens (and see reporters in clear) may search by phone; for anyone else it would unmask reporters.
     /// </summary>
-    static async Task<Ok<CallerDto>> CallerLookup(PhoneRequest body, CurrentActor current, Data.CityLoopDb db, CancellationToken ct)
+    static async Task<Ok<CallerDto>> CallerLookup(PhoneRequest body, CurrentActor current, Data.CityLoopDb db, Cases.CaseQueries queries, CancellationToken ct)
     {
         var actor = await current.GetAsync();
         if (!actor.Roles.Any(Roles.ReporterContact.Contains)) throw new Domain.Cases.CaseForbiddenException("Only hotline and intake staff look callers up by phone.");
         if (PersonalDataKeys.Normalise(body.Phone) is null) throw Domain.Cases.CaseValidationException.Single("phone", "Give a phone number.");
-        var cases = await db.Cases.AsNoTracking().WithReporterPhone(db.PersonalData, body.Phone!)
+        // The cases the person sees (decision 026): a sub-centre's staff their platform's, as the desk's caller panel.
+        var cases = await queries.Visible(actor, db.Cases.AsNoTracking()).WithReporterPhone(db.PersonalData, body.Phone!)
             .OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Number).Take(20).ToListAsync(ct);
         var latest = cases.FirstOrDefault(c => c.ReporterName is not null);
         return TypedResults.Ok(new CallerDto(latest?.ReporterName, cases.FirstOrDefault(c => c.ReporterAddress is not null)?.ReporterAddress,

@@ -244,10 +244,12 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
     {
         var errors = PlaceErrors(name, lat, lon, aliases);
         if (errors.Count > 0) throw new CaseValidationException(errors);
+        var located = cache.Geo.Grids.Locate(lat!.Value, lon!.Value)?.CommunityCode;
+        RequireArea(actor, located, parentCode ?? located);
         var place = new NamedPlaceRow
         {
-            Name = name!.Trim(), Latitude = lat!.Value, Longitude = lon!.Value, Aliases = string.Join(';', aliases ?? []),
-            ParentCode = parentCode ?? cache.Geo.Grids.Locate(lat.Value, lon.Value)?.CommunityCode,
+            Name = name!.Trim(), Latitude = lat.Value, Longitude = lon.Value, Aliases = string.Join(';', aliases ?? []),
+            ParentCode = parentCode ?? located,
         };
         db.Set<NamedPlaceRow>().Add(place);
         audit.Add(actor.Id, actor.Name, "place-add", place.Name);
@@ -257,9 +259,11 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
     }
 
     /// <summary>The gazetteer's named places whose name or aliases hold <paramref name="q"/>, by name, a page at a time.</summary>
-    public async Task<PlacePageDto> PlacesAsync(string? q, int page, int pageSize, CancellationToken ct = default)
+    /// <remarks>A sub-centre's administrator (<paramref name="platformCode"/>) lists the places of their own area.</remarks>
+    public async Task<PlacePageDto> PlacesAsync(string? q, int page, int pageSize, CancellationToken ct = default, string? platformCode = null)
     {
         var rows = db.Set<NamedPlaceRow>().AsNoTracking();
+        if (platformCode is not null) rows = rows.Where(p => p.ParentCode != null && p.ParentCode.StartsWith(platformCode));
         if (!string.IsNullOrWhiteSpace(q))
         {
             var text = q.Trim();
@@ -271,6 +275,27 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
         var divisions = cache.Geo.Divisions;
         return new PlacePageDto(items.Select(p => new PlaceDto(p.Id, p.Name, Aliases(p.Aliases), p.Latitude, p.Longitude, p.ParentCode,
             p.ParentCode is { } code ? divisions.Find(code)?.Name : null)).ToList(), total, page, pageSize);
+    }
+
+    /// <summary>
+    /// Places are shared reference data, but a county knows its own streets (decision 026, addendum 2): a sub-centre's
+    /// administrator adds, edits, deletes and imports the places of its own area only — a place whose community (the
+    /// grid's at its point, else the one it names) lies in the sub-centre's division, and whose point is in no other
+    /// platform's grid. The root's administrator keeps every place. Null when allowed, else the reason.
+    /// </summary>
+    static string? AreaProblem(Actor actor, string? locatedCommunity, string? community)
+    {
+        if (actor.PlatformCode is not { } area) return null;
+        static bool In(string? code, string area) => code is not null && code.StartsWith(area, StringComparison.Ordinal);
+        if ((locatedCommunity is not null && !In(locatedCommunity, area)) || !In(community, area))
+            return Ui.Pick($"该地名不在本分中心辖区（{area}）内：分中心管理员只维护本辖区的地名，其他地名由市级平台的管理员维护。",
+                $"The place is not in your sub-centre's area ({area}): a sub-centre's administrator keeps the places of its own area; the others are the root platform's administrator's.");
+        return null;
+    }
+
+    static void RequireArea(Actor actor, string? locatedCommunity, string? community)
+    {
+        if (AreaProblem(actor, locatedCommunity, community) is { } problem) throw new CaseForbiddenException(problem);
     }
 
     static IReadOnlyList<string> Aliases(string stored) => stored.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -294,13 +319,16 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
     public async Task<NamedPlaceRow> UpdatePlaceAsync(Guid id, string? name, double? lat, double? lon, IReadOnlyList<string>? aliases, Actor actor, CancellationToken ct = default)
     {
         var place = await db.Set<NamedPlaceRow>().FirstOrDefaultAsync(p => p.Id == id, ct) ?? throw new NotFoundException($"There is no place {id}.");
+        RequireArea(actor, place.ParentCode, place.ParentCode);
         var errors = PlaceErrors(name, lat, lon, aliases);
         if (errors.Count > 0) throw new CaseValidationException(errors);
+        var located = cache.Geo.Grids.Locate(lat!.Value, lon!.Value)?.CommunityCode;
+        RequireArea(actor, located, located ?? place.ParentCode);
         place.Name = name!.Trim();
-        place.Latitude = lat!.Value;
-        place.Longitude = lon!.Value;
+        place.Latitude = lat.Value;
+        place.Longitude = lon.Value;
         place.Aliases = string.Join(';', aliases ?? []);
-        place.ParentCode = cache.Geo.Grids.Locate(lat.Value, lon.Value)?.CommunityCode ?? place.ParentCode;
+        place.ParentCode = located ?? place.ParentCode;
         audit.Add(actor.Id, actor.Name, "place-edit", place.Name);
         await db.SaveChangesAsync(ct);
         cache.Invalidate(ReferencePart.Geo);
@@ -310,6 +338,7 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
     public async Task DeletePlaceAsync(Guid id, Actor actor, CancellationToken ct = default)
     {
         var place = await db.Set<NamedPlaceRow>().FirstOrDefaultAsync(p => p.Id == id, ct) ?? throw new NotFoundException($"There is no place {id}.");
+        RequireArea(actor, place.ParentCode, place.ParentCode);
         db.Set<NamedPlaceRow>().Remove(place);
         audit.Add(actor.Id, actor.Name, "place-delete", place.Name);
         await db.SaveChangesAsync(ct);
@@ -342,6 +371,18 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
                 errors.AddRange(rowErrors.Select(e => new ImportError(r.Row, e.Key, e.Value[0])));
                 continue;
             }
+            var located = cache.Geo.Grids.Locate(lat!.Value, lon!.Value)?.CommunityCode;
+            byName.TryGetValue(name, out var known);
+            if (AreaProblem(actor, known?.ParentCode, known?.ParentCode) is { } notOurs && known is not null)
+            {
+                errors.Add(new ImportError(r.Row, "name", notOurs));
+                continue;
+            }
+            if (AreaProblem(actor, located, located ?? known?.ParentCode) is { } outside)
+            {
+                errors.Add(new ImportError(r.Row, "location", outside));
+                continue;
+            }
             if (!byName.TryGetValue(name, out var place))
             {
                 place = new NamedPlaceRow { Name = name };
@@ -353,7 +394,7 @@ public sealed class ReferenceAdmin(CityLoopDb db, ReferenceCache cache, Audit au
             place.Latitude = lat!.Value;
             place.Longitude = lon!.Value;
             place.Aliases = string.Join(';', aliases);
-            place.ParentCode = cache.Geo.Grids.Locate(lat.Value, lon.Value)?.CommunityCode;
+            place.ParentCode = located ?? (actor.AtRoot ? null : place.ParentCode);
         }
         audit.Add(actor.Id, actor.Name, "place-import", "named-places", detail: $"{inserted} inserted, {updated} updated, {errors.Count} rejected");
         await db.SaveChangesAsync(ct);

@@ -87,15 +87,17 @@ public static class ReferenceEndpoints
         admin.MapPut("/categories/conditions/{code}", async (string code, EditConditionRequest body, CurrentActor current, ReferenceImporter importer, Audit audit, CancellationToken ct) =>
         {
             var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
+            RequireCatalogue(actor);
             var version = await importer.EditConditionAsync(code, body.TimeLimit?.Trim() ?? "", body.ClosingStandard ?? "", actor.Name, ct);
             await audit.WriteAsync(actor.Id, actor.Name, "catalogue-edit", code, detail: $"version {version}: {body.TimeLimit}");
             return TypedResults.Ok(new { version });
         });
         admin.MapGet("/places", async (string? q, int? page, int? pageSize, CurrentActor current, ReferenceAdmin a, CancellationToken ct) =>
         {
-            await IdentityEndpoints.Require(current, Role.SystemAdmin);
+            var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
             if (InputLimits.TextProblem(q, InputLimits.Short) is { } problem) throw CaseValidationException.Single("q", problem);
-            return TypedResults.Ok(await a.PlacesAsync(q, page ?? 1, Math.Clamp(pageSize ?? 50, 1, 500), ct));
+            // A sub-centre's administrator lists the places of their own area (decision 026, addendum 2).
+            return TypedResults.Ok(await a.PlacesAsync(q, page ?? 1, Math.Clamp(pageSize ?? 50, 1, 500), ct, actor.PlatformCode));
         });
         admin.MapPut("/places/{id:guid}", async (Guid id, NewPlaceRequest body, CurrentActor current, ReferenceAdmin a, CancellationToken ct) =>
         {
@@ -134,6 +136,10 @@ public static class ReferenceEndpoints
             return TypedResults.Created($"/api/v1/places/{place.Id}", new { id = place.Id, name = place.Name, parentCode = place.ParentCode });
         });
     }
+
+    /// <summary>The category catalogue is the city's (decision 026, addendum 2): a sub-centre's administrator reads it, never edits it.</summary>
+    public static void RequireCatalogue(Domain.Identity.Actor actor) =>
+        Admin.UserAdmin.RequireRoot(actor, "案件类别目录与立案条件是全市共用的，", "The category catalogue and its filing conditions are the city's,");
 
     static AreaDto Dto(AreaRow a) => new(a.Code, a.Name, a.Level, a.ParentCode, a.Geometry is not null, a.Synthetic);
 

@@ -26,7 +26,9 @@ public static class ReportHtml
         _ => Ui.Pick("年报", "Annual report"),
     };
 
-    public static string Title(ReportContent r) => Ui.Pick($"城市管理运行{KindName(r.Kind)}（{r.PeriodKey}）", $"City management {KindName(r.Kind).ToLowerInvariant()} ({r.PeriodKey})");
+    /// <summary>The report's title, naming its platform (the city's or a sub-centre's) where the report knows it.</summary>
+    public static string Title(ReportContent r) => (r.PlatformName is { } name ? name + " · " : "") +
+        Ui.Pick($"城市管理运行{KindName(r.Kind)}（{r.PeriodKey}）", $"City management {KindName(r.Kind).ToLowerInvariant()} ({r.PeriodKey})");
 
     public static string Value(decimal? v, string unit) => v is not { } x ? "—"
         : unit == "percent" ? x.ToString("0.00", CultureInfo.InvariantCulture) + "%" : x.ToString("0.##", CultureInfo.InvariantCulture);
@@ -55,12 +57,14 @@ public static class ReportHtml
     public static string Document(ReportContent r) =>
         $"<!DOCTYPE html><html lang=\"{Ui.Pick("zh-CN", "en")}\"><head><meta charset=\"utf-8\"><title>{E(Title(r))}</title><style>{Style}</style></head><body>{Body(r)}</body></html>";
 
+    static string PlatformText(ReportContent r) => r.PlatformName is { } name ? Ui.Pick($"{name}（{r.Platform}）", $"{name} ({r.Platform})") : r.Platform;
+
     public static string Body(ReportContent r)
     {
         var h = new StringBuilder();
         h.Append("<article class=\"report\" id=\"report\">");
         h.Append($"<h1>{E(Title(r))}</h1>");
-        h.Append($"<div class=\"meta\">{E(Ui.Pick($"统计期 {r.FirstDay:yyyy-MM-dd} 至 {r.LastDay:yyyy-MM-dd} · 平台 {r.Platform} · 截止 {Local(r.CutOff)} · 对比上期 {r.PreviousKey}", $"Period {r.FirstDay:yyyy-MM-dd} to {r.LastDay:yyyy-MM-dd} · platform {r.Platform} · cut-off {Local(r.CutOff)} · compared with {r.PreviousKey}"))}</div>");
+        h.Append($"<div class=\"meta\">{E(Ui.Pick($"统计期 {r.FirstDay:yyyy-MM-dd} 至 {r.LastDay:yyyy-MM-dd} · 平台 {PlatformText(r)} · 截止 {Local(r.CutOff)} · 对比上期 {r.PreviousKey}", $"Period {r.FirstDay:yyyy-MM-dd} to {r.LastDay:yyyy-MM-dd} · platform {PlatformText(r)} · cut-off {Local(r.CutOff)} · compared with {r.PreviousKey}"))}</div>");
         if (r.Provisional)
             h.Append($"<p class=\"provisional\">{E(Ui.Pick("统计期尚未结束：本报表为临时数据，不归档。", "The period has not ended: these figures are provisional and not archived."))}</p>");
 

@@ -79,7 +79,7 @@ public sealed record ReportContent(string Kind, string PeriodKey, DateOnly First
     ThreeRateRowDto ThreeRates, IReadOnlyList<ThreeRateRowDto> ThreeRateRanking, string ThreeRatesHowZh, string ThreeRatesHowEn,
     IReadOnlyList<AssessmentRowDto> Departments, string AssessmentHowZh, string AssessmentHowEn, IReadOnlyList<TopicDto> Topics,
     IReadOnlyList<ReportCase> Overdue, IReadOnlyList<ReportCase> Repeats, IReadOnlyList<ReportPeople>? People = null,
-    IReadOnlyList<ReportCorrection>? Corrections = null);
+    IReadOnlyList<ReportCorrection>? Corrections = null, string? PlatformName = null);
 
 /// <summary>The assessment of one kind of person (inspectors, intake, shift leaders, dispatchers, companies) in a report.</summary>
 public sealed record ReportPeople(string Subject, string NameZh, string NameEn, string HowZh, string HowEn, IReadOnlyList<AssessmentRowDto> Rows);
@@ -123,13 +123,16 @@ public sealed class ReportService(CityLoopDb db, IndicatorQueries indicators, Ra
         // A sub-centre's staff read their own platform's reports (decision 026).
         var code = RankingQueries.Scope(actor, platformCode) ?? platform.Value.Code;
         var p = rankings.ResolvePeriod(Periods.Name(KindOf(kind)), period);
-        if (await FindAsync(code, kind, p.Key, ct) is { } archived) return archived;
+        // The printed report names its platform (decision 026, addendum 2); reports archived before kept the code only.
+        var name = code == platform.Value.Code ? platform.Value.Name
+            : await db.Set<PlatformRow>().AsNoTracking().Where(x => x.Code == code).Select(x => x.Name).FirstOrDefaultAsync(ct) ?? code;
+        if (await FindAsync(code, kind, p.Key, ct) is { } archived) return archived with { PlatformName = archived.PlatformName ?? name };
         var now = clock.GetUtcNow();
         var range = rankings.Dto(p);
         // The log's watermark first: whatever is recorded after it belongs to the next report.
         var lastEvent = await db.Set<CaseEvent>().MaxAsync(e => (long?)e.Id, ct);
         var content = await BuildAsync(kind, p, code, now, ct);
-        content = content with { Corrections = await CorrectionsAsync(kind, range, code, lastEvent, now, ct) };
+        content = content with { Corrections = await CorrectionsAsync(kind, range, code, lastEvent, now, ct), PlatformName = name };
         if (range.To > now) return content with { Provisional = true };
         db.Add(new ArchivedReport
         {
@@ -144,7 +147,7 @@ public sealed class ReportService(CityLoopDb db, IndicatorQueries indicators, Ra
         {
             // Another request archived the same period first: its report is the published one.
             db.ChangeTracker.Clear();
-            if (await FindAsync(code, kind, p.Key, ct) is { } first) return first;
+            if (await FindAsync(code, kind, p.Key, ct) is { } first) return first with { PlatformName = first.PlatformName ?? name };
             throw;
         }
         return content;

@@ -9,9 +9,13 @@ namespace CityLoop.Server.Features.Screen;
 /// The command centre's wall screen (大屏), 1920×1080: the page is a frame; screen.js fetches /api/v1/screen on load
 /// and every few seconds after, so figures change without a reload and the polling keeps the display signed in.
 /// </summary>
-public sealed class IndexModel(CurrentActor current) : PageModel
+public sealed class IndexModel(CurrentActor current, Shared.Nav nav, Shared.Ui ui) : PageModel
 {
-    public async Task<IActionResult> OnGetAsync()
+    /// <summary>Whose screen it is: the city platform's (the whole city), or the viewer's sub-centre's (its own figures).</summary>
+    public string PlatformName { get; private set; } = "";
+    public bool SubCentre { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         try
         {
@@ -21,6 +25,9 @@ public sealed class IndexModel(CurrentActor current) : PageModel
         {
             return Forbid();
         }
+        var home = await nav.HomeAsync(User, ct);
+        SubCentre = home is { Root: false };
+        PlatformName = ui.PlatformNameOf(home);
         return Page();
     }
 }

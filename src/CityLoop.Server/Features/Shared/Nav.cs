@@ -8,8 +8,36 @@ namespace CityLoop.Server.Features.Shared;
 
 /// <summary>What the top bar offers the signed-in user: the desks their roles open, and their unread notifications.</summary>
 public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.ReferenceCache reference, TimeProvider clock,
-    Microsoft.Extensions.Options.IOptions<CityLoop.Server.Features.Cases.PlatformOptions> platform)
+    Microsoft.Extensions.Options.IOptions<CityLoop.Server.Features.Cases.PlatformOptions> platform, Identity.CurrentActor current)
 {
+    HomePlatform? _home;
+
+    /// <summary>
+    /// The platform the signed-in person works for (decision 026): a sub-centre's staff see its name in the header, the
+    /// page titles, the wall screen and their dashboards; the root's staff the city platform's. Null when signed out.
+    /// </summary>
+    public async Task<HomePlatform?> HomeAsync(ClaimsPrincipal user, CancellationToken ct = default)
+    {
+        if (user.Identity?.IsAuthenticated != true) return null;
+        if (_home is not null) return _home;
+        Actor actor;
+        try
+        {
+            actor = await current.GetAsync();
+        }
+        catch (Identity.UnauthenticatedException)
+        {
+            return null;
+        }
+        if (actor.PlatformCode is not { } code) return _home = new HomePlatform(platform.Value.Code, null);
+        var name = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.FirstOrDefaultAsync(
+            db.Set<PlatformRow>().Where(p => p.Code == code).Select(p => p.Name), ct);
+        return _home = new HomePlatform(code, name ?? code);
+    }
+
+    /// <summary>Whether the signed-in person works for the root platform (the city): they keep the deployment-wide powers.</summary>
+    public async Task<bool> AtRootAsync(ClaimsPrincipal user, CancellationToken ct = default) => (await HomeAsync(user, ct))?.Root ?? true;
+
     static readonly Role[] SupervisionDesk = [Role.Supervisor, Role.ShiftLeader, Role.DepartmentHandler, Role.DepartmentHead];
 
     public static IReadOnlySet<Role> RolesOf(ClaimsPrincipal user) =>
@@ -57,4 +85,10 @@ public sealed class Nav(CityLoopDb db, CityLoop.Server.Features.Reference.Refere
     /// <summary>Unread in-app notifications; API-key principals have no inbox.</summary>
     public async Task<int> UnreadAsync(ClaimsPrincipal user, CancellationToken ct = default) =>
         Guid.TryParse(user.FindFirstValue(ClaimTypes.NameIdentifier), out var me) ? await NotificationEndpoints.UnreadCountAsync(db, me, ct) : 0;
+}
+
+/// <summary>The platform a person works for: the root (no sub-centre name) or a sub-centre with its registered name.</summary>
+public sealed record HomePlatform(string Code, string? SubCentreName)
+{
+    public bool Root => SubCentreName is null;
 }

@@ -23,6 +23,10 @@ public sealed class Ui(IOptions<PlatformOptions> platform)
 
     public string PlatformName => English ? "CityLoop city management platform" : platform.Value.Name;
 
+    /// <summary>The name a page shows for the person's platform: the city platform's, or their sub-centre's (decision 026).</summary>
+    public string PlatformNameOf(HomePlatform? home) =>
+        home?.SubCentreName is { } name ? Pick(name, "CityLoop sub-centre · " + name) : PlatformName;
+
     public DateTime Local(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, _zone).DateTime;
 
     public string Time(DateTimeOffset? at) => at is { } t ? Local(t).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "—";

@@ -17,11 +17,14 @@ public sealed class CaseImportsModel(CaseImporter importer, CurrentActor current
     [BindProperty] public IFormFile? Mapping { get; set; }
     public CaseImportReport? Report { get; private set; }
     public string? Problem { get; private set; }
+    /// <summary>The sub-centre the cases land on when its administrator imports (decision 026, addendum 2); null at the root.</summary>
+    public string? SubCentre { get; private set; }
 
-    public void OnGet() { }
+    public async Task OnGetAsync() => SubCentre = (await current.GetAsync()).PlatformCode;
 
     public async Task OnPostAsync(CancellationToken ct)
     {
+        SubCentre = (await current.GetAsync()).PlatformCode;
         if (Upload is null || Upload.Length == 0 || Mapping is null || Mapping.Length == 0)
         {
             Problem = Shared.Ui.Pick("请同时上传数据文件和字段映射文件。", "Upload both the data file and its mapping file.");

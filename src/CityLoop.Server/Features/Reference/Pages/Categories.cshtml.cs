@@ -15,9 +15,12 @@ public sealed class CategoriesModel(ReferenceCache cache, ReferenceImporter impo
     [BindProperty(SupportsGet = true)] public string Kind { get; set; } = "component";
     public CatalogueVersion? Catalogue { get; private set; }
     public string? Message { get; private set; }
+    /// <summary>Whether the conditions may be edited here: by the root's administrator; a sub-centre's reads them.</summary>
+    public bool MayEdit { get; private set; }
 
-    public void OnGet(string? saved)
+    public async Task OnGetAsync(string? saved)
     {
+        MayEdit = (await current.GetAsync()).AtRoot;
         Catalogue = cache.Catalogue.Current;
         if (saved is not null)
             Message = Shared.Ui.Pick($"已保存为目录第 {saved} 版；此前立案的案件仍按原版本执行。", $"Saved as version {saved} of the catalogue; cases filed before keep the version they were filed under.");
@@ -26,6 +29,8 @@ public sealed class CategoriesModel(ReferenceCache cache, ReferenceImporter impo
     public async Task<IActionResult> OnPostAsync(string code, string timeLimit, string closingStandard, CancellationToken ct)
     {
         var actor = await current.GetAsync();
+        if (!actor.AtRoot) return StatusCode(StatusCodes.Status403Forbidden);
+        MayEdit = true;
         try
         {
             var version = await importer.EditConditionAsync(code, timeLimit?.Trim() ?? "", closingStandard ?? "", actor.Name, ct);

@@ -32,6 +32,8 @@ public sealed class PlacesModel(ReferenceAdmin admin, CurrentActor current, IOpt
     public ImportReport? Report { get; private set; }
     public string? Message { get; private set; }
     public MapOptions Map => map.Value;
+    /// <summary>A sub-centre's administrator keeps the places of their own area (decision 026, addendum 2); null at the root.</summary>
+    public string? Area { get; private set; }
 
     public sealed class PlaceForm
     {
@@ -57,9 +59,10 @@ public sealed class PlacesModel(ReferenceAdmin admin, CurrentActor current, IOpt
     async Task LoadAsync(CancellationToken ct)
     {
         if (InputLimits.TextProblem(Q, InputLimits.Short) is not null) Q = null;
-        Places = await admin.PlacesAsync(Q, PageNumber, PageSize, ct);
+        Area = (await current.GetAsync()).PlatformCode;
+        Places = await admin.PlacesAsync(Q, PageNumber, PageSize, ct, Area);
         if (Edit is { } id)
-            Editing = Places.Items.FirstOrDefault(p => p.Id == id) ?? (await admin.PlacesAsync(null, 1, 100_000, ct)).Items.FirstOrDefault(p => p.Id == id);
+            Editing = Places.Items.FirstOrDefault(p => p.Id == id) ?? (await admin.PlacesAsync(null, 1, 100_000, ct, Area)).Items.FirstOrDefault(p => p.Id == id);
     }
 
     public async Task<IActionResult> OnPostSaveAsync(Guid? id, CancellationToken ct)
@@ -70,6 +73,15 @@ public sealed class PlacesModel(ReferenceAdmin admin, CurrentActor current, IOpt
         {
             if (id is { } existing) await admin.UpdatePlaceAsync(existing, Form.Name, Form.Lat, Form.Lon, aliases, actor, ct);
             else await admin.AddPlaceAsync(Form.Name, Form.Lat, Form.Lon, aliases, null, actor, ct);
+        }
+        catch (CaseForbiddenException ex)
+        {
+            // A point outside a sub-centre's area: said on the form, with the status the API gives.
+            Errors = new Dictionary<string, string[]> { ["location"] = [ex.Message] };
+            Edit = id;
+            await LoadAsync(ct);
+            Response.StatusCode = 403;
+            return Page();
         }
         catch (CaseValidationException ex)
         {
@@ -84,7 +96,14 @@ public sealed class PlacesModel(ReferenceAdmin admin, CurrentActor current, IOpt
 
     public async Task<IActionResult> OnPostDeleteAsync(Guid id, CancellationToken ct)
     {
-        await admin.DeletePlaceAsync(id, await current.GetAsync(), ct);
+        try
+        {
+            await admin.DeletePlaceAsync(id, await current.GetAsync(), ct);
+        }
+        catch (CaseForbiddenException)
+        {
+            return StatusCode(StatusCodes.Status403Forbidden);
+        }
         return RedirectToPage(new { saved = "deleted", q = Q });
     }
 
