@@ -68,7 +68,10 @@ public sealed class FactDayProjector(CityLoopDb db, IOptions<PlatformOptions> pl
                 var shape = FactDayShape.Shape(db, zone);
                 if (state is not null && (state.Zone != zone.Id || state.Shape != shape)) rebuild = true;
                 if (state is null) rebuild = true;
-                var lagCutoff = FactDayShape.At(db, now - CommitLag);
+                // Commits happen in real time: the lag is measured on the system's clock too (a clock set in the past —
+                // a benchmark's "now", a test's — would otherwise hold the watermark behind events written since).
+                var real = TimeProvider.System.GetUtcNow();
+                var lagCutoff = FactDayShape.At(db, (real > now ? real : now) - CommitLag);
                 var from = rebuild ? 0 : state!.Watermark;
                 long watermark;
                 await using (var cmd = FactDayShape.Command(db, "SELECT MAX(id) FROM case_events WHERE id > @a0 AND at < @a1", from, lagCutoff))
