@@ -226,5 +226,12 @@ public abstract partial class DeskJourneyTests<TApp>
         await page.ClickAsync("#group-by a[href='?by=kind']");
         await Expect(page.Locator("#notifications details.note-group").First).ToBeVisibleAsync();
         await page.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("notifications-grouped.png"), FullPage = true });
+
+        // In English the messages are English: rendered from their key, the case's own title left as it is.
+        await page.GotoAsync("/Notifications?culture=en&ui-culture=en");
+        var english = page.Locator("#notifications details.note-group", new() { HasText = number });
+        await english.Locator("summary").ClickAsync();
+        await Expect(english.Locator("td", new() { HasText = $"[To do] Case {number}" })).ToContainTextAsync("a new case to sign for");
+        await Expect(english.Locator("td", new() { HasText = $"[Reminder] Case {number}" }).First).ToContainTextAsync("the sign-for limit is near");
     }
 }

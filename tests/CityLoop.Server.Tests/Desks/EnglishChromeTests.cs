@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using CityLoop.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CityLoop.Server.Tests.Desks;
 
@@ -77,6 +78,66 @@ public sealed partial class EnglishChromeSourceTests
         Assert.True(found.Count == 0, "Chinese without its English:\n" + string.Join("\n", found));
     }
 
+    /// <summary>The Chinese literals the system writes into a case's step (an opinion, reason or result of an <c>ActionInput</c>), holes as "X".</summary>
+    static IEnumerable<(string File, string Text)> SystemWrittenTexts(DirectoryInfo features)
+    {
+        foreach (var file in features.EnumerateFiles("*.cs", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(features.FullName, file.FullName).Replace('\\', '/');
+            if (relative.EndsWith(".cshtml.cs", StringComparison.Ordinal) || relative.StartsWith("Demo/", StringComparison.Ordinal)) continue;
+            foreach (var line in File.ReadAllLines(file.FullName).Where(l => l.Contains("new ActionInput")))
+                foreach (Match m in Regex.Matches(line, Literal))
+                {
+                    var literal = m.Value;
+                    if (!Han().IsMatch(literal)) continue;
+                    var text = literal.StartsWith('$') ? Regex.Replace(literal[2..^1], @"\{[^{}]*\}", "X") : literal[1..^1];
+                    yield return (relative, text);
+                }
+        }
+    }
+
+    [Fact]
+    public void EveryTextTheSystemWritesIntoACase_ReadsInEnglishOnTheTimeline()
+    {
+        var texts = SystemWrittenTexts(Features()).ToList();
+        Assert.True(texts.Count >= 5, $"only {texts.Count} system-written texts found");
+        var culture = System.Globalization.CultureInfo.CurrentUICulture;
+        System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.GetCultureInfo("en");
+        try
+        {
+            var untold = texts.Where(t => CityLoop.Server.Features.Cases.TimelineText.SystemText(t.Text) is not { } en || Han().IsMatch(en))
+                .Select(t => $"{t.File}: {t.Text}").ToList();
+            Assert.True(untold.Count == 0, "System-written text without its English on the timeline:\n" + string.Join("\n", untold));
+            // The peer's own reason stays as the peer wrote it; the system's words around it are English.
+            Assert.Equal("Recalled by 上级平台: 重复派发", CityLoop.Server.Features.Cases.TimelineText.SystemText("上级平台 撤回：重复派发"));
+        }
+        finally { System.Globalization.CultureInfo.CurrentUICulture = culture; }
+        Assert.Equal("视频告警，请现场核实", CityLoop.Server.Features.Cases.TimelineText.SystemText("视频告警，请现场核实"));
+    }
+
+    [Fact]
+    public void EveryMessageTemplate_HasItsEnglish_AndTheSystemsWordsInItHaveTheirs()
+    {
+        Assert.Equal(CityLoop.Server.Features.Notifications.Templates.Defaults.Keys.Order(), CityLoop.Server.Features.Notifications.Templates.English.Keys.Order());
+        // The words the system puts into a message (phase, level, what to do, "not dispatched") carry their English twin.
+        var fields = new Dictionary<string, string?>
+        {
+            ["number"] = "C1", ["title"] = "T", ["department"] = "未派遣", ["department@en"] = "not dispatched", ["dueAt"] = "2026-05-01 10:00",
+            ["phase"] = "处置", ["phase@en"] = "handling", ["level"] = "部门负责人", ["level@en"] = "Department head", ["what"] = "待派遣", ["what@en"] = "waiting for dispatch",
+            ["requirement"] = "R", ["link"] = "L",
+        };
+        foreach (var (key, template) in CityLoop.Server.Features.Notifications.Templates.English)
+        {
+            var text = CityLoop.Server.Features.Notifications.Templates.Fill(template, fields, english: true);
+            Assert.DoesNotMatch(Han(), text);
+            Assert.DoesNotContain("{", text);
+        }
+        var json = CityLoop.Server.Features.Notifications.NotificationText.Json(fields);
+        Assert.StartsWith("[To do] Case C1 ", CityLoop.Server.Features.Notifications.NotificationText.English("act-now", json));
+        // A message stored before messages kept their key reads as it was stored.
+        Assert.Null(CityLoop.Server.Features.Notifications.NotificationText.English(null, null));
+    }
+
     [Fact]
     public void TheScan_FindsChineseThatHasNoEnglish_AndPassesThePairs()
     {
@@ -101,6 +162,52 @@ public abstract partial class EnglishChromeTests<TApp>(TApp app) where TApp : Ap
 
     [GeneratedRegex(@"[\u3400-\u9FFF]")]
     private static partial Regex Han();
+
+    [Fact]
+    public async Task NotificationsAndTheClocksSteps_InEnglish_AreEnglish()
+    {
+        // A case dispatched and left a month: the act-now notice and the clock's breach and escalations, told in English.
+        app.Clock.Set(new DateTimeOffset(2026, 7, 6, 9, 0, 0, TimeSpan.FromHours(8)));
+        var c = await Api.CreateCase(await app.As("agent"), Api.Report(phone: null));
+        var id = c.Id();
+        await Api.ActOk(await app.As("leader"), id, "file", new { standardItem = "C0101-01" });
+        await Api.ActOk(await app.As("dispatcher"), id, "dispatch", new { leadDepartment = "SZGLC" });
+        app.Clock.Set(new DateTimeOffset(2026, 8, 6, 9, 0, 0, TimeSpan.FromHours(8)));
+        string department;
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<CityLoop.Server.Features.Clocks.ClockSweeper>().SweepAsync();
+            var db = scope.ServiceProvider.GetRequiredService<CityLoop.Server.Data.CityLoopDb>();
+            department = db.Departments.Where(d => d.Code == "SZGLC").Select(d => d.Name).Single();
+        }
+
+        var head = await app.As("depthead");
+        var detail = await Api.Get(head, $"/api/v1/cases/{id}");
+        var number = detail.Str("number");
+        var data = new[] { detail.Str("title"), detail.Str("description"), department };
+        string WithoutData(string text) => data.Where(d => !string.IsNullOrEmpty(d)).Aggregate(text, (t, d) => t.Replace(d, ""));
+
+        var html = await head.GetStringAsync("/Notifications?culture=en&ui-culture=en");
+        var cells = Regex.Matches(html, "<td>(.*?)</td>", RegexOptions.Singleline).Select(m => System.Net.WebUtility.HtmlDecode(m.Groups[1].Value.Trim()))
+            .Where(t => t.Contains(number)).ToList();
+        var message = Assert.Single(cells);
+        Assert.StartsWith($"[Escalated] Case {number}", message);
+        Assert.DoesNotMatch(Han(), WithoutData(message));
+        var byKind = await head.GetStringAsync("/Notifications?by=kind&culture=en&ui-culture=en");
+        Assert.Contains(">Escalated<", byKind);
+
+        // The timeline tells the clock's steps and the system's own words in English.
+        var page = await head.GetStringAsync($"/Cases/{id}?culture=en&ui-culture=en");
+        var timeline = page[page.IndexOf("id=\"timeline\"", StringComparison.Ordinal)..];
+        timeline = timeline[..timeline.IndexOf("</ol>", StringComparison.Ordinal)];
+        // The clock's own steps (the deadline clock acting, its notes and messages): no Chinese left.
+        var clockSteps = Regex.Matches(timeline, "<li data-action=\"(overdue|remind|escalate|notify)\">(.*?)</li>", RegexOptions.Singleline)
+            .Select(m => System.Net.WebUtility.HtmlDecode(Regex.Replace(Regex.Replace(m.Groups[2].Value, "<[^>]+>", " "), @"\s+", " ")).Trim()).ToList();
+        Assert.True(clockSteps.Count >= 5, string.Join(" | ", clockSteps));
+        Assert.Contains(clockSteps, t => t.Contains("escalated to level 3"));
+        var chinese = clockSteps.Where(t => Han().IsMatch(WithoutData(t))).ToList();
+        Assert.True(chinese.Count == 0, string.Join(" | ", chinese));
+    }
 
     [Theory]
     [InlineData("/admin/reference/routing-gaps", "Dispatch responsibility gaps")]

@@ -89,6 +89,16 @@ public abstract class EvaluationTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal(96m, Convert.ToDecimal(rows[^1]["得分"], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains("优", (string)rows[^1]["评分说明"]);
 
+        // On an English request the workbook's headings, total and explanations are English; the indicators' own names are data.
+        var english = await supervisor.GetAsync($"/api/v1/evaluations/{id}?format=xlsx&culture=en&ui-culture=en");
+        var enRows = MiniExcel.Query(new MemoryStream(await english.Content.ReadAsByteArrayAsync()), useHeaderRow: true, sheetName: "Performance evaluation")
+            .Cast<IDictionary<string, object>>().ToList();
+        Assert.Equal(18, enRows.Count);
+        Assert.Equal("全年完成工单", enRows[11]["Level 3 indicator"]);
+        Assert.Equal("Total", enRows[^1]["Level 1 indicator"]);
+        Assert.StartsWith("Grade: Excellent", (string)enRows[^1]["How it was scored"]);
+        Assert.DoesNotMatch(@"[\u3400-\u9FFF]", string.Join(" ", enRows[0].Keys));
+
         // A system whose weights do not add up to 100 is refused.
         var broken = Zizhou();
         broken.RemoveAt(0);

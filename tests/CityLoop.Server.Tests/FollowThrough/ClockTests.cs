@@ -78,6 +78,62 @@ public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task LateSweep_AfterAMonth_TellsEachPersonOncePerCaseAndPhase_AndLogsEveryCheckpoint()
+    {
+        // A node back after a month's downtime (or a database seeded with weeks of history): the breach and all three
+        // escalation levels of the sign-for phase have passed. The log keeps each checkpoint; the inbox folds them.
+        var id = await FollowThroughSteps.DispatchedAt(app, At(5, 11, 9));
+        var number = (await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{id}")).Str("number");
+        app.Clock.Set(At(6, 10, 9));
+        await FollowThroughSteps.Sweep(app);
+        await FollowThroughSteps.Sweep(app);
+
+        var actions = await Api.Actions(await app.As("supervisor"), id);
+        Assert.Equal(1, actions.Count(a => a == "overdue"));
+        Assert.Equal(1, actions.Count(a => a == "remind"));
+        Assert.Equal(3, actions.Count(a => a == "escalate"));
+
+        // One message per person about this case and phase, saying where it stands now: the handler had the act-now
+        // notice of the dispatch and the breach; the head that, the breach and the first escalation; and so on.
+        foreach (var (user, tag) in new[] { ("handler", "【超期催办】"), ("depthead", "【超期升级】"), ("leader", "【超期升级】"), ("supervisor", "【超期升级】") })
+        {
+            var about = (await Api.Get(await app.As(user), "/api/v1/notifications")).EnumerateArray().Where(n => n.Str("body").Contains(number)).ToList();
+            Assert.True(about.Count == 1, $"{user}: {about.Count} messages about {number}: {string.Join(" | ", about.Select(n => n.Str("body")))}");
+            Assert.StartsWith(tag, about[0].Str("body"));
+        }
+        Assert.Contains("请部门负责人督促", (await Api.Get(await app.As("depthead"), "/api/v1/notifications")).EnumerateArray().Single(n => n.Str("body").Contains(number)).Str("body"));
+
+        // The same message in English for a reader who chose English, rendered from its key and fields.
+        var english = (await Api.Get(await app.As("depthead"), "/api/v1/notifications?culture=en&ui-culture=en")).EnumerateArray()
+            .Single(n => n.Str("body").Contains(number)).Str("body");
+        Assert.StartsWith($"[Escalated] Case {number} ", english);
+        Assert.Contains("sign-for is overdue", english);
+        Assert.Contains("Department head, please see it done", english);
+    }
+
+    [Fact]
+    public async Task MessageAboutAPhaseTheCaseHasLeft_IsSetAsideAtDelivery_NotPutInTheInbox()
+    {
+        var id = await FollowThroughSteps.DispatchedAt(app, At(5, 18, 9));
+        var handler = await app.As("handler");
+        var userId = Guid.Parse((await Api.Get(handler, "/api/v1/auth/me")).Str("id"));
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoop.Server.Data.CityLoopDb>();
+        // Queued while delivery was behind: a notice of the dispatch phase, which the case left when it was dispatched.
+        var stale = new CityLoop.Server.Features.Notifications.OutboundMessage
+        {
+            Channel = "in-app", Recipient = userId.ToString(), UserId = userId, CaseId = id, Template = "act-now", Subject = "【待办】stale",
+            Body = "【待办】stale", Fields = "{}", Phase = CityLoop.Domain.Cases.CasePhase.Dispatch, CreatedAt = app.Clock.GetUtcNow(),
+        };
+        db.Add(stale);
+        await db.SaveChangesAsync();
+        await scope.ServiceProvider.GetRequiredService<CityLoop.Server.Features.Notifications.Notifier>().DeliverPendingAsync();
+        db.ChangeTracker.Clear();
+        Assert.Equal("superseded", (await db.Set<CityLoop.Server.Features.Notifications.OutboundMessage>().SingleAsync(m => m.Id == stale.Id)).Status);
+        Assert.DoesNotContain((await Api.Get(handler, "/api/v1/notifications")).EnumerateArray(), n => n.Str("body") == "【待办】stale");
+    }
+
+    [Fact]
     public async Task Suspension_PausesTheHandlingClock_AndResumeMovesTheDueByThePausedWorkingDays()
     {
         // Wed 17 June 10:00; 端午 is Fri 19 June, then the weekend. 公交站亭破损 (C0203-01): 3 working days → due Tue 23 June 10:00.

@@ -128,6 +128,9 @@ public abstract class CaseImportTests<TApp>(TApp app) where TApp : AppFixture
         var errors = report.Errors.ToDictionary(e => e.Row);
         Assert.Equal("created", errors[3].Column);
         Assert.Contains("'yesterday' is not a date", errors[3].Message);
+        // Told in both languages: the admin page shows the reader's.
+        Assert.Contains("“yesterday”不符合映射中的日期格式", errors[3].MessageZh);
+        Assert.All(report.Errors, e => Assert.Matches(@"[\u3400-\u9FFF]", e.MessageZh ?? e.Message));
         Assert.Equal("created", errors[4].Column);
         Assert.Equal("agency", errors[5].Column);
         Assert.Contains("not a department", errors[5].Message);

@@ -68,6 +68,7 @@ public sealed class TimelineText(
                 "satisfaction" => v.ValueKind == JsonValueKind.Number ? Labels.Satisfaction((Satisfaction)v.GetInt32())
                     : Kebab.TryParse<Satisfaction>(v.GetString(), out var sat) ? Labels.Satisfaction(sat) : v.ToString(),
                 "service" => Labels.Emergency(v.GetString()),
+                "result" or "answer" or "comment" when e.ActorIsSystem && v.ValueKind == JsonValueKind.String => SystemText(v.GetString()) ?? "",
                 "reworkCount" or "reopenedCount" => v.ValueKind == JsonValueKind.Number && v.GetInt32() > 0 ? Pick($"第 {v.GetInt32()} 次", $"time {v.GetInt32()}") : "",
                 _ when name.EndsWith("DueAt", StringComparison.Ordinal) || name == "dueAt" => v.TryGetDateTimeOffset(out var at) ? time(at) : v.ToString(),
                 _ => v.ToString(),
@@ -95,6 +96,41 @@ public sealed class TimelineText(
             _ => null,
         };
     }
+
+    /// <summary>
+    /// Texts the system itself writes into an event's opinion, reason or result (the follow-up rules, camera alerts, the
+    /// platform exchange). They are stored in Chinese, as the event log keeps them; an English reader reads them in
+    /// English, old events too. A person's own words are never translated.
+    /// </summary>
+    public static string? SystemText(EventDto e, string? text) => e.ActorIsSystem ? SystemText(text) : text;
+
+    public static string? SystemText(string? text)
+    {
+        if (string.IsNullOrEmpty(text) || !English) return text;
+        if (FixedTexts.TryGetValue(text, out var en)) return en;
+        foreach (var (pattern, english) in PeerTexts)
+            if (pattern.Match(text) is { Success: true } m)
+                return english(m.Groups["peer"].Value, m.Groups["more"].Value);
+        return text;
+    }
+
+    static readonly Dictionary<string, string> FixedTexts = new(StringComparer.Ordinal)
+    {
+        ["回访不满意或未解决，按规则退回原单位重办"] = "The follow-up found the citizen dissatisfied or the problem unsolved: back to the department to handle again, as the rules say",
+        ["视频告警，请现场核实"] = "A video alert: verify it on site",
+    };
+
+    /// <summary>The exchange's steps name the peer platform that took them (撤回, 返工, 受理, 已办结, 退回), some with the peer's own reason.</summary>
+    static readonly (System.Text.RegularExpressions.Regex Pattern, Func<string, string, string> English)[] PeerTexts =
+    [
+        (new(@"^(?<peer>.+?) 撤回(?:：(?<more>.*))?$", System.Text.RegularExpressions.RegexOptions.Singleline),
+            (peer, more) => $"Recalled by {peer}" + (more.Length > 0 ? ": " + more : "")),
+        (new(@"^(?<peer>.+?) 返工(?:：(?<more>.*))?$", System.Text.RegularExpressions.RegexOptions.Singleline),
+            (peer, more) => $"Sent back for rework by {peer}" + (more.Length > 0 ? ": " + more : "")),
+        (new(@"^(?<peer>.+?) 受理，编号 (?<more>.*)$", System.Text.RegularExpressions.RegexOptions.Singleline), (peer, more) => $"Accepted by {peer} as number {more}"),
+        (new(@"^(?<peer>.+?) 已办结$"), (peer, _) => $"Handled by {peer}"),
+        (new(@"^(?<peer>.+?) 退回$"), (peer, _) => $"Returned by {peer}"),
+    ];
 
     /// <summary>
     /// Who took a step: a person by the name stored with the event; one of the system's own principals by what it is,

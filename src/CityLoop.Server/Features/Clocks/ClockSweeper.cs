@@ -65,18 +65,39 @@ public sealed class ClockSweeper(CityLoopDb db, CaseCommands commands, Notifier 
                 return;
             }
             var checkpoints = Checkpoints(phase, c.ClockWarnAt, due);
+            // Everything that has come since the last sweep is recorded, each once: the log stays exact.
+            var come = new List<(string Kind, int Level, IReadOnlyList<User> Recipients)>();
             foreach (var (at, kind, level) in checkpoints.Where(p => p.At <= now))
             {
                 // A sweep that comes late skips the warning once the breach has come; the breach says more.
                 if (kind == "warn" && now >= due) continue;
                 if (kind == "due" && c.State.IsOpen() && c.MarkOverdue(true, ctx, phase)) overdue++;
                 if (!sent.Add((c.Id, phase, kind, level, due.UtcTicks))) continue;
-                var recipients = await RecipientsAsync(c, phase, kind, level, ct);
+                come.Add((kind, level, await RecipientsAsync(c, phase, kind, level, ct)));
+            }
+            // A sweep that comes late (a node back after downtime, a database whose cases ran for weeks) finds several
+            // checkpoints of the phase passed at once: each person is told once, by the latest of them — the breach and
+            // the escalations it has reached — not once per missed checkpoint (decision 034).
+            var toldLater = new HashSet<Guid>();
+            var told = new List<User>[come.Count];
+            for (var i = come.Count - 1; i >= 0; i--) told[i] = come[i].Recipients.Where(u => toldLater.Add(u.Id)).ToList();
+            for (var i = 0; i < come.Count; i++)
+            {
+                var (kind, level, recipients) = come[i];
                 var fields = await notifier.FieldsAsync(c, ct);
-                if (level > 0) fields["level"] = _options.Escalation[level - 1].Title;
-                var count = await notifier.ToStaffAsync(c, "clock-" + kind, fields, recipients, ctx, ct);
+                if (level > 0)
+                {
+                    var step = _options.Escalation[level - 1];
+                    fields["level"] = step.Title;
+                    fields["level@en"] = Roles.TryParse(step.Role, out var role) ? Shared.Ui.InEnglish(() => Shared.Labels.Role(role)) : step.Role;
+                }
+                var count = await notifier.ToStaffAsync(c, "clock-" + kind, fields, told[i], ctx, ct, phase: phase);
                 // The reminders table is the projection of this event: the unique key there makes it happen once.
-                c.Note(kind == "escalate" ? "escalate" : "remind", ctx, payload: new { phase, kind, level = level > 0 ? level : (int?)null, dueAt = due, recipients = count });
+                var folded = recipients.Count - told[i].Count;
+                c.Note(kind == "escalate" ? "escalate" : "remind", ctx, payload: new
+                {
+                    phase, kind, level = level > 0 ? level : (int?)null, dueAt = due, recipients = count, toldByLater = folded > 0 ? folded : (int?)null,
+                });
                 reminders++;
             }
             c.ScheduleCheck(checkpoints.Select(p => p.At).Where(at => at > now).Order().Cast<DateTimeOffset?>().FirstOrDefault());

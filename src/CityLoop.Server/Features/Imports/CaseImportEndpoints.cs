@@ -23,8 +23,8 @@ public static class CaseImportEndpoints
     static async Task<Ok<CaseImportReport>> Import(IFormFile? file, IFormFile? mapping, CurrentActor current, CaseImporter importer, Audit audit, CancellationToken ct)
     {
         var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
-        if (file is null || file.Length == 0) throw CaseValidationException.Single("file", "Upload the data file as multipart/form-data field 'file'.");
-        if (mapping is null || mapping.Length == 0) throw CaseValidationException.Single("mapping", "Upload the column-mapping file as multipart/form-data field 'mapping'.");
+        if (file is null || file.Length == 0) throw CaseValidationException.Single("file", Shared.Ui.Pick("请以 multipart/form-data 的 file 字段上传数据文件。", "Upload the data file as multipart/form-data field 'file'."));
+        if (mapping is null || mapping.Length == 0) throw CaseValidationException.Single("mapping", Shared.Ui.Pick("请以 multipart/form-data 的 mapping 字段上传字段映射文件。", "Upload the column-mapping file as multipart/form-data field 'mapping'."));
         return TypedResults.Ok(await RunAsync(file, mapping, actor, importer, audit, ct));
     }
 
@@ -32,8 +32,8 @@ public static class CaseImportEndpoints
     public static async Task<CaseImportReport> RunAsync(IFormFile file, IFormFile mapping, Actor actor, CaseImporter importer, Audit audit, CancellationToken ct)
     {
         if (file.Length > MaxUploadBytes)
-            throw CaseValidationException.Single("file", $"An upload has at most {MaxUploadBytes / 1024 / 1024} MB: import larger files with the command line (import-cases).");
-        if (mapping.Length > 1024 * 1024) throw CaseValidationException.Single("mapping", "A mapping file has at most 1 MB.");
+            throw CaseValidationException.Single("file", Shared.Ui.Pick($"上传的文件最大 {MaxUploadBytes / 1024 / 1024} MB，更大的文件请用命令行导入（import-cases）。", $"An upload has at most {MaxUploadBytes / 1024 / 1024} MB: import larger files with the command line (import-cases)."));
+        if (mapping.Length > 1024 * 1024) throw CaseValidationException.Single("mapping", Shared.Ui.Pick("字段映射文件最大 1 MB。", "A mapping file has at most 1 MB."));
         ImportMapping parsed;
         using (var reader = new StreamReader(mapping.OpenReadStream()))
         {
@@ -55,7 +55,7 @@ public static class CaseImportEndpoints
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidDataException or IOException || ex.GetType().Namespace?.StartsWith("MiniExcelLibs", StringComparison.Ordinal) == true)
         {
-            throw CaseValidationException.Single("file", "The file cannot be read: " + ex.Message);
+            throw CaseValidationException.Single("file", Shared.Ui.Pick("无法读取该文件：", "The file cannot be read: ") + ex.Message);
         }
         await audit.WriteAsync(actor.Id, actor.Name, "case-import", parsed.Origin,
             detail: $"{file.FileName}{(actor.PlatformCode is { } sub ? " → " + sub : "")}: {report.Rows} rows, {report.Created} created, {report.AlreadyImported} already imported, {report.Rejected} rejected");

@@ -16,7 +16,14 @@ using Microsoft.Extensions.Options;
 namespace CityLoop.Server.Features.Imports;
 
 /// <summary>A rejected source row: its number (CSV line, sheet row, JSON line), the column or step at fault, and why.</summary>
-public sealed record CaseImportError(long Row, string Column, string Message);
+/// <summary>
+/// A refused row: <see cref="Message"/> in English (the CLI, API clients), <see cref="MessageZh"/> in Chinese where the
+/// importer wrote it (errors that come from the workflow have their own message only); <see cref="Text"/> for the page.
+/// </summary>
+public sealed record CaseImportError(long Row, string Column, string Message, string? MessageZh = null)
+{
+    public string Text => Shared.Ui.Pick(MessageZh ?? Message, Message);
+}
 
 public sealed record ImportProgress(long Rows, long Created, long AlreadyImported, long Rejected, double? Fraction);
 
@@ -128,7 +135,7 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
             report.Rows++;
             if (row.Unreadable is not null)
             {
-                report.Reject(new CaseImportError(row.Number, "*", row.Unreadable));
+                report.Reject(new CaseImportError(row.Number, "*", row.Unreadable, row.UnreadableZh));
                 continue;
             }
             var prepared = run.Prepare(row, out var error);
@@ -179,7 +186,7 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
             }
             catch (Exception ex) when (ex is CaseValidationException or CaseRuleException or CaseForbiddenException or ImportRowException)
             {
-                report.Reject(new CaseImportError(p.Number, ex is ImportRowException r ? r.Column : p.FailedStep ?? "*", Message(ex)));
+                report.Reject(new CaseImportError(p.Number, ex is ImportRowException r ? r.Column : p.FailedStep ?? "*", Message(ex), (ex as ImportRowException)?.Chinese));
             }
         }
         if (built.Count == 0) return;
@@ -202,7 +209,8 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
                 catch (DbUpdateException ex)
                 {
                     db.ChangeTracker.Clear();
-                    report.Reject(new CaseImportError(item.Row.Number, "*", "The database refused the row: " + (ex.InnerException?.Message ?? ex.Message)));
+                    report.Reject(new CaseImportError(item.Row.Number, "*", "The database refused the row: " + (ex.InnerException?.Message ?? ex.Message),
+                        "数据库拒绝了该行：" + (ex.InnerException?.Message ?? ex.Message)));
                 }
             }
         }
@@ -258,7 +266,7 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
         {
             var step = p.Steps[i];
             p.FailedStep = $"step {i + 1} ({step.Action.Name()})";
-            if (step.At < previous) throw new ImportRowException(p.FailedStep, $"Its time {step.At:yyyy-MM-dd HH:mm:ss zzz} is earlier than the step before it.");
+            if (step.At < previous) throw new ImportRowException(p.FailedStep, $"其时间 {step.At:yyyy-MM-dd HH:mm:ss zzz} 早于前一步骤。", $"Its time {step.At:yyyy-MM-dd HH:mm:ss zzz} is earlier than the step before it.");
             previous = step.At;
             var actor = ActorFor(c, step.Action, importer, ctx with { Now = step.At }, step.Input);
             var stepCtx = ctx with { Actor = actor, Now = step.At };
@@ -320,9 +328,11 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
 
     sealed record Step(CaseAction Action, DateTimeOffset At, ActionInput Input);
 
-    sealed class ImportRowException(string column, string message) : Exception(message)
+    /// <summary>A row the import refuses, told in both languages (the report is read on a Chinese or an English page, the CLI prints English).</summary>
+    sealed class ImportRowException(string column, string zh, string en) : Exception(en)
     {
         public string Column { get; } = column;
+        public string Chinese { get; } = zh;
     }
 
     /// <summary>What one import run knows once: the mapping, departments, the catalogue and the import's deadlines.</summary>
@@ -341,7 +351,7 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
             }
             catch (ImportRowException ex)
             {
-                error = new CaseImportError(row.Number, ex.Column, ex.Message);
+                error = new CaseImportError(row.Number, ex.Column, ex.Message, ex.Chinese);
                 return null;
             }
         }
@@ -358,15 +368,15 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
                 ? string.Join("\u001f", m.Key.Select(k => values.GetValueOrDefault(k)?.Trim() ?? ""))
                 : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\u001f", values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => v.Key + "=" + v.Value)))))[..40];
             if (m.Key.Count > 0 && key.Replace("\u001f", "", StringComparison.Ordinal).Length == 0)
-                throw new ImportRowException(string.Join("|", m.Key), "The row's id is empty.");
-            if (key.Length > 200) throw new ImportRowException(string.Join("|", m.Key), "The row's id is longer than 200 characters.");
+                throw new ImportRowException(string.Join("|", m.Key), "该行的编号为空。", "The row's id is empty.");
+            if (key.Length > 200) throw new ImportRowException(string.Join("|", m.Key), "该行的编号超过 200 个字符。", "The row's id is longer than 200 characters.");
 
-            var createdText = Field("createdAt") ?? throw new ImportRowException(Column("createdAt"), "When the case was received is missing.");
+            var createdText = Field("createdAt") ?? throw new ImportRowException(Column("createdAt"), "缺少受理时间。", "When the case was received is missing.");
             var createdAt = Date(createdText, Column("createdAt"));
 
-            var description = Field("description") ?? Field("title") ?? throw new ImportRowException(Column("description"), "The description is empty.");
+            var description = Field("description") ?? Field("title") ?? throw new ImportRowException(Column("description"), "问题描述为空。", "The description is empty.");
             var requestType = Enum<RequestType>("requestType", Field("requestType"), Column("requestType"))
-                ?? throw new ImportRowException(Column("requestType"), "The request type is missing (map it, or give a default).");
+                ?? throw new ImportRowException(Column("requestType"), "缺少诉求类型（请映射该列或给出默认值）。", "The request type is missing (map it, or give a default).");
             var urgency = Enum<Urgency>("urgency", Field("urgency"), Column("urgency")) ?? Urgency.Normal;
 
             double? lat = Number(Field("latitude"), Column("latitude")), lon = Number(Field("longitude"), Column("longitude"));
@@ -397,8 +407,8 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
                 var department = Department(Field("department"), Column("department"), flags);
                 DateTimeOffset? replied = Field("repliedAt") is { } r ? Date(r, Column("repliedAt")) : null;
                 DateTimeOffset? closed = Field("closedAt") is { } cl ? Date(cl, Column("closedAt")) : null;
-                if (replied < createdAt) throw new ImportRowException(Column("repliedAt"), "The reply is earlier than the case's creation.");
-                if (closed < createdAt) throw new ImportRowException(Column("closedAt"), "The closure is earlier than the case's creation.");
+                if (replied < createdAt) throw new ImportRowException(Column("repliedAt"), "答复时间早于案件受理时间。", "The reply is earlier than the case's creation.");
+                if (closed < createdAt) throw new ImportRowException(Column("closedAt"), "结案时间早于案件受理时间。", "The closure is earlier than the case's creation.");
                 // Even a row that gives only its creation says the workflow is unknown: the facts event records that.
                 facts = new ImportedFacts(replied, Field("reply"), closed, department);
             }
@@ -422,15 +432,15 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
             {
                 JsonDocument doc;
                 try { doc = JsonDocument.Parse(json); }
-                catch (JsonException ex) { throw new ImportRowException(hc, $"The history is not a JSON array of steps: {ex.Message}"); }
+                catch (JsonException ex) { throw new ImportRowException(hc, $"办理过程不是由步骤组成的 JSON 数组：{ex.Message}", $"The history is not a JSON array of steps: {ex.Message}"); }
                 using (doc)
                 {
-                    if (doc.RootElement.ValueKind != JsonValueKind.Array) throw new ImportRowException(hc, "The history is a JSON array of steps.");
+                    if (doc.RootElement.ValueKind != JsonValueKind.Array) throw new ImportRowException(hc, "办理过程应为由步骤组成的 JSON 数组。", "The history is a JSON array of steps.");
                     var n = 0;
                     foreach (var s in doc.RootElement.EnumerateArray())
                     {
                         n++;
-                        if (s.ValueKind != JsonValueKind.Object) throw new ImportRowException($"{hc}[{n}]", "A step is an object with 'action' and 'at'.");
+                        if (s.ValueKind != JsonValueKind.Object) throw new ImportRowException($"{hc}[{n}]", "每个步骤是含 'action' 和 'at' 的对象。", "A step is an object with 'action' and 'at'.");
                         var fields = new Dictionary<string, string?>();
                         string? action = null, at = null;
                         foreach (var p in s.EnumerateObject())
@@ -445,7 +455,7 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
                             if (p.NameEquals("action")) action = text;
                             else if (p.NameEquals("at")) at = text;
                             else if (ImportMapping.StepFields.Contains(p.Name)) fields[p.Name] = text;
-                            else throw new ImportRowException($"{hc}[{n}].{p.Name}", $"'{p.Name}' is not a step field.");
+                            else throw new ImportRowException($"{hc}[{n}].{p.Name}", $"“{p.Name}”不是步骤的字段。", $"'{p.Name}' is not a step field.");
                         }
                         raw.Add((action ?? "", $"{hc}[{n}]", at, fields));
                     }
@@ -456,8 +466,8 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
             {
                 i++;
                 if (!TransitionTable.TryParseAction(actionName, out var action))
-                    throw new ImportRowException(column, $"'{actionName}' is not a workflow action.");
-                if (string.IsNullOrWhiteSpace(atText)) throw new ImportRowException(column, $"Step {i} ({actionName}) has no time.");
+                    throw new ImportRowException(column, $"“{actionName}”不是流程中的操作。", $"'{actionName}' is not a workflow action.");
+                if (string.IsNullOrWhiteSpace(atText)) throw new ImportRowException(column, $"第 {i} 步（{actionName}）缺少时间。", $"Step {i} ({actionName}) has no time.");
                 var at = Date(atText, column);
                 foreach (var (k, v) in m.StepDefaults) if (!fields.TryGetValue(k, out var given) || string.IsNullOrWhiteSpace(given)) fields[k] = v;
                 yield return new Step(action, at, StepInput(fields, column));
@@ -471,12 +481,12 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
             {
                 "true" or "1" or "yes" or "y" or "是" => true,
                 "false" or "0" or "no" or "n" or "否" => false,
-                _ => throw new ImportRowException($"{column}.{name}", $"'{v}' is not yes or no."),
+                _ => throw new ImportRowException($"{column}.{name}", $"“{v}”不是“是”或“否”。", $"'{v}' is not yes or no."),
             };
             var lead = S("leadDepartment");
-            if (lead is not null) lead = MapValue("department", lead) ?? throw new ImportRowException($"{column}.leadDepartment", $"'{lead}' is not in the department map.");
+            if (lead is not null) lead = MapValue("department", lead) ?? throw new ImportRowException($"{column}.leadDepartment", $"“{lead}”不在单位映射中。", $"'{lead}' is not in the department map.");
             var category = S("categoryCode");
-            if (category is not null) category = MapValue("category", category) ?? throw new ImportRowException($"{column}.categoryCode", $"'{category}' is not in the category map.");
+            if (category is not null) category = MapValue("category", category) ?? throw new ImportRowException($"{column}.categoryCode", $"“{category}”不在类别映射中。", $"'{category}' is not in the category map.");
             return new ActionInput
             {
                 Opinion = S("opinion"), Reason = S("reason"), Answer = S("answer"), Result = S("result"), Comment = S("comment"),
@@ -497,7 +507,7 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
             "基本满意" => Domain.Cases.Satisfaction.BasicallySatisfied,
             "不满意" => Domain.Cases.Satisfaction.Dissatisfied,
             _ when Domain.Kebab.TryParse<Satisfaction>(text, out var s) => s,
-            _ => throw new ImportRowException(column, $"'{text}' is not a satisfaction (very-satisfied, satisfied, basically-satisfied, dissatisfied)."),
+            _ => throw new ImportRowException(column, $"“{text}”不是满意度（very-satisfied、satisfied、basically-satisfied、dissatisfied）。", $"'{text}' is not a satisfaction (very-satisfied, satisfied, basically-satisfied, dissatisfied)."),
         };
 
         /// <summary>The source value through the field's value map (identity without a map); null: the map has no entry.</summary>
@@ -506,19 +516,19 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
 
         DateTimeOffset Date(string text, string column) =>
             Mapping.TryParseDate(text, out var value) ? value
-                : throw new ImportRowException(column, $"'{Clip(text, 40)}' is not a date in the mapping's formats ({string.Join(", ", Mapping.DateFormats)}).");
+                : throw new ImportRowException(column, $"“{Clip(text, 40)}”不符合映射中的日期格式（{string.Join("、", Mapping.DateFormats)}）。", $"'{Clip(text, 40)}' is not a date in the mapping's formats ({string.Join(", ", Mapping.DateFormats)}).");
 
         static double? Number(string? text, string column) =>
             text is null ? null
             : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v
-            : throw new ImportRowException(column, $"'{Clip(text, 40)}' is not a number.");
+            : throw new ImportRowException(column, $"“{Clip(text, 40)}”不是数字。", $"'{Clip(text, 40)}' is not a number.");
 
         T? Enum<T>(string field, string? raw, string column) where T : struct, System.Enum
         {
             var text = raw is null ? Mapping.Defaults.GetValueOrDefault(field) : MapValue(field, raw) ?? Mapping.Defaults.GetValueOrDefault(field);
             if (text is null) return null;
             return Domain.Kebab.TryParse<T>(text, out var v) ? v
-                : throw new ImportRowException(column, $"'{Clip(text, 40)}' is not one of {string.Join(", ", System.Enum.GetValues<T>().Select(x => Domain.Kebab.From(x.ToString())))}.");
+                : throw new ImportRowException(column, $"“{Clip(text, 40)}”不是以下之一：{string.Join("、", System.Enum.GetValues<T>().Select(x => Domain.Kebab.From(x.ToString())))}。", $"'{Clip(text, 40)}' is not one of {string.Join(", ", System.Enum.GetValues<T>().Select(x => Domain.Kebab.From(x.ToString())))}.");
         }
 
         string? Category(string? raw, string column, List<string> flags)
@@ -530,8 +540,8 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
                 return null;
             }
             var category = catalogue?.Find(code) ?? catalogue?.Find(code.ToUpperInvariant());
-            if (category is null) throw new ImportRowException(column, $"'{Clip(code, 40)}' is not a category of the catalogue.");
-            if (!category.IsLeaf) throw new ImportRowException(column, $"'{category.Name}' is a group, not a category: map it to one of its categories.");
+            if (category is null) throw new ImportRowException(column, $"“{Clip(code, 40)}”不是目录中的类别。", $"'{Clip(code, 40)}' is not a category of the catalogue.");
+            if (!category.IsLeaf) throw new ImportRowException(column, $"“{category.Name}”是类别分组而非类别：请映射到其下的某个类别。", $"'{category.Name}' is a group, not a category: map it to one of its categories.");
             return category.Key;
         }
 
@@ -543,7 +553,7 @@ public sealed class CaseImporter(CityLoopDb db, CaseCommands commands, ActionRef
                 if (raw is not null) flags.Add("department-unmapped");
                 return null;
             }
-            return _departments.Contains(code) ? code : throw new ImportRowException(column, $"'{Clip(code, 40)}' is not a department.");
+            return _departments.Contains(code) ? code : throw new ImportRowException(column, $"“{Clip(code, 40)}”不是单位。", $"'{Clip(code, 40)}' is not a department.");
         }
 
         static string Clip(string s, int max) => s.Length <= max ? s : s[..max];

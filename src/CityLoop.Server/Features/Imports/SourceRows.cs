@@ -7,7 +7,7 @@ using MiniExcelLibs;
 namespace CityLoop.Server.Features.Imports;
 
 /// <summary>One source row: its number as the user sees it (CSV line / sheet row / JSON line), its values by column, or why it could not be read.</summary>
-public sealed record SourceRow(long Number, IReadOnlyDictionary<string, string?> Values, string? Unreadable = null);
+public sealed record SourceRow(long Number, IReadOnlyDictionary<string, string?> Values, string? Unreadable = null, string? UnreadableZh = null);
 
 /// <summary>
 /// Streams the rows of a CSV, xlsx or JSON-lines file one at a time, so a file of any length is read in constant
@@ -46,12 +46,12 @@ public static class SourceRows
             var line = reader.LineNumber;
             if (malformed.Contains(line))
             {
-                yield return new SourceRow(line, Empty, "The line's quoting is broken (a quote is not closed or stands inside a field).");
+                yield return new SourceRow(line, Empty, "The line's quoting is broken (a quote is not closed or stands inside a field).", "该行的引号不完整（引号未闭合或出现在字段中间）。");
                 continue;
             }
             if (fields.Length != header.Length)
             {
-                yield return new SourceRow(line, Empty, $"The line has {fields.Length} fields; the header has {header.Length}.");
+                yield return new SourceRow(line, Empty, $"The line has {fields.Length} fields; the header has {header.Length}.", $"该行有 {fields.Length} 个字段，表头有 {header.Length} 个。");
                 continue;
             }
             var values = new Dictionary<string, string?>(header.Length);
@@ -92,11 +92,11 @@ public static class SourceRows
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             Dictionary<string, string?>? values = null;
-            string? problem = null;
+            string? problem = null, problemZh = null;
             try
             {
                 using var doc = JsonDocument.Parse(line);
-                if (doc.RootElement.ValueKind != JsonValueKind.Object) problem = "A line is one JSON object.";
+                if (doc.RootElement.ValueKind != JsonValueKind.Object) (problem, problemZh) = ("A line is one JSON object.", "每行应为一个 JSON 对象。");
                 else
                 {
                     values = [];
@@ -112,9 +112,9 @@ public static class SourceRows
             }
             catch (JsonException ex)
             {
-                problem = $"Not valid JSON: {ex.Message}";
+                (problem, problemZh) = ($"Not valid JSON: {ex.Message}", $"不是有效的 JSON：{ex.Message}");
             }
-            yield return problem is null ? new SourceRow(number, values!) : new SourceRow(number, Empty, problem);
+            yield return problem is null ? new SourceRow(number, values!) : new SourceRow(number, Empty, problem, problemZh);
         }
     }
 

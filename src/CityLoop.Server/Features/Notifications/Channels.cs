@@ -17,16 +17,36 @@ public interface INotificationChannel
     Task<string> SendAsync(OutboundMessage message, CancellationToken ct);
 }
 
-/// <summary>Stores the message in the user's inbox and pushes it to their open pages.</summary>
+/// <summary>
+/// Stores the message in the user's inbox and pushes it to their open pages. A message about a case's phase brings the
+/// user's unread message about the same case and phase up to date instead of adding another: one unread message per
+/// person, case and phase says where it stands now (decision 034).
+/// </summary>
 public sealed class InAppChannel(CityLoopDb db, LivePush push) : INotificationChannel
 {
     public string Name => "in-app";
 
     public async Task<string> SendAsync(OutboundMessage m, CancellationToken ct)
     {
-        var n = new Notification { UserId = m.UserId!.Value, CaseId = m.CaseId, Title = m.Subject, Body = m.Body, CreatedAt = m.CreatedAt };
-        db.Set<Notification>().Add(n);
-        await push.PublishAsync(n, ct);
+        var user = m.UserId!.Value;
+        Notification? n = null;
+        if (m.Phase is { } phase && m.CaseId is { } caseId)
+        {
+            // One not yet saved (same delivery batch) first, then the stored unread one (a partial index holds only those).
+            n = db.Set<Notification>().Local.Where(x => x.UserId == user && x.CaseId == caseId && x.Phase == phase && x.ReadAt == null)
+                    .MaxBy(x => x.CreatedAt)
+                ?? await db.Set<Notification>().Where(x => x.UserId == user && x.CaseId == caseId && x.ReadAt == null && x.Phase == phase)
+                    .OrderByDescending(x => x.CreatedAt).FirstOrDefaultAsync(ct);
+            if (n is not null && n.CreatedAt > m.CreatedAt) return "sent"; // the inbox already says something newer
+        }
+        var replaces = n is not null;
+        if (n is null) db.Set<Notification>().Add(n = new Notification { UserId = user, CaseId = m.CaseId, Phase = m.Phase });
+        n.Title = m.Subject;
+        n.Body = m.Body;
+        n.Template = m.Fields is null ? null : m.Template;
+        n.Fields = m.Fields;
+        n.CreatedAt = m.CreatedAt;
+        await push.PublishAsync(n, replaces, ct);
         return "sent";
     }
 }
@@ -101,12 +121,16 @@ public sealed class LivePush(CityLoopDb db, IHubContext<NotificationHub> hub)
     public const string ChannelName = "cityloop_notifications";
     const int PreviewChars = 500;
 
-    public async Task PublishAsync(Notification n, CancellationToken ct)
+    public async Task PublishAsync(Notification n, bool replaces, CancellationToken ct)
     {
         // NOTIFY carries at most 8,000 bytes: the push holds a preview, the inbox the whole text.
-        var body = n.Body.Length > PreviewChars ? n.Body[..PreviewChars] + "…" : n.Body;
+        static string Preview(string text) => text.Length > PreviewChars ? text[..PreviewChars] + "…" : text;
+        var body = Preview(n.Body);
+        var english = NotificationText.English(n.Template, n.Fields);
         var title = n.Title.Length > 200 ? n.Title[..200] : n.Title;
-        var json = JsonSerializer.Serialize(new { n.Id, n.UserId, n.CaseId, Title = title, Body = body, n.CreatedAt }, JsonSerializerOptions.Web);
+        // Both languages: the page shows the one it is in. A message that brought an unread one up to date does not add to the count.
+        var json = JsonSerializer.Serialize(new { n.Id, n.UserId, n.CaseId, Title = title, Body = body, BodyEn = english is null ? null : Preview(english), Replaces = replaces, n.CreatedAt },
+            JsonSerializerOptions.Web);
         if (db.IsPostgres)
         {
             var conn = db.Database.GetDbConnection();

@@ -32,8 +32,9 @@ public sealed class IndexModel(CityLoopDb db, TimeProvider clock) : PageModel
     {
         if (Me is not { } me) return;
         if (By is not ("case" or "kind")) By = "case";
-        var items = await db.Set<Notification>().AsNoTracking().Where(n => n.UserId == me).OrderByDescending(n => n.CreatedAt).Take(Window)
-            .Select(n => new NotificationDto(n.Id, n.CaseId, n.Title, n.Body, n.CreatedAt, n.ReadAt)).ToListAsync(ct);
+        var items = (await db.Set<Notification>().AsNoTracking().Where(n => n.UserId == me).OrderByDescending(n => n.CreatedAt).Take(Window)
+                .Select(n => new { n.Id, n.CaseId, n.Title, n.Body, n.Template, n.Fields, n.CreatedAt, n.ReadAt }).ToListAsync(ct))
+            .Select(n => NotificationEndpoints.Dto(n.Id, n.CaseId, n.Title, n.Body, n.Template, n.Fields, n.CreatedAt, n.ReadAt)).ToList();
         Total = items.Count;
         Unread = await NotificationEndpoints.UnreadCountAsync(db, me, ct);
         var caseIds = items.Where(n => n.CaseId is not null).Select(n => n.CaseId!.Value).Distinct().ToArray();
@@ -57,9 +58,11 @@ public sealed class IndexModel(CityLoopDb db, TimeProvider clock) : PageModel
         Groups = groups.Skip((PageNumber - 1) * GroupsPerPage).Take(GroupsPerPage).ToList();
     }
 
-    /// <summary>The kind of a message: the 【…】 tag its title starts with (【待办】, 【督办】 …), or "其他".</summary>
+    /// <summary>The kind of a message: the 【…】 tag its title starts with (【待办】, 【督办】 …; [To do] … in English), or "其他".</summary>
     public static string Kind(string title) =>
-        title.StartsWith('【') && title.IndexOf('】') is > 1 and var end ? title[1..end] : Ui.Pick("其他", "Other");
+        title.StartsWith('【') && title.IndexOf('】') is > 1 and var end ? title[1..end]
+        : title.StartsWith('[') && title.IndexOf(']') is > 1 and var close ? title[1..close]
+        : Ui.Pick("其他", "Other");
 
     public async Task<IActionResult> OnPostReadAsync(Guid id, CancellationToken ct)
     {

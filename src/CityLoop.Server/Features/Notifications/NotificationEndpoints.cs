@@ -52,8 +52,16 @@ public static class NotificationEndpoints
     {
         var q = db.Set<Notification>().AsNoTracking().Where(n => n.UserId == me);
         if (unreadOnly) q = q.Where(n => n.ReadAt == null);
-        return await q.OrderByDescending(n => n.CreatedAt).Take(200)
-            .Select(n => new NotificationDto(n.Id, n.CaseId, n.Title, n.Body, n.CreatedAt, n.ReadAt)).ToListAsync(ct);
+        return (await q.OrderByDescending(n => n.CreatedAt).Take(200)
+            .Select(n => new { n.Id, n.CaseId, n.Title, n.Body, n.Template, n.Fields, n.CreatedAt, n.ReadAt }).ToListAsync(ct))
+            .Select(n => Dto(n.Id, n.CaseId, n.Title, n.Body, n.Template, n.Fields, n.CreatedAt, n.ReadAt)).ToList();
+    }
+
+    /// <summary>A stored message as the reader reads it: in English for an English request where the row keeps its template key.</summary>
+    public static NotificationDto Dto(Guid id, Guid? caseId, string title, string body, string? template, string? fields, DateTimeOffset createdAt, DateTimeOffset? readAt)
+    {
+        var (t, b) = NotificationText.For(template, fields, title, body);
+        return new NotificationDto(id, caseId, t, b, createdAt, readAt);
     }
 
     public static Task<int> UnreadCountAsync(CityLoopDb db, Guid me, CancellationToken ct) =>

@@ -61,7 +61,7 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
             department = await db.Departments.AsNoTracking().Where(x => x.Code == d).Select(x => x.Name).FirstOrDefaultAsync(ct) ?? d;
             _departments[d] = department;
         }
-        return new Dictionary<string, string?>
+        var fields = new Dictionary<string, string?>
         {
             ["number"] = c.Number,
             ["title"] = c.Title ?? Shorten(c.Description),
@@ -69,6 +69,10 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
             ["dueAt"] = Format(c.ClockDueAt),
             ["phase"] = c.ClockPhase is { } p ? PhaseName(p) : "",
         };
+        // The English twins of the words the system writes (the case's own data reads the same in both languages).
+        if (c.LeadDepartmentCode is null) fields["department@en"] = "not dispatched";
+        if (c.ClockPhase is { } phase) fields["phase@en"] = PhaseNameEnglish(phase);
+        return fields;
     }
 
     /// <summary>The contact rows (phone, e-mail) of these users, read once per unit of work and only where a channel needs them.</summary>
@@ -89,13 +93,19 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         Templates.Fill(_options.Templates.GetValueOrDefault(template) ?? Templates.Defaults[template], fields);
 
     /// <summary>Queues one message per user and staff channel, and logs them on the case; returns how many.</summary>
+    /// <remarks>
+    /// A message about a phase (<paramref name="phase"/>: the clock's reminders, the act-now notices) is set aside at
+    /// delivery if the case has left that phase by then, and in the inbox it brings the person's unread message about
+    /// the same case and phase up to date instead of adding another (decision 034).
+    /// </remarks>
     public async Task<int> ToStaffAsync(Case c, string template, IReadOnlyDictionary<string, string?> fields, IEnumerable<User> users,
-        TransitionContext ctx, CancellationToken ct, bool logOnCase = true)
+        TransitionContext ctx, CancellationToken ct, bool logOnCase = true, CasePhase? phase = null)
     {
         var recipients = users.DistinctBy(u => u.Id).ToList();
         await ContactsAsync(recipients.Select(u => u.Id), ct);
         var body = Render(template, fields);
-        var subject = body.Length > 40 ? body[..40] : body;
+        var subject = NotificationText.Subject(body);
+        var json = NotificationText.Json(fields);
         var sent = new List<object>();
         foreach (var user in recipients)
         {
@@ -110,7 +120,7 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
                     _ => null,
                 };
                 if (string.IsNullOrWhiteSpace(to)) continue;
-                Queue(c, channel, to, user.Id, template, subject, body, ctx.Now);
+                Queue(c, channel, to, user.Id, template, subject, body, ctx.Now, json, phase);
                 sent.Add(new { channel, to = channel == "in-app" ? user.DisplayName : to });
             }
         }
@@ -122,17 +132,18 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
     public void ToCitizen(Case c, string template, IReadOnlyDictionary<string, string?> fields, string phone, TransitionContext ctx)
     {
         var body = Render(template, fields);
-        Queue(c, "sms", phone, null, template, body, body, ctx.Now);
+        Queue(c, "sms", phone, null, template, body, body, ctx.Now, null, null);
         c.Note("notify", ctx, payload: new { template, messages = new[] { new { channel = "sms", to = "reporter" } } });
     }
 
     /// <summary>Longest message text: a reminder or order is read on a phone; the case page holds the whole requirement.</summary>
     public const int MaxBody = 1000;
 
-    void Queue(Case c, string channel, string to, Guid? userId, string template, string subject, string body, DateTimeOffset now) =>
+    void Queue(Case c, string channel, string to, Guid? userId, string template, string subject, string body, DateTimeOffset now, string? fields, CasePhase? phase) =>
         db.Set<OutboundMessage>().Add(new OutboundMessage
         {
             Channel = channel, Recipient = to, UserId = userId, CaseId = c.Id, Template = template, Subject = Bound(subject, 200), Body = Bound(body, MaxBody), CreatedAt = now,
+            Fields = fields, Phase = phase,
         });
 
     /// <summary>Attempts before a message is set aside as failed; the waits between them double from one minute.</summary>
@@ -161,6 +172,13 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
                     .OrderBy(m => m.CreatedAt).Take(batchSize).ToListAsync(ct);
             batch = batch.Where(m => tried.Add(m.Id)).ToList();
             if (batch.Count == 0) break;
+            batch = await SetAsideSupersededAsync(batch, ct);
+            if (batch.Count == 0)
+            {
+                await tx.CommitAsync(ct);
+                db.ChangeTracker.Clear();
+                continue;
+            }
             // The savepoints below are ours: none from EF around each save as well.
             db.Database.AutoSavepointsEnabled = false;
             // Most batches deliver without a failure: all at once, with one save, under one savepoint. Only when
@@ -209,6 +227,35 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         return delivered;
     }
 
+    /// <summary>
+    /// Sets aside (status 'superseded', kept in the outbox as the record) the messages about a phase the case has left
+    /// (or, for an act-now notice, a state it has left: a request already decided) before they went out — the act-now notices and reminders queued while the clock worker or the delivery was
+    /// behind (a node back after downtime, a seeded history): nobody is asked to act on a step already taken. Returns
+    /// the messages still to deliver.
+    /// </summary>
+    async Task<List<OutboundMessage>> SetAsideSupersededAsync(List<OutboundMessage> batch, CancellationToken ct)
+    {
+        var ids = batch.Where(m => m.Phase is not null && m.CaseId is not null).Select(m => m.CaseId!.Value).Distinct().ToList();
+        if (ids.Count == 0) return batch;
+        var cases = await db.Cases.AsNoTracking().Where(c => ids.Contains(c.Id)).Select(c => new { c.Id, c.ClockPhase, c.State }).ToDictionaryAsync(c => c.Id, ct);
+        var stale = batch.Where(m => m.Phase is { } p && m.CaseId is { } id && cases.TryGetValue(id, out var now)
+            && (now.ClockPhase != p || StateOf(m) is { } state && state != now.State.ToString())).ToList();
+        if (stale.Count == 0) return batch;
+        foreach (var m in stale)
+        {
+            m.Status = "superseded";
+            m.NextAttemptAt = null;
+        }
+        await db.SaveChangesAsync(ct);
+        return batch.Except(stale).ToList();
+    }
+
+    /// <summary>The field of a notice that names the case state it asks someone to act in (not a template placeholder).</summary>
+    public const string StateField = "@state";
+
+    static string? StateOf(OutboundMessage m) =>
+        m.Fields is { } json && json.Contains(StateField, StringComparison.Ordinal) && NotificationText.Parse(json) is { } f ? f.GetValueOrDefault(StateField) : null;
+
     /// <summary>Delivers a whole batch under one savepoint; false (and the batch as it was) when any message failed.</summary>
     async Task<bool> DeliverAllAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction tx, List<OutboundMessage> batch,
         Dictionary<string, INotificationChannel> byName, CancellationToken ct)
@@ -249,6 +296,20 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         CasePhase.Check => "核查",
         CasePhase.Close => "结案",
         CasePhase.FollowUp => "回访",
+        _ => phase.ToString(),
+    };
+
+    public static string PhaseNameEnglish(CasePhase phase) => phase switch
+    {
+        CasePhase.Filing => "filing",
+        CasePhase.Verification => "verification",
+        CasePhase.Dispatch => "dispatch",
+        CasePhase.SignFor => "sign-for",
+        CasePhase.Handling => "handling",
+        CasePhase.Review => "report review",
+        CasePhase.Check => "check",
+        CasePhase.Close => "close",
+        CasePhase.FollowUp => "follow-up",
         _ => phase.ToString(),
     };
 

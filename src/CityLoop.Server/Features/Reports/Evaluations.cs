@@ -6,6 +6,7 @@ using CityLoop.Server.Data;
 using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Indicators;
+using CityLoop.Server.Features.Shared;
 using CityLoop.Server.Infrastructure;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -185,28 +186,35 @@ public sealed class EvaluationService(CityLoopDb db, IndicatorQueries indicators
             result.FullMarks, result.Grade, Evaluation.GradeEn(result.Grade), result.Unscored);
     }
 
-    /// <summary>The scoring table in the seeds' shape: 一级指标, 分值, 二级指标, 三级指标, 分值, 目标值, 完成值, 得分, then 总分 and 评价等次.</summary>
+    /// <summary>
+    /// The scoring table in the seeds' shape: 一级指标, 分值, 二级指标, 三级指标, 分值, 目标值, 完成值, 得分, then 总分 and 评价等次 —
+    /// headings, the total row and the explanations in the reader's language (the indicator system's own names are data).
+    /// </summary>
     public static byte[] Workbook(EvaluationDto e)
     {
+        string L1 = Ui.Pick("一级指标", "Level 1 indicator"), W1 = Ui.Pick("一级分值", "Level 1 points"), L2 = Ui.Pick("二级指标", "Level 2 indicator"),
+            L3 = Ui.Pick("三级指标", "Level 3 indicator"), W = Ui.Pick("分值", "Points"), Target = Ui.Pick("全年目标值", "Target for the year"),
+            Done = Ui.Pick("全年完成值", "Achieved in the year"), Score = Ui.Pick("得分", "Score"), Why = Ui.Pick("评分说明", "How it was scored");
         var rows = e.Rows.Select(r => new Dictionary<string, object?>
         {
-            ["一级指标"] = r.Item.Level1,
-            ["一级分值"] = e.Rows.Where(x => x.Item.Level1 == r.Item.Level1).Sum(x => x.Item.Weight),
-            ["二级指标"] = r.Item.Level2,
-            ["三级指标"] = r.Item.Name,
-            ["分值"] = r.Item.Weight,
-            ["全年目标值"] = r.Item.TargetText,
-            ["全年完成值"] = r.Item.ValueText ?? r.Value?.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture),
-            ["得分"] = r.Score,
-            ["评分说明"] = r.Explanation,
+            [L1] = r.Item.Level1,
+            [W1] = e.Rows.Where(x => x.Item.Level1 == r.Item.Level1).Sum(x => x.Item.Weight),
+            [L2] = r.Item.Level2,
+            [L3] = r.Item.Name,
+            [W] = r.Item.Weight,
+            [Target] = r.Item.TargetText,
+            [Done] = r.Item.ValueText ?? r.Value?.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture),
+            [Score] = r.Score,
+            [Why] = Ui.Pick(r.Explanation, r.ExplanationEn),
         }).ToList();
         rows.Add(new Dictionary<string, object?>
         {
-            ["一级指标"] = "总分", ["一级分值"] = e.FullMarks, ["二级指标"] = null, ["三级指标"] = null, ["分值"] = e.FullMarks, ["全年目标值"] = null,
-            ["全年完成值"] = null, ["得分"] = e.Total, ["评分说明"] = $"评价等次：{e.Grade}（100-90（含）分为优、90-80（含）分为良、80-70（含）分为中、70 分以下为差）",
+            [L1] = Ui.Pick("总分", "Total"), [W1] = e.FullMarks, [L2] = null, [L3] = null, [W] = e.FullMarks, [Target] = null,
+            [Done] = null, [Score] = e.Total, [Why] = Ui.Pick($"评价等次：{e.Grade}（100-90（含）分为优、90-80（含）分为良、80-70（含）分为中、70 分以下为差）",
+                $"Grade: {e.GradeEn} (90–100 excellent, 80–90 good, 70–80 fair, below 70 poor)"),
         });
         using var stream = new MemoryStream();
-        stream.SaveAs(new Dictionary<string, object> { ["绩效评价指标评分"] = rows }, excelType: ExcelType.XLSX);
+        stream.SaveAs(new Dictionary<string, object> { [Ui.Pick("绩效评价指标评分", "Performance evaluation")] = rows }, excelType: ExcelType.XLSX);
         return stream.ToArray();
     }
 }

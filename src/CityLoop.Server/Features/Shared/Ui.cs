@@ -21,6 +21,17 @@ public sealed class Ui(IOptions<PlatformOptions> platform)
 
     public string L(string zh, string en) => Pick(zh, en);
 
+    static readonly CultureInfo EnglishCulture = CultureInfo.GetCultureInfo("en");
+
+    /// <summary>Runs a localised label lookup in English whatever the request's culture (a stored message's English twin).</summary>
+    public static T InEnglish<T>(Func<T> f)
+    {
+        var (culture, ui) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = EnglishCulture;
+        try { return f(); }
+        finally { (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, ui); }
+    }
+
     public string PlatformName => English ? "CityLoop city management platform" : platform.Value.Name;
 
     /// <summary>The name a page shows for the person's platform: the city platform's, or their sub-centre's (decision 026).</summary>

@@ -154,6 +154,7 @@ public static class SupervisionEndpoints
             c.Note("supervision-order", ctx, order.Requirement, payload);
             var fields = await notifier.FieldsAsync(c, ct);
             fields["level"] = LevelName(order.Level);
+            fields["level@en"] = Shared.Ui.InEnglish(() => Shared.Labels.Level(order.Level)) + " supervision";
             fields["requirement"] = order.Requirement;
             fields["dueAt"] = notifier.Format(order.DueAt);
             var users = new List<User>();

@@ -18,7 +18,8 @@
     head.textContent = script.dataset.newText || "New notification";
     var body = document.createElement("div");
     body.className = "toast-body";
-    body.textContent = n.body || n.title || "";
+    var english = (document.documentElement.lang || "").toLowerCase().indexOf("en") === 0;
+    body.textContent = (english && n.bodyEn) || n.body || n.title || "";
     box.appendChild(head);
     box.appendChild(body);
     if (n.caseId) {
@@ -40,7 +41,8 @@
     .build();
 
   connection.on("notification", function (n) {
-    setCount((parseInt(count.textContent, 10) || 0) + 1);
+    // A message that brought an unread one up to date (same case and phase) leaves the count as it was.
+    if (!n || !n.replaces) setCount((parseInt(count.textContent, 10) || 0) + 1);
     toast(n || {});
   });
 
