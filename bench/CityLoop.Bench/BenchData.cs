@@ -103,6 +103,7 @@ public sealed record BenchData(string ConnectionString, string Database, DateTim
             ["Database:Provider"] = "postgres",
             ["Database:ConnectionString"] = connectionString,
             ["Privacy:KeyFile"] = IntakeBenchmark.BenchKeyFile(),
+            ["Figures:DayAggregates"] = Environment.GetEnvironmentVariable("CITYLOOP_BENCH_NO_AGGREGATES") == "1" ? "false" : "true",
         }).Build();
         var services = new ServiceCollection();
         services.AddSingleton<Microsoft.Extensions.Hosting.IHostEnvironment>(new Microsoft.Extensions.Hosting.Internal.HostingEnvironment

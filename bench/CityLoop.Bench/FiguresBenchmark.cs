@@ -21,11 +21,43 @@ public static class FiguresBenchmark
 {
     public static async Task<int> Run(string[] args)
     {
+        if (args.Contains("--no-aggregates")) Environment.SetEnvironmentVariable("CITYLOOP_BENCH_NO_AGGREGATES", "1");
         var runs = int.Parse(IntakeBenchmark.Option(args, "--runs") ?? "20", CultureInfo.InvariantCulture);
         var data = await BenchData.PrepareAsync(args, "figures");
         var now = new FixedClock(data.End.AddMilliseconds(-1));
         await using var provider = BenchData.Services(data.ConnectionString, now);
         var rng = new Random(data.Seed);
+        // The daily aggregates as the product keeps them (decision 033): built from the facts after a load (the server's
+        // background job does this on its first pass), or brought up to date on a database loaded before.
+        // --no-aggregates measures the figures from the facts alone.
+        var aggregates = !args.Contains("--no-aggregates");
+        using (var scope = provider.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            if (aggregates)
+            {
+                var projector = scope.ServiceProvider.GetRequiredService<FactDayProjector>();
+                var cpu = await CpuMeter.ForAsync(data.ConnectionString);
+                var cpu0 = cpu.Now();
+                var r = args.Contains("--rebuild-aggregates") ? await projector.RebuildAsync() : await projector.CatchUpAsync();
+                var cpu1 = cpu.Now();
+                Console.WriteLine($"daily aggregates {(r.Rebuilt ? "built from the facts" : "caught up")} in {r.Elapsed.TotalSeconds:F1} s " +
+                    $"({r.Cases:N0} cases, {r.DayRuns} runs, days before {FactDayShape.Date(r.SealedDay):yyyy-MM-dd}; CPU: this process {(cpu1.App - cpu0.App).TotalSeconds:F0} s, " +
+                    $"PostgreSQL {(cpu1.Db - cpu0.Db).TotalSeconds:F0} s); load average {BenchData.LoadAverage()}");
+                await using var conn = new Npgsql.NpgsqlConnection(data.ConnectionString);
+                await conn.OpenAsync();
+                foreach (var table in new[] { "fact_days", "fact_day_cases" })
+                {
+                    await using var vacuum = new Npgsql.NpgsqlCommand($"VACUUM (ANALYZE) {table}", conn) { CommandTimeout = 0 };
+                    await vacuum.ExecuteNonQueryAsync();
+                }
+                await using var size = new Npgsql.NpgsqlCommand("SELECT (SELECT count(*) FROM fact_days), pg_total_relation_size('fact_days'), pg_total_relation_size('fact_day_cases')", conn);
+                await using var rd = await size.ExecuteReaderAsync();
+                await rd.ReadAsync();
+                Console.WriteLine($"  fact_days {rd.GetInt64(0):N0} rows, {rd.GetInt64(1) / 1e6:N0} MB; fact_day_cases {rd.GetInt64(2) / 1e6:N0} MB");
+            }
+            else Console.WriteLine("daily aggregates not used (--no-aggregates): every figure reads the facts");
+        }
         List<string> departments;
         using (var scope = provider.CreateScope())
         {

@@ -89,6 +89,7 @@ public static class CityLoopApp
         services.AddHostedService<ClockWorker>();
         services.AddHostedService<NotificationRelay>();
         services.AddHostedService<Features.Exchange.ExchangeWorker>();
+        services.AddHostedService<Features.Indicators.FactDayWorker>();
         services.AddPrivacy();
         services.AddPortal(config);
         Features.Inspector.InspectorSetup.AddInspector(services, config);
@@ -123,6 +124,8 @@ public static class CityLoopApp
         services.Configure<Features.Inspector.PatrolOptions>(config.GetSection("Patrol"));
         services.AddScoped<Features.Inspector.PatrolService>();
         services.AddScoped<Features.Indicators.RankingQueries>();
+        services.AddScoped<Features.Indicators.FactDays>();
+        services.AddScoped<Features.Indicators.FactDayProjector>();
         services.AddScoped<Features.Screen.ScreenQueries>();
         services.Configure<Features.Screen.ScreenOptions>(config.GetSection("Screen"));
         services.AddOptions<Features.Reports.ReportOptions>().Bind(config.GetSection("Reports"))

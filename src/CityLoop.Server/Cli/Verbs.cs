@@ -24,6 +24,7 @@ public static class Verbs
         ["import-cases"] = ("import-cases --file FILE --mapping MAPPING.json [--batch N]   import historical cases (csv/xlsx/jsonl) with a column mapping; re-runs add nothing", ImportCases),
         ["export"] = ("export grids|components|categories|rules FILE   .geojson/.csv/.xlsx by the file's extension", Export),
         ["rebuild-projections"] = ("rebuild-projections [--batch N] [--restart]   rebuild phase times, clocks, follow-up tasks and reminders from the event log (resumes an interrupted run)", RebuildProjections),
+        ["rebuild-aggregates"] = ("rebuild-aggregates           rebuild the figures' daily aggregates (fact_days) from the facts; the server's background job keeps them current", RebuildAggregates),
         ["backup"] = ("backup FILE                  a consistent copy of the whole database (SQLite: VACUUM INTO; PostgreSQL: pg_dump -Fc)", BackupVerb),
         ["restore"] = ("restore FILE                 restore a backup into the configured, empty database", RestoreVerb),
         ["audit-verify"] = ("audit-verify                 check the audit trail's hash chain; reports the first broken link (exit 1)", AuditVerify),
@@ -44,6 +45,14 @@ public static class Verbs
             p => { if (!p.Finished) Console.Error.Write($"\r{p.Cases:N0} cases, {p.Events:N0} events"); });
         Console.Error.WriteLine();
         Console.WriteLine($"rebuilt the projections of {result.Cases:N0} cases from {result.Events:N0} events");
+        // The daily aggregates are derived from the facts just rebuilt.
+        return await RebuildAggregates(services, args);
+    }
+
+    static async Task<int> RebuildAggregates(IServiceProvider services, string[] args)
+    {
+        var r = await services.GetRequiredService<Features.Indicators.FactDayProjector>().RebuildAsync();
+        Console.WriteLine($"rebuilt the figures' daily aggregates of {r.Cases:N0} cases up to {Features.Indicators.FactDayShape.Date(r.SealedDay):yyyy-MM-dd} in {r.Elapsed.TotalSeconds:F1} s");
         return 0;
     }
 

@@ -89,6 +89,8 @@ public sealed class CityLoopFactory(string provider, string connectionString, Fa
         // The audit chainer and retention pass are run by hand too; the personal-data key comes from a file, as in production.
         builder.UseSetting("Privacy:WorkerSeconds", "0");
         builder.UseSetting("Privacy:KeyFile", KeyFile);
+        // The figures' day aggregates are built by hand (FactDayTests), not by the background job.
+        builder.UseSetting("Figures:AggregateSeconds", "0");
         builder.UseSetting("RateLimits:SignInPerMinute", "100000");
         builder.UseSetting("RateLimits:IntakePerMinute", "100000");
         // The test clock travels months ahead of the seed: the demo passwords must not expire on the way.

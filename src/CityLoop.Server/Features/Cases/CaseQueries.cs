@@ -86,15 +86,23 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
         if (phone is not null && phone == f.Text) f = f with { Text = null };
         f = f with { Phone = null };
         IQueryable<Case> source = db.Cases;
-        if (f.Text is { } text && !CaseNumberPattern().IsMatch(text.Trim()) && Search.CaseSearch.Source(db, text.Trim()) is { } found)
+        string? searched = null;
+        if (f.Text is { } text && !CaseNumberPattern().IsMatch(text.Trim()) && Search.CaseSearch.Source(db, text.Trim(), fenced: true) is { } found)
         {
             source = found;
+            searched = text.Trim();
             f = f with { Text = null };
         }
-        var q = Filter(Visible(actor, source.AsNoTracking()), f);
-        if (phone is not null) q = q.WithReporterPhone(db.PersonalData, phone);
+        IQueryable<Case> Query(IQueryable<Case> from)
+        {
+            var query = Filter(Visible(actor, from.AsNoTracking()), f);
+            return phone is not null ? query.WithReporterPhone(db.PersonalData, phone) : query;
+        }
+        var q = Query(source);
         // Counting every match of a broad filter over millions of cases costs more than the page: count up to a cap.
         var total = await q.Take(TotalCap + 1).CountAsync(ct);
+        // A text search with more matches than the cap: the list's order finds a page of them soon (decision 033).
+        if (searched is not null && total > TotalCap) q = Query(Search.CaseSearch.Source(db, searched)!);
         var ordered = f.Sort switch
         {
             CaseSort.Oldest => q.OrderBy(c => c.CreatedAt).ThenBy(c => c.Number),

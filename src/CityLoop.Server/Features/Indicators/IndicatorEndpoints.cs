@@ -44,7 +44,7 @@ public sealed record IndicatorSlice(string? From, string? To, string? Platform, 
 /// slice whose period date falls in [from, to); the drill-down lists the rows with a non-zero counter, so it always
 /// adds up to the figure.
 /// </summary>
-public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> platform)
+public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> platform, FactDays factDays)
 {
     public static readonly IReadOnlySet<Role> Readers = new HashSet<Role>
         { Role.Supervisor, Role.ShiftLeader, Role.Dispatcher, Role.DepartmentHandler, Role.DepartmentHead };
@@ -100,6 +100,13 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
         if (def.Subject == IndicatorSubject.Patrol)
             throw CaseValidationException.Single("indicator", "漏报率 is an inspector's figure: read it in the inspectors' assessment, its cases at /api/v1/inspectors/{user}/missed.");
         var people = await PeopleAsync(def, slice, ct);
+        // The daily aggregates serve the slices they hold (a platform, and a department or a street): whole past days from
+        // them, the rest from the facts (decision 033).
+        var plan = people is null && from is not null && to is not null && AggregatedSlice(slice) is not null
+            && (groupBy is null || Periods.Names.ContainsKey(groupBy) || (groupBy is "department" or "street" or "platform" && AggregatedSlice(slice)!.Value.Dim == ""))
+            ? await factDays.PlanAsync(ct) : null;
+        if (plan is not null)
+            return await HybridValueAsync(def, slice, from!.Value, to!.Value, groupBy, compareKinds, plan, ct);
         IQueryable<CaseFact> Rows(DateTimeOffset? f, DateTimeOffset? t) => OfPeople(Filter(slice, def.Date, f, t), def, people);
         var rows = Rows(from, to);
         var (n, d) = await SumAsync(rows, def, ct);
@@ -134,6 +141,121 @@ public sealed class IndicatorQueries(CityLoopDb db, IOptions<PlatformOptions> pl
             (comparisons ??= []).Add(new IndicatorComparisonDto(kind, cFrom, cTo, cValue, cn, def.Denominator is null ? null : cd, change, changePercent));
         }
         return new IndicatorValueDto(Dto(def), from, to, Filters(slice), value, n, def.Denominator is null ? null : d, groupBy, groups, comparisons);
+    }
+
+    /// <summary>The aggregates' slice a filter names: the whole platform (''), a department or a street; null when other filters are set.</summary>
+    static (string Dim, string? Key)? AggregatedSlice(IndicatorSlice s)
+    {
+        if (Blank(s.Category) is not null || Blank(s.Source) is not null || Blank(s.RequestType) is not null || Blank(s.Community) is not null
+            || Blank(s.Grid) is not null || Blank(s.Reporter) is not null || Blank(s.Person) is not null || Blank(s.Organisation) is not null) return null;
+        var (dept, street) = (Blank(s.Department), Blank(s.Street));
+        if (dept is not null && street is not null) return null;
+        if (dept is not null) return ("lead_department_code", dept);
+        if (street is not null) return ("street_code", street);
+        return ("", null);
+    }
+
+    /// <summary>
+    /// <see cref="ValueAsync"/> with the daily aggregates: each sum is the aggregated whole days (fact_days) plus the facts
+    /// of the ranges the plan leaves to them, so the value, groups and comparisons are those the facts alone give.
+    /// </summary>
+    async Task<IndicatorValueDto> HybridValueAsync(IndicatorDefinition def, IndicatorSlice slice, DateTimeOffset from, DateTimeOffset to, string? groupBy,
+        string[] compareKinds, FactDayPlan plan, CancellationToken ct)
+    {
+        var (dim, key) = AggregatedSlice(slice)!.Value;
+        var platformCode = Blank(slice.Platform);
+        var columns = new[] { FactDayShape.Column(db, def.Numerator), FactDayShape.Column(db, def.Denominator ?? def.Numerator) };
+        async Task<(long N, long D)> Total(DateTimeOffset f, DateTimeOffset t)
+        {
+            var (days, live) = plan.Split(def.Date, f, t);
+            var (n, d) = live.Count == 0 ? (0L, 0L) : await SumAsync(FilterRanges(slice, def.Date, live), def, ct);
+            foreach (var r in await FactDayReads.SumAsync(db, def.Date, days, [dim], platformCode, key, columns, false, ct)) { n += r.Sums[0]; d += r.Sums[1]; }
+            return (n, d);
+        }
+        var (n, d) = await Total(from, to);
+        var value = def.ValueOf(n, d);
+        List<IndicatorGroupDto>? groups = null;
+        if (groupBy is not null && Periods.Names.TryGetValue(groupBy, out var periodKind))
+        {
+            var buckets = Buckets(periodKind, from, to).ToList();
+            var (days, live) = plan.Split(def.Date, from, to);
+            var sums = live.Count == 0 ? [] : await BucketSumsAsync(FilterRanges(slice, def.Date, live), def, buckets.Select(b => b.Start).ToList(), ct);
+            foreach (var r in await FactDayReads.SumAsync(db, def.Date, days, [dim], platformCode, key, columns, true, ct))
+            {
+                var start = FactDayShape.Midnight(r.Day, platform.Value.Zone);
+                var i = buckets.FindLastIndex(b => b.Start <= start);
+                if (i < 0) continue;
+                var (gn, gd) = sums.GetValueOrDefault(i);
+                sums[i] = (gn + r.Sums[0], gd + r.Sums[1]);
+            }
+            groups = buckets.Select((b, i) =>
+            {
+                var (gn, gd) = sums.GetValueOrDefault(i);
+                return new IndicatorGroupDto(b.Key, def.ValueOf(gn, gd), gn, def.Denominator is null ? null : gd);
+            }).ToList();
+        }
+        else if (groupBy is not null)
+        {
+            var (days, live) = plan.Split(def.Date, from, to);
+            var byKey = new Dictionary<string, (long N, long D)>();
+            (long N, long D)? none = null;
+            if (live.Count > 0)
+                foreach (var g in await GroupAsync(FilterRanges(slice, def.Date, live), def, groupBy, ct))
+                {
+                    if (g.Key is null) none = (g.N, g.D);
+                    else byKey[g.Key] = (g.N, g.D);
+                }
+            var column = groupBy == "platform" ? null : groupBy == "department" ? "lead_department_code" : "street_code";
+            var read = await FactDayReads.SumAsync(db, def.Date, days, column is null ? [""] : ["", column], platformCode, null, columns, false, ct);
+            long wholeRows = 0, keyRows = 0, wholeN = 0, keyN = 0, wholeD = 0, keyD = 0;
+            foreach (var r in read)
+            {
+                if (column is null || r.Dim == column)
+                {
+                    var k = column is null ? r.Platform : r.Key;
+                    byKey[k] = byKey.TryGetValue(k, out var x) ? (x.N + r.Sums[0], x.D + r.Sums[1]) : (r.Sums[0], r.Sums[1]);
+                    if (column is not null) { keyRows += r.Rows; keyN += r.Sums[0]; keyD += r.Sums[1]; }
+                }
+                else { wholeRows += r.Rows; wholeN += r.Sums[0]; wholeD += r.Sums[1]; }
+            }
+            // The rows of no department (street): the whole platform's less the slices'.
+            if (column is not null && wholeRows > keyRows)
+                none = ((none?.N ?? 0) + wholeN - keyN, (none?.D ?? 0) + wholeD - keyD);
+            var all = byKey.Select(kv => ((string?)kv.Key, kv.Value.N, kv.Value.D)).ToList();
+            if (none is { } z) all.Add((null, z.N, z.D));
+            groups = all.OrderBy(g => g.Item1, StringComparer.Ordinal)
+                .Select(g => new IndicatorGroupDto(g.Item1, def.ValueOf(g.Item2, g.Item3), g.Item2, def.Denominator is null ? null : g.Item3)).ToList();
+        }
+        List<IndicatorComparisonDto>? comparisons = null;
+        foreach (var kind in compareKinds.Distinct())
+        {
+            var (cFrom, cTo) = kind == "previous" ? PreviousRange(from, to) : YearEarlierRange(from, to);
+            var (cn, cd) = await Total(cFrom, cTo);
+            var cValue = def.ValueOf(cn, cd);
+            decimal? change = value is { } v && cValue is { } cv ? v - cv : null;
+            decimal? changePercent = def.Denominator is null && cn != 0
+                ? Math.Round(100m * (n - cn) / cn, IndicatorDefinition.Decimals, MidpointRounding.AwayFromZero) : null;
+            (comparisons ??= []).Add(new IndicatorComparisonDto(kind, cFrom, cTo, cValue, cn, def.Denominator is null ? null : cd, change, changePercent));
+        }
+        return new IndicatorValueDto(Dto(def), from, to, Filters(slice), value, n, def.Denominator is null ? null : d, groupBy, groups, comparisons);
+    }
+
+    /// <summary>The slice's rows whose date falls in any of the ranges (each range on the date's own index).</summary>
+    internal IQueryable<CaseFact> FilterRanges(IndicatorSlice s, FactDate date, IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> ranges)
+    {
+        var q = Filter(s, date, null, null);
+        var f = System.Linq.Expressions.Expression.Parameter(typeof(CaseFact), "f");
+        var property = System.Linq.Expressions.Expression.Property(f, FactSums.DateProperty(date));
+        System.Linq.Expressions.Expression? any = null;
+        foreach (var (lo, hi) in ranges)
+        {
+            var range = System.Linq.Expressions.Expression.AndAlso(
+                System.Linq.Expressions.Expression.GreaterThanOrEqual(property, System.Linq.Expressions.Expression.Constant(lo, property.Type)),
+                System.Linq.Expressions.Expression.LessThan(property, System.Linq.Expressions.Expression.Constant(hi, property.Type)));
+            any = any is null ? range : System.Linq.Expressions.Expression.OrElse(any, range);
+        }
+        any ??= System.Linq.Expressions.Expression.Constant(false);
+        return q.Where(System.Linq.Expressions.Expression.Lambda<Func<CaseFact, bool>>(any, f));
     }
 
     /// <summary>

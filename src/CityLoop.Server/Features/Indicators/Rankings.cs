@@ -17,6 +17,10 @@ namespace CityLoop.Server.Features.Indicators;
 public sealed class FiguresOptions
 {
     public ThreeRateWeights ThreeRates { get; set; } = new();
+    /// <summary>Whole past days of a figure come from the daily aggregates (decision 033); off, every figure reads the facts.</summary>
+    public bool DayAggregates { get; set; } = true;
+    /// <summary>How often the background job brings the daily aggregates up to date (0: never on this node).</summary>
+    public int AggregateSeconds { get; set; } = 60;
     /// <summary>Replaces the default department scheme (成都金牛) when given.</summary>
     public AssessmentScheme? Departments { get; set; }
     public AssessmentScheme? Streets { get; set; }
@@ -82,7 +86,7 @@ public sealed record AssessmentDto(PeriodDto Period, string Subject, string Name
 /// streets — all sums over <c>case_facts</c>, per unit, in one grouped query per counter set.
 /// </summary>
 public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, ReferenceCache reference, IOptions<FiguresOptions> options,
-    IOptions<PlatformOptions> platform, TimeProvider clock, Inspector.PatrolService patrol)
+    IOptions<PlatformOptions> platform, TimeProvider clock, Inspector.PatrolService patrol, FactDays factDays)
 {
     public static readonly IReadOnlySet<Role> Readers = new HashSet<Role> { Role.Supervisor, Role.ShiftLeader, Role.Dispatcher };
 
@@ -186,16 +190,43 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         var column = Column(by);
         var weights = options.Value.ThreeRates;
         var p = Dto(period);
-        var rows = indicators.Filter(Slice(period, platformCode), FactDate.FollowedUp, p.From, p.To);
-        var sums = await rows.GroupBy(f => EF.Property<string?>(f, column)).Select(g => new
+        // Whole past days from the daily aggregates, the rest from the facts (decision 033).
+        var plan = await factDays.PlanAsync(ct);
+        var (days, live) = plan is null ? ([], [(p.From, p.To)]) : plan.Split(FactDate.FollowedUp, p.From, p.To);
+        var sums = new List<(string? Key, long FollowedUp, long Valid, long Resolved, long Satisfied, long Basically)>();
+        if (live.Count > 0)
         {
-            g.Key,
-            FollowedUp = g.Sum(f => f.FollowedUp),
-            Valid = g.Sum(f => f.Contacted),
-            Resolved = g.Sum(f => f.Contacted == 1 ? f.Resolved : 0),
-            Satisfied = g.Sum(f => f.Contacted == 1 ? f.Satisfied : 0),
-            Basically = g.Sum(f => f.Contacted == 1 ? f.BasicallySatisfied : 0),
-        }).ToListAsync(ct);
+            var rows = indicators.FilterRanges(Slice(period, platformCode) with { From = null, To = null }, FactDate.FollowedUp, live);
+            sums.AddRange((await rows.GroupBy(f => EF.Property<string?>(f, column)).Select(g => new
+            {
+                g.Key,
+                FollowedUp = g.Sum(f => f.FollowedUp),
+                Valid = g.Sum(f => f.Contacted),
+                Resolved = g.Sum(f => f.Contacted == 1 ? f.Resolved : 0),
+                Satisfied = g.Sum(f => f.Contacted == 1 ? f.Satisfied : 0),
+                Basically = g.Sum(f => f.Contacted == 1 ? f.BasicallySatisfied : 0),
+            }).ToListAsync(ct)).Select(g => (g.Key, (long)g.FollowedUp, (long)g.Valid, (long)g.Resolved, (long)g.Satisfied, (long)g.Basically)));
+        }
+        if (days.Count > 0)
+        {
+            var dim = by == "platform" ? null : FactDayShape.Column(db, column);
+            var read = await FactDayReads.SumAsync(db, FactDate.FollowedUp, days, dim is null ? [""] : ["", dim], platformCode, null,
+                ["followed_up", "contacted", "contacted_resolved", "contacted_satisfied", "contacted_basically"], false, ct);
+            // The whole platform's less the slices': the follow-ups of no department (street), for the total.
+            var whole = new long[5];
+            foreach (var r in read)
+            {
+                if (dim is null || r.Dim == dim)
+                {
+                    sums.Add((dim is null ? r.Platform : r.Key, r.Sums[0], r.Sums[1], r.Sums[2], r.Sums[3], r.Sums[4]));
+                    if (dim is not null) for (var i = 0; i < 5; i++) whole[i] -= r.Sums[i];
+                }
+                else for (var i = 0; i < 5; i++) whole[i] += r.Sums[i];
+            }
+            if (dim is not null) sums.Add((null, whole[0], whole[1], whole[2], whole[3], whole[4]));
+        }
+        sums = sums.GroupBy(s => s.Key).Select(g => (g.Key, g.Sum(s => s.FollowedUp), g.Sum(s => s.Valid), g.Sum(s => s.Resolved),
+            g.Sum(s => s.Satisfied), g.Sum(s => s.Basically))).ToList();
         ThreeRateRowDto Row(string code, string name, ThreeRateSums s, int? rank = null)
         {
             var r = ThreeRates.Compute(s, weights);
@@ -209,8 +240,8 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         var empty = new ThreeRateSums(0, 0, 0, 0, 0);
         var unranked = units.Select(u => Row(u.Code, u.Name, byCode.GetValueOrDefault(u.Code, empty))).ToList();
         var ranked = Ranking.Rank(unranked, r => r.Composite).Select(x => x.Row with { Rank = x.Rank }).ToList();
-        var total = new ThreeRateSums(sums.Sum(s => (long)s.FollowedUp), sums.Sum(s => (long)s.Valid), sums.Sum(s => (long)s.Resolved),
-            sums.Sum(s => (long)s.Satisfied), sums.Sum(s => (long)s.Basically));
+        var total = new ThreeRateSums(sums.Sum(s => s.FollowedUp), sums.Sum(s => s.Valid), sums.Sum(s => s.Resolved),
+            sums.Sum(s => s.Satisfied), sums.Sum(s => s.Basically));
         return new ThreeRateRankingDto(p, by, weights,
             new Dictionary<string, string>
             {
@@ -388,7 +419,7 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         }
         foreach (var byActor in defs.Where(d => d.Subject != IndicatorSubject.Patrol).GroupBy(d => d.Actor!))
         {
-            var sums = await FactSums.GroupedAsync(db, byActor.Key, byActor.ToList(), ranges, platformCode, ids, ct);
+            var sums = await FactSums.GroupedAsync(db, byActor.Key, byActor.ToList(), ranges, platformCode, ids, ct, await factDays.PlanAsync(ct));
             for (var k = 0; k < ranges.Count; k++)
                 foreach (var (id, figures) in sums[k])
                     foreach (var (indicator, nd) in figures) result[k][indicator][id] = nd;
@@ -405,7 +436,7 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
     {
         var defs = scheme.Terms.Select(t => t.Indicator).Distinct().Select(id => IndicatorCatalogue.Find(id)!).ToList();
         var (p, before) = (Dto(period), Dto(period.Previous()));
-        var sums = await FactSums.GroupedAsync(db, column, defs, [(p.From, p.To), (before.From, before.To)], platformCode, null, ct);
+        var sums = await FactSums.GroupedAsync(db, column, defs, [(p.From, p.To), (before.From, before.To)], platformCode, null, ct, await factDays.PlanAsync(ct));
         Dictionary<string, Dictionary<string, (decimal?, long, long?)>> Rates(Dictionary<string, Dictionary<string, (long N, long D)>> byUnit) =>
             byUnit.ToDictionary(u => u.Key, u => u.Value.ToDictionary(t => t.Key, t =>
             {

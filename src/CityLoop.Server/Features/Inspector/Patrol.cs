@@ -320,17 +320,37 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
         var (start, end) = (all.Min(w => w.Start), all.Max(w => w.End));
         // The grids are matched here, not in SQL: an inspected-grid list of a city (thousands of codes) checked row by row
         // in the database costs more than the few rows of grids nobody inspects.
-        var cases = await db.Cases.AsNoTracking()
+        // Read as a stream (an index-only scan of the instant's covering index, migration 0027), each case checked against
+        // its inspector's duty windows by binary search: at 10 million cases two months are ≈ 560,000 rows.
+        var idText = ids.ToDictionary(id => id, id => id.ToString());
+        // Per period and inspector: the windows' starts in order, and the latest end among the windows up to each — an
+        // instant is on duty when the last window starting at or before it, or any before that, ends after it.
+        var sorted = windows.Select(w => w.ToDictionary(x => x.Key, x =>
+        {
+            var byStart = x.Value.OrderBy(v => v.Start).ToList();
+            var latestEnd = new long[byStart.Count];
+            for (var i = 0; i < byStart.Count; i++) latestEnd[i] = Math.Max(i > 0 ? latestEnd[i - 1] : long.MinValue, byStart[i].End.UtcTicks);
+            return (Starts: byStart.Select(v => v.Start.UtcTicks).ToArray(), LatestEnd: latestEnd);
+        })).ToList();
+        static bool Within((long[] Starts, long[] LatestEnd) w, long at)
+        {
+            var i = Array.BinarySearch(w.Starts, at);
+            if (i < 0) i = ~i - 1;
+            while (i + 1 < w.Starts.Length && w.Starts[i + 1] <= at) i++;
+            return i >= 0 && at < w.LatestEnd[i];
+        }
+        var cases = db.Cases.AsNoTracking()
             .Where(c => c.CreatedAt >= start && c.CreatedAt < end && c.GridCode != null)
-            .Select(c => new { c.GridCode, c.CreatedAt, c.CreatedBy, c.State, c.PlatformCode }).ToListAsync(ct);
-        foreach (var c in cases)
+            .Select(c => new { c.GridCode, c.CreatedAt, c.CreatedBy, c.State, c.PlatformCode }).AsAsyncEnumerable();
+        await foreach (var c in cases.WithCancellation(ct))
         {
             if (!owner.TryGetValue(c.GridCode!, out var inspector) || c.PlatformCode != platformOf[inspector]) continue;
+            var at = c.CreatedAt.UtcTicks;
             for (var k = 0; k < periods.Count; k++)
             {
-                if (!windows[k].TryGetValue(inspector, out var mine) || !mine.Any(w => c.CreatedAt >= w.Start && c.CreatedAt < w.End)) continue;
+                if (!sorted[k].TryGetValue(inspector, out var mine) || !Within(mine, at)) continue;
                 var (found, own) = result[k][inspector];
-                if (c.CreatedBy == inspector.ToString()) own++;
+                if (c.CreatedBy == idText[inspector]) own++;
                 else if (c.State is not (CaseState.Rejected or CaseState.Cancelled)) found++;
                 result[k][inspector] = (found, own);
             }
