@@ -159,6 +159,16 @@ public static class FactDayShape
         return cmd;
     }
 
+    /// <summary>Adds a positional parameter (<c>@p0</c>, <c>@p1</c>…) to a command being built and returns its name.</summary>
+    internal static string Parameter(DbCommand cmd, object value)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = "@p" + cmd.Parameters.Count;
+        p.Value = value;
+        cmd.Parameters.Add(p);
+        return p.ParameterName;
+    }
+
     internal static object At(CityLoopDb db, DateTimeOffset at) => db.IsPostgres ? at.ToUniversalTime() : at.ToUnixTimeMilliseconds();
 }
 

@@ -62,15 +62,7 @@ public static class FactSums
             {
                 await using var cmd = db.Database.GetDbConnection().CreateCommand();
                 cmd.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-                var n = 0;
-                string Param(object value)
-                {
-                    var p = cmd.CreateParameter();
-                    p.ParameterName = "@p" + n++;
-                    p.Value = value;
-                    cmd.Parameters.Add(p);
-                    return p.ParameterName;
-                }
+                string Param(object value) => FactDayShape.Parameter(cmd, value);
                 var sql = new StringBuilder($"SELECT {group}");
                 var rowRanges = new List<string>();
                 var known = new Dictionary<(string, DateTimeOffset, DateTimeOffset), string>();
@@ -125,15 +117,7 @@ public static class FactSums
                             $", SUM(CASE WHEN {when} THEN {Col(def.Denominator ?? def.Numerator)} ELSE 0 END)");
                     }
                 await using var cmd = FactDayShape.Command(db, "");
-                var n = 0;
-                string Param(object value)
-                {
-                    var p = cmd.CreateParameter();
-                    p.ParameterName = "@p" + n++;
-                    p.Value = value;
-                    cmd.Parameters.Add(p);
-                    return p.ParameterName;
-                }
+                string Param(object value) => FactDayShape.Parameter(cmd, value);
                 sql.Append($" FROM fact_days WHERE dim = {Param(byPlatform ? "" : group)} AND kind IN ({string.Join(", ", kinds)}) AND day >= {lo} AND day < {hi}");
                 if (platformCode is not null) sql.Append($" AND platform_code = {Param(platformCode)}");
                 if (keys is not null) sql.Append($" AND {key} IN ({string.Join(", ", keys.Select(k => Param(k)))})");
