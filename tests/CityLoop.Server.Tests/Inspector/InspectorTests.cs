@@ -289,6 +289,108 @@ public abstract class InspectorTests<TApp>(TApp app) where TApp : AppFixture
         await Api.Problem(await inspector.GetAsync(url.Replace("groupBy=day", "groupBy=week")), HttpStatusCode.UnprocessableEntity);
     }
 
+    /// <summary>
+    /// The assessment's 漏报 counts (<see cref="Features.Inspector.PatrolService.MissedCountsAsync"/>, for the
+    /// assessment) and the per-inspector list (<see cref="Features.Inspector.PatrolService.FindMissedAsync"/>, the API's
+    /// missed cases) agree, case by case, over the edges of the rule: overlapping shifts (a case counted once), a case at
+    /// a window's start (in) and at its end (out), an open shift ended at its last position after going quiet, a rejected
+    /// case, another platform's case, the inspector's own report, another inspector's grid, and a period's edge.
+    /// </summary>
+    [Fact]
+    public async Task MissedCounts_OfTheAssessment_AgreeWithThePerInspectorList_AtTheEdgesOfTheRule()
+    {
+        var grids = app.Service<Features.Reference.ReferenceCache>().Geo.Grids.Grids;
+        var (gridA, gridB) = (grids[20], grids[21]);
+        Guid m, n;
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            User Inspector(string name) => new()
+            {
+                UserName = name, DisplayName = name + "（测试）", Roles = "inspector", PasswordHash = "x",
+                CreatedAt = app.Clock.GetUtcNow(), PasswordChangedAt = app.Clock.GetUtcNow(),
+            };
+            var (userM, userN) = (Inspector("inspector-edges-m"), Inspector("inspector-edges-n"));
+            db.Users.AddRange(userM, userN);
+            await db.SaveChangesAsync();
+            (m, n) = (userM.Id, userN.Id);
+            await db.Set<Features.Reference.GridRow>().Where(g => g.Code == gridA.Code).ExecuteUpdateAsync(u => u.SetProperty(g => g.Inspector, userM.UserName));
+            await db.Set<Features.Reference.GridRow>().Where(g => g.Code == gridB.Code).ExecuteUpdateAsync(u => u.SetProperty(g => g.Inspector, userN.UserName));
+        }
+        // A whole minute a day ahead of the shared clock (which only moves forward here).
+        var t0 = new DateTimeOffset((app.Clock.GetUtcNow().AddDays(1).UtcTicks / TimeSpan.TicksPerMinute) * TimeSpan.TicksPerMinute, TimeSpan.Zero);
+        DateTimeOffset T(int minutes) => t0.AddMinutes(minutes);
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            Features.Inspector.PatrolShift Shift(Guid user, string name, int from, int? to, int? lastSeen = null) => new()
+            {
+                UserId = user, UserName = name, StartedAt = T(from), EndedAt = to is { } e ? T(e) : null, LastPositionAt = lastSeen is { } l ? T(l) : null,
+            };
+            db.AddRange(
+                Shift(m, "inspector-edges-m", 10, 70), Shift(m, "inspector-edges-m", 40, 100),   // overlapping: on duty 10–100
+                Shift(m, "inspector-edges-m", 45, 48),                                          // and a short one inside them
+                Shift(m, "inspector-edges-m", 200, null, lastSeen: 210),                         // left open, quiet since 210
+                Shift(n, "inspector-edges-n", 10, 100));
+            await db.SaveChangesAsync();
+        }
+        async Task<JsonElement> At(int minutes, CityLoop.Domain.Geo.UnitGrid grid, string text)
+        {
+            app.Clock.Set(T(minutes));
+            var p = grid.Polygon.InteriorPoint;
+            return await Api.CreateCase(await app.As("agent"), new
+            {
+                source = "hotline", requestType = "complaint", description = text, categoryCode = "C0101",
+                location = new { lat = Math.Round(p.Y, 6), lon = Math.Round(p.X, 6) },
+            });
+        }
+        await At(5, gridA, "上岗前市民反映井盖缺失");                                   // before duty: out
+        var atStart = await At(10, gridA, "上岗那一刻市民反映井盖缺失");                 // the window's first instant: in
+        var inOverlap = await At(50, gridA, "两个班次重叠时市民反映井盖缺失");            // both shifts: in, once
+        var rejected = await At(50, gridA, "两个班次重叠时市民反映井盖缺失（重复）");      // rejected: out
+        await Api.ActOk(await app.As("leader"), rejected.Id(), "reject", new { reason = "重复上报" });
+        var inB = await At(50, gridB, "另一监督员网格内的井盖缺失");                     // N's grid: N's, not M's
+        var otherPlatform = await At(55, gridA, "另一平台的井盖缺失");                  // another platform's case: out
+        var own = await At(60, gridA, "监督员自己上报的井盖缺失");                      // the inspector's own: counted apart
+        var atEnd = await At(100, gridA, "下岗那一刻市民反映井盖缺失");                  // the window's end: out
+        var quietButOn = await At(205, gridA, "手机安静前市民反映井盖缺失");             // the open shift, before its last position: in
+        await At(215, gridA, "手机安静后市民反映井盖缺失");                              // after it went quiet: out
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            await db.Cases.Where(c => c.Id == otherPlatform.Id()).ExecuteUpdateAsync(u => u.SetProperty(c => c.PlatformCode, "451203"));
+            await db.Cases.Where(c => c.Id == own.Id()).ExecuteUpdateAsync(u => u.SetProperty(c => c.CreatedBy, m.ToString()));
+        }
+        app.Clock.Set(T(300));   // the open shift has been quiet for longer than the idle minutes
+
+        var periods = new List<(DateTimeOffset From, DateTimeOffset To)> { (T(0), T(400)), (T(0), T(55)), (T(55), T(400)), (T(50).AddTicks(1), T(206)) };
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var patrol = scope.ServiceProvider.GetRequiredService<Features.Inspector.PatrolService>();
+            var counts = await patrol.MissedCountsAsync([m, n], periods, default);
+            for (var k = 0; k < periods.Count; k++)
+                foreach (var (id, name) in new[] { (m, "inspector-edges-m"), (n, "inspector-edges-n") })
+                {
+                    var (_, _, found, ownReports) = await patrol.FindMissedAsync(id, name, periods[k].From, periods[k].To, default);
+                    Assert.Equal((found.Count, ownReports), counts[k][id]);
+                }
+            var numbers = (await patrol.FindMissedAsync(m, "inspector-edges-m", T(0), T(400), default)).Found.Select(c => c.Number).Order().ToList();
+            Assert.Equal(new[] { atStart, inOverlap, quietButOn }.Select(c => c.GetProperty("number").GetString()!).Order().ToList(), numbers);
+            Assert.Equal((3, 1), counts[0][m]);
+            Assert.Equal((2, 0), counts[1][m]);      // 10 and 50; the own report at 60 is after the period
+            Assert.Equal((1, 1), counts[2][m]);      // 205; the own report
+            Assert.Equal((1, 1), counts[3][m]);      // from just after 50 to 206: the own report and 205
+            Assert.Equal((1, 0), counts[0][n]);
+            Assert.Equal((0, 0), counts[2][n]);
+        }
+        var url = $"/api/v1/inspectors/inspector-edges-m/missed?from={Uri.EscapeDataString(T(0).ToString("O"))}&to={Uri.EscapeDataString(T(400).ToString("O"))}";
+        var list = await Api.Get(await app.As("supervisor"), url);
+        Assert.Equal((3, 1), (list.GetProperty("missed").GetInt32(), list.GetProperty("ownReports").GetInt32()));
+        Assert.Equal(100.0 / 60, list.GetProperty("dutyHours").GetDouble(), 2);   // 10–100 once, and 200–210
+        Assert.DoesNotContain(list.GetProperty("cases").EnumerateArray(), c => c.GetProperty("number").GetString() == inB.GetProperty("number").GetString());
+        Assert.DoesNotContain(list.GetProperty("cases").EnumerateArray(), c => c.GetProperty("number").GetString() == atEnd.GetProperty("number").GetString());
+    }
+
     [Fact]
     public async Task PatrolReport_SentTwiceWithTheSameKey_FilesOneCaseWithItsPhotos_AndAnotherBodyIsRefused()
     {
