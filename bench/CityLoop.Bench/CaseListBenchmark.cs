@@ -59,13 +59,13 @@ public static class CaseListBenchmark
                 return list;
             }
             // The phones are sealed in the database: read through the model, which opens them.
-            var withPhone = await Column("SELECT id::text FROM cases TABLESAMPLE SYSTEM (1) WHERE reporter_phone IS NOT NULL LIMIT 500");
+            var withPhone = await Column($"SELECT id::text FROM cases TABLESAMPLE SYSTEM (1) REPEATABLE ({seed}) WHERE reporter_phone IS NOT NULL LIMIT 500");
             var ids = withPhone.Select(Guid.Parse).ToList();
             Phones.AddRange((await db.Cases.AsNoTracking().Where(c => ids.Contains(c.Id)).Select(c => c.ReporterPhone).ToListAsync()).OfType<string>());
-            Streets.AddRange(await Column("SELECT DISTINCT street_code FROM cases TABLESAMPLE SYSTEM (1) WHERE street_code IS NOT NULL"));
-            Categories.AddRange(await Column("SELECT DISTINCT left(category_code, 3) FROM cases TABLESAMPLE SYSTEM (1) WHERE category_code LIKE 'C%' OR category_code LIKE 'E%'"));
+            Streets.AddRange(await Column($"SELECT DISTINCT street_code FROM cases TABLESAMPLE SYSTEM (1) REPEATABLE ({seed}) WHERE street_code IS NOT NULL ORDER BY 1"));
+            Categories.AddRange(await Column($"SELECT DISTINCT left(category_code, 3) FROM cases TABLESAMPLE SYSTEM (1) REPEATABLE ({seed}) WHERE category_code LIKE 'C%' OR category_code LIKE 'E%' ORDER BY 1"));
             // Two-character words as people type them: any two adjacent Chinese characters of a real description.
-            foreach (var text in await Column("SELECT description FROM cases TABLESAMPLE SYSTEM (1) LIMIT 2000"))
+            foreach (var text in await Column($"SELECT description FROM cases TABLESAMPLE SYSTEM (1) REPEATABLE ({seed}) LIMIT 2000"))
             {
                 var pairs = Enumerable.Range(0, Math.Max(0, text.Length - 1)).Select(i => text.Substring(i, 2))
                     .Where(p => p.All(ch => ch >= 0x4E00 && ch <= 0x9FFF)).ToList();
@@ -77,7 +77,9 @@ public static class CaseListBenchmark
     static async Task QueryAsync(string connectionString, Sample s, int queries, int seed, DateTimeOffset start, DateTimeOffset end)
     {
         var (app, agent) = await IntakeBenchmark.StartCityLoopAsync("postgres", connectionString, "bench-agent", [Role.HotlineAgent],
-            extra: ["--Clocks:SweepSeconds=0"]);
+            // The background jobs (clock sweep, daily aggregates, the retention pass that anonymises old callers) stay off:
+            // they would change the data and share the machine while the list is timed.
+            extra: ["--Clocks:SweepSeconds=0", "--Figures:AggregateSeconds=0", "--Privacy:WorkerSeconds=0"]);
         var address = agent.BaseAddress!.ToString();
         await IntakeBenchmark.CreateUserAsync(app.Services, "bench-dispatcher", [Role.Dispatcher]);
         await IntakeBenchmark.CreateUserAsync(app.Services, "bench-leader", [Role.ShiftLeader]);
