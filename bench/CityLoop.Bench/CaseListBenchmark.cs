@@ -17,11 +17,12 @@ using Npgsql;
 namespace CityLoop.Bench;
 
 /// <summary>
-/// list [connection-string] [--cases N] [--years Y] [--queries K] [--seed S] [--database NAME]
+/// list [connection-string] [--cases N] [--years Y] [--queries K] [--seed S] [--database NAME] [--check]
 /// Loads about N generated case histories (<see cref="BenchData"/>) into a fresh PostgreSQL database, then asks the
 /// real server over HTTP the workbench's questions K times each with varied parameters — first page of 20, totals
 /// capped — and prints p50/p99 per question. With --database NAME it skips the load and queries an existing database
-/// (a second run on the same data, or the figures benchmark's).
+/// (a second run on the same data, or the figures benchmark's). With --check it then compares K text pages with the
+/// plain SQL answer.
 /// </summary>
 public static class CaseListBenchmark
 {
@@ -33,7 +34,7 @@ public static class CaseListBenchmark
         await using (var provider = BenchData.Services(data.ConnectionString))
         using (var scope = provider.CreateScope())
             await sample.FillAsync(scope.ServiceProvider.GetRequiredService<CityLoopDb>(), data.ConnectionString, data.Seed);
-        await QueryAsync(data.ConnectionString, sample, queries, data.Seed, data.Start, data.End);
+        await QueryAsync(data.ConnectionString, sample, queries, data.Seed, data.Start, data.End, args.Contains("--check"));
         return 0;
     }
 
@@ -59,13 +60,13 @@ public static class CaseListBenchmark
                 return list;
             }
             // The phones are sealed in the database: read through the model, which opens them.
-            var withPhone = await Column("SELECT id::text FROM cases TABLESAMPLE SYSTEM (1) WHERE reporter_phone IS NOT NULL LIMIT 500");
+            var withPhone = await Column($"SELECT id::text FROM cases TABLESAMPLE SYSTEM (1) REPEATABLE ({seed}) WHERE reporter_phone IS NOT NULL LIMIT 500");
             var ids = withPhone.Select(Guid.Parse).ToList();
             Phones.AddRange((await db.Cases.AsNoTracking().Where(c => ids.Contains(c.Id)).Select(c => c.ReporterPhone).ToListAsync()).OfType<string>());
-            Streets.AddRange(await Column("SELECT DISTINCT street_code FROM cases TABLESAMPLE SYSTEM (1) WHERE street_code IS NOT NULL"));
-            Categories.AddRange(await Column("SELECT DISTINCT left(category_code, 3) FROM cases TABLESAMPLE SYSTEM (1) WHERE category_code LIKE 'C%' OR category_code LIKE 'E%'"));
+            Streets.AddRange(await Column($"SELECT DISTINCT street_code FROM cases TABLESAMPLE SYSTEM (1) REPEATABLE ({seed}) WHERE street_code IS NOT NULL ORDER BY 1"));
+            Categories.AddRange(await Column($"SELECT DISTINCT left(category_code, 3) FROM cases TABLESAMPLE SYSTEM (1) REPEATABLE ({seed}) WHERE category_code LIKE 'C%' OR category_code LIKE 'E%' ORDER BY 1"));
             // Two-character words as people type them: any two adjacent Chinese characters of a real description.
-            foreach (var text in await Column("SELECT description FROM cases TABLESAMPLE SYSTEM (1) LIMIT 2000"))
+            foreach (var text in await Column($"SELECT description FROM cases TABLESAMPLE SYSTEM (1) REPEATABLE ({seed}) LIMIT 2000"))
             {
                 var pairs = Enumerable.Range(0, Math.Max(0, text.Length - 1)).Select(i => text.Substring(i, 2))
                     .Where(p => p.All(ch => ch >= 0x4E00 && ch <= 0x9FFF)).ToList();
@@ -74,10 +75,39 @@ public static class CaseListBenchmark
         }
     }
 
-    static async Task QueryAsync(string connectionString, Sample s, int queries, int seed, DateTimeOffset start, DateTimeOffset end)
+    /// <summary>
+    /// --check: the text questions' first pages against the plain SQL answer (every match sorted, no bound): the same
+    /// cases in the same order, unless the page says it is partial (decision 035).
+    /// </summary>
+    static async Task CheckTextPagesAsync(string connectionString, HttpClient agent, Sample s, int queries, int seed)
+    {
+        var rng = new Random(seed + 1);
+        await using var conn = new NpgsqlConnection(connectionString);
+        await conn.OpenAsync();
+        int same = 0, partial = 0;
+        for (var i = 0; i < queries; i++)
+        {
+            var text = i % 2 == 0 ? s.Words[rng.Next(s.Words.Count)] : s.Words[rng.Next(s.Words.Count)] + " " + s.Words[rng.Next(s.Words.Count)];
+            using var page = JsonDocument.Parse(await agent.GetStringAsync($"/api/v1/cases?q={Uri.EscapeDataString(text)}&pageSize=20"));
+            var got = page.RootElement.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("number").GetString()).ToList();
+            await using var cmd = new NpgsqlCommand("SELECT number FROM cases WHERE search_vector @@ CAST(@q AS tsquery) ORDER BY created_at DESC, number DESC LIMIT 20", conn);
+            cmd.Parameters.AddWithValue("q", CityLoop.Server.Features.Search.BigramSearch.TsQuery(CityLoop.Server.Features.Search.Bigrams.Query(text)));
+            cmd.CommandTimeout = 600;
+            var want = new List<string?>();
+            await using (var r = await cmd.ExecuteReaderAsync()) while (await r.ReadAsync()) want.Add(r.GetString(0));
+            if (page.RootElement.GetProperty("partial").GetBoolean()) { partial++; continue; }
+            if (!got.SequenceEqual(want)) throw new InvalidOperationException($"text page differs for '{text}': [{string.Join(",", got)}] vs [{string.Join(",", want)}]");
+            same++;
+        }
+        Console.WriteLine($"check: {same} text pages the same as every match sorted, {partial} partial (skipped)");
+    }
+
+    static async Task QueryAsync(string connectionString, Sample s, int queries, int seed, DateTimeOffset start, DateTimeOffset end, bool check = false)
     {
         var (app, agent) = await IntakeBenchmark.StartCityLoopAsync("postgres", connectionString, "bench-agent", [Role.HotlineAgent],
-            extra: ["--Clocks:SweepSeconds=0"]);
+            // The background jobs (clock sweep, daily aggregates, the retention pass that anonymises old callers) stay off:
+            // they would change the data and share the machine while the list is timed.
+            extra: ["--Clocks:SweepSeconds=0", "--Figures:AggregateSeconds=0", "--Privacy:WorkerSeconds=0"]);
         var address = agent.BaseAddress!.ToString();
         await IntakeBenchmark.CreateUserAsync(app.Services, "bench-dispatcher", [Role.Dispatcher]);
         await IntakeBenchmark.CreateUserAsync(app.Services, "bench-leader", [Role.ShiftLeader]);
@@ -134,6 +164,7 @@ public static class CaseListBenchmark
             var r = IntakeBenchmark.Summarise(latencies, 0, 0);
             Console.WriteLine($"{name,-34} {queries,5} {r.P50,8:F1} {r.P99,8:F1} {latencies[^1],8:F1}  {totals / queries,10:N0}  {capped}");
         }
+        if (check) await CheckTextPagesAsync(connectionString, agent, s, queries, seed);
         foreach (var d in departments) d.Dispose();
         agent.Dispose();
         await app.StopAsync();

@@ -150,6 +150,7 @@ public static class CityLoopApp
         services.AddScoped<Audit>();
         services.AddPrivacyServices();
         services.AddScoped<CaseCommands>();
+        services.AddOptions<CaseListOptions>().Bind(config.GetSection("CaseList"));
         services.AddScoped<CaseQueries>();
         services.AddScoped<Features.Attachments.ActionWithPhotos>();
         services.AddScoped<Features.Desks.QueueDesk>();

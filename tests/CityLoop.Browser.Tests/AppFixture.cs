@@ -151,6 +151,15 @@ public abstract class AppFixture : IAsyncLifetime
     }
 
     /// <summary>
+    /// Waits until the page's charts have finished drawing, animations included (the scripts set
+    /// <c>body[data-drawn]</c> on ECharts' <c>finished</c>; on the screen it equals the figures' <c>data-loaded</c>
+    /// time), so a screenshot never shows a line drawn half-way.
+    /// </summary>
+    public static Task ChartsDrawnAsync(Microsoft.Playwright.IPage page) =>
+        page.WaitForFunctionAsync("() => { const b = document.body.dataset; return !!b.drawn && (!b.loaded || b.drawn === b.loaded); }",
+            null, new() { Timeout = 15_000 });
+
+    /// <summary>
     /// Where a journey saves its screenshot: docs/screenshots when CITYLOOP_SCREENSHOTS=1 (to refresh the README's
     /// pictures), otherwise the test output folder so that a test run leaves the work tree clean.
     /// </summary>

@@ -40,6 +40,7 @@ public abstract partial class DeskJourneyTests<TApp>
         await Expect(page.Locator("#dispatch-queue")).ToContainTextAsync("红灯");
         await Expect(page.Locator("#platform-figures")).ToContainTextAsync("准确派遣率");
         await Expect(page.Locator("#chart-per-day canvas")).ToHaveCountAsync(1);
+        await AppFixture.ChartsDrawnAsync(page);
         await page.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("dispatch-dashboard.png"), FullPage = true });
     }
 }

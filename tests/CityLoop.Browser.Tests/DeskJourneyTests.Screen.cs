@@ -34,6 +34,7 @@ public abstract partial class DeskJourneyTests<TApp>
         Assert.DoesNotContain("13800001234", text);
         Assert.DoesNotContain(number, text);
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        await AppFixture.ChartsDrawnAsync(page);
         await page.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("wall-screen.png") });
 
         // The display account reads the screen and nothing else.
@@ -53,6 +54,7 @@ public abstract partial class DeskJourneyTests<TApp>
         await Expect(supervisor.Locator("#month-figures li")).ToHaveCountAsync(4);
         await Expect(supervisor.Locator("#chart-ranking canvas")).ToHaveCountAsync(1);
         Assert.True(await supervisor.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
+        await AppFixture.ChartsDrawnAsync(supervisor);
         await supervisor.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("dashboard-city.png"), FullPage = true });
 
         var head = await app.SignInAsync("depthead", width: 1366, height: 768);
@@ -62,6 +64,7 @@ public abstract partial class DeskJourneyTests<TApp>
         await Expect(head.Locator("#kpi-open")).Not.ToHaveTextAsync("—");
         var open = await Number(head.Locator("#kpi-open"));
         var red = await Number(head.Locator("#kpi-red"));
+        await AppFixture.ChartsDrawnAsync(head);
         await head.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("dashboard-department.png"), FullPage = true });
         // A figure and the list behind it agree.
         await head.ClickAsync("#red-cases-link");

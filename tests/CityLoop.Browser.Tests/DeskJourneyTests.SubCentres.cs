@@ -54,6 +54,7 @@ public abstract partial class DeskJourneyTests<TApp>
         await Expect(yz.Locator("#screen-platform")).ToHaveTextAsync("宜州区分中心 · 分中心指挥大屏");
         // Its own figures: the open count is the sub-centre's (a few demo cases), filled in by the script.
         await Expect(yz.Locator("#kpi-open")).Not.ToHaveTextAsync("—");
+        await AppFixture.ChartsDrawnAsync(yz);
         await yz.ScreenshotAsync(new() { Path = AppFixture.ScreenshotPath("sub-centre-wall-screen.png") });
 
         // The city's shift leader: the city platform's name on the whole city's screen.

@@ -41,6 +41,10 @@ public abstract class DeliveryTests<TApp>(TApp app) where TApp : AppFixture
             var sms = outbox.EnumerateArray().Single(m => m.Str("channel") == "sms" && m.Str("template") == "supervision-issued");
             Assert.Equal("pending", sms.Str("status"));
             Assert.Equal("139****0002", sms.Str("recipient"));
+            // The case's log says who was told on which channel, never the address (the event log keeps no staff contacts).
+            var notify = (await Api.Get(supervisor, $"/api/v1/cases/{first}/events")).EnumerateArray().Last(e => e.Str("action") == "notify");
+            Assert.Contains(notify.GetProperty("payload").GetProperty("messages").EnumerateArray(), m => m.Str("channel") == "sms");
+            Assert.DoesNotContain("13900000002", notify.GetRawText());
             Assert.Equal(1, sms.GetProperty("attempts").GetInt32());
             Assert.False(string.IsNullOrEmpty(sms.Str("error")));
             Assert.True(sms.GetProperty("nextAttemptAt").GetDateTimeOffset() > app.Clock.GetUtcNow());

@@ -150,6 +150,66 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
     }
 
     [Fact]
+    public async Task TextSearch_PagesInTheListsOrder_TheSameCasesWhicheverWayTheyAreFound_AndATotalAtTheCapIsALowerBound()
+    {
+        var agent = await app.As("agent");
+        var matching = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            app.Clock.Advance(TimeSpan.FromMinutes(1));
+            matching.Add((await Create(agent, $"紫藤花架倒塌第{i}处")).Str("number"));
+            if (i % 2 == 0) await Create(agent, "路灯不亮");
+        }
+        // The three newest cases do not match: a walk over the newest cases alone finds nothing.
+        for (var i = 0; i < 3; i++) { app.Clock.Advance(TimeSpan.FromMinutes(1)); await Create(agent, "噪音扰民"); }
+        var newest = Enumerable.Reverse(matching).ToArray();
+        async Task<(string[] Numbers, int Total, bool Capped, bool Partial)> Page(HttpClient client, string query)
+        {
+            var page = await Api.Get(client, $"/api/v1/cases?q={Uri.EscapeDataString("紫藤花架")}{query}");
+            return (page.GetProperty("items").EnumerateArray().Select(i => i.Str("number")).ToArray(), page.GetProperty("total").GetInt32(),
+                page.GetProperty("totalCapped").GetBoolean(), page.GetProperty("partial").GetBoolean());
+        }
+        var all = await Page(agent, "&pageSize=200");
+        Assert.Equal(newest, all.Numbers);
+        Assert.Equal((7, false, false), (all.Total, all.Capped, all.Partial));
+        Assert.Equal(matching, (await Page(agent, "&pageSize=200&sort=oldest")).Numbers);
+        var paged = new List<string>();
+        for (var p = 1; p <= 3; p++) paged.AddRange((await Page(agent, $"&pageSize=3&page={p}")).Numbers);
+        Assert.Equal(newest, paged);
+
+        // A small walk, a small cap: the matches come from the search index and are sorted — the same pages, the
+        // total "at least 3" (on SQLite the capped count).
+        await using (var small = app.NewFactory(new Dictionary<string, string> { ["CaseList:TotalCap"] = "3", ["CaseList:TextWalkRows"] = "1" }))
+        {
+            var client = await app.As("agent", small);
+            var first = await Page(client, "&pageSize=2");
+            Assert.Equal(newest[..2], first.Numbers);
+            Assert.Equal((3, true, false), (first.Total, first.Capped, first.Partial));
+            Assert.Equal(newest[2..4], (await Page(client, "&pageSize=2&page=2")).Numbers);
+        }
+
+        // More matches than the search index's are sorted, none among the newest cases walked: PostgreSQL answers with
+        // what the walk found (nothing) and says the page is partial; SQLite, with no bound, lists them all.
+        await using (var tight = app.NewFactory(new Dictionary<string, string>
+            { ["CaseList:TextWalkRows"] = "1", ["CaseList:TextMatchRows"] = "2", ["CaseList:TextDeepWalkRows"] = "3" }))
+        {
+            var client = await app.As("agent", tight);
+            var page = await Page(client, "&pageSize=3");
+            if (app.Provider == "postgres")
+            {
+                Assert.Empty(page.Numbers);
+                // At least the matches it fetched (one more than it sorts): 3.
+                Assert.Equal((3, true, true), (page.Total, page.Capped, page.Partial));
+            }
+            else
+            {
+                Assert.Equal(newest[..3], page.Numbers);
+                Assert.Equal((7, false, false), (page.Total, page.Capped, page.Partial));
+            }
+        }
+    }
+
+    [Fact]
     public async Task CaseNumbers_AreUniqueUnderConcurrentIntake_AndStartAgainEachDay()
     {
         var agent = await app.As("agent");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using CityLoop.Domain.Identity;
+using CityLoop.Server.Cli;
 using CityLoop.Server.Data;
 using CityLoop.Server.Features.Demo;
 using CityLoop.Server.Features.Identity;
@@ -439,6 +440,26 @@ public abstract class SubCentreScopeTests<TApp>(TApp app) where TApp : AppFixtur
             Assert.Equal(HttpStatusCode.NotFound, (await (await app.As("dispatcher-" + B)).GetAsync($"/api/v1/cases/{oneOfA}")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await (await app.As("dispatcher-" + A)).GetAsync($"/api/v1/cases/{oneOfA}")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await (await app.As("supervisor")).GetAsync($"/api/v1/cases/{oneOfA}")).StatusCode);
+        }
+        // The command line imports onto a sub-centre with --platform: the same file and origin onto A is recognised as
+        // A's (nothing added), a new origin onto B lands on B with B's numbers, an unknown platform is refused (exit 2).
+        string[] cli = [$"--Database:Provider={app.Provider}", $"--Database:ConnectionString={app.ConnectionString}", $"--Privacy:KeyFile={CityLoopFactory.KeyFile}"];
+        var mappingFile = Path.GetTempFileName();
+        await File.WriteAllTextAsync(mappingFile, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Imports/Mappings/tipdm2020-c-attachment4.json")).Replace("\"tipdm2020-c-fj4\"", $"\"{origin}\""));
+        var extract = Path.Combine(AppContext.BaseDirectory, "Imports/Data/tipdm2020-c-fj4-extract.csv");
+        Assert.Equal(0, await Verbs.RunAsync(["import-cases", "--file", extract, "--mapping", mappingFile, "--platform", A, .. cli]));
+        var origin2 = origin + "-cli";
+        await File.WriteAllTextAsync(mappingFile, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Imports/Mappings/tipdm2020-c-attachment4.json")).Replace("\"tipdm2020-c-fj4\"", $"\"{origin2}\""));
+        Assert.Equal(2, await Verbs.RunAsync(["import-cases", "--file", extract, "--mapping", mappingFile, "--platform", "999999", .. cli]));
+        Assert.Equal(0, await Verbs.RunAsync(["import-cases", "--file", extract, "--mapping", mappingFile, "--platform", B, .. cli]));
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            Assert.Equal(12, await db.Set<Features.Imports.CaseImportRow>().CountAsync(r => r.Origin == origin + "@" + A));
+            var ids = await db.Set<Features.Imports.CaseImportRow>().AsNoTracking().Where(r => r.Origin == origin2 + "@" + B).Select(r => r.CaseId).ToListAsync();
+            Assert.Equal(12, ids.Count);
+            Assert.True(await db.Cases.Where(c => ids.Contains(c.Id)).AllAsync(c => c.PlatformCode == B && c.Number.StartsWith(B + "-")));
+            Assert.False(await db.Set<Features.Imports.CaseImportRow>().AnyAsync(r => r.Origin == origin2));
         }
         Assert.Contains("id=\"case-import-platform\"", await adminA.GetStringAsync("/admin/reference/case-imports"));
         Assert.DoesNotContain("id=\"case-import-platform\"", await city.GetStringAsync("/admin/reference/case-imports"));

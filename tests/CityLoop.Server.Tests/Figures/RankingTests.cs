@@ -90,6 +90,9 @@ public abstract class RankingTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal(("C0101", 5), (first.Str("categoryCode"), first.GetProperty("cases").GetInt32()));
         var listed = first.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()).ToHashSet();
         Assert.True(listed.SetEquals(ids));
+        // Every topic lists its own cases, however its place is known (community, street only, or none).
+        Assert.All(topics.GetProperty("topics").EnumerateArray(), t =>
+            Assert.Equal(Math.Min(t.GetProperty("cases").GetInt32(), 200), t.GetProperty("items").GetArrayLength()));
         Assert.False(string.IsNullOrWhiteSpace(topics.Str("howZh")));
         var june = await Api.Get(await app.As("supervisor"), "/api/v1/monthly-topics?period=2026-05&platform=451202");
         Assert.Empty(june.GetProperty("topics").EnumerateArray());

@@ -145,6 +145,20 @@ public abstract class InspectorTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task CameraAlerts_SentAtOnce_BySameCameraAndCategory_MakeOneCase_TheOthersFoldIntoIt()
+    {
+        var camera = await CameraAsync();
+        var cam = "cam-" + Guid.NewGuid().ToString("N")[..6];
+        var alert = Alert(cam);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => camera.PostAsJsonAsync("/api/v1/camera-alerts", alert)));
+        foreach (var r in responses) Assert.True(r.IsSuccessStatusCode, $"{(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+        var bodies = await Task.WhenAll(responses.Select(r => r.Content.ReadFromJsonAsync<JsonElement>()));
+        Assert.Single(bodies.Select(b => b.GetProperty("caseId").GetGuid()).Distinct());
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(5, bodies.Count(b => b.GetProperty("folded").GetBoolean()));
+    }
+
+    [Fact]
     public async Task CameraAlerts_NeedTheirOwnScope_AndTheCameraKeyReachesNothingElse()
     {
         var intakeKey = await CameraAsync("cases:create");

@@ -125,9 +125,19 @@ public sealed class CameraAlertService(CityLoopDb db, CaseCommands commands, Ref
 
     public async Task<CameraAlertResult> ReceiveAsync(CameraAlertRequest r, byte[] snapshot, string snapshotType, Actor camera, CancellationToken ct = default)
     {
-        var now = clock.GetUtcNow();
         var cameraId = r.CameraId!.Trim();
         var category = reference.Catalogue.Current!.Find(r.CategoryCode!.Trim())!;
+        // Two alerts of one camera and category at the same moment (a detector retrying, two streams of one camera) must
+        // not both find "no open case" and make two: the decision and its write are serialised per camera and category,
+        // across nodes on PostgreSQL (decision 026's one-deployment, many-nodes shape).
+        await using var held = await FoldLock.AcquireAsync(db, $"camera-fold|{camera.Id}|{cameraId}|{category.Key}", ct);
+        return await ReceiveHeldAsync(r, snapshot, snapshotType, camera, cameraId, category, ct);
+    }
+
+    async Task<CameraAlertResult> ReceiveHeldAsync(CameraAlertRequest r, byte[] snapshot, string snapshotType, Actor camera, string cameraId,
+        Domain.Catalogue.Category category, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
         var detected = r.DetectedAt!.Value;
         var window = TimeSpan.FromMinutes(Math.Max(0, _o.FoldMinutes));
         var alert = new CameraAlert
@@ -278,5 +288,67 @@ public static class CameraEndpoints
         if (problems.Count > 0) return TypedResults.ValidationProblem(problems, title: "The alert is invalid.", type: "https://cityloop.dev/problems/validation");
         var result = await alerts.ReceiveAsync(body, snapshot, type, actor, ct);
         return result.Folded ? TypedResults.Ok(result) : TypedResults.Created($"/api/v1/cases/{result.CaseId}", result);
+    }
+}
+
+/// <summary>
+/// A lock on a name, held while one request decides and writes (the camera channel's fold). In-process by a semaphore
+/// per name (SQLite runs one node); on PostgreSQL also by a session advisory lock on a connection of its own, so that
+/// every node waits its turn — released at dispose, or by the server when that connection ends.
+/// </summary>
+public static class FoldLock
+{
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> Local = new(StringComparer.Ordinal);
+
+    public static async Task<IAsyncDisposable> AcquireAsync(CityLoopDb db, string name, CancellationToken ct)
+    {
+        var gate = Local.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        if (!db.IsPostgres) return new Held(gate, null, 0);
+        var key = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)), 0);
+        Npgsql.NpgsqlConnection? conn = null;
+        try
+        {
+            conn = new Npgsql.NpgsqlConnection(db.Database.GetConnectionString());
+            await conn.OpenAsync(ct);
+            await using (var cmd = new Npgsql.NpgsqlCommand("SELECT pg_advisory_lock(@k)", conn))
+            {
+                cmd.Parameters.AddWithValue("k", key);
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            return new Held(gate, conn, key);
+        }
+        catch
+        {
+            if (conn is not null) await conn.DisposeAsync();
+            gate.Release();
+            throw;
+        }
+    }
+
+    sealed class Held(SemaphoreSlim gate, Npgsql.NpgsqlConnection? conn, long key) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                if (conn is not null)
+                {
+                    try
+                    {
+                        await using var cmd = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock(@k)", conn);
+                        cmd.Parameters.AddWithValue("k", key);
+                        await cmd.ExecuteNonQueryAsync();
+                    }
+                    catch (Npgsql.NpgsqlException)
+                    {
+                        // The connection is gone: the server released the lock with the session. Not back to the pool.
+                        Npgsql.NpgsqlConnection.ClearPool(conn);
+                    }
+                    await conn.DisposeAsync();
+                }
+            }
+            finally { gate.Release(); }
+        }
     }
 }

@@ -128,8 +128,14 @@ public sealed record FieldDto(string Name, string Kind, bool Required);
 
 public sealed record AvailableActionDto(string Action, string? To, IReadOnlyList<FieldDto> Fields);
 
-/// <summary>A page of a list; <see cref="TotalCapped"/> says that <see cref="Total"/> is a lower bound (a broad filter over a large table).</summary>
-public sealed record PageDto<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize, bool TotalCapped = false);
+/// <summary>
+/// A page of a list; <see cref="TotalCapped"/> says that <see cref="Total"/> is a lower bound ("at least", a broad
+/// filter over a large table: the count stops at its cap, a text search counts the matches among the newest cases it
+/// examined). <see cref="Partial"/>: a text search with very many matches, none of them recent enough for the cases it
+/// examines, answers with the matches it found there — possibly fewer than a page, never others in their place
+/// (decision 035); narrowing the search (a period, a state, another word) gives the exact page.
+/// </summary>
+public sealed record PageDto<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize, bool TotalCapped = false, bool Partial = false);
 
 public static class StateNames
 {

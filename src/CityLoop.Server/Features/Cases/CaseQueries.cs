@@ -6,6 +6,7 @@ using CityLoop.Server.Data;
 using CityLoop.Server.Features.Privacy;
 using CityLoop.Server.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace CityLoop.Server.Features.Cases;
 
@@ -31,8 +32,24 @@ public sealed record CaseFilter(
 /// <summary>List orders: newest first (the default), oldest first (a queue), or by the running clock's due instant (an inbox).</summary>
 public enum CaseSort { Newest, Oldest, Due }
 
+/// <summary>The case list's bounds at scale (<c>CaseList</c> in configuration; decisions 013, 035).</summary>
+public sealed class CaseListOptions
+{
+    /// <summary>Totals are counted up to this; above it the list says "at least" (<see cref="PageDto{T}.TotalCapped"/>).</summary>
+    public int TotalCap { get; set; } = CaseQueries.TotalCap;
+
+    /// <summary>A text search first checks this many of the newest (oldest) cases in the list's order (PostgreSQL).</summary>
+    public int TextWalkRows { get; set; } = 2_000;
+
+    /// <summary>When those hold less than the page: the matches the search index finds, up to this many, are sorted.</summary>
+    public int TextMatchRows { get; set; } = 5_000;
+
+    /// <summary>When there are more matches than that: the page comes from this many of the newest cases, possibly short.</summary>
+    public int TextDeepWalkRows { get; set; } = 20_000;
+}
+
 /// <summary>Reads of cases, always through the actor's scope, with the reporter masked as the actor's role requires.</summary>
-public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
+public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOptions<CaseListOptions>? options = null)
 {
     [System.Text.RegularExpressions.GeneratedRegex(@"^\w+-\d{8}-\d+$")]
     private static partial System.Text.RegularExpressions.Regex CaseNumberPattern();
@@ -70,7 +87,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
             ?? throw new NotFoundException($"Case {id} does not exist or is not visible to you.");
     }
 
-    /// <summary>Totals above this are reported as "more than" (<see cref="PageDto{T}.TotalCapped"/>).</summary>
+    /// <summary>The default count cap (<see cref="CaseListOptions.TotalCap"/>): a total at the cap is "at least" that (<see cref="PageDto{T}.TotalCapped"/>).</summary>
     public const int TotalCap = 1_000;
 
     public async Task<PageDto<CaseSummaryDto>> ListAsync(Actor actor, CaseFilter f, CancellationToken ct = default)
@@ -98,21 +115,92 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock)
             var query = Filter(Visible(actor, from.AsNoTracking()), f);
             return phone is not null ? query.WithReporterPhone(db.PersonalData, phone) : query;
         }
-        var q = Query(source);
-        // Counting every match of a broad filter over millions of cases costs more than the page: count up to a cap.
-        var total = await q.Take(TotalCap + 1).CountAsync(ct);
-        // A text search with more matches than the cap: the list's order finds a page of them soon (decision 033).
-        if (searched is not null && total > TotalCap) q = Query(Search.CaseSearch.Source(db, searched)!);
-        var ordered = f.Sort switch
+        IQueryable<Case> Ordered(IQueryable<Case> q) => f.Sort switch
         {
             CaseSort.Oldest => q.OrderBy(c => c.CreatedAt).ThenBy(c => c.Number),
             CaseSort.Due => q.Where(c => c.ClockDueAt != null).OrderBy(c => c.ClockDueAt).ThenBy(c => c.Number),
             _ => q.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Number),
         };
-        var rows = await ordered.Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        var o = options?.Value ?? new CaseListOptions();
+        var cap = Math.Max(1, o.TotalCap);
+        var skip = (page - 1) * pageSize;
+        List<Case> rows;
+        int total;
+        bool capped, partial = false;
+        if (searched is not null && f.Sort != CaseSort.Due && skip + pageSize <= cap + 1)
+        {
+            // A text search newest or oldest first (PostgreSQL): bounded whatever the words (decision 035).
+            var textPage = await TextPageAsync(Query, Ordered, searched, f.Sort == CaseSort.Newest, skip, pageSize, cap, o, ct);
+            var ids = textPage.Ids;
+            rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
+            (total, capped, partial) = (textPage.Total, textPage.Capped, textPage.Partial);
+        }
+        else
+        {
+            var q = Query(source);
+            // Counting every match of a broad filter over millions of cases costs more than the page: count up to a cap.
+            var counted = await q.Take(cap + 1).CountAsync(ct);
+            // A text search with more matches than the cap: the list's order finds a page of them soon (decision 033).
+            if (searched is not null && counted > cap) q = Query(Search.CaseSearch.Source(db, searched)!);
+            rows = await Ordered(q).Skip(skip).Take(pageSize).ToListAsync(ct);
+            (total, capped) = (Math.Min(counted, cap), counted > cap);
+        }
         var now = clock.GetUtcNow();
         return new PageDto<CaseSummaryDto>(rows.Select(c => new CaseSummaryDto(c.Id, c.Number, c.State.Api(), c.RequestType, c.Source, c.CategoryCode,
-            c.Title, c.Description, c.Address, c.LeadDepartmentCode, c.CreatedAt, c.CurrentDueAt, Light(c, now), c.IsOverdue, c.Supervised, c.RepeatOfNumber, c.AssignedTeam)).ToList(), Math.Min(total, TotalCap), page, pageSize, total > TotalCap);
+            c.Title, c.Description, c.Address, c.LeadDepartmentCode, c.CreatedAt, c.CurrentDueAt, Light(c, now), c.IsOverdue, c.Supervised, c.RepeatOfNumber, c.AssignedTeam)).ToList(),
+            total, page, pageSize, capped, partial);
+    }
+
+    /// <summary>
+    /// The ids of a text search's page, newest (or oldest) first, and its total, in bounded work (decision 035):
+    /// <list type="number">
+    /// <item>the matches among the <see cref="CaseListOptions.TextWalkRows"/> newest cases (a walk in the list's order
+    /// that reads that many rows at most): when they fill the page, it is exact — the newest matches are among the
+    /// newest cases — and the total is the number found there, "at least" unless the walk read the whole table;</item>
+    /// <item>when the walk met matches dense enough, the <see cref="CaseListOptions.TextDeepWalkRows"/> newest cases the
+    /// same way: exact when they fill the page, the total "at least" what was found;</item>
+    /// <item>otherwise the matches the search index finds, in no order, up to <see cref="CaseListOptions.TextMatchRows"/>:
+    /// when that is all of them, they are sorted here, and page and total (up to the cap) are exact;</item>
+    /// <item>otherwise (very many matches, none recent) the matches among the <see cref="CaseListOptions.TextDeepWalkRows"/>
+    /// newest cases: exact when they fill the page, else the page holds what was found and says it is partial.</item>
+    /// </list>
+    /// The planner's own choice (walk the list's order until the page is full, or sort every match) had no bound: two
+    /// words each common but never together walked the whole table, one very common word sorted or counted a million
+    /// index entries.
+    /// </summary>
+    async Task<(List<Guid> Ids, int Total, bool Capped, bool Partial)> TextPageAsync(Func<IQueryable<Case>, IQueryable<Case>> query,
+        Func<IQueryable<Case>, IQueryable<Case>> ordered, string text, bool newest, int skip, int pageSize, int cap, CaseListOptions o, CancellationToken ct)
+    {
+        var need = skip + pageSize;
+        List<Guid> Page(List<Guid> ids) => ids.Skip(skip).Take(pageSize).ToList();
+        var walked = await ordered(query(Search.CaseSearch.Walk(db, text, newest, Math.Max(need, o.TextWalkRows))!)).Select(c => c.Id).Take(cap + 1).ToListAsync(ct);
+        if (walked.Count > cap) return (Page(walked), cap, true, false);
+        var whole = !await db.Cases.OrderBy(c => c.CreatedAt).Skip(Math.Max(need, o.TextWalkRows)).AnyAsync(ct);
+        if (whole || walked.Count >= need) return (Page(walked), walked.Count, !whole, false);
+
+        // Matches met along the walk, but too sparse for the page: when they are dense enough for the longer walk to
+        // fill it, that walk comes first (reading rows in the list's order is several times cheaper than fetching the
+        // search index's matches one by one from all over the table).
+        List<Guid>? deeper = null;
+        Task<List<Guid>> Deeper() => ordered(query(Search.CaseSearch.Walk(db, text, newest, Math.Max(need, o.TextDeepWalkRows))!)).Select(c => c.Id).Take(need).ToListAsync(ct);
+        if (walked.Count > 0 && (long)need * Math.Max(need, o.TextWalkRows) / walked.Count <= o.TextDeepWalkRows)
+        {
+            deeper = await Deeper();
+            if (deeper.Count >= need) return (Page(deeper), deeper.Count, true, false);
+        }
+
+        var matches = await query(Search.CaseSearch.Source(db, text, fenced: true)!).Select(c => new { c.Id, c.CreatedAt, c.Number })
+            .Take(o.TextMatchRows + 1).ToListAsync(ct);
+        if (matches.Count <= o.TextMatchRows)
+        {
+            var sorted = newest
+                ? matches.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Number, StringComparer.Ordinal)
+                : matches.OrderBy(m => m.CreatedAt).ThenBy(m => m.Number, StringComparer.Ordinal);
+            return (sorted.Skip(skip).Take(pageSize).Select(m => m.Id).ToList(), Math.Min(matches.Count, cap), matches.Count > cap, false);
+        }
+        // More matches than are sorted here: at least that many, so the total is a lower bound (the cap, by default).
+        deeper ??= await Deeper();
+        return (Page(deeper), Math.Min(matches.Count, cap), true, deeper.Count < need);
     }
 
     public IQueryable<Case> Filter(IQueryable<Case> q, CaseFilter f)

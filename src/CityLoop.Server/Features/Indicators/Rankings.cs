@@ -274,9 +274,14 @@ public sealed class RankingQueries(CityLoopDb db, IndicatorQueries indicators, R
         var catalogue = reference.Catalogue.Current;
         var divisions = reference.Geo.Divisions;
         var topics = new List<TopicDto>();
-        // The topics' cases in one read of the period's rows (one per topic read the month ten times).
+        // The topics' cases in one read of the period's rows (one per topic read the month ten times), narrowed to the
+        // topics' categories and places (a few pairs out of the month's thousands; the pairs themselves are picked below).
         var categories = groups.Select(g => g.CategoryCode).Distinct().ToArray();
-        var candidates = (await rows.Where(f => categories.Contains(f.CategoryCode))
+        var places = groups.Where(g => g.Place != null).Select(g => g.Place!).Distinct().ToArray();
+        var placeless = groups.Any(g => g.Place == null);
+        var candidates = (await rows.Where(f => categories.Contains(f.CategoryCode)
+                    && ((f.CommunityCode != null && places.Contains(f.CommunityCode))
+                        || (f.CommunityCode == null && ((f.StreetCode != null && places.Contains(f.StreetCode)) || (placeless && f.StreetCode == null)))))
                 .Select(f => new { f.CategoryCode, Place = f.CommunityCode ?? f.StreetCode, f.CaseId, f.CaseNumber }).ToListAsync(ct))
             .ToLookup(f => (f.CategoryCode, f.Place));
         foreach (var g in groups)

@@ -121,7 +121,9 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
                 };
                 if (string.IsNullOrWhiteSpace(to)) continue;
                 Queue(c, channel, to, user.Id, template, subject, body, ctx.Now, json, phase);
-                sent.Add(new { channel, to = channel == "in-app" ? user.DisplayName : to });
+                // The case's log names the person and the channel, never the address: a staff member's phone or mail
+                // lives in their contact row and the outbox (both editable and purgeable), not in the append-only events.
+                sent.Add(new { channel, to = user.DisplayName });
             }
         }
         if (sent.Count > 0 && logOnCase) c.Note("notify", ctx, payload: new { template, text = body, messages = sent });

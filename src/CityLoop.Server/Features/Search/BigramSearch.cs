@@ -125,6 +125,24 @@ public static class CaseSearch
         return db.Cases.FromSqlRaw(fenced ? "WITH matches AS MATERIALIZED (" + match + ") SELECT * FROM matches" : match, BigramSearch.TsQuery(terms));
     }
 
+    /// <summary>
+    /// PostgreSQL: the query's matches among the <paramref name="rows"/> newest (or oldest) cases in the list's order —
+    /// a walk that reads at most that many rows whatever the query, checking each one's stored vector (decision 035).
+    /// Null where that does not apply (SQLite, a query without terms).
+    /// </summary>
+    public static IQueryable<Case>? Walk(CityLoopDb db, string query, bool newest, int rows)
+    {
+        if (!db.IsPostgres) return null;
+        var terms = Bigrams.Query(query);
+        if (terms.Count == 0) return null;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        var tsQuery = BigramSearch.TsQuery(terms);
+        // The row count and the query text go in as parameters; the vector column's name is VectorColumn's.
+        return newest
+            ? db.Cases.FromSql($"SELECT * FROM (SELECT * FROM cases ORDER BY created_at DESC, number DESC LIMIT {rows}) AS walked WHERE search_vector @@ CAST({tsQuery} AS tsquery)")
+            : db.Cases.FromSql($"SELECT * FROM (SELECT * FROM cases ORDER BY created_at, number LIMIT {rows}) AS walked WHERE search_vector @@ CAST({tsQuery} AS tsquery)");
+    }
+
     /// <summary>Fills the terms of cases stored before the column existed; the migrator runs it after a schema upgrade.</summary>
     public static async Task<int> BackfillAsync(CityLoopDb db, CancellationToken ct = default)
     {

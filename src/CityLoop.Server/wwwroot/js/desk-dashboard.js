@@ -27,7 +27,11 @@
             if (el) el.textContent = fmt(f.value, f.unit) + (f.denominator !== null ? ' (' + f.numerator + ' / ' + f.denominator + ')' : '');
         });
         d.queue.forEach(function (q) { set('queue-' + q.key, String(q.count)); });
-        if (!chart) return;
+        if (!chart) { document.body.setAttribute('data-drawn', String(Date.now())); return; }
+        // data-drawn is set once the chart has finished drawing (animation included): what a screenshot waits for.
+        document.body.removeAttribute('data-drawn');
+        chart.off('finished');
+        chart.on('finished', function () { chart.off('finished'); document.body.setAttribute('data-drawn', String(Date.now())); });
         chart.setOption({
             tooltip: { trigger: 'axis' },
             grid: { left: 32, right: 12, top: 16, bottom: 24 },

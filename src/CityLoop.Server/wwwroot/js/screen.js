@@ -19,6 +19,21 @@
         return charts[id];
     }
 
+    // Once every chart has finished drawing (ECharts' animations included), the body carries data-drawn = the figures'
+    // time: what a screenshot or a wall's watchdog waits for, so no picture shows a line drawn half-way. A chart with
+    // nothing to animate finishes inside setOption, so each draw registers before it sets its option (drawing), and the
+    // refresh holds one count of its own until every draw has been asked (drawn).
+    var pending = 0, drawingAt = null;
+    function finishedOne() {
+        if (--pending === 0 && drawingAt) body.setAttribute('data-drawn', drawingAt);
+    }
+    function drawing(c) {
+        pending++;
+        c.off('finished');
+        c.on('finished', function () { c.off('finished'); finishedOne(); });
+    }
+    function beginDrawing(at) { body.removeAttribute('data-drawn'); pending = 1; drawingAt = at; }
+
     function set(id, value) {
         var el = document.getElementById(id);
         if (el) el.textContent = value;
@@ -50,6 +65,7 @@
     function drawSources(rows) {
         var c = chart('chart-sources');
         if (!c) return;
+        drawing(c);
         c.setOption({
             textStyle: { color: text },
             tooltip: { trigger: 'item', formatter: '{b}: {c} ({d}%)' },
@@ -63,6 +79,7 @@
     function drawTrend(t) {
         var c = chart('chart-trend');
         if (!c) return;
+        drawing(c);
         c.setOption({
             textStyle: { color: text },
             tooltip: { trigger: 'axis' },
@@ -81,12 +98,13 @@
         var c = chart('chart-ranking');
         if (!c) return;
         var sorted = rows.slice().reverse();
+        drawing(c);
         c.setOption({
             textStyle: { color: text },
             tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' },
                 formatter: function (p) { var r = sorted[p[0].dataIndex]; return r.name + ': ' + percent(r.value) + ' (' + r.numerator + ' / ' + r.denominator + ')'; } },
             title: rows.length ? { show: false } : { show: true, text: empty, left: 'center', top: 'middle', textStyle: { color: axis, fontSize: 16 } },
-            grid: { left: 8, right: 56, top: 8, bottom: 8, containLabel: true },
+            grid: { left: 8, right: 88, top: 8, bottom: 8, containLabel: true },
             xAxis: { type: 'value', max: 100, show: rows.length > 0, axisLabel: { formatter: '{value}%' }, splitLine: { show: false }, axisLine: { lineStyle: { color: axis } } },
             yAxis: { type: 'category', show: rows.length > 0, data: sorted.map(function (r) { return r.name; }), axisLine: { lineStyle: { color: axis } } },
             series: [{ type: 'bar', data: sorted.map(function (r) { return r.value; }), barMaxWidth: 18,
@@ -168,6 +186,7 @@
             set('kpi-open', s.open);
             set('kpi-red', s.red);
             set('kpi-overdue', s.overdue);
+            beginDrawing(s.at);
             drawMonth(s.month);
             drawSources(s.todayBySource);
             drawTrend(s.trend);
@@ -175,6 +194,7 @@
             drawLatest(s.latest);
             drawMap(s.grids);
             body.setAttribute('data-loaded', s.at);
+            finishedOne();
             schedule(s.refreshSeconds);
         }).catch(function () {
             status(root.dataset.failed || '');

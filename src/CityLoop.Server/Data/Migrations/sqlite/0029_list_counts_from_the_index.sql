@@ -1,0 +1,3 @@
+-- 0029 The case list's filters counted from the index (docs/decisions/035): PostgreSQL's indexes on the intake instant
+-- and on (street, instant) carry the state and category (INCLUDE), so a list's capped count is an index-only scan.
+-- SQLite has no INCLUDE and serves small deployments: its indexes stay as they are.

@@ -1,0 +1,3 @@
+-- 0031 每月一题 from the index (docs/decisions/033, addendum): PostgreSQL's index on the received instant carries the
+-- category, places and repeat flag (INCLUDE), so the month's grouping is an index-only scan. SQLite has no INCLUDE and
+-- serves small deployments: its index stays as it is.
