@@ -104,6 +104,12 @@ public abstract class PlatformTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal(c.Id(), (await Api.Get(hwc, $"/api/v1/cases/{c.Id()}")).Id());
         var assisting = await app.As("dept-yllhs");
         Assert.Equal(c.Id(), (await Api.Get(assisting, $"/api/v1/cases/{c.Id()}")).Id());
+        // The assisting department's inbox by deadline lists it, and a filter by that department finds it (the scope's
+        // "assisting" arm, answered by its own partial index on PostgreSQL).
+        var inbox = await Api.Get(assisting, "/api/v1/cases?state=pending-sign-for,handling&sort=due&pageSize=200");
+        Assert.Contains(inbox.GetProperty("items").EnumerateArray(), i => i.Id() == c.Id());
+        var byDepartment = await Api.Get(await app.As("supervisor"), "/api/v1/cases?department=YLLHS&pageSize=200");
+        Assert.Contains(byDepartment.GetProperty("items").EnumerateArray(), i => i.Id() == c.Id());
         await Api.Problem(await Api.Act(assisting, c.Id(), "sign-for"), HttpStatusCode.Forbidden);
         await Api.ActOk(hwc, c.Id(), "sign-for");
     }

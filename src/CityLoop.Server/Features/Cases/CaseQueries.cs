@@ -73,7 +73,11 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         var isSystem = actor.IsSystem;
         if (!isDept && !isInspector && !isSystem) return cases.Where(_ => false);
         return cases.Where(c =>
-            (isDept && (c.LeadDepartmentCode == dept || c.AssignedTeam == dept || EF.Functions.Like(c.AssistingDepartmentCodes, deptPattern!)))
+            // "Assisting" is tested only where there are assisting departments: the literal `<> ''` lets PostgreSQL use the
+            // small partial index of such cases (migration 0032) as one arm of a bitmap OR with the lead and team indexes,
+            // instead of reading every case of the states asked for to test the LIKE (decision 035, addendum).
+            (isDept && (c.LeadDepartmentCode == dept || c.AssignedTeam == dept
+                || (c.AssistingDepartmentCodes != "" && EF.Functions.Like(c.AssistingDepartmentCodes, deptPattern!))))
             // Inspectors see their tasks while they hold them and afterwards, and the cases they reported.
             || (isInspector && (c.AssignedInspector == id || c.CreatedBy == id || EF.Functions.Like(c.InspectorIds, held)
                 || (c.State == CaseState.Verifying && c.AssignedInspector == null)))
@@ -209,7 +213,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         if (!string.IsNullOrWhiteSpace(f.Department))
         {
             var pattern = "%," + f.Department + ",%";
-            q = q.Where(c => c.LeadDepartmentCode == f.Department || EF.Functions.Like(c.AssistingDepartmentCodes, pattern));
+            q = q.Where(c => c.LeadDepartmentCode == f.Department || (c.AssistingDepartmentCodes != "" && EF.Functions.Like(c.AssistingDepartmentCodes, pattern)));
         }
         if (!string.IsNullOrWhiteSpace(f.Category))
         {

@@ -117,7 +117,8 @@ public sealed class ScreenQueries(CityLoopDb db, IndicatorQueries indicators, Re
         if (department is not null)
         {
             var pattern = "%," + department + ",%";
-            scoped = scoped.Where(c => c.LeadDepartmentCode == department || c.AssignedTeam == department || EF.Functions.Like(c.AssistingDepartmentCodes, pattern));
+            scoped = scoped.Where(c => c.LeadDepartmentCode == department || c.AssignedTeam == department
+                || (c.AssistingDepartmentCodes != "" && EF.Functions.Like(c.AssistingDepartmentCodes, pattern)));
         }
         // The open states named (state IN …), so that the state index finds the open cases rather than every case being
         // read to exclude the closed ones (at 10 million cases, the difference between milliseconds and seconds).
