@@ -41,6 +41,7 @@ public static class PostgresServer
         if (bin is null)
             throw new InvalidOperationException("PostgreSQL is not installed. Run scripts/test.sh (it installs Debian's postgresql) or set CITYLOOP_TEST_PG.");
 
+        SweepOrphans(bin);
         var port = FreePort();
         var root = Path.Combine(Path.GetTempPath(), $"cityloop-pg-{Environment.ProcessId}");
         var data = Path.Combine(root, "data");
@@ -57,7 +58,7 @@ public static class PostgresServer
             try
             {
                 Pg(bin, asRoot, "pg_ctl", $"-D {data} -m immediate stop");
-                Directory.Delete(root, true);
+                Delete(root);
             }
             catch (Exception)
             {
@@ -65,6 +66,71 @@ public static class PostgresServer
             }
         };
         return $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true";
+    }
+
+    /// <summary>
+    /// Stops and deletes the throwaway clusters of test processes that have ended: the exit handler above does not run
+    /// when the test runner kills its host, which left clusters running under /tmp. Only this scheme's directories
+    /// (<c>cityloop-pg-{pid}</c>) whose process is gone are touched; a server someone else started never is.
+    /// </summary>
+    internal static int SweepOrphans(string? bin)
+    {
+        var swept = 0;
+        foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), "cityloop-pg-*"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir)["cityloop-pg-".Length..], out var pid) || pid == Environment.ProcessId || IsAlive(pid)) continue;
+            var data = Path.Combine(dir, "data");
+            if (File.Exists(Path.Combine(data, "postmaster.pid")))
+            {
+                // A cluster that may still run: stopped first, and left alone when it cannot be (its files stay).
+                if (bin is null) continue;
+                try
+                {
+                    Pg(bin, Environment.UserName == "root", "pg_ctl", $"-D {data} -m immediate stop");
+                }
+                catch (Exception)
+                {
+                    if (File.Exists(Path.Combine(data, "postmaster.pid"))) continue;
+                }
+            }
+            if (Delete(dir)) swept++;
+        }
+        return swept;
+    }
+
+    /// <summary>Deletes a stopped cluster's directory, once more after a moment if the server's last processes were still exiting.</summary>
+    static bool Delete(string dir)
+    {
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            try
+            {
+                Directory.Delete(dir, true);
+                return true;
+            }
+            catch (Exception) when (attempt == 0)
+            {
+                Thread.Sleep(500);
+            }
+            catch (Exception)
+            {
+                // Best effort: the next sweep tries again.
+            }
+        }
+        return false;
+    }
+
+    static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     static void Pg(string bin, bool asRoot, string tool, string args)
