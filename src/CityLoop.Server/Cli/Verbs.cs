@@ -188,11 +188,12 @@ public static class Verbs
         // --platform: a sub-centre's history onto that sub-centre (its departments, calendar and numbers), as its
         // administrator's upload does (decision 026, addendum 2); the root platform's own code, or none, is the root.
         string? subCentre = null;
-        if (Option(args, "--platform") is { } platformCode && platformCode != sp.GetRequiredService<IOptions<PlatformOptions>>().Value.Code)
+        var root = sp.GetRequiredService<IOptions<PlatformOptions>>().Value.Code;
+        if (Option(args, "--platform") is { } platformCode && platformCode != root)
         {
             var known = await sp.GetRequiredService<CityLoopDb>().Set<Data.PlatformRow>().AsNoTracking().Select(p => p.Code).ToListAsync();
             if (!known.Contains(platformCode))
-                throw new ArgumentException($"--platform {platformCode}: no such sub-centre. Platforms: {string.Join(", ", [sp.GetRequiredService<IOptions<PlatformOptions>>().Value.Code, .. known.Order()])}.");
+                throw new ArgumentException($"--platform {platformCode}: no such sub-centre. Platforms: {string.Join(", ", [root, .. known.Order()])}.");
             subCentre = platformCode;
         }
         await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
