@@ -172,6 +172,54 @@ public abstract class PlatformTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task Intake_IsAllOrNothing_WhenARowSavedAfterTheCaseFails()
+    {
+        // On PostgreSQL a new case is saved as one batch with no BEGIN/COMMIT of its own (decision 037): the batch is
+        // one implicit transaction. A trigger refuses the idempotency record (saved after the case row: EF orders the
+        // inserts by table) only once the case row of the same save is visible, so the intake fails after its case row
+        // was written, and nothing of it may remain.
+        const string Marker = "原子性探针";
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+        string[] install = db.IsPostgres
+            ? ["""
+               CREATE FUNCTION test_refuse_probe_key() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                 IF EXISTS (SELECT 1 FROM cases WHERE id = NEW.case_id AND description LIKE '%原子性探针%') THEN
+                   RAISE EXCEPTION 'refused after the case row';
+                 END IF;
+                 RETURN NEW;
+               END $$
+               """,
+               "CREATE TRIGGER test_refuse_probe_key AFTER INSERT ON idempotency_keys FOR EACH ROW EXECUTE FUNCTION test_refuse_probe_key()"]
+            : ["""
+               CREATE TRIGGER test_refuse_probe_key AFTER INSERT ON idempotency_keys
+               WHEN EXISTS (SELECT 1 FROM cases WHERE id = NEW.case_id AND description LIKE '%原子性探针%')
+               BEGIN SELECT RAISE(ABORT, 'refused after the case row'); END
+               """];
+        foreach (var sql in install) await db.Database.ExecuteSqlRawAsync(sql);
+        try
+        {
+            var agent = await app.As("agent");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/cases") { Content = JsonContent.Create(Api.Report($"{Marker}：金城中路井盖缺失")) };
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            using var response = await agent.SendAsync(request);
+            Assert.False(response.IsSuccessStatusCode, "the refused idempotency record must fail the intake");
+            Assert.False(await db.Cases.AnyAsync(c => c.Description.Contains(Marker)));
+            // No event or fact row of a case that is not there.
+            Assert.False(await db.CaseEvents.AnyAsync(e => !db.Cases.Any(c => c.Id == e.CaseId)));
+            Assert.False(await db.Set<CityLoop.Domain.Indicators.CaseFact>().AnyAsync(f => !db.Cases.Any(c => c.Id == f.CaseId)));
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlRawAsync(db.IsPostgres ? "DROP TRIGGER test_refuse_probe_key ON idempotency_keys" : "DROP TRIGGER test_refuse_probe_key");
+            if (db.IsPostgres) await db.Database.ExecuteSqlRawAsync("DROP FUNCTION test_refuse_probe_key()");
+        }
+        // And the next intake goes through.
+        await Api.CreateCase(await app.As("agent"), Api.Report("原子性之后的下一件"));
+    }
+
+    [Fact]
     public async Task TheMigratedSchema_HasEveryTableAndColumnOfTheModel()
     {
         using var scope = app.Factory.Services.CreateScope();

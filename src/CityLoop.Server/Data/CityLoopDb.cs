@@ -25,8 +25,12 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options, PersonalDat
 
     bool? _isPostgres;
 
-    /// <summary>Asked many times per request (interceptors, queries); the provider of a context never changes, so it is asked once.</summary>
-    public bool IsPostgres => _isPostgres ??= Database.ProviderName?.Contains("Npgsql", StringComparison.Ordinal) == true;
+    /// <summary>
+    /// Asked many times per request (interceptors, queries); the provider of a context never changes, so it is asked
+    /// once, and from the options the context was built with: <c>Database.ProviderName</c> reads the provider
+    /// assembly's name by reflection on every call (a measurable share of an intake's CPU, decision 037).
+    /// </summary>
+    public bool IsPostgres => _isPostgres ??= options.Extensions.Any(e => e.GetType().Name == "NpgsqlOptionsExtension");
 
     protected override void ConfigureConventions(ModelConfigurationBuilder b)
     {

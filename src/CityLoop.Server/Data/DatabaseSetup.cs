@@ -49,7 +49,8 @@ public static class DatabaseSetup
 
     public static void Configure(DbContextOptionsBuilder o, string provider, string connectionString)
     {
-        if (provider == "postgres") o.UseNpgsql(PostgresDefaults(connectionString));
+        // The batch size is stated, not assumed: a new case is saved as one batch where it fits (CaseCommands.MaxSingleBatchEntries).
+        if (provider == "postgres") o.UseNpgsql(PostgresDefaults(connectionString), n => n.MaxBatchSize(1000));
         else o.UseSqlite(connectionString, s => s.CommandTimeout(60)).AddInterceptors(SqlitePragmas.Instance);
         // First of the save interceptors: it detects changes once for all of them and for the save itself.
         o.AddInterceptors(DetectChangesOnce.Instance, Features.Search.SearchTermsInterceptor.Instance);
