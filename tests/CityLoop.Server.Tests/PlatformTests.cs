@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CityLoop.Server.Data;
+using CityLoop.Server.Features.Privacy;
 using CityLoop.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -217,6 +218,22 @@ public abstract class PlatformTests<TApp>(TApp app) where TApp : AppFixture
         }
         // And the next intake goes through.
         await Api.CreateCase(await app.As("agent"), Api.Report("原子性之后的下一件"));
+    }
+
+    [Fact]
+    public async Task ThePhoneLookUp_IsAnEqualityPerKey_WithNoBranchForCasesWithoutAPhone()
+    {
+        // The repeat check of every intake and the caller pop-up look cases up by the phone's keyed hash. Written as
+        // hashes.Contains(column), EF added "OR column IS NULL AND …", which PostgreSQL's generic plan keeps: each
+        // look-up then read every case without a phone (decision 037).
+        var agent = await app.As("agent");
+        var created = await Api.CreateCase(agent, Api.Report("来电查找", phone: "13955550123"));
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+        var lookUp = db.Cases.WithReporterPhone(db.PersonalData, "13955550123");
+        Assert.DoesNotContain("IS NULL", lookUp.ToQueryString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(created.Id(), (await lookUp.SingleAsync()).Id);
+        Assert.False(await db.Cases.WithReporterPhone(db.PersonalData, "13955550124").AnyAsync());
     }
 
     [Fact]

@@ -244,7 +244,7 @@ public sealed partial class CallLog(CityLoopDb db, TimeProvider clock, IOptions<
     {
         var hashes = db.PersonalData.PhoneHashes(phone);
         var since = clock.GetUtcNow().AddDays(-days);
-        return await db.Set<CallRecord>().AsNoTracking().CountAsync(c => c.QueuedAt >= since && hashes.Contains(c.CallerPhoneHash!), ct);
+        return await db.Set<CallRecord>().AsNoTracking().Where(c => c.QueuedAt >= since).CountAsync(Privacy.HashMatch.AnyOf<CallRecord>(c => c.CallerPhoneHash, hashes), ct);
     }
 
     public static CallDto Dto(CallRecord c, Actor actor, bool calledAgain) => new(c.Id, c.CallId,

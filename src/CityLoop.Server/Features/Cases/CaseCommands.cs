@@ -196,21 +196,30 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         var given = cases.Count;
         for (var i = 0; i < given; i++) await change(cases[i], ctx);
         foreach (var c in cases) await ProcessAsync(c, ctx, ct);
-        var queued = Queued();
+        // Whoever must act now hears of it now. Where this unit of work is its own transaction (a request), its in-app
+        // messages are delivered inside it and commit with the step (decision 037); on PostgreSQL that transaction
+        // also carries the NOTIFY that pushes them to open pages, sent at the commit. A caller inside its own
+        // transaction (the worker) delivers after its commit.
+        var own = notifier is not null && db.Database.CurrentTransaction is null && Queued();
+        await using var tx = own && db.IsPostgres ? await db.Database.BeginTransactionAsync(ct) : null;
+        if (tx is not null) db.Database.AutoSavepointsEnabled = false;
+        var pending = own && await notifier!.DeliverInAppAsync(cases, ct);
         try
         {
             await db.SaveChangesAsync(ct);
+            if (tx is not null) await tx.CommitAsync(ct);
         }
         catch (DbUpdateException ex) when (ex is DbUpdateConcurrencyException || IsUniqueViolation(ex))
         {
+            if (tx is not null) await tx.RollbackAsync(ct);
             db.ChangeTracker.Clear();
             var first = cases[0].Id;
             var current = await db.Cases.AsNoTracking().FirstAsync(x => x.Id == first, ct);
             throw new ConcurrencyConflictException("Someone else changed this case first: reload it and decide again.", current.State, current.Version);
         }
         foreach (var c in cases) c.AcceptEvents();
-        // Whoever must act now hears of it now; a caller inside its own transaction (the worker) delivers after its commit.
-        if (queued && notifier is not null && db.Database.CurrentTransaction is null) await notifier.DeliverPendingAsync(ct);
+        // Messages for the other channels (SMS, e-mail) go out after the commit, from the outbox.
+        if (pending) await notifier!.DeliverPendingAsync(ct);
     }
 
     /// <summary>Whether this unit of work queued messages; an added entity needs no change detection, which would scan every tracked row.</summary>

@@ -33,8 +33,7 @@ public sealed class InAppChannel(CityLoopDb db, LivePush push) : INotificationCh
         if (m.Phase is { } phase && m.CaseId is { } caseId)
         {
             // One not yet saved (same delivery batch) first, then the stored unread one (a partial index holds only those).
-            n = db.Set<Notification>().Local.Where(x => x.UserId == user && x.CaseId == caseId && x.Phase == phase && x.ReadAt == null)
-                    .MaxBy(x => x.CreatedAt)
+            n = Unsaved().Where(x => x.UserId == user && x.CaseId == caseId && x.Phase == phase && x.ReadAt == null).MaxBy(x => x.CreatedAt)
                 ?? await db.Set<Notification>().Where(x => x.UserId == user && x.CaseId == caseId && x.ReadAt == null && x.Phase == phase)
                     .OrderByDescending(x => x.CreatedAt).FirstOrDefaultAsync(ct);
             if (n is not null && n.CreatedAt > m.CreatedAt) return "sent"; // the inbox already says something newer
@@ -48,6 +47,24 @@ public sealed class InAppChannel(CityLoopDb db, LivePush push) : INotificationCh
         n.CreatedAt = m.CreatedAt;
         await push.PublishAsync(n, replaces, ct);
         return "sent";
+    }
+
+    /// <summary>
+    /// The inbox rows this unit of work holds (added, or read and brought up to date), without a change-detection scan: the messages of a workflow
+    /// step are delivered inside its unit of work, where the case and its derived rows are tracked too (decision 037).
+    /// </summary>
+    List<Notification> Unsaved()
+    {
+        var auto = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            return db.ChangeTracker.Entries<Notification>().Where(e => e.State != EntityState.Deleted).Select(e => e.Entity).ToList();
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = auto;
+        }
     }
 }
 

@@ -230,6 +230,50 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
     }
 
     /// <summary>
+    /// Delivers, inside the caller's unit of work, the in-app messages it queued about <paramref name="cases"/>
+    /// (decision 037): an inbox row lives in the same database, so it commits with the step that caused it — or not at
+    /// all — and needs no delivery transaction of its own after the commit. A notice about a phase or state the case
+    /// has already left within this unit of work (a follow-on step moved it on) is set aside as superseded, as the
+    /// outbox delivery would. Messages for other channels (SMS, e-mail: a gateway that may be down) stay in the
+    /// outbox for <see cref="DeliverPendingAsync"/>. Returns whether any message is still pending.
+    /// </summary>
+    public async Task<bool> DeliverInAppAsync(IReadOnlyList<Case> cases, CancellationToken ct)
+    {
+        var inApp = channels.FirstOrDefault(ch => ch.Name == "in-app");
+        var auto = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        List<OutboundMessage> queued;
+        try
+        {
+            queued = db.ChangeTracker.Entries<OutboundMessage>().Where(e => e.State == EntityState.Added && e.Entity.Status == "pending")
+                .Select(e => e.Entity).OrderBy(m => m.CreatedAt).ToList();
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = auto;
+        }
+        if (inApp is null) return queued.Count > 0;
+        var byId = cases.ToDictionary(c => c.Id);
+        var pending = false;
+        foreach (var m in queued)
+        {
+            if (m.Channel != inApp.Name || m.UserId is null || m.CaseId is not { } caseId || !byId.TryGetValue(caseId, out var c))
+            {
+                pending = true;
+                continue;
+            }
+            if (m.Phase is { } phase && (c.ClockPhase != phase || StateOf(m) is { } state && state != c.State.ToString()))
+            {
+                m.Status = "superseded";
+                continue;
+            }
+            m.Status = await inApp.SendAsync(m, ct);
+            m.SentAt = clock.GetUtcNow();
+        }
+        return pending;
+    }
+
+    /// <summary>
     /// Sets aside (status 'superseded', kept in the outbox as the record) the messages about a phase the case has left
     /// (or, for an act-now notice, a state it has left: a request already decided) before they went out — the act-now notices and reminders queued while the clock worker or the delivery was
     /// behind (a node back after downtime, a seeded history): nobody is asked to act on a step already taken. Returns

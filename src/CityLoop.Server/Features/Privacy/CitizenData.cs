@@ -135,7 +135,7 @@ public sealed class CitizenData(CityLoopDb db, PersonalDataKeys keys, CaseComman
         var erased = cases.Where(c => c.ReporterName is not null || c.ReporterPhone is not null || c.ReporterAddress is not null).ToList();
         var redacted = await RedactMessagesAsync(cases.Select(c => c.Id).ToList(), ct);
         var hashes = keys.PhoneHashes(phone);
-        var calls = await ForgetCallersAsync(db.Set<Calls.CallRecord>().Where(c => hashes.Contains(c.CallerPhoneHash!)), ct);
+        var calls = await ForgetCallersAsync(db.Set<Calls.CallRecord>().Where(HashMatch.AnyOf<Calls.CallRecord>(c => c.CallerPhoneHash, hashes)), ct);
         audit.Add(actor.Id, actor.Name, "citizen-erase", reference,
             detail: $"{erased.Count} cases: {string.Join(",", erased.Select(c => c.Number))}; {redacted} messages; {calls} calls");
         if (erased.Count > 0) await commands.ChangeAsync(erased, actor, (c, ctx) => c.ForgetReporter("citizen-request", ctx), ct: ct);

@@ -89,6 +89,30 @@ public static class PhoneSearch
     public static IQueryable<Case> WithReporterPhone(this IQueryable<Case> cases, PersonalDataKeys keys, string phone)
     {
         var hashes = keys.PhoneHashes(phone);
-        return cases.Where(c => hashes.Contains(EF.Property<string>(c, PersonalDataConfiguration.PhoneHashColumn)));
+        return cases.Where(HashMatch.AnyOf<Case>(c => EF.Property<string?>(c, PersonalDataConfiguration.PhoneHashColumn), hashes));
+    }
+}
+
+/// <summary>
+/// A column equal to one of a few keyed hashes (one per personal-data key), as <c>column = @h1 OR column = @h2</c>.
+/// Not <c>hashes.Contains(column)</c>: for a list parameter EF adds "OR column IS NULL AND the list holds a NULL",
+/// which PostgreSQL's generic plan of the prepared statement cannot drop, so every look-up also read every row
+/// without a phone — every anonymous, camera and inspector case, at each intake's repeat check (decision 037).
+/// </summary>
+public static class HashMatch
+{
+    sealed record Hash(string Value);
+
+    public static System.Linq.Expressions.Expression<Func<T, bool>> AnyOf<T>(System.Linq.Expressions.Expression<Func<T, string?>> column, IReadOnlyList<string> hashes)
+    {
+        System.Linq.Expressions.Expression? body = null;
+        foreach (var h in hashes)
+        {
+            // A member of a constant object, as a closure is: EF sends it as a parameter, and caches one plan per count of keys.
+            var value = System.Linq.Expressions.Expression.Property(System.Linq.Expressions.Expression.Constant(new Hash(h)), nameof(Hash.Value));
+            var equal = System.Linq.Expressions.Expression.Equal(column.Body, value);
+            body = body is null ? equal : System.Linq.Expressions.Expression.OrElse(body, equal);
+        }
+        return System.Linq.Expressions.Expression.Lambda<Func<T, bool>>(body ?? System.Linq.Expressions.Expression.Constant(false), column.Parameters);
     }
 }
