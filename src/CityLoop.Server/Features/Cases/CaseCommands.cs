@@ -204,10 +204,12 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         await using var tx = own && db.IsPostgres ? await db.Database.BeginTransactionAsync(ct) : null;
         if (tx is not null) db.Database.AutoSavepointsEnabled = false;
         var pending = own && await notifier!.DeliverInAppAsync(cases, ct);
+        var stored = false;
         try
         {
             await db.SaveChangesAsync(ct);
             if (tx is not null) await tx.CommitAsync(ct);
+            stored = true;
         }
         catch (DbUpdateException ex) when (ex is DbUpdateConcurrencyException || IsUniqueViolation(ex))
         {
@@ -216,6 +218,10 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             var first = cases[0].Id;
             var current = await db.Cases.AsNoTracking().FirstAsync(x => x.Id == first, ct);
             throw new ConcurrencyConflictException("Someone else changed this case first: reload it and decide again.", current.State, current.Version);
+        }
+        finally
+        {
+            if (own) await notifier!.AfterUnitOfWorkAsync(stored, ct);
         }
         foreach (var c in cases) c.AcceptEvents();
         // Messages for the other channels (SMS, e-mail) go out after the commit, from the outbox.

@@ -137,6 +137,23 @@ public sealed class LivePush(CityLoopDb db, IHubContext<NotificationHub> hub)
 {
     public const string ChannelName = "cityloop_notifications";
     const int PreviewChars = 500;
+    List<string>? _held;
+
+    /// <summary>
+    /// Holds this node's direct pushes (SQLite: no NOTIFY) until <see cref="ReleaseAsync"/>, for a unit of work that
+    /// delivers its in-app messages before its own commit (decision 037): a page hears of a message only once it is
+    /// stored. On PostgreSQL the NOTIFY is transactional and needs no holding.
+    /// </summary>
+    public void Hold() => _held ??= [];
+
+    /// <summary>Sends the held pushes (after the commit), or drops them (<paramref name="send"/> false: the unit of work failed).</summary>
+    public async Task ReleaseAsync(bool send, CancellationToken ct)
+    {
+        var held = _held;
+        _held = null;
+        if (held is null || !send) return;
+        foreach (var json in held) await Deliver(hub, json, ct);
+    }
 
     public async Task PublishAsync(Notification n, bool replaces, CancellationToken ct)
     {
@@ -158,6 +175,7 @@ public sealed class LivePush(CityLoopDb db, IHubContext<NotificationHub> hub)
             cmd.Parameters.Add(new NpgsqlParameter("p", json));
             await cmd.ExecuteNonQueryAsync(ct);
         }
+        else if (_held is not null) _held.Add(json);
         else await Deliver(hub, json, ct);
     }
 

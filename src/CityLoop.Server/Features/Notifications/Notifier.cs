@@ -13,7 +13,7 @@ namespace CityLoop.Server.Features.Notifications;
 /// 'notify' event; <see cref="DeliverPendingAsync"/> hands queued messages to their channels after the commit.
 /// </summary>
 public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<NotificationOptions> options, IOptions<PlatformOptions> platform,
-    IEnumerable<INotificationChannel> channels, ILogger<Notifier> log)
+    IEnumerable<INotificationChannel> channels, ILogger<Notifier> log, LivePush? push = null)
 {
     readonly NotificationOptions _options = options.Value;
     // Remembered for the unit of work (a sweep notifies about many cases): each question is asked of the database once,
@@ -253,6 +253,8 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
             db.ChangeTracker.AutoDetectChangesEnabled = auto;
         }
         if (inApp is null) return queued.Count > 0;
+        // The pushes to open pages wait for the commit (SQLite; PostgreSQL's NOTIFY does by itself).
+        push?.Hold();
         var byId = cases.ToDictionary(c => c.Id);
         var pending = false;
         foreach (var m in queued)
@@ -272,6 +274,9 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         }
         return pending;
     }
+
+    /// <summary>After the unit of work of <see cref="DeliverInAppAsync"/>: sends its held pushes if it was stored, else drops them.</summary>
+    public Task AfterUnitOfWorkAsync(bool stored, CancellationToken ct) => push?.ReleaseAsync(stored, ct) ?? Task.CompletedTask;
 
     /// <summary>
     /// Sets aside (status 'superseded', kept in the outbox as the record) the messages about a phase the case has left
