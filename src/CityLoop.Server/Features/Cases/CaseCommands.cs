@@ -202,6 +202,8 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         // transaction (the worker) delivers after its commit.
         var own = notifier is not null && db.Database.CurrentTransaction is null && Queued();
         await using var tx = own && db.IsPostgres ? await db.Database.BeginTransactionAsync(ct) : null;
+        // The transaction is the save's alone: all or nothing, no savepoint needed inside it.
+        var savepoints = db.Database.AutoSavepointsEnabled;
         if (tx is not null) db.Database.AutoSavepointsEnabled = false;
         var pending = own && await notifier!.DeliverInAppAsync(cases, ct);
         var stored = false;
@@ -221,6 +223,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         }
         finally
         {
+            db.Database.AutoSavepointsEnabled = savepoints;
             if (own) await notifier!.AfterUnitOfWorkAsync(stored, ct);
         }
         foreach (var c in cases) c.AcceptEvents();
