@@ -24,7 +24,8 @@ public sealed class PersonalDataConfiguration(PersonalDataKeys keys) : IEntityTy
         e.Property(c => c.ReporterPhone).HasConversion(new Encrypted(keys, "reporter_phone"));
         e.Property(c => c.ReporterAddress).HasConversion(new Encrypted(keys, "reporter_address"));
         e.Property<string?>(PhoneHashColumn).HasMaxLength(100);
-        e.HasIndex(PhoneHashColumn);
+        // The caller's cases by phone (the pop-up, the phone search) and the repeat check's "closed since" (migration 0033).
+        e.HasIndex(PhoneHashColumn, nameof(Case.ClosedAt));
         // The retention pass reads only ended cases that still hold reporter data, oldest first.
         e.HasIndex(c => c.UpdatedAt).HasFilter("reporter_name IS NOT NULL OR reporter_phone IS NOT NULL OR reporter_address IS NOT NULL");
     }
