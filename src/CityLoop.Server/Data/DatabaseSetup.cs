@@ -5,6 +5,25 @@ namespace CityLoop.Server.Data;
 public static class DatabaseSetup
 {
     /// <summary>
+    /// Reads the change tracker without EF's change-detection scan of every tracked row, which asking for its entries
+    /// otherwise runs (decision 029: one detection per save). <paramref name="read"/> must finish its enumeration
+    /// (Any, Count, ToList) before it returns.
+    /// </summary>
+    public static TResult WithoutChangeScan<TResult>(this DbContext db, Func<Microsoft.EntityFrameworkCore.ChangeTracking.ChangeTracker, TResult> read)
+    {
+        var auto = db.ChangeTracker.AutoDetectChangesEnabled;
+        db.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            return read(db.ChangeTracker);
+        }
+        finally
+        {
+            db.ChangeTracker.AutoDetectChangesEnabled = auto;
+        }
+    }
+
+    /// <summary>
     /// SQLite by default (a file under the working directory), PostgreSQL when <c>Database:Provider</c> says so
     /// or the connection string is a PostgreSQL one.
     /// </summary>

@@ -98,12 +98,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
             await db.SaveChangesAsync(ct);
             return;
         }
-        // Counting the tracked rows must not scan them for changes (decision 029: one detection per save).
-        var detect = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        var tracked = db.ChangeTracker.Entries().Count();
-        db.ChangeTracker.AutoDetectChangesEnabled = detect;
-        if (tracked > MaxSingleBatchEntries)
+        if (db.WithoutChangeScan(t => t.Entries().Count()) > MaxSingleBatchEntries)
         {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             db.Database.AutoSavepointsEnabled = false;
@@ -232,19 +227,7 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
     }
 
     /// <summary>Whether this unit of work queued messages; an added entity needs no change detection, which would scan every tracked row.</summary>
-    bool Queued()
-    {
-        var auto = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
-        {
-            return db.ChangeTracker.Entries<Notifications.OutboundMessage>().Any(e => e.State == EntityState.Added);
-        }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = auto;
-        }
-    }
+    bool Queued() => db.WithoutChangeScan(t => t.Entries<Notifications.OutboundMessage>().Any(e => e.State == EntityState.Added));
 
     /// <summary>The same unit of work for a change that needs nothing asynchronous.</summary>
     public Task ChangeAsync(IReadOnlyList<Case> cases, Actor actor, Action<Case, TransitionContext> change, DateTimeOffset? now = null, CancellationToken ct = default) =>

@@ -149,19 +149,9 @@ public sealed class UserCacheInterceptor(UserCache cache) : SaveChangesIntercept
     {
         if (db is null || !cache.Live) return;
         // Every tracked user is forgotten, changed or not (forgetting costs one read): no change detection needed here.
-        List<Guid>? ids = null;
-        var auto = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
-        {
-            foreach (var entry in db.ChangeTracker.Entries<User>())
-                if (entry.State is not (EntityState.Added or EntityState.Detached)) (ids ??= []).Add(entry.Entity.Id);
-        }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = auto;
-        }
-        if (ids is null) return;
+        var ids = db.WithoutChangeScan(t => t.Entries<User>().Where(e => e.State is not (EntityState.Added or EntityState.Detached))
+            .Select(e => e.Entity.Id).ToList());
+        if (ids.Count == 0) return;
         foreach (var id in ids) cache.Forget(id);
         _saving.AddOrUpdate(db, ids);
     }

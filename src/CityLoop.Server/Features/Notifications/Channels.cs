@@ -53,19 +53,8 @@ public sealed class InAppChannel(CityLoopDb db, LivePush push) : INotificationCh
     /// The inbox rows this unit of work holds (added, or read and brought up to date), without a change-detection scan: the messages of a workflow
     /// step are delivered inside its unit of work, where the case and its derived rows are tracked too (decision 037).
     /// </summary>
-    List<Notification> Unsaved()
-    {
-        var auto = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        try
-        {
-            return db.ChangeTracker.Entries<Notification>().Where(e => e.State != EntityState.Deleted).Select(e => e.Entity).ToList();
-        }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = auto;
-        }
-    }
+    List<Notification> Unsaved() =>
+        db.WithoutChangeScan(t => t.Entries<Notification>().Where(e => e.State != EntityState.Deleted).Select(e => e.Entity).ToList());
 }
 
 public interface ISmsProvider

@@ -240,18 +240,8 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
     public async Task<bool> DeliverInAppAsync(IReadOnlyList<Case> cases, CancellationToken ct)
     {
         var inApp = channels.FirstOrDefault(ch => ch.Name == "in-app");
-        var auto = db.ChangeTracker.AutoDetectChangesEnabled;
-        db.ChangeTracker.AutoDetectChangesEnabled = false;
-        List<OutboundMessage> queued;
-        try
-        {
-            queued = db.ChangeTracker.Entries<OutboundMessage>().Where(e => e.State == EntityState.Added && e.Entity.Status == "pending")
-                .Select(e => e.Entity).OrderBy(m => m.CreatedAt).ToList();
-        }
-        finally
-        {
-            db.ChangeTracker.AutoDetectChangesEnabled = auto;
-        }
+        var queued = db.WithoutChangeScan(t => t.Entries<OutboundMessage>().Where(e => e.State == EntityState.Added && e.Entity.Status == "pending")
+            .Select(e => e.Entity).OrderBy(m => m.CreatedAt).ToList());
         if (inApp is null) return queued.Count > 0;
         // The pushes to open pages wait for the commit (SQLite; PostgreSQL's NOTIFY does by itself).
         push?.Hold();
