@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using CityLoop.Domain.Cases;
+using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
+using CityLoop.Server.Features.Cases;
 using CityLoop.Server.Features.Search;
 using CityLoop.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -147,6 +150,55 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
         Assert.Equal(inbox.Order(), inbox);
         var page = await Api.Get(agent, "/api/v1/cases?pageSize=1");
         Assert.False(page.GetProperty("totalCapped").GetBoolean());
+    }
+
+    [Fact]
+    public async Task ADepartmentsInboxByDeadline_ListsEveryCaseItSeesOnce_InDeadlineOrder_WhicheverArmOfItsScopeHoldsIt()
+    {
+        // The inbox is read as three disjoint arms (lead; team; assisting) merged by deadline (decision 038): a case
+        // in several arms is listed once, and the page is the one the single scope condition gives.
+        var agent = await app.As("agent");
+        var leader = await app.As("leader");
+        var dispatcher = await app.As("dispatcher");
+        async Task<Guid> Dispatched(string text, string lead, string[]? assisting = null)
+        {
+            var c = await Api.CreateCase(agent, Api.Report(text));
+            await Api.ActOk(leader, c.Id(), "file", new { standardItem = "C0101-01" });
+            await Api.ActOk(dispatcher, c.Id(), "dispatch", new { leadDepartment = lead, assistingDepartments = assisting ?? [] });
+            return c.Id();
+        }
+        var led = await Dispatched("收件箱：本部门主办", "HWC");
+        var team = await Dispatched("收件箱：交给本部门班组", "SZGLC");
+        var assists = await Dispatched("收件箱：本部门协办", "SZGLC", ["HWC"]);
+        var everyArm = await Dispatched("收件箱：三处都是本部门", "HWC");
+        var others = await Dispatched("收件箱：别的部门", "SZGLC");
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            // The earliest deadlines of the database, two of them equal (the number breaks the tie); the running clock is
+            // the sign-for phase's.
+            var early = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+            foreach (var (id, due) in new[] { (led, early.AddHours(3)), (team, early.AddHours(1)), (assists, early.AddHours(2)), (everyArm, early.AddHours(1)), (others, early) })
+                await db.Cases.Where(c => c.Id == id).ExecuteUpdateAsync(s => s.SetProperty(c => c.ClockDueAt, due).SetProperty(c => c.SignForDueAt, due));
+            await db.Cases.Where(c => c.Id == team).ExecuteUpdateAsync(s => s.SetProperty(c => c.AssignedTeam, "HWC"));
+            await db.Cases.Where(c => c.Id == everyArm).ExecuteUpdateAsync(s => s.SetProperty(c => c.AssignedTeam, "HWC").SetProperty(c => c.AssistingDepartmentCodes, ",YLLHS,HWC,"));
+
+            // The arms give what the single condition gives, in the same order, for the whole database.
+            var actor = new Actor(Guid.NewGuid().ToString(), "HWC 负责人", new HashSet<Role> { Role.DepartmentHead }, "HWC");
+            var arms = CaseQueries.DepartmentArms(actor, db.Cases.AsNoTracking())!;
+            var queries = scope.ServiceProvider.GetRequiredService<CaseQueries>();
+            IQueryable<Guid> ByDeadline(IQueryable<Case> q) => q.Where(c => c.ClockDueAt != null).OrderBy(c => c.ClockDueAt).ThenBy(c => c.Number).Select(c => c.Id);
+            var expected = await ByDeadline(queries.Visible(actor, db.Cases.AsNoTracking())).ToListAsync();
+            Assert.Equal(expected, await ByDeadline(arms).ToListAsync());
+            Assert.Equal(expected.Count, expected.Distinct().Count());
+            Assert.Null(CaseQueries.DepartmentArms(actor with { Roles = new HashSet<Role> { Role.DepartmentHead, Role.Inspector } }, db.Cases));
+        }
+        var teamNumber = (await Api.Get(agent, $"/api/v1/cases/{team}")).Str("number");
+        var everyArmNumber = (await Api.Get(agent, $"/api/v1/cases/{everyArm}")).Str("number");
+        Guid[] tie = string.CompareOrdinal(teamNumber, everyArmNumber) < 0 ? [team, everyArm] : [everyArm, team];
+        var inbox = await Api.Get(await app.As("dept-hwc"), "/api/v1/cases?state=pending-sign-for,handling&sort=due&pageSize=4");
+        Assert.Equal([.. tie, assists, led], inbox.GetProperty("items").EnumerateArray().Select(i => i.Id()));
+        Assert.DoesNotContain(others, (await Api.Get(await app.As("dept-hwc"), "/api/v1/cases?sort=due&pageSize=200")).GetProperty("items").EnumerateArray().Select(i => i.Id()));
     }
 
     [Fact]

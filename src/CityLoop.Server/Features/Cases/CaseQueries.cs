@@ -84,6 +84,29 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             || (isSystem && c.CreatedBy == id));
     }
 
+    /// <summary>
+    /// <see cref="Visible"/> for an actor who sees cases through a department only, written as three disjoint arms —
+    /// the cases it leads; its team's, not led by it; those it assists, neither led nor its team's — joined by
+    /// <c>UNION ALL</c>. Listed by deadline, the lead arm — nearly all of an inbox — is answered from its own index
+    /// (<c>ix_cases_lead_due</c>, migration 0034: the department's open cases by deadline, with their state and id),
+    /// the other two from small partial indexes; the single condition with OR is a bitmap of the department's open
+    /// cases, every one fetched from the table and sorted (≈ 3,000 at 10 million; decision 038). Null for everyone
+    /// else (their scope is <see cref="Visible"/>'s).
+    /// </summary>
+    public static IQueryable<Case>? DepartmentArms(Actor actor, IQueryable<Case> cases)
+    {
+        var dept = actor.DepartmentCode;
+        if (dept is null || actor.IsSystem || actor.Has(Role.Inspector) || actor.Roles.Any(SeeAll.Contains)
+            || !actor.Roles.Any(Roles.DepartmentBound.Contains)) return null;
+        if (actor.PlatformCode is { } platformCode) cases = cases.Where(c => c.PlatformCode == platformCode);
+        var pattern = "%," + dept + ",%";
+        // C#'s != on a nullable column is "different or null" in the SQL EF writes: the arms never share a case.
+        return cases.Where(c => c.LeadDepartmentCode == dept)
+            .Concat(cases.Where(c => c.AssignedTeam == dept && c.LeadDepartmentCode != dept))
+            .Concat(cases.Where(c => c.AssistingDepartmentCodes != "" && EF.Functions.Like(c.AssistingDepartmentCodes, pattern)
+                && c.LeadDepartmentCode != dept && c.AssignedTeam != dept));
+    }
+
     public async Task<Case> GetAsync(Actor actor, Guid id, bool track = false, CancellationToken ct = default)
     {
         var q = Visible(actor, track ? db.Cases : db.Cases.AsNoTracking());
@@ -114,9 +137,11 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             searched = text.Trim();
             f = f with { Text = null };
         }
+        // An inbox by deadline: a department reader's scope as disjoint arms, the lead's read from its own index (decision 038).
+        var byArms = f.Sort == CaseSort.Due && searched is null ? DepartmentArms(actor, db.Cases.AsNoTracking()) : null;
         IQueryable<Case> Query(IQueryable<Case> from)
         {
-            var query = Filter(Visible(actor, from.AsNoTracking()), f);
+            var query = Filter(byArms is not null && ReferenceEquals(from, db.Cases) ? byArms : Visible(actor, from.AsNoTracking()), f);
             return phone is not null ? query.WithReporterPhone(db.PersonalData, phone) : query;
         }
         IQueryable<Case> Ordered(IQueryable<Case> q) => f.Sort switch
@@ -146,7 +171,14 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             var counted = await q.Take(cap + 1).CountAsync(ct);
             // A text search with more matches than the cap: the list's order finds a page of them soon (decision 033).
             if (searched is not null && counted > cap) q = Query(Search.CaseSearch.Source(db, searched)!);
-            rows = await Ordered(q).Skip(skip).Take(pageSize).ToListAsync(ct);
+            if (byArms is not null)
+            {
+                // The page's ids first: the lead arm's index holds what the walk tests and returns (PostgreSQL reads
+                // it alone, decision 038); then those cases, whole.
+                var ids = await Ordered(q).Skip(skip).Take(pageSize).Select(c => c.Id).ToListAsync(ct);
+                rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
+            }
+            else rows = await Ordered(q).Skip(skip).Take(pageSize).ToListAsync(ct);
             (total, capped) = (Math.Min(counted, cap), counted > cap);
         }
         var now = clock.GetUtcNow();
