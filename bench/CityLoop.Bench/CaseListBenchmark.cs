@@ -141,6 +141,8 @@ public static class CaseListBenchmark
             ("text: two-character word", () => (agent, $"/api/v1/cases?q={Uri.EscapeDataString(Any(s.Words))}")),
             ("text: two words", () => (agent, $"/api/v1/cases?q={Uri.EscapeDataString(Any(s.Words) + " " + Any(s.Words))}")),
             ("caller's phone", () => (agent, $"/api/v1/cases?phone={Any(s.Phones)}")),
+            // Last, so that the questions before it keep the draws they had before it was added.
+            ("department list (newest first)", () => (Any(departments), "/api/v1/cases?page=1")),
         };
         Console.WriteLine($"{"question",-34} {"runs",5} {"p50 ms",8} {"p99 ms",8} {"max ms",8}  {"mean total",10}  capped");
         foreach (var (name, next) in questions)

@@ -191,6 +191,12 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
             var expected = await ByDeadline(queries.Visible(actor, db.Cases.AsNoTracking())).ToListAsync();
             Assert.Equal(expected, await ByDeadline(arms).ToListAsync());
             Assert.Equal(expected.Count, expected.Distinct().Count());
+            // And the same cases whatever their clock: the arms are what the list counts in any order.
+            var seen = await queries.Visible(actor, db.Cases.AsNoTracking()).Select(c => c.Id).ToListAsync();
+            var byArms = await arms.Select(c => c.Id).ToListAsync();
+            Assert.Equal(seen.Order(), byArms.Order());
+            Assert.Contains(others, await db.Cases.Select(c => c.Id).ToListAsync());
+            Assert.DoesNotContain(others, byArms);
             Assert.Null(CaseQueries.DepartmentArms(actor with { Roles = new HashSet<Role> { Role.DepartmentHead, Role.Inspector } }, db.Cases));
         }
         var teamNumber = (await Api.Get(agent, $"/api/v1/cases/{team}")).Str("number");
@@ -199,6 +205,11 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
         var inbox = await Api.Get(await app.As("dept-hwc"), "/api/v1/cases?state=pending-sign-for,handling&sort=due&pageSize=4");
         Assert.Equal([.. tie, assists, led], inbox.GetProperty("items").EnumerateArray().Select(i => i.Id()));
         Assert.DoesNotContain(others, (await Api.Get(await app.As("dept-hwc"), "/api/v1/cases?sort=due&pageSize=200")).GetProperty("items").EnumerateArray().Select(i => i.Id()));
+        // Newest first the page walks the single condition, the total comes from the arms: they agree.
+        var newest = await Api.Get(await app.As("dept-hwc"), "/api/v1/cases?pageSize=200");
+        var listed = newest.GetProperty("items").EnumerateArray().Select(i => i.Id()).ToList();
+        Assert.Equal(listed.Count, newest.GetProperty("total").GetInt32());
+        Assert.Subset(listed.ToHashSet(), new HashSet<Guid> { led, team, assists, everyArm });
     }
 
     [Fact]

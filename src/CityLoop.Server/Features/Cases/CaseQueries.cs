@@ -90,8 +90,9 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
     /// <c>UNION ALL</c>. Listed by deadline, the lead arm — nearly all of an inbox — is answered from its own index
     /// (<c>ix_cases_lead_due</c>, migration 0034: the department's open cases by deadline, with their state and id),
     /// the other two from small partial indexes; the single condition with OR is a bitmap of the department's open
-    /// cases, every one fetched from the table and sorted (≈ 3,000 at 10 million; decision 038). Null for everyone
-    /// else (their scope is <see cref="Visible"/>'s).
+    /// cases, every one fetched from the table and sorted (≈ 3,000 at 10 million). Counted up to a cap, each arm stops
+    /// there, where the single condition first builds the bitmap of every case the department ever had (decision 038).
+    /// Null for everyone else (their scope is <see cref="Visible"/>'s).
     /// </summary>
     public static IQueryable<Case>? DepartmentArms(Actor actor, IQueryable<Case> cases)
     {
@@ -137,11 +138,12 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             searched = text.Trim();
             f = f with { Text = null };
         }
-        // An inbox by deadline: a department reader's scope as disjoint arms, the lead's read from its own index (decision 038).
-        var byArms = f.Sort == CaseSort.Due && searched is null ? DepartmentArms(actor, db.Cases.AsNoTracking()) : null;
-        IQueryable<Case> Query(IQueryable<Case> from)
+        // A department reader's scope as disjoint arms (decision 038): what it counts, whatever the order, and the page
+        // of an inbox by deadline (the lead's arm read from its own index).
+        var arms = searched is null ? DepartmentArms(actor, db.Cases.AsNoTracking()) : null;
+        IQueryable<Case> Query(IQueryable<Case> from, bool byArms = false)
         {
-            var query = Filter(byArms is not null && ReferenceEquals(from, db.Cases) ? byArms : Visible(actor, from.AsNoTracking()), f);
+            var query = Filter(byArms ? arms! : Visible(actor, from.AsNoTracking()), f);
             return phone is not null ? query.WithReporterPhone(db.PersonalData, phone) : query;
         }
         IQueryable<Case> Ordered(IQueryable<Case> q) => f.Sort switch
@@ -159,7 +161,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         if (searched is not null && f.Sort != CaseSort.Due && skip + pageSize <= cap + 1)
         {
             // A text search newest or oldest first (PostgreSQL): bounded whatever the words (decision 035).
-            var textPage = await TextPageAsync(Query, Ordered, searched, f.Sort == CaseSort.Newest, skip, pageSize, cap, o, ct);
+            var textPage = await TextPageAsync(from => Query(from), Ordered, searched, f.Sort == CaseSort.Newest, skip, pageSize, cap, o, ct);
             var ids = textPage.Ids;
             rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
             (total, capped, partial) = (textPage.Total, textPage.Capped, textPage.Partial);
@@ -168,15 +170,18 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         {
             var q = Query(source);
             // Counting every match of a broad filter over millions of cases costs more than the page: count up to a cap.
-            var counted = await q.Take(cap + 1).CountAsync(ct);
+            // A department's cases are counted arm by arm: each a simple index walk that stops at the cap, where the
+            // single condition builds the bitmap of every case the department ever had (324 → 2 ms at 10 million).
+            var counted = await (arms is not null ? Query(db.Cases, byArms: true) : q).Take(cap + 1).CountAsync(ct);
             // A text search with more matches than the cap: the list's order finds a page of them soon (decision 033).
             if (searched is not null && counted > cap) q = Query(Search.CaseSearch.Source(db, searched)!);
-            if (byArms is not null)
+            if (arms is not null && f.Sort == CaseSort.Due)
             {
                 // The page's ids first: the lead arm's index holds what the walk tests and returns (PostgreSQL reads
-                // it alone, decision 038); then those cases, whole.
-                var ids = await Ordered(q).Skip(skip).Take(pageSize).Select(c => c.Id).ToListAsync(ct);
-                rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
+                // it alone, decision 038); then those cases, whole. (Newest or oldest first, the arms would sort the
+                // department's whole history: the single condition walks the list's order instead.)
+                var ids = await Ordered(Query(db.Cases, byArms: true)).Skip(skip).Take(pageSize).Select(c => c.Id).ToListAsync(ct);
+                rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases, byArms: true).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
             }
             else rows = await Ordered(q).Skip(skip).Take(pageSize).ToListAsync(ct);
             (total, capped) = (Math.Min(counted, cap), counted > cap);
