@@ -140,12 +140,13 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         }
         // A department reader's scope as disjoint arms (decision 038): what it counts, whatever the order, and the page
         // of an inbox by deadline (the lead's arm read from its own index).
-        var arms = searched is null ? DepartmentArms(actor, db.Cases.AsNoTracking()) : null;
-        IQueryable<Case> Query(IQueryable<Case> from, bool byArms = false)
+        IQueryable<Case> Scoped(IQueryable<Case> scope)
         {
-            var query = Filter(byArms ? arms! : Visible(actor, from.AsNoTracking()), f);
+            var query = Filter(scope, f);
             return phone is not null ? query.WithReporterPhone(db.PersonalData, phone) : query;
         }
+        IQueryable<Case> Query(IQueryable<Case> from) => Scoped(Visible(actor, from.AsNoTracking()));
+        var arms = searched is null && DepartmentArms(actor, db.Cases.AsNoTracking()) is { } scope ? Scoped(scope) : null;
         IQueryable<Case> Ordered(IQueryable<Case> q) => f.Sort switch
         {
             CaseSort.Oldest => q.OrderBy(c => c.CreatedAt).ThenBy(c => c.Number),
@@ -161,7 +162,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         if (searched is not null && f.Sort != CaseSort.Due && skip + pageSize <= cap + 1)
         {
             // A text search newest or oldest first (PostgreSQL): bounded whatever the words (decision 035).
-            var textPage = await TextPageAsync(from => Query(from), Ordered, searched, f.Sort == CaseSort.Newest, skip, pageSize, cap, o, ct);
+            var textPage = await TextPageAsync(Query, Ordered, searched, f.Sort == CaseSort.Newest, skip, pageSize, cap, o, ct);
             var ids = textPage.Ids;
             rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
             (total, capped, partial) = (textPage.Total, textPage.Capped, textPage.Partial);
@@ -172,7 +173,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             // Counting every match of a broad filter over millions of cases costs more than the page: count up to a cap.
             // A department's cases are counted arm by arm: each a simple index walk that stops at the cap, where the
             // single condition builds the bitmap of every case the department ever had (324 → 2 ms at 10 million).
-            var counted = await (arms is not null ? Query(db.Cases, byArms: true) : q).Take(cap + 1).CountAsync(ct);
+            var counted = await (arms ?? q).Take(cap + 1).CountAsync(ct);
             // A text search with more matches than the cap: the list's order finds a page of them soon (decision 033).
             if (searched is not null && counted > cap) q = Query(Search.CaseSearch.Source(db, searched)!);
             if (arms is not null && f.Sort == CaseSort.Due)
@@ -180,8 +181,8 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
                 // The page's ids first: the lead arm's index holds what the walk tests and returns (PostgreSQL reads
                 // it alone, decision 038); then those cases, whole. (Newest or oldest first, the arms would sort the
                 // department's whole history: the single condition walks the list's order instead.)
-                var ids = await Ordered(Query(db.Cases, byArms: true)).Skip(skip).Take(pageSize).Select(c => c.Id).ToListAsync(ct);
-                rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases, byArms: true).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
+                var ids = await Ordered(arms).Skip(skip).Take(pageSize).Select(c => c.Id).ToListAsync(ct);
+                rows = ids.Count == 0 ? [] : await Ordered(arms.Where(c => ids.Contains(c.Id))).ToListAsync(ct);
             }
             else rows = await Ordered(q).Skip(skip).Take(pageSize).ToListAsync(ct);
             (total, capped) = (Math.Min(counted, cap), counted > cap);
