@@ -173,7 +173,7 @@ public sealed record BenchData(string ConnectionString, string Database, DateTim
             sp.GetRequiredService<IOptions<PlatformOptions>>().Value);
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync();
-        var indexes = await CaseBulkLoader.DropIndexesAsync(conn, "cases", "case_events", "case_facts");
+        var indexes = await CaseBulkLoader.DropIndexesAsync(conn, "cases", "case_events", "case_facts", "case_search");
         var loader = new CaseBulkLoader(db, sp.GetRequiredService<CityLoop.Server.Features.Privacy.PersonalDataKeys>());
         var sw = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -210,7 +210,7 @@ public sealed record BenchData(string ConnectionString, string Database, DateTim
     {
         await using var cmd = new NpgsqlCommand("""
             SELECT pg_database_size(current_database()), (SELECT count(*) FROM cases), (SELECT count(DISTINCT case_id) FROM case_events),
-                   pg_table_size('cases'), pg_indexes_size('cases'), pg_relation_size('ix_cases_search_vector'),
+                   pg_table_size('cases'), pg_indexes_size('cases'), pg_table_size('case_search') + pg_indexes_size('case_search'),
                    pg_table_size('case_facts'), pg_indexes_size('case_facts'), pg_table_size('case_events'), pg_indexes_size('case_events')
             """, conn) { CommandTimeout = 0 };
         await using var r = await cmd.ExecuteReaderAsync();
@@ -219,7 +219,7 @@ public sealed record BenchData(string ConnectionString, string Database, DateTim
         var withEvents = Math.Max(1, r.GetInt64(2));
         string Per(long bytes, long n) => $"{bytes / 1e9:F2} GB ({bytes / (double)n:N0} B/case)";
         Console.WriteLine($"disk: database {Per(r.GetInt64(0), cases)} for {cases:N0} cases");
-        Console.WriteLine($"  cases {Per(r.GetInt64(3), cases)} + indexes {Per(r.GetInt64(4), cases)} (search index {Per(r.GetInt64(5), cases)})");
+        Console.WriteLine($"  cases {Per(r.GetInt64(3), cases)} + indexes {Per(r.GetInt64(4), cases)} (search vectors and their indexes {Per(r.GetInt64(5), cases)})");
         Console.WriteLine($"  case_facts {Per(r.GetInt64(6), cases)} + indexes {Per(r.GetInt64(7), cases)}");
         Console.WriteLine($"  case_events {Per(r.GetInt64(8), withEvents)} + indexes {Per(r.GetInt64(9), withEvents)} — per case with events ({withEvents:N0})");
     }

@@ -90,7 +90,7 @@ public static class CaseListBenchmark
             var text = i % 2 == 0 ? s.Words[rng.Next(s.Words.Count)] : s.Words[rng.Next(s.Words.Count)] + " " + s.Words[rng.Next(s.Words.Count)];
             using var page = JsonDocument.Parse(await agent.GetStringAsync($"/api/v1/cases?q={Uri.EscapeDataString(text)}&pageSize=20"));
             var got = page.RootElement.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("number").GetString()).ToList();
-            await using var cmd = new NpgsqlCommand("SELECT number FROM cases WHERE search_vector @@ CAST(@q AS tsquery) ORDER BY created_at DESC, number DESC LIMIT 20", conn);
+            await using var cmd = new NpgsqlCommand("SELECT number FROM case_search WHERE search_vector @@ CAST(@q AS tsquery) ORDER BY created_at DESC, number DESC LIMIT 20", conn);
             cmd.Parameters.AddWithValue("q", CityLoop.Server.Features.Search.BigramSearch.TsQuery(CityLoop.Server.Features.Search.Bigrams.Query(text)));
             cmd.CommandTimeout = 600;
             var want = new List<string?>();

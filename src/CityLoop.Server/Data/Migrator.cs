@@ -107,6 +107,9 @@ public sealed class Migrator(CityLoopDb db, ILogger<Migrator> log)
         await using var cmd = conn.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = sql;
+        // A schema step over a large table (filling a new table from ten million cases) runs as long as it needs: cut
+        // short, its transaction would roll back and the next start would begin it again.
+        cmd.CommandTimeout = 0;
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

@@ -162,7 +162,10 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         if (searched is not null && f.Sort != CaseSort.Due && skip + pageSize <= cap + 1)
         {
             // A text search newest or oldest first (PostgreSQL): bounded whatever the words (decision 035).
-            var textPage = await TextPageAsync(Query, Ordered, searched, f.Sort == CaseSort.Newest, skip, pageSize, cap, o, ct);
+            // A reader who sees every case (the root platform's hotline, dispatch and leadership) and filters by the text
+            // alone needs nothing of the cases to find the page: the search's own table answers (decision 039).
+            var textOnly = phone is null && TextAlone(actor, f);
+            var textPage = await TextPageAsync(Query, Ordered, searched, f.Sort == CaseSort.Newest, textOnly, skip, pageSize, cap, o, ct);
             var ids = textPage.Ids;
             rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
             (total, capped, partial) = (textPage.Total, textPage.Capped, textPage.Partial);
@@ -211,11 +214,16 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
     /// index entries.
     /// </summary>
     async Task<(List<Guid> Ids, int Total, bool Capped, bool Partial)> TextPageAsync(Func<IQueryable<Case>, IQueryable<Case>> query,
-        Func<IQueryable<Case>, IQueryable<Case>> ordered, string text, bool newest, int skip, int pageSize, int cap, CaseListOptions o, CancellationToken ct)
+        Func<IQueryable<Case>, IQueryable<Case>> ordered, string text, bool newest, bool textOnly, int skip, int pageSize, int cap, CaseListOptions o, CancellationToken ct)
     {
         var need = skip + pageSize;
         List<Guid> Page(List<Guid> ids) => ids.Skip(skip).Take(pageSize).ToList();
-        var walked = await ordered(query(Search.CaseSearch.Walk(db, text, newest, Math.Max(need, o.TextWalkRows))!)).Select(c => c.Id).Take(cap + 1).ToListAsync(ct);
+        // The matches among the newest rows, in the list's order: from the search's table alone when the reader's scope
+        // and filters add nothing; otherwise each match's case is read to apply them.
+        Task<List<Guid>> Walk(int rows, int take) => textOnly
+            ? Search.CaseSearch.WalkIds(db, text, newest, rows, take)!.ToListAsync(ct)
+            : ordered(query(Search.CaseSearch.Walk(db, text, newest, rows)!)).Select(c => c.Id).Take(take).ToListAsync(ct);
+        var walked = await Walk(Math.Max(need, o.TextWalkRows), cap + 1);
         if (walked.Count > cap) return (Page(walked), cap, true, false);
         var whole = !await db.Cases.OrderBy(c => c.CreatedAt).Skip(Math.Max(need, o.TextWalkRows)).AnyAsync(ct);
         if (whole || walked.Count >= need) return (Page(walked), walked.Count, !whole, false);
@@ -224,15 +232,17 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         // fill it, that walk comes first (reading rows in the list's order is several times cheaper than fetching the
         // search index's matches one by one from all over the table).
         List<Guid>? deeper = null;
-        Task<List<Guid>> Deeper() => ordered(query(Search.CaseSearch.Walk(db, text, newest, Math.Max(need, o.TextDeepWalkRows))!)).Select(c => c.Id).Take(need).ToListAsync(ct);
+        Task<List<Guid>> Deeper() => Walk(Math.Max(need, o.TextDeepWalkRows), need);
         if (walked.Count > 0 && (long)need * Math.Max(need, o.TextWalkRows) / walked.Count <= o.TextDeepWalkRows)
         {
             deeper = await Deeper();
             if (deeper.Count >= need) return (Page(deeper), deeper.Count, true, false);
         }
 
-        var matches = await query(Search.CaseSearch.Source(db, text, fenced: true)!).Select(c => new { c.Id, c.CreatedAt, c.Number })
-            .Take(o.TextMatchRows + 1).ToListAsync(ct);
+        var matches = textOnly
+            ? await Search.CaseSearch.MatchesOnly(db, text, o.TextMatchRows + 1)!.ToListAsync(ct)
+            : await query(Search.CaseSearch.Source(db, text, fenced: true)!).Select(c => new Search.SearchMatch { Id = c.Id, CreatedAt = c.CreatedAt, Number = c.Number })
+                .Take(o.TextMatchRows + 1).ToListAsync(ct);
         if (matches.Count <= o.TextMatchRows)
         {
             var sorted = newest
@@ -244,6 +254,14 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         deeper ??= await Deeper();
         return (Page(deeper), Math.Min(matches.Count, cap), true, deeper.Count < need);
     }
+
+    /// <summary>
+    /// Whether a list's text search (its text taken out of <paramref name="f"/>) is the whole question: the reader sees
+    /// every case of every platform and nothing else is filtered, so the search's own table can answer (decision 039).
+    /// </summary>
+    public static bool TextAlone(Actor actor, CaseFilter f) =>
+        (actor.IsSystem || actor.AtRoot) && actor.Roles.Any(SeeAll.Contains)
+        && f with { States = f.States is { Count: 0 } ? null : f.States, Text = null, Page = 1, PageSize = 20, Sort = CaseSort.Newest } == new CaseFilter();
 
     public IQueryable<Case> Filter(IQueryable<Case> q, CaseFilter f)
     {

@@ -12,8 +12,9 @@ namespace CityLoop.Server.Features.Search;
 /// <c>search_vector tsvector GENERATED ALWAYS AS (array_to_tsvector(string_to_array(search_terms, ' ')))</c> with a GIN
 /// index (no text parser involved: the lexemes are the terms); SQLite indexes the terms in an FTS5 table
 /// <c>{table}_fts</c> (the key, unindexed, and the terms) that triggers keep in step with the column. Both answer the same query: every term present, prefixes where the query
-/// asks for them. The case list uses it for cases; a knowledge base or duplicate hints add the column, the index and
-/// the FTS5 table to their own table and call <see cref="Keys"/>.
+/// asks for them. A knowledge base or duplicate hints add the column, the index and the FTS5 table to their own table
+/// and call <see cref="Keys"/>. Cases differ on PostgreSQL only: their vectors sit in a table of their own, in the
+/// list's order, written by a trigger (<see cref="CaseSearch.VectorTable"/>, decision 039).
 /// </summary>
 public static class BigramSearch
 {
@@ -87,11 +88,22 @@ public static class CaseSearch
 
     public static string TermsOf(Case c) => Bigrams.Terms(c.Title, c.Description, c.Address);
 
+    /// <summary>
+    /// PostgreSQL: the table holding the cases' search vectors, one row per case in the order cases arrive, kept by a
+    /// trigger on <c>cases</c> (migration 0035, decision 039). The cases table keeps the terms, not the vector.
+    /// </summary>
+    public const string VectorTable = "case_search";
+
+    /// <summary>Ids of the cases whose texts contain every term (PostgreSQL: from <see cref="VectorTable"/>; SQLite: FTS5).</summary>
+    static IQueryable<Guid> Keys(CityLoopDb db, IReadOnlyList<SearchTerm> terms) => db.IsPostgres
+        ? db.Database.SqlQueryRaw<Guid>("SELECT case_id AS \"Value\" FROM " + VectorTable + " WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)", BigramSearch.TsQuery(terms))
+        : BigramSearch.Keys<Guid>(db, "cases", "id", terms);
+
     /// <summary>Ids of the cases whose title, description or address contain the query; null when the query has no letters or digits.</summary>
     public static IQueryable<Guid>? Matching(CityLoopDb db, string query)
     {
         var terms = Bigrams.Query(query);
-        return terms.Count == 0 ? null : BigramSearch.Keys<Guid>(db, "cases", "id", terms);
+        return terms.Count == 0 ? null : Keys(db, terms);
     }
 
     /// <summary>The cases whose texts contain the query, as an id set; a query with no letters or digits matches nothing.</summary>
@@ -99,35 +111,40 @@ public static class CaseSearch
     {
         var terms = Bigrams.Query(query);
         if (terms.Count == 0) return q.Where(_ => false);
-        var ids = BigramSearch.Keys<Guid>(db, "cases", "id", terms);
+        var ids = Keys(db, terms);
         return q.Where(c => ids.Contains(c.Id));
     }
 
     /// <summary>
-    /// PostgreSQL: the cases table already narrowed to the query, to build a list on. The condition then sits on the
-    /// row itself (the planner pulls the subquery up), so it can use the GIN index or check rows met along the list's
-    /// order, whichever is cheaper. Null where that does not apply (SQLite, a query without terms).
+    /// PostgreSQL: the cases table already narrowed to the query, to build a list on: each case tested by its row of
+    /// <see cref="VectorTable"/> (a semi-join), so the planner can use the GIN index or test the cases met along the
+    /// list's order, whichever is cheaper. Null where that does not apply (SQLite, a query without terms).
     /// </summary>
     /// <remarks>
     /// <paramref name="fenced"/>: the matches found on their own first (a materialised CTE, read lazily): the GIN index
-    /// where they are few, the table in its order where they are many — never the list's order walked row by row in search
-    /// of matches that may not exist. Two words that are each common but rarely together (estimated at thousands of rows,
-    /// matching none) made that walk read the whole table: p99 56 s at 4 million cases. The list counts with the fenced
-    /// source (the count stops at its cap) and orders the page on it when the matches are under the cap; above the cap
-    /// there are enough matches for the walk to meet the page soon.
+    /// where they are few, the vectors in the order cases arrived where they are many — never the list's order walked
+    /// row by row in search of matches that may not exist. Two words that are each common but rarely together
+    /// (estimated at thousands of rows, matching none) made that walk read the whole table: p99 56 s at 4 million cases.
+    /// Each match then reads its case by id (<c>OFFSET 0</c> keeps that a lookup per match, so a count that stops at its
+    /// cap stops reading). The list counts with the fenced source and orders the page on it when the matches are under
+    /// the cap; above the cap there are enough matches for the walk to meet the page soon.
     /// </remarks>
     public static IQueryable<Case>? Source(CityLoopDb db, string query, bool fenced = false)
     {
         if (!db.IsPostgres) return null;
         var terms = Bigrams.Query(query);
         if (terms.Count == 0) return null;
-        var match = "SELECT * FROM cases WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)";
-        return db.Cases.FromSqlRaw(fenced ? "WITH matches AS MATERIALIZED (" + match + ") SELECT * FROM matches" : match, BigramSearch.TsQuery(terms));
+        var sql = fenced
+            ? "WITH matches AS MATERIALIZED (SELECT case_id FROM " + VectorTable + " WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)) "
+              + "SELECT c.* FROM matches m CROSS JOIN LATERAL (SELECT * FROM cases WHERE cases.id = m.case_id OFFSET 0) AS c"
+            : "SELECT * FROM cases WHERE EXISTS (SELECT 1 FROM " + VectorTable + " s WHERE s.case_id = cases.id AND s." + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery))";
+        return db.Cases.FromSqlRaw(sql, BigramSearch.TsQuery(terms));
     }
 
     /// <summary>
     /// PostgreSQL: the query's matches among the <paramref name="rows"/> newest (or oldest) cases in the list's order —
-    /// a walk that reads at most that many rows whatever the query, checking each one's stored vector (decision 035).
+    /// a walk that reads at most that many vectors whatever the query (decision 035), from <see cref="VectorTable"/>,
+    /// where they are consecutive rows (decision 039); only the matches' cases are then read, by id.
     /// Null where that does not apply (SQLite, a query without terms).
     /// </summary>
     public static IQueryable<Case>? Walk(CityLoopDb db, string query, bool newest, int rows)
@@ -137,10 +154,42 @@ public static class CaseSearch
         if (terms.Count == 0) return null;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         var tsQuery = BigramSearch.TsQuery(terms);
-        // The row count and the query text go in as parameters; the vector column's name is VectorColumn's.
+        // The row count and the query text go in as parameters; the table and column names are VectorTable's and VectorColumn's.
         return newest
-            ? db.Cases.FromSql($"SELECT * FROM (SELECT * FROM cases ORDER BY created_at DESC, number DESC LIMIT {rows}) AS walked WHERE search_vector @@ CAST({tsQuery} AS tsquery)")
-            : db.Cases.FromSql($"SELECT * FROM (SELECT * FROM cases ORDER BY created_at, number LIMIT {rows}) AS walked WHERE search_vector @@ CAST({tsQuery} AS tsquery)");
+            ? db.Cases.FromSql($"SELECT * FROM cases WHERE id IN (SELECT w.case_id FROM (SELECT case_id, search_vector FROM case_search ORDER BY created_at DESC, number DESC LIMIT {rows}) AS w WHERE w.search_vector @@ CAST({tsQuery} AS tsquery))")
+            : db.Cases.FromSql($"SELECT * FROM cases WHERE id IN (SELECT w.case_id FROM (SELECT case_id, search_vector FROM case_search ORDER BY created_at, number LIMIT {rows}) AS w WHERE w.search_vector @@ CAST({tsQuery} AS tsquery))");
+    }
+
+    /// <summary>
+    /// PostgreSQL: the ids of the query's matches among the <paramref name="rows"/> newest (or oldest) cases, in the
+    /// list's order, at most <paramref name="take"/>, read from <see cref="VectorTable"/> alone — for a reader who sees
+    /// every case and filters by nothing but the text, where <see cref="Walk"/>'s read of each match's case (a lookup
+    /// per match) would only confirm it. Null where that does not apply (SQLite, a query without terms).
+    /// </summary>
+    public static IQueryable<Guid>? WalkIds(CityLoopDb db, string query, bool newest, int rows, int take)
+    {
+        if (!db.IsPostgres) return null;
+        var terms = Bigrams.Query(query);
+        if (terms.Count == 0) return null;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        var tsQuery = BigramSearch.TsQuery(terms);
+        return newest
+            ? db.Database.SqlQuery<Guid>($"SELECT w.case_id AS \"Value\" FROM (SELECT case_id, created_at, number, search_vector FROM case_search ORDER BY created_at DESC, number DESC LIMIT {rows}) AS w WHERE w.search_vector @@ CAST({tsQuery} AS tsquery) ORDER BY w.created_at DESC, w.number DESC LIMIT {take}")
+            : db.Database.SqlQuery<Guid>($"SELECT w.case_id AS \"Value\" FROM (SELECT case_id, created_at, number, search_vector FROM case_search ORDER BY created_at, number LIMIT {rows}) AS w WHERE w.search_vector @@ CAST({tsQuery} AS tsquery) ORDER BY w.created_at, w.number LIMIT {take}");
+    }
+
+    /// <summary>
+    /// PostgreSQL: up to <paramref name="take"/> of the query's matches, in no order, with what sorts them, from the
+    /// search index and <see cref="VectorTable"/> alone (for a reader who sees every case and filters by nothing but
+    /// the text, as <see cref="WalkIds"/>). Null where that does not apply.
+    /// </summary>
+    public static IQueryable<SearchMatch>? MatchesOnly(CityLoopDb db, string query, int take)
+    {
+        if (!db.IsPostgres) return null;
+        var terms = Bigrams.Query(query);
+        if (terms.Count == 0) return null;
+        var tsQuery = BigramSearch.TsQuery(terms);
+        return db.Database.SqlQuery<SearchMatch>($"SELECT case_id AS \"Id\", created_at AS \"CreatedAt\", number AS \"Number\" FROM case_search WHERE search_vector @@ CAST({tsQuery} AS tsquery) LIMIT {take}");
     }
 
     /// <summary>Fills the terms of cases stored before the column existed; the migrator runs it after a schema upgrade.</summary>
@@ -161,6 +210,14 @@ public static class CaseSearch
             total += batch.Count;
         }
     }
+}
+
+/// <summary>A text search's match as <see cref="CaseSearch.MatchesOnly"/> reads it: the case and what orders the list.</summary>
+public sealed class SearchMatch
+{
+    public Guid Id { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string Number { get; set; } = "";
 }
 
 sealed class CaseSearchConfiguration : IEntityTypeConfiguration<Case>
