@@ -58,6 +58,11 @@ public sealed class CpuMeter
             var ppid = int.Parse(fields[1], CultureInfo.InvariantCulture);
             if (pid != postmaster && ppid != postmaster) continue;
             ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            // The postmaster's cutime and cstime: the time of its children that have ended (a connection closed, a
+            // worker done), which no longer shows in a live child's own fields. Without them the sum fell whenever a
+            // busy backend ended between two readings, and a run could print a negative figure.
+            if (pid == postmaster)
+                ticks += long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
         }
         // Linux reports utime and stime in clock ticks of 1/100 s (USER_HZ) on every architecture .NET runs on.
         return TimeSpan.FromMilliseconds(ticks * 10);
