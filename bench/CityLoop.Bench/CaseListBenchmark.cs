@@ -45,6 +45,8 @@ public static class CaseListBenchmark
         public List<string> Phones { get; } = [];
         public List<string> Streets { get; } = [];
         public List<string> Categories { get; } = [];
+        /// <summary>Recent cases with a category and a point: what an agent is typing in when the intake checks run.</summary>
+        public List<(string Category, double Lat, double Lon, string? Address, string Description)> Places { get; } = [];
 
         public async Task FillAsync(CityLoopDb db, string connectionString, int seed)
         {
@@ -65,6 +67,16 @@ public static class CaseListBenchmark
             Phones.AddRange((await db.Cases.AsNoTracking().Where(c => ids.Contains(c.Id)).Select(c => c.ReporterPhone).ToListAsync()).OfType<string>());
             Streets.AddRange(await Column($"SELECT DISTINCT street_code FROM cases TABLESAMPLE SYSTEM (1) REPEATABLE ({seed}) WHERE street_code IS NOT NULL ORDER BY 1"));
             Categories.AddRange(await Column($"SELECT DISTINCT left(category_code, 3) FROM cases TABLESAMPLE SYSTEM (1) REPEATABLE ({seed}) WHERE category_code LIKE 'C%' OR category_code LIKE 'E%' ORDER BY 1"));
+            await using (var places = new NpgsqlCommand($"""
+                SELECT category_code, latitude, longitude, address, description FROM cases
+                WHERE created_at >= (SELECT max(created_at) FROM cases) - interval '30 days' AND latitude IS NOT NULL AND category_code IS NOT NULL
+                ORDER BY md5(number || '{seed}') LIMIT 500
+                """, conn))
+            {
+                await using var r = await places.ExecuteReaderAsync();
+                while (await r.ReadAsync())
+                    Places.Add((r.GetString(0), r.GetDouble(1), r.GetDouble(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4)));
+            }
             // Two-character words as people type them: any two adjacent Chinese characters of a real description.
             foreach (var text in await Column($"SELECT description FROM cases TABLESAMPLE SYSTEM (1) REPEATABLE ({seed}) LIMIT 2000"))
             {
@@ -100,6 +112,55 @@ public static class CaseListBenchmark
             same++;
         }
         Console.WriteLine($"check: {same} text pages the same as every match sorted, {partial} partial (skipped)");
+    }
+
+    /// <summary>
+    /// What an intake asks of the whole history (decision 040), through the services the API calls, read-only: the
+    /// repeat check of a new report (the caller's or the same category's case closed nearby in the last 30 days), and
+    /// the duplicate hints the agent desktop shows while the report is typed — at a recent case's category and point,
+    /// with a caller's phone every other draw.
+    /// </summary>
+    static async Task IntakeChecksAsync(IServiceProvider services, Sample s, int queries, int seed, DateTimeOffset end)
+    {
+        if (s.Places.Count == 0) return;
+        var rng = new Random(seed + 2);
+        var agent = new Actor("bench-agent", "bench-agent", new HashSet<Role> { Role.HotlineAgent }, null);
+        var checks = new (string Name, Func<IServiceProvider, int, Task> Ask)[]
+        {
+            ("repeat check at intake", async (sp, i) =>
+            {
+                var p = s.Places[rng.Next(s.Places.Count)];
+                var input = new CityLoop.Domain.Cases.NewCase
+                {
+                    Source = CityLoop.Domain.Cases.CaseSource.Hotline, RequestType = CityLoop.Domain.Cases.RequestType.Complaint,
+                    Description = p.Description, CategoryCode = p.Category, Latitude = p.Lat, Longitude = p.Lon, Address = p.Address,
+                    ReporterPhone = i % 2 == 0 && s.Phones.Count > 0 ? s.Phones[rng.Next(s.Phones.Count)] : null,
+                };
+                await sp.GetServices<CityLoop.Server.Features.Cases.ICaseHook>().OfType<CityLoop.Server.Features.FollowUps.RepeatFinder>().Single()
+                    .BeforeCreateAsync(input, end, default);
+            }),
+            ("duplicate hints (agent desktop)", async (sp, i) =>
+            {
+                var p = s.Places[rng.Next(s.Places.Count)];
+                var phone = i % 2 == 0 && s.Phones.Count > 0 ? s.Phones[rng.Next(s.Phones.Count)] : null;
+                await sp.GetRequiredService<CityLoop.Server.Features.Desk.DeskQueries>()
+                    .DuplicatesAsync(agent, new CityLoop.Server.Features.Desk.DuplicateQuery(p.Description, p.Category, p.Address, p.Lat, p.Lon, phone));
+            }),
+        };
+        foreach (var (name, ask) in checks)
+        {
+            for (var w = 0; w < 5; w++) { using var scope = services.CreateScope(); await ask(scope.ServiceProvider, w); }
+            var latencies = new double[queries];
+            for (var i = 0; i < queries; i++)
+            {
+                using var scope = services.CreateScope();
+                var sw = Stopwatch.StartNew();
+                await ask(scope.ServiceProvider, i);
+                latencies[i] = sw.Elapsed.TotalMilliseconds;
+            }
+            var r = IntakeBenchmark.Summarise(latencies, 0, 0);
+            Console.WriteLine($"{name,-34} {queries,5} {r.P50,8:F1} {r.P99,8:F1} {latencies.Max(),8:F1}");
+        }
     }
 
     static async Task QueryAsync(string connectionString, Sample s, int queries, int seed, DateTimeOffset start, DateTimeOffset end, bool check = false)
@@ -166,6 +227,7 @@ public static class CaseListBenchmark
             var r = IntakeBenchmark.Summarise(latencies, 0, 0);
             Console.WriteLine($"{name,-34} {queries,5} {r.P50,8:F1} {r.P99,8:F1} {latencies[^1],8:F1}  {totals / queries,10:N0}  {capped}");
         }
+        await IntakeChecksAsync(app.Services, s, queries, seed, end);
         if (check) await CheckTextPagesAsync(connectionString, agent, s, queries, seed);
         foreach (var d in departments) d.Dispose();
         agent.Dispose();

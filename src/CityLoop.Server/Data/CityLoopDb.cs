@@ -60,7 +60,9 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options, PersonalDat
             e.HasIndex(c => new { c.State, c.CreatedAt });
             e.HasIndex(c => new { c.LeadDepartmentCode, c.State });
             e.HasIndex(c => c.CreatedAt);
-            e.HasIndex(c => c.CategoryCode);
+            // The repeat check by place and the duplicate hints (migration 0036): a category's closings and its new cases by instant.
+            e.HasIndex(c => new { c.CategoryCode, c.ClosedAt }).HasFilter("state = 'Closed'");
+            e.HasIndex(c => new { c.CategoryCode, c.CreatedAt });
             e.HasIndex(c => new { c.GridCode, c.CreatedAt });
             e.HasIndex(c => new { c.Source, c.ExternalId }).HasFilter("external_id IS NOT NULL");
             e.HasIndex(c => c.AssignedTeam).HasFilter("assigned_team IS NOT NULL");

@@ -169,6 +169,42 @@ public abstract class DeskTests<TApp>(TApp app) where TApp : AppFixture
         new { title, answer, keywords, categoryCode = category, ownerDepartment = "HWC", validFrom = from, validTo = to };
 
     [Fact]
+    public async Task DuplicateHints_FindTheSameAddressTypedOtherwise_LookingItUpWithoutTheDistrictsTermsOrAPrefixOfItsLastCharacter()
+    {
+        var agent = await app.As("agent");
+        // A house number nobody else has, so that the address is this test's own.
+        var number = Random.Shared.Next(100_000, 999_999);
+        var stored = await Api.CreateCase(agent, new
+        {
+            source = "hotline", requestType = "complaint", description = "路面坑洼积水", categoryCode = "C0101",
+            address = $"金城江区 新建路，{number} 号",
+        });
+        using var scope = app.Factory.Services.CreateScope();
+        var desk = scope.ServiceProvider.GetRequiredService<Features.Desk.DeskQueries>();
+        var actor = new Domain.Identity.Actor("agent", "agent", new HashSet<Domain.Identity.Role> { Domain.Identity.Role.HotlineAgent }, null);
+
+        // The terms it is looked up by: not the district's (its name is in nearly every address), not 号 as a prefix.
+        var terms = desk.AddressTerms($"金城江区新建路{number}号").Select(t => t.Text).ToList();
+        Assert.DoesNotContain("金城", terms);
+        Assert.DoesNotContain("江区", terms);
+        Assert.DoesNotContain("号", terms);
+        Assert.Contains("新建", terms);
+        Assert.Contains(number.ToString(), terms);
+        // An address that is nothing but a division's name is looked up by all of it.
+        Assert.Contains("金城", desk.AddressTerms("金城江区").Select(t => t.Text));
+
+        // Typed without the spaces and the comma: the same address, found and compared whole.
+        var hints = await desk.DuplicatesAsync(actor, new Features.Desk.DuplicateQuery(null, "C0101", $"金城江区新建路{number}号", null, null, null));
+        var hint = Assert.Single(hints, h => h.Number == stored.Str("number"));
+        Assert.Contains(Features.Desk.DuplicateReason.SameAddress, hint.Reasons);
+        // Another house number on the same road is another address; another category is another problem.
+        Assert.DoesNotContain(await desk.DuplicatesAsync(actor, new Features.Desk.DuplicateQuery(null, "C0101", $"金城江区新建路{number + 1}号", null, null, null)),
+            h => h.Number == stored.Str("number"));
+        Assert.DoesNotContain(await desk.DuplicatesAsync(actor, new Features.Desk.DuplicateQuery(null, "A0101", $"金城江区新建路{number}号", null, null, null)),
+            h => h.Number == stored.Str("number"));
+    }
+
+    [Fact]
     public async Task KnowledgeEditors_WriteArticles_EveryoneSearchesThemInChinese()
     {
         var editor = await app.As("knowledge");

@@ -106,6 +106,16 @@ public static class CaseSearch
         return terms.Count == 0 ? null : Keys(db, terms);
     }
 
+    /// <summary>
+    /// Ids of the cases created since <paramref name="since"/> whose texts contain every one of <paramref name="terms"/>
+    /// (at least one). PostgreSQL answers from <see cref="VectorTable"/>, where the creation instant sits beside the
+    /// vector, so the index's matches are cut to the window before any case is read (decision 040); SQLite from FTS5,
+    /// the window applied by the caller on the cases.
+    /// </summary>
+    public static IQueryable<Guid> MatchingSince(CityLoopDb db, IReadOnlyList<SearchTerm> terms, DateTimeOffset since) => db.IsPostgres
+        ? db.Database.SqlQuery<Guid>($"SELECT case_id AS \"Value\" FROM case_search WHERE created_at >= {since} AND search_vector @@ CAST({BigramSearch.TsQuery(terms)} AS tsquery)")
+        : BigramSearch.Keys<Guid>(db, "cases", "id", terms);
+
     /// <summary>The cases whose texts contain the query, as an id set; a query with no letters or digits matches nothing.</summary>
     public static IQueryable<Case> Where(CityLoopDb db, IQueryable<Case> q, string query)
     {
