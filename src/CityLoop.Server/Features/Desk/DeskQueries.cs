@@ -105,7 +105,7 @@ public sealed class DeskQueries(CityLoopDb db, CaseQueries queries, CallLog call
                 if (same.Count > 0) Add(await db.Cases.AsNoTracking().Where(c => same.Contains(c.Id)).ToListAsync(ct), DuplicateReason.SameAddress);
             }
         }
-        var terms = Bigrams.Query(q.Text).Where(t => !(t.Prefix && t.Text.Length == 1)).ToList();
+        var terms = Informative(q.Text);
         var similarity = new Dictionary<Guid, double>();
         if (terms.Count >= 2)
         {
@@ -141,9 +141,11 @@ public sealed class DeskQueries(CityLoopDb db, CaseQueries queries, CallLog call
         var rest = address;
         foreach (var name in DivisionNames())
             if (rest.Contains(name, StringComparison.Ordinal)) rest = rest.Replace(name, " ", StringComparison.Ordinal);
-        static List<SearchTerm> Of(string text) => Bigrams.Query(text).Where(t => !(t.Prefix && t.Text.Length == 1)).ToList();
-        return Of(rest) is { Count: > 0 } terms ? terms : Of(address);
+        return Informative(rest) is { Count: > 0 } terms ? terms : Informative(address);
     }
+
+    /// <summary>A text's search terms without a last single character asked as a prefix (every token that starts with it).</summary>
+    static List<SearchTerm> Informative(string? text) => Bigrams.Query(text).Where(t => !(t.Prefix && t.Text.Length == 1)).ToList();
 
     /// <summary>The division names of three characters or more, longest first (so 金城江区 goes before 金城江).</summary>
     IReadOnlyList<string> DivisionNames()

@@ -94,10 +94,18 @@ public static class CaseSearch
     /// </summary>
     public const string VectorTable = "case_search";
 
-    /// <summary>Ids of the cases whose texts contain every term (PostgreSQL: from <see cref="VectorTable"/>; SQLite: FTS5).</summary>
-    static IQueryable<Guid> Keys(CityLoopDb db, IReadOnlyList<SearchTerm> terms) => db.IsPostgres
-        ? db.Database.SqlQueryRaw<Guid>("SELECT case_id AS \"Value\" FROM " + VectorTable + " WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)", BigramSearch.TsQuery(terms))
-        : BigramSearch.Keys<Guid>(db, "cases", "id", terms);
+    /// <summary>
+    /// Ids of the cases whose texts contain every term (PostgreSQL: from <see cref="VectorTable"/>, cut to the cases
+    /// created since <paramref name="since"/> when given; SQLite: FTS5, any window applied by the caller on the cases).
+    /// </summary>
+    static IQueryable<Guid> Keys(CityLoopDb db, IReadOnlyList<SearchTerm> terms, DateTimeOffset? since = null)
+    {
+        if (!db.IsPostgres) return BigramSearch.Keys<Guid>(db, "cases", "id", terms);
+        var match = BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)";
+        return since is { } from
+            ? db.Database.SqlQueryRaw<Guid>("SELECT case_id AS \"Value\" FROM " + VectorTable + " WHERE created_at >= {1} AND " + match, BigramSearch.TsQuery(terms), from)
+            : db.Database.SqlQueryRaw<Guid>("SELECT case_id AS \"Value\" FROM " + VectorTable + " WHERE " + match, BigramSearch.TsQuery(terms));
+    }
 
     /// <summary>Ids of the cases whose title, description or address contain the query; null when the query has no letters or digits.</summary>
     public static IQueryable<Guid>? Matching(CityLoopDb db, string query)
@@ -112,9 +120,7 @@ public static class CaseSearch
     /// vector, so the index's matches are cut to the window before any case is read (decision 040); SQLite from FTS5,
     /// the window applied by the caller on the cases.
     /// </summary>
-    public static IQueryable<Guid> MatchingSince(CityLoopDb db, IReadOnlyList<SearchTerm> terms, DateTimeOffset since) => db.IsPostgres
-        ? db.Database.SqlQuery<Guid>($"SELECT case_id AS \"Value\" FROM case_search WHERE created_at >= {since} AND search_vector @@ CAST({BigramSearch.TsQuery(terms)} AS tsquery)")
-        : BigramSearch.Keys<Guid>(db, "cases", "id", terms);
+    public static IQueryable<Guid> MatchingSince(CityLoopDb db, IReadOnlyList<SearchTerm> terms, DateTimeOffset since) => Keys(db, terms, since);
 
     /// <summary>The cases whose texts contain the query, as an id set; a query with no letters or digits matches nothing.</summary>
     public static IQueryable<Case> Where(CityLoopDb db, IQueryable<Case> q, string query)
