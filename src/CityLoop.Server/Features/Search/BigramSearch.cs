@@ -101,7 +101,7 @@ public static class CaseSearch
     static IQueryable<Guid> Keys(CityLoopDb db, IReadOnlyList<SearchTerm> terms, DateTimeOffset? since = null)
     {
         if (!db.IsPostgres) return BigramSearch.Keys<Guid>(db, "cases", "id", terms);
-        var match = BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)";
+        const string match = BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)";
         return since is { } from
             ? db.Database.SqlQueryRaw<Guid>("SELECT case_id AS \"Value\" FROM " + VectorTable + " WHERE created_at >= {1} AND " + match, BigramSearch.TsQuery(terms), from)
             : db.Database.SqlQueryRaw<Guid>("SELECT case_id AS \"Value\" FROM " + VectorTable + " WHERE " + match, BigramSearch.TsQuery(terms));
