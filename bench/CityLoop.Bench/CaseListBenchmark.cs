@@ -172,6 +172,9 @@ public static class CaseListBenchmark
         var address = agent.BaseAddress!.ToString();
         await IntakeBenchmark.CreateUserAsync(app.Services, "bench-dispatcher", [Role.Dispatcher]);
         await IntakeBenchmark.CreateUserAsync(app.Services, "bench-leader", [Role.ShiftLeader]);
+        // An agent of the sub-centre 宜州区分中心 (decision 026): sees its platform's cases only.
+        await IntakeBenchmark.CreateUserAsync(app.Services, "bench-yz-agent", [Role.HotlineAgent], platform: "451203");
+        using var subAgent = await IntakeBenchmark.SignInAsync(address, "bench-yz-agent");
         using var dispatcher = await IntakeBenchmark.SignInAsync(address, "bench-dispatcher");
         using var leader = await IntakeBenchmark.SignInAsync(address, "bench-leader");
         var departments = new List<HttpClient>();
@@ -204,6 +207,8 @@ public static class CaseListBenchmark
             ("caller's phone", () => (agent, $"/api/v1/cases?phone={Any(s.Phones)}")),
             // Last, so that the questions before it keep the draws they had before it was added.
             ("department list (newest first)", () => (Any(departments), "/api/v1/cases?page=1")),
+            // A sub-centre's agent searching the text: only that platform's cases may answer, among a city's matches.
+            ("text: word, sub-centre agent", () => (subAgent, $"/api/v1/cases?q={Uri.EscapeDataString(Any(s.Words))}")),
         };
         Console.WriteLine($"{"question",-34} {"runs",5} {"p50 ms",8} {"p99 ms",8} {"max ms",8}  {"mean total",10}  capped");
         foreach (var (name, next) in questions)

@@ -25,7 +25,7 @@ public static class LoopBenchmark
         var clients = int.Parse(IntakeBenchmark.Option(args, "--clients") ?? "8", CultureInfo.InvariantCulture);
         // A warm server is what a city runs: tiered compilation optimises the hot code only after some thousands of
         // calls, and until then the JIT takes a third of the CPU (measured with perf on 1,200 cases without warm-up).
-        var warmUp = int.Parse(IntakeBenchmark.Option(args, "--warm-up") ?? "400", CultureInfo.InvariantCulture);
+        var warmUp = int.Parse(IntakeBenchmark.Option(args, "--warm-up") ?? "4000", CultureInfo.InvariantCulture);
         PostgresServer.Durable = true;
         var cs = Environment.GetEnvironmentVariable("CITYLOOP_BENCH_PG") ?? PostgresServer.CreateDatabase("loop");
         Console.WriteLine($"loop benchmark: {cases} cases after {warmUp} not measured, {clients} clients, {Environment.ProcessorCount} cores, PostgreSQL (fsync on)");
@@ -100,6 +100,7 @@ public static class LoopBenchmark
         completed = 0;
         errors = 0;
         var cpu = await CpuMeter.ForAsync(cs);
+        Console.WriteLine($"[bench] warm-up done, measuring {cases} cases");
         var c0 = cpu.Now();
         var wall = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(async _ =>

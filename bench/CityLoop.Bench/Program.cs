@@ -17,9 +17,9 @@ static int Usage()
 {
     Console.WriteLine("""
         usage: dotnet run -c Release --project bench/CityLoop.Bench -- <benchmark> [options]
-          intake  [--db postgres|sqlite|both] [--requests N] [--levels 1,8,32] [--rate 200]
+          intake  [--db postgres|sqlite|both] [--requests N] [--levels 1,8,32] [--rate 200] [--warm-up 15000]
                   case intake over HTTP (cases/s, p50/p99) beside the fixed minimal reference app, and at a paced rate
-          loop    [--cases 1000] [--clients 8]
+          loop    [--cases 1000] [--clients 8] [--warm-up 4000]
                   whole loop over HTTP, intake to follow-up, by concurrent clients (complete cases/s, p50/p99 per step)
           list    [connection-string] [--cases 1000000] [--years 3] [--queries 200] [--seed S] [--database NAME]
                   generated case histories bulk-loaded, then the workbench's list questions over HTTP (p50/p99)
