@@ -17,7 +17,7 @@ using Npgsql;
 namespace CityLoop.Bench;
 
 /// <summary>
-/// list [connection-string] [--cases N] [--years Y] [--queries K] [--seed S] [--database NAME] [--check]
+/// list [connection-string] [--cases N] [--years Y] [--queries K] [--seed S] [--database NAME] [--check] [--sub-centre P]
 /// Loads about N generated case histories (<see cref="BenchData"/>) into a fresh PostgreSQL database, then asks the
 /// real server over HTTP the workbench's questions K times each with varied parameters — first page of 20, totals
 /// capped — and prints p50/p99 per question. With --database NAME it skips the load and queries an existing database
@@ -30,6 +30,25 @@ public static class CaseListBenchmark
     {
         var queries = int.Parse(IntakeBenchmark.Option(args, "--queries") ?? "200", CultureInfo.InvariantCulture);
         var data = await BenchData.PrepareAsync(args, "list");
+        // --sub-centre P: P % of the cases (by a hash of the id) belong to the sub-centre 451203, as a county's cases
+        // would, before the questions (decision 042); the generated histories are the root platform's otherwise.
+        if (IntakeBenchmark.Option(args, "--sub-centre") is { } share)
+        {
+            var buckets = (int)Math.Round(double.Parse(share, CultureInfo.InvariantCulture) * 256 / 100);
+            await using var conn = new NpgsqlConnection(data.ConnectionString);
+            await conn.OpenAsync();
+            await using var move = new NpgsqlCommand(
+                "UPDATE cases SET platform_code = '451203' WHERE get_byte(decode(md5(id::text), 'hex'), 0) < @b AND platform_code <> '451203' " +
+                "AND NOT EXISTS (SELECT 1 FROM cases WHERE platform_code = '451203')", conn) { CommandTimeout = 0 };
+            move.Parameters.AddWithValue("b", buckets);
+            var moved = await move.ExecuteNonQueryAsync();
+            if (moved > 0)
+            {
+                await using var analyze = new NpgsqlCommand("VACUUM ANALYZE cases", conn) { CommandTimeout = 0 };
+                await analyze.ExecuteNonQueryAsync();
+            }
+            Console.WriteLine($"sub-centre 451203: {moved:N0} cases moved to it ({share} %; none when it already held some)");
+        }
         var sample = new Sample();
         await using (var provider = BenchData.Services(data.ConnectionString))
         using (var scope = provider.CreateScope())

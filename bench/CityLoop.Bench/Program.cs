@@ -21,7 +21,7 @@ static int Usage()
                   case intake over HTTP (cases/s, p50/p99) beside the fixed minimal reference app, and at a paced rate
           loop    [--cases 1000] [--clients 8] [--warm-up 4000]
                   whole loop over HTTP, intake to follow-up, by concurrent clients (complete cases/s, p50/p99 per step)
-          list    [connection-string] [--cases 1000000] [--years 3] [--queries 200] [--seed S] [--database NAME]
+          list    [connection-string] [--cases 1000000] [--years 3] [--queries 200] [--seed S] [--database NAME] [--sub-centre P]
                   generated case histories bulk-loaded, then the workbench's list questions over HTTP (p50/p99)
           figures [connection-string] [--cases 1000000] [--years 3] [--runs 20] [--seed S] [--database NAME]
                   the same data; assessments, 三率 rankings, wall screen, dashboards, an indicator and its drill-down (p50/p99)

@@ -69,6 +69,13 @@ public sealed class TextAloneTests
         Assert.False(CaseQueries.TextAlone(As(null, Role.HotlineAgent), plain with { From = DateTimeOffset.UnixEpoch }));
         Assert.False(CaseQueries.TextAlone(As(null, Role.HotlineAgent), plain with { Area = "451202001" }));
         Assert.False(CaseQueries.TextAlone(As(null, Role.HotlineAgent), plain with { Category = "A01" }));
+
+        // A sub-centre's reader who sees its platform's every case walks that platform's cases (decision 042).
+        Assert.Equal("451203", CaseQueries.PlatformTextAlone(As("451203", Role.HotlineAgent), plain));
+        Assert.Equal("451203", CaseQueries.PlatformTextAlone(As("451203", Role.ShiftLeader), plain));
+        Assert.Null(CaseQueries.PlatformTextAlone(As(null, Role.HotlineAgent), plain));
+        Assert.Null(CaseQueries.PlatformTextAlone(As("451203", Role.DepartmentHandler), plain));
+        Assert.Null(CaseQueries.PlatformTextAlone(As("451203", Role.HotlineAgent), plain with { States = [CaseState.Closed] }));
     }
 }
 

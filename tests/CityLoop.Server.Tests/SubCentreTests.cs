@@ -109,6 +109,72 @@ public abstract class SubCentreTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task ASubCentreAgentsTextSearch_WalksItsOwnCases_FindingTheirMatchesWhereTheCitysNewestCasesHoldNone()
+    {
+        await SubCentresAsync();
+        var agentA = await app.As("agent-" + A);
+        var city = await app.As("agent");
+        async Task<string> Report(HttpClient client, string text)
+        {
+            app.Clock.Advance(TimeSpan.FromMinutes(1));
+            return (await Api.CreateCase(client, Api.Report(text))).Str("number");
+        }
+        var own = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            own.Add(await Report(agentA, $"甲区蔷薇廊架倾斜第{i}处"));
+            if (i == 0) await Report(agentA, "甲区噪音扰民");
+        }
+        own.Reverse();
+        // The city's newest cases, after them, match the words too: a walk over the city's newest cases finds none of A's.
+        var cityOnes = new List<string>();
+        for (var i = 0; i < 6; i++) cityOnes.Add(await Report(city, $"市区蔷薇廊架倾斜第{i}处"));
+
+        async Task<(string[] Numbers, int Total, bool Partial)> Page(HttpClient client, string query)
+        {
+            var page = await Api.Get(client, $"/api/v1/cases?q={Uri.EscapeDataString("蔷薇廊架")}{query}");
+            return (page.GetProperty("items").EnumerateArray().Select(i => i.Str("number")).ToArray(), page.GetProperty("total").GetInt32(),
+                page.GetProperty("partial").GetBoolean());
+        }
+        var all = await Page(agentA, "&pageSize=200");
+        Assert.Equal(own, all.Numbers);
+        Assert.Equal((3, false), (all.Total, all.Partial));
+        Assert.Equal(Enumerable.Reverse(own), (await Page(agentA, "&pageSize=200&sort=oldest")).Numbers);
+        Assert.Equal(9, (await Page(city, "&pageSize=200")).Total);
+
+        // Walks of one row and of five, one match sorted from the index (decision 042): A's five newest cases hold all
+        // three matches. (Walking the city's newest five — all the city's — and then the index's matches, of which there
+        // are more than it sorts, the page was empty and said it was partial.)
+        await using var tight = app.NewFactory(new Dictionary<string, string>
+            { ["CaseList:TextWalkRows"] = "1", ["CaseList:TextMatchRows"] = "1", ["CaseList:TextDeepWalkRows"] = "5" });
+        var page = await Page(await app.As("agent-" + A, tight), "&pageSize=3");
+        Assert.Equal(own, page.Numbers);
+        Assert.False(page.Partial);
+
+        // The city's matches few enough to be sorted here (nine): A's among them are every match, the total exact.
+        await using (var few = app.NewFactory(new Dictionary<string, string>
+            { ["CaseList:TextWalkRows"] = "1", ["CaseList:TextMatchRows"] = "100", ["CaseList:TextDeepWalkRows"] = "1" }))
+        {
+            var exact = await Page(await app.As("agent-" + A, few), "&pageSize=2&page=2");
+            Assert.Equal(own[2..], exact.Numbers);
+            Assert.Equal((3, false), (exact.Total, exact.Partial));
+        }
+
+        // Too many in the city and a walk too short for the page: what the walk found, said to be partial.
+        await using (var shortWalk = app.NewFactory(new Dictionary<string, string>
+            { ["CaseList:TextWalkRows"] = "1", ["CaseList:TextMatchRows"] = "1", ["CaseList:TextDeepWalkRows"] = "2" }))
+        {
+            var partial = await Page(await app.As("agent-" + A, shortWalk), "&pageSize=3");
+            if (app.Provider == "postgres")
+            {
+                Assert.Equal(own[..2], partial.Numbers);
+                Assert.True(partial.Partial);
+            }
+            else Assert.Equal(own, partial.Numbers);
+        }
+    }
+
+    [Fact]
     public async Task SubCentreStaff_SeeAndActOnTheirOwnOnly_TheCitySeesAll()
     {
         await SubCentresAsync();

@@ -165,7 +165,8 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             // A reader who sees every case (the root platform's hotline, dispatch and leadership) and filters by the text
             // alone needs nothing of the cases to find the page: the search's own table answers (decision 039).
             var textOnly = phone is null && TextAlone(actor, f);
-            var textPage = await TextPageAsync(Query, Ordered, searched, f.Sort == CaseSort.Newest, textOnly, skip, pageSize, cap, o, ct);
+            var platformOnly = phone is null ? PlatformTextAlone(actor, f) : null;
+            var textPage = await TextPageAsync(Query, Ordered, searched, f.Sort == CaseSort.Newest, textOnly, platformOnly, skip, pageSize, cap, o, ct);
             var ids = textPage.Ids;
             rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
             (total, capped, partial) = (textPage.Total, textPage.Capped, textPage.Partial);
@@ -214,19 +215,48 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
     /// index entries.
     /// </summary>
     async Task<(List<Guid> Ids, int Total, bool Capped, bool Partial)> TextPageAsync(Func<IQueryable<Case>, IQueryable<Case>> query,
-        Func<IQueryable<Case>, IQueryable<Case>> ordered, string text, bool newest, bool textOnly, int skip, int pageSize, int cap, CaseListOptions o, CancellationToken ct)
+        Func<IQueryable<Case>, IQueryable<Case>> ordered, string text, bool newest, bool textOnly, string? platformOnly, int skip, int pageSize, int cap,
+        CaseListOptions o, CancellationToken ct)
     {
         var need = skip + pageSize;
         List<Guid> Page(List<Guid> ids) => ids.Skip(skip).Take(pageSize).ToList();
         // The matches among the newest rows, in the list's order: from the search's table alone when the reader's scope
-        // and filters add nothing; otherwise each match's case is read to apply them.
+        // and filters add nothing; a sub-centre's own newest cases, each tested by its vector, when its platform is the
+        // whole scope (decision 042); otherwise the city's newest rows, each match's case read to apply the scope.
         Task<List<Guid>> Walk(int rows, int take) => textOnly
             ? Search.CaseSearch.WalkIds(db, text, newest, rows, take)!.ToListAsync(ct)
-            : ordered(query(Search.CaseSearch.Walk(db, text, newest, rows)!)).Select(c => c.Id).Take(take).ToListAsync(ct);
+            : platformOnly is not null
+                ? Search.CaseSearch.WalkPlatformIds(db, text, platformOnly, newest, rows, take)!.ToListAsync(ct)
+                : ordered(query(Search.CaseSearch.Walk(db, text, newest, rows)!)).Select(c => c.Id).Take(take).ToListAsync(ct);
+        // Whether a walk of that many rows read every row there is to walk (the platform's cases, or the city's).
+        async Task<bool> Whole(int rows) => !await (platformOnly is not null ? db.Cases.Where(c => c.PlatformCode == platformOnly) : db.Cases)
+            .OrderBy(c => c.CreatedAt).Skip(rows).AnyAsync(ct);
         var walked = await Walk(Math.Max(need, o.TextWalkRows), cap + 1);
         if (walked.Count > cap) return (Page(walked), cap, true, false);
-        var whole = !await db.Cases.OrderBy(c => c.CreatedAt).Skip(Math.Max(need, o.TextWalkRows)).AnyAsync(ct);
+        var whole = await Whole(Math.Max(need, o.TextWalkRows));
         if (whole || walked.Count >= need) return (Page(walked), walked.Count, !whole, false);
+        IEnumerable<Search.SearchMatch> Sorted(IEnumerable<Search.SearchMatch> matches) => newest
+            ? matches.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Number, StringComparer.Ordinal)
+            : matches.OrderBy(m => m.CreatedAt).ThenBy(m => m.Number, StringComparer.Ordinal);
+
+        if (platformOnly is not null)
+        {
+            // A sub-centre (decision 042): the city's matches from the search index alone; when they are few enough to
+            // be all of them, the platform's among them (a look-up by key each) are every match, sorted here.
+            var city = await Search.CaseSearch.MatchesOnly(db, text, o.TextMatchRows + 1)!.ToListAsync(ct);
+            if (city.Count <= o.TextMatchRows)
+            {
+                var ids = city.Select(m => m.Id).ToList();
+                var own = (await db.Cases.Where(c => c.PlatformCode == platformOnly && ids.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
+                var mine = Sorted(city.Where(m => own.Contains(m.Id))).Select(m => m.Id).ToList();
+                return (Page(mine), Math.Min(mine.Count, cap), mine.Count > cap, false);
+            }
+            // A word the city uses often: the platform's newest cases, walked further, hold the page, or were all read.
+            var found = await Walk(Math.Max(need, o.TextDeepWalkRows), need);
+            if (found.Count >= need) return (Page(found), found.Count, true, false);
+            var all = await Whole(Math.Max(need, o.TextDeepWalkRows));
+            return (Page(found), found.Count, !all, !all);
+        }
 
         // Matches met along the walk, but too sparse for the page: when they are dense enough for the longer walk to
         // fill it, that walk comes first (reading rows in the list's order is several times cheaper than fetching the
@@ -244,12 +274,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             : await query(Search.CaseSearch.Source(db, text, fenced: true)!).Select(c => new Search.SearchMatch { Id = c.Id, CreatedAt = c.CreatedAt, Number = c.Number })
                 .Take(o.TextMatchRows + 1).ToListAsync(ct);
         if (matches.Count <= o.TextMatchRows)
-        {
-            var sorted = newest
-                ? matches.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Number, StringComparer.Ordinal)
-                : matches.OrderBy(m => m.CreatedAt).ThenBy(m => m.Number, StringComparer.Ordinal);
-            return (sorted.Skip(skip).Take(pageSize).Select(m => m.Id).ToList(), Math.Min(matches.Count, cap), matches.Count > cap, false);
-        }
+            return (Sorted(matches).Skip(skip).Take(pageSize).Select(m => m.Id).ToList(), Math.Min(matches.Count, cap), matches.Count > cap, false);
         // More matches than are sorted here: at least that many, so the total is a lower bound (the cap, by default).
         deeper ??= await Deeper();
         return (Page(deeper), Math.Min(matches.Count, cap), true, deeper.Count < need);
@@ -260,8 +285,18 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
     /// every case of every platform and nothing else is filtered, so the search's own table can answer (decision 039).
     /// </summary>
     public static bool TextAlone(Actor actor, CaseFilter f) =>
-        (actor.IsSystem || actor.AtRoot) && actor.Roles.Any(SeeAll.Contains)
-        && f with { States = f.States is { Count: 0 } ? null : f.States, Text = null, Page = 1, PageSize = 20, Sort = CaseSort.Newest } == new CaseFilter();
+        (actor.IsSystem || actor.AtRoot) && actor.Roles.Any(SeeAll.Contains) && OnlyText(f);
+
+    /// <summary>
+    /// The sub-centre whose cases are the whole of a list's text search (its text taken out of <paramref name="f"/>):
+    /// the reader sees every case of that platform and nothing else is filtered, so the platform's own cases can be
+    /// walked in the list's order (decision 042). Null for everyone else.
+    /// </summary>
+    public static string? PlatformTextAlone(Actor actor, CaseFilter f) =>
+        !actor.IsSystem && actor.PlatformCode is { } platform && actor.Roles.Any(SeeAll.Contains) && OnlyText(f) ? platform : null;
+
+    static bool OnlyText(CaseFilter f) =>
+        f with { States = f.States is { Count: 0 } ? null : f.States, Text = null, Page = 1, PageSize = 20, Sort = CaseSort.Newest } == new CaseFilter();
 
     public IQueryable<Case> Filter(IQueryable<Case> q, CaseFilter f)
     {

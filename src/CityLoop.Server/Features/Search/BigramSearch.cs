@@ -157,6 +157,16 @@ public static class CaseSearch
         return db.Cases.FromSqlRaw(sql, BigramSearch.TsQuery(terms));
     }
 
+    /// <summary>The query as <c>tsquery</c> text for a walk of <paramref name="rows"/> rows; null where no walk applies (SQLite, a query without terms).</summary>
+    static string? WalkQuery(CityLoopDb db, string query, int rows)
+    {
+        if (!db.IsPostgres) return null;
+        var terms = Bigrams.Query(query);
+        if (terms.Count == 0) return null;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
+        return BigramSearch.TsQuery(terms);
+    }
+
     /// <summary>
     /// PostgreSQL: the query's matches among the <paramref name="rows"/> newest (or oldest) cases in the list's order —
     /// a walk that reads at most that many vectors whatever the query (decision 035), from <see cref="VectorTable"/>,
@@ -165,11 +175,7 @@ public static class CaseSearch
     /// </summary>
     public static IQueryable<Case>? Walk(CityLoopDb db, string query, bool newest, int rows)
     {
-        if (!db.IsPostgres) return null;
-        var terms = Bigrams.Query(query);
-        if (terms.Count == 0) return null;
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
-        var tsQuery = BigramSearch.TsQuery(terms);
+        if (WalkQuery(db, query, rows) is not { } tsQuery) return null;
         // The row count and the query text go in as parameters; the table and column names are VectorTable's and VectorColumn's.
         return newest
             ? db.Cases.FromSql($"SELECT * FROM cases WHERE id IN (SELECT w.case_id FROM (SELECT case_id, search_vector FROM case_search ORDER BY created_at DESC, number DESC LIMIT {rows}) AS w WHERE w.search_vector @@ CAST({tsQuery} AS tsquery))")
@@ -184,14 +190,27 @@ public static class CaseSearch
     /// </summary>
     public static IQueryable<Guid>? WalkIds(CityLoopDb db, string query, bool newest, int rows, int take)
     {
-        if (!db.IsPostgres) return null;
-        var terms = Bigrams.Query(query);
-        if (terms.Count == 0) return null;
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
-        var tsQuery = BigramSearch.TsQuery(terms);
+        if (WalkQuery(db, query, rows) is not { } tsQuery) return null;
         return newest
             ? db.Database.SqlQuery<Guid>($"SELECT w.case_id AS \"Value\" FROM (SELECT case_id, created_at, number, search_vector FROM case_search ORDER BY created_at DESC, number DESC LIMIT {rows}) AS w WHERE w.search_vector @@ CAST({tsQuery} AS tsquery) ORDER BY w.created_at DESC, w.number DESC LIMIT {take}")
             : db.Database.SqlQuery<Guid>($"SELECT w.case_id AS \"Value\" FROM (SELECT case_id, created_at, number, search_vector FROM case_search ORDER BY created_at, number LIMIT {rows}) AS w WHERE w.search_vector @@ CAST({tsQuery} AS tsquery) ORDER BY w.created_at, w.number LIMIT {take}");
+    }
+
+    /// <summary>
+    /// PostgreSQL: the ids of the query's matches among the <paramref name="rows"/> newest (or oldest) cases of one
+    /// platform, in the list's order, at most <paramref name="take"/> — for a sub-centre's reader who sees its platform's
+    /// every case and filters by nothing but the text (decision 042). The platform's cases come in the list's order from
+    /// <c>ix_cases_platform_code_created_at</c>, each then tested by its row of <see cref="VectorTable"/> (a look-up by
+    /// key per case, written as a scalar subquery so that the planner cannot turn it into a read of every match of the
+    /// city): the work is bounded by <paramref name="rows"/>, where the matches of the search index are the whole city's.
+    /// Null where that does not apply (SQLite, a query without terms).
+    /// </summary>
+    public static IQueryable<Guid>? WalkPlatformIds(CityLoopDb db, string query, string platform, bool newest, int rows, int take)
+    {
+        if (WalkQuery(db, query, rows) is not { } tsQuery) return null;
+        return newest
+            ? db.Database.SqlQuery<Guid>($"SELECT w.id AS \"Value\" FROM (SELECT id, created_at, number FROM cases WHERE platform_code = {platform} ORDER BY created_at DESC, number DESC LIMIT {rows}) AS w WHERE (SELECT s.search_vector FROM case_search s WHERE s.case_id = w.id) @@ CAST({tsQuery} AS tsquery) ORDER BY w.created_at DESC, w.number DESC LIMIT {take}")
+            : db.Database.SqlQuery<Guid>($"SELECT w.id AS \"Value\" FROM (SELECT id, created_at, number FROM cases WHERE platform_code = {platform} ORDER BY created_at, number LIMIT {rows}) AS w WHERE (SELECT s.search_vector FROM case_search s WHERE s.case_id = w.id) @@ CAST({tsQuery} AS tsquery) ORDER BY w.created_at, w.number LIMIT {take}");
     }
 
     /// <summary>
