@@ -228,6 +228,10 @@ public static class CaseListBenchmark
             ("department list (newest first)", () => (Any(departments), "/api/v1/cases?page=1")),
             // A sub-centre's agent searching the text: only that platform's cases may answer, among a city's matches.
             ("text: word, sub-centre agent", () => (subAgent, $"/api/v1/cases?q={Uri.EscapeDataString(Any(s.Words))}")),
+            // A department's handler searching its own cases, and a leader's text search narrowed by a state: the scope or the
+            // filter is applied to each match, among the city's matches.
+            ("text: word, department handler", () => (Any(departments), $"/api/v1/cases?q={Uri.EscapeDataString(Any(s.Words))}")),
+            ("text: word + state, shift leader", () => (leader, $"/api/v1/cases?state=closed&q={Uri.EscapeDataString(Any(s.Words))}")),
         };
         Console.WriteLine($"{"question",-34} {"runs",5} {"p50 ms",8} {"p99 ms",8} {"max ms",8}  {"mean total",10}  capped");
         foreach (var (name, next) in questions)

@@ -328,8 +328,9 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
                 if (app.Provider == "postgres")
                 {
                     Assert.Empty(page.Numbers);
-                    // At least the matches it fetched (one more than it sorts): 3.
-                    Assert.Equal((3, true, true), (page.Total, page.Capped, page.Partial));
+                    // At least the matches it fetched (one more than it sorts): 3, where the reader sees every case; a
+                    // filtered search (decision 043) knows only what its walk found, none.
+                    Assert.Equal((filter == "" ? 3 : 0, true, true), (page.Total, page.Capped, page.Partial));
                 }
                 else
                 {
@@ -338,6 +339,58 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
                 }
             }
         }
+    }
+
+    [Fact]
+    public async Task ADepartmentsTextSearch_TakesItsShareOfTheCitysMatchesByKey_WhenTheyAreFew_AndSaysItIsPartialWhenTheyAreMany()
+    {
+        // A department's handler typing a word: the scope is applied to a bounded set of the city's matches (decision
+        // 043) — before, the city's matches were read case by case until enough fell in the department's scope, which a
+        // department holding few of a common word's matches paid for with every match of the city.
+        var agent = await app.As("agent");
+        var leader = await app.As("leader");
+        var dispatcher = await app.As("dispatcher");
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        var before = app.Clock.GetUtcNow();
+        var own = await Api.CreateCase(agent, Api.Report("榉树倒伏压住围墙"));
+        await Api.ActOk(leader, own.Id(), "file", new { standardItem = "C0101-01" });
+        await Api.ActOk(dispatcher, own.Id(), "dispatch", new { leadDepartment = "HWC", assistingDepartments = Array.Empty<string>() });
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        var after = app.Clock.GetUtcNow();
+        // Newer matches that are not the department's, then cases that match nothing.
+        for (var i = 0; i < 4; i++) { app.Clock.Advance(TimeSpan.FromMinutes(1)); await Create(agent, $"榉树枝叶遮挡路灯第{i}处"); }
+        for (var i = 0; i < 2; i++) { app.Clock.Advance(TimeSpan.FromMinutes(1)); await Create(agent, "噪音扰民"); }
+        var number = own.Str("number");
+
+        // The page's numbers joined, so that the tuples compare by value.
+        async Task<(string Numbers, int Total, bool Capped, bool Partial)> Search(HttpClient client, string filter = "")
+        {
+            // Pages of two: the walks read max(page, rows) rows, so these stay within the two newest cases (no match).
+            var page = await Api.Get(client, $"/api/v1/cases?q={Uri.EscapeDataString("榉树")}&pageSize=2{filter}");
+            return (string.Join(",", page.GetProperty("items").EnumerateArray().Select(i => i.Str("number"))), page.GetProperty("total").GetInt32(),
+                page.GetProperty("totalCapped").GetBoolean(), page.GetProperty("partial").GetBoolean());
+        }
+        var exact = (number, 1, false, false);
+        var department = await app.As("dept-hwc");
+        Assert.Equal(exact, await Search(department));
+
+        // The walk of the newest case finds nothing; the city's five matches are few enough: the department's one among
+        // them, by key, exact.
+        await using (var few = app.NewFactory(new Dictionary<string, string> { ["CaseList:TextWalkRows"] = "1", ["CaseList:TextMatchRows"] = "10", ["CaseList:TextDeepWalkRows"] = "2" }))
+            Assert.Equal(exact, await Search(await app.As("dept-hwc", few)));
+
+        await using var many = app.NewFactory(new Dictionary<string, string> { ["CaseList:TextWalkRows"] = "1", ["CaseList:TextMatchRows"] = "3", ["CaseList:TextDeepWalkRows"] = "2" });
+        var client = await app.As("dept-hwc", many);
+        if (app.Provider == "postgres")
+        {
+            // More city matches than are sorted, none of the department's among the newest cases walked: what the walk
+            // found (nothing), "at least" and partial — not the city's every match read to find the department's.
+            Assert.Equal(("", 0, true, true), await Search(client));
+            // Narrowed to a period, the city's matches in it are few again: exact.
+            var period = $"&from={Uri.EscapeDataString(before.ToString("O"))}&to={Uri.EscapeDataString(after.ToString("O"))}";
+            Assert.Equal(exact, await Search(client, period));
+        }
+        else Assert.Equal(exact, await Search(client));
     }
 
     [Fact]

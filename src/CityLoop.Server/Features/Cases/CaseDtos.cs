@@ -133,7 +133,8 @@ public sealed record AvailableActionDto(string Action, string? To, IReadOnlyList
 /// filter over a large table: the count stops at its cap, a text search counts the matches among the newest cases it
 /// examined). <see cref="Partial"/>: a text search with very many matches, none of them recent enough for the cases it
 /// examines, answers with the matches it found there — possibly fewer than a page, never others in their place
-/// (decision 035); narrowing the search (a period, a state, another word) gives the exact page.
+/// (decision 035); narrowing the search (a period, another word) to fewer matches in the city gives the exact page
+/// (decision 043).
 /// </summary>
 public sealed record PageDto<T>(IReadOnlyList<T> Items, int Total, int Page, int PageSize, bool TotalCapped = false, bool Partial = false);
 

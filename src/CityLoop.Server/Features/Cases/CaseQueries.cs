@@ -166,7 +166,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             // alone needs nothing of the cases to find the page: the search's own table answers (decision 039).
             var textOnly = phone is null && TextAlone(actor, f);
             var platformOnly = phone is null ? PlatformTextAlone(actor, f) : null;
-            var textPage = await TextPageAsync(Query, Ordered, searched, f.Sort == CaseSort.Newest, textOnly, platformOnly, skip, pageSize, cap, o, ct);
+            var textPage = await TextPageAsync(Query, Ordered, searched, f.Sort == CaseSort.Newest, textOnly, platformOnly, f.From, f.To, skip, pageSize, cap, o, ct);
             var ids = textPage.Ids;
             rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
             (total, capped, partial) = (textPage.Total, textPage.Capped, textPage.Partial);
@@ -205,18 +205,20 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
     /// newest cases — and the total is the number found there, "at least" unless the walk read the whole table;</item>
     /// <item>when the walk met matches dense enough, the <see cref="CaseListOptions.TextDeepWalkRows"/> newest cases the
     /// same way: exact when they fill the page, the total "at least" what was found;</item>
-    /// <item>otherwise the matches the search index finds, in no order, up to <see cref="CaseListOptions.TextMatchRows"/>:
-    /// when that is all of them, they are sorted here, and page and total (up to the cap) are exact;</item>
+    /// <item>otherwise the city's matches in the filter's period, found by the search index alone in no order, up to
+    /// <see cref="CaseListOptions.TextMatchRows"/>: when that is all of them, the reader's scope and filters are applied
+    /// to them by key, the rest are sorted here, and page and total (up to the cap) are exact;</item>
     /// <item>otherwise (very many matches, none recent) the matches among the <see cref="CaseListOptions.TextDeepWalkRows"/>
-    /// newest cases: exact when they fill the page, else the page holds what was found and says it is partial.</item>
+    /// newest cases (of the city, or of a sub-centre): exact when they fill the page, else the page holds what was found
+    /// and says it is partial.</item>
     /// </list>
     /// The planner's own choice (walk the list's order until the page is full, or sort every match) had no bound: two
     /// words each common but never together walked the whole table, one very common word sorted or counted a million
     /// index entries.
     /// </summary>
     async Task<(List<Guid> Ids, int Total, bool Capped, bool Partial)> TextPageAsync(Func<IQueryable<Case>, IQueryable<Case>> query,
-        Func<IQueryable<Case>, IQueryable<Case>> ordered, string text, bool newest, bool textOnly, string? platformOnly, int skip, int pageSize, int cap,
-        CaseListOptions o, CancellationToken ct)
+        Func<IQueryable<Case>, IQueryable<Case>> ordered, string text, bool newest, bool textOnly, string? platformOnly, DateTimeOffset? from,
+        DateTimeOffset? to, int skip, int pageSize, int cap, CaseListOptions o, CancellationToken ct)
     {
         var need = skip + pageSize;
         List<Guid> Page(List<Guid> ids) => ids.Skip(skip).Take(pageSize).ToList();
@@ -239,45 +241,39 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             ? matches.OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Number, StringComparer.Ordinal)
             : matches.OrderBy(m => m.CreatedAt).ThenBy(m => m.Number, StringComparer.Ordinal);
 
-        if (platformOnly is not null)
-        {
-            // A sub-centre (decision 042): the city's matches from the search index alone; when they are few enough to
-            // be all of them, the platform's among them (a look-up by key each) are every match, sorted here.
-            var city = await Search.CaseSearch.MatchesOnly(db, text, o.TextMatchRows + 1)!.ToListAsync(ct);
-            if (city.Count <= o.TextMatchRows)
-            {
-                var ids = city.Select(m => m.Id).ToList();
-                var own = (await db.Cases.Where(c => c.PlatformCode == platformOnly && ids.Contains(c.Id)).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
-                var mine = Sorted(city.Where(m => own.Contains(m.Id))).Select(m => m.Id).ToList();
-                return (Page(mine), Math.Min(mine.Count, cap), mine.Count > cap, false);
-            }
-            // A word the city uses often: the platform's newest cases, walked further, hold the page, or were all read.
-            var found = await Walk(Math.Max(need, o.TextDeepWalkRows), need);
-            if (found.Count >= need) return (Page(found), found.Count, true, false);
-            var all = await Whole(Math.Max(need, o.TextDeepWalkRows));
-            return (Page(found), found.Count, !all, !all);
-        }
-
         // Matches met along the walk, but too sparse for the page: when they are dense enough for the longer walk to
-        // fill it, that walk comes first (reading rows in the list's order is several times cheaper than fetching the
-        // search index's matches one by one from all over the table).
+        // fill it, that walk comes first (reading the city's rows in the list's order is several times cheaper than
+        // fetching the search index's matches one by one from all over the table). Not a sub-centre's: its walk looks
+        // each case's vector up by key, dearer than the city's matches found by the index (decision 042).
         List<Guid>? deeper = null;
         Task<List<Guid>> Deeper() => Walk(Math.Max(need, o.TextDeepWalkRows), need);
-        if (walked.Count > 0 && (long)need * Math.Max(need, o.TextWalkRows) / walked.Count <= o.TextDeepWalkRows)
+        if (platformOnly is null && walked.Count > 0 && (long)need * Math.Max(need, o.TextWalkRows) / walked.Count <= o.TextDeepWalkRows)
         {
             deeper = await Deeper();
             if (deeper.Count >= need) return (Page(deeper), deeper.Count, true, false);
         }
 
-        var matches = textOnly
-            ? await Search.CaseSearch.MatchesOnly(db, text, o.TextMatchRows + 1)!.ToListAsync(ct)
-            : await query(Search.CaseSearch.Source(db, text, fenced: true)!).Select(c => new Search.SearchMatch { Id = c.Id, CreatedAt = c.CreatedAt, Number = c.Number })
-                .Take(o.TextMatchRows + 1).ToListAsync(ct);
-        if (matches.Count <= o.TextMatchRows)
-            return (Sorted(matches).Skip(skip).Take(pageSize).Select(m => m.Id).ToList(), Math.Min(matches.Count, cap), matches.Count > cap, false);
-        // More matches than are sorted here: at least that many, so the total is a lower bound (the cap, by default).
+        // The city's matches in the filter's period, from the search index alone, in no order: when they are few enough
+        // to be all of them, the reader's among them (its scope and filters applied to each, by key) are every match,
+        // sorted here — exact. The scope is applied to a bounded set: reading the city's matches one case at a time until
+        // enough of them fall in a department's or a sub-centre's scope had no bound (decisions 042, 043).
+        var city = await Search.CaseSearch.MatchesOnly(db, text, o.TextMatchRows + 1, from, to)!.ToListAsync(ct);
+        if (city.Count <= o.TextMatchRows)
+        {
+            var ids = city.Select(m => m.Id).ToList();
+            // Up to 5,000 ids as one array parameter (EF's default would write a parameter for each, padded).
+            var own = textOnly ? null : (await query(db.Cases.Where(c => EF.Parameter(ids).Contains(c.Id))).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
+            var mine = Sorted(own is null ? city : city.Where(m => own.Contains(m.Id))).Select(m => m.Id).ToList();
+            return (Page(mine), Math.Min(mine.Count, cap), mine.Count > cap, false);
+        }
+        // More matches than are sorted here: the reader's newest rows, walked further, hold the page, or were all read;
+        // else the page holds what that walk found and says it is partial. The total is a lower bound: the city's
+        // matches (the cap, by default) when the reader sees them all, else what the walk found.
         deeper ??= await Deeper();
-        return (Page(deeper), Math.Min(matches.Count, cap), true, deeper.Count < need);
+        if (textOnly) return (Page(deeper), Math.Min(city.Count, cap), true, deeper.Count < need);
+        if (deeper.Count >= need) return (Page(deeper), deeper.Count, true, false);
+        var all = await Whole(Math.Max(need, o.TextDeepWalkRows));
+        return (Page(deeper), deeper.Count, !all, !all);
     }
 
     /// <summary>

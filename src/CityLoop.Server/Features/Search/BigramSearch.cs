@@ -214,17 +214,28 @@ public static class CaseSearch
     }
 
     /// <summary>
-    /// PostgreSQL: up to <paramref name="take"/> of the query's matches, in no order, with what sorts them, from the
-    /// search index and <see cref="VectorTable"/> alone (for a reader who sees every case and filters by nothing but
-    /// the text, as <see cref="WalkIds"/>). Null where that does not apply.
+    /// PostgreSQL: up to <paramref name="take"/> of the query's matches among the cases created in
+    /// [<paramref name="from"/>, <paramref name="to"/>) (either end open when null), in no order, with what sorts them,
+    /// from the search index and <see cref="VectorTable"/> alone, whoever reads them: a reader who sees every case takes
+    /// them as they are, any other applies its scope to them by key (decision 043). Null where that does not apply.
     /// </summary>
-    public static IQueryable<SearchMatch>? MatchesOnly(CityLoopDb db, string query, int take)
+    public static IQueryable<SearchMatch>? MatchesOnly(CityLoopDb db, string query, int take, DateTimeOffset? from = null, DateTimeOffset? to = null)
     {
         if (!db.IsPostgres) return null;
         var terms = Bigrams.Query(query);
         if (terms.Count == 0) return null;
         var tsQuery = BigramSearch.TsQuery(terms);
-        return db.Database.SqlQuery<SearchMatch>($"SELECT case_id AS \"Id\", created_at AS \"CreatedAt\", number AS \"Number\" FROM case_search WHERE search_vector @@ CAST({tsQuery} AS tsquery) LIMIT {take}");
+        // The window's ends are written into the statement as literals (instants formatted here, nothing typed by anyone),
+        // so that PostgreSQL plans it for them: a month is a bitmap of the creation index ANDed with the search index's;
+        // "since three years ago" is not worth that bitmap (a million entries), the matches are tested as they come. As
+        // parameters, a prepared statement's generic plan took the bitmap for every window (127 ms at a million cases).
+        var window = (from is { } since ? " AND created_at >= " + Literal(since) : "") + (to is { } until ? " AND created_at < " + Literal(until) : "");
+        var sql = "SELECT case_id AS \"Id\", created_at AS \"CreatedAt\", number AS \"Number\" FROM " + VectorTable
+            + " WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)" + window + " LIMIT {1}";
+        return db.Database.SqlQueryRaw<SearchMatch>(sql, tsQuery, take);
+
+        static string Literal(DateTimeOffset at) =>
+            "'" + at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture) + "+00'::timestamptz";
     }
 
     /// <summary>Fills the terms of cases stored before the column existed; the migrator runs it after a schema upgrade.</summary>
