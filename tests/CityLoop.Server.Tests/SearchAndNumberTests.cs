@@ -358,7 +358,8 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
         app.Clock.Advance(TimeSpan.FromMinutes(1));
         var after = app.Clock.GetUtcNow();
         // Newer matches that are not the department's, then cases that match nothing.
-        for (var i = 0; i < 4; i++) { app.Clock.Advance(TimeSpan.FromMinutes(1)); await Create(agent, $"榉树枝叶遮挡路灯第{i}处"); }
+        var all = new List<string> { own.Str("number") };
+        for (var i = 0; i < 4; i++) { app.Clock.Advance(TimeSpan.FromMinutes(1)); all.Insert(0, (await Create(agent, $"榉树枝叶遮挡路灯第{i}处")).Str("number")); }
         for (var i = 0; i < 2; i++) { app.Clock.Advance(TimeSpan.FromMinutes(1)); await Create(agent, "噪音扰民"); }
         var number = own.Str("number");
 
@@ -378,6 +379,16 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
         // them, by key, exact.
         await using (var few = app.NewFactory(new Dictionary<string, string> { ["CaseList:TextWalkRows"] = "1", ["CaseList:TextMatchRows"] = "10", ["CaseList:TextDeepWalkRows"] = "2" }))
             Assert.Equal(exact, await Search(await app.As("dept-hwc", few)));
+
+        // A word PostgreSQL's statistics expect in more cases than TextCommonRows (here any word: the threshold is 0) is
+        // not collected from the search index to be sorted: the walk answers, and says it is partial.
+        await using (var common = app.NewFactory(new Dictionary<string, string>
+            { ["CaseList:TextWalkRows"] = "1", ["CaseList:TextMatchRows"] = "10", ["CaseList:TextDeepWalkRows"] = "2", ["CaseList:TextCommonRows"] = "0" }))
+        {
+            Assert.Equal(app.Provider == "postgres" ? ("", 0, true, true) : exact, await Search(await app.As("dept-hwc", common)));
+            // The agent who sees every case: the same walk of the city's newest cases, and the same answer.
+            Assert.Equal(app.Provider == "postgres" ? ("", 0, true, true) : (string.Join(",", all.Take(2)), 5, false, false), await Search(await app.As("agent", common)));
+        }
 
         await using var many = app.NewFactory(new Dictionary<string, string> { ["CaseList:TextWalkRows"] = "1", ["CaseList:TextMatchRows"] = "3", ["CaseList:TextDeepWalkRows"] = "2" });
         var client = await app.As("dept-hwc", many);

@@ -46,6 +46,12 @@ public sealed class CaseListOptions
 
     /// <summary>When there are more matches than that: the page comes from this many of the newest cases, possibly short.</summary>
     public int TextDeepWalkRows { get; set; } = 20_000;
+
+    /// <summary>
+    /// A word PostgreSQL's statistics expect in more cases than this is not collected from the search index to be
+    /// sorted (there are more than <see cref="TextMatchRows"/> of them): the deeper walk answers (decision 043).
+    /// </summary>
+    public int TextCommonRows { get; set; } = 100_000;
 }
 
 /// <summary>Reads of cases, always through the actor's scope, with the reporter masked as the actor's role requires.</summary>
@@ -207,7 +213,8 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
     /// same way: exact when they fill the page, the total "at least" what was found;</item>
     /// <item>otherwise the city's matches in the filter's period, found by the search index alone in no order, up to
     /// <see cref="CaseListOptions.TextMatchRows"/>: when that is all of them, the reader's scope and filters are applied
-    /// to them by key, the rest are sorted here, and page and total (up to the cap) are exact;</item>
+    /// to them by key, the rest are sorted here, and page and total (up to the cap) are exact — not tried for a word
+    /// PostgreSQL's statistics expect in more than <see cref="CaseListOptions.TextCommonRows"/> cases;</item>
     /// <item>otherwise (very many matches, none recent) the matches among the <see cref="CaseListOptions.TextDeepWalkRows"/>
     /// newest cases (of the city, or of a sub-centre): exact when they fill the page, else the page holds what was found
     /// and says it is partial.</item>
@@ -253,12 +260,16 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             if (deeper.Count >= need) return (Page(deeper), deeper.Count, true, false);
         }
 
+        // A word the city uses very often, by PostgreSQL's statistics: its matches are far more than are sorted here, and
+        // collecting 5,001 of them would first build the search index's bitmap of every one (100–250 ms for a word in
+        // hundreds of thousands of cases at 10 million): the deeper walk answers.
+        var common = await Search.CaseSearch.EstimatedMatchesAsync(db, text, from, to, ct) > o.TextCommonRows;
         // The city's matches in the filter's period, from the search index alone, in no order: when they are few enough
         // to be all of them, the reader's among them (its scope and filters applied to each, by key) are every match,
         // sorted here — exact. The scope is applied to a bounded set: reading the city's matches one case at a time until
         // enough of them fall in a department's or a sub-centre's scope had no bound (decisions 042, 043).
-        var city = await Search.CaseSearch.MatchesOnly(db, text, o.TextMatchRows + 1, from, to)!.ToListAsync(ct);
-        if (city.Count <= o.TextMatchRows)
+        var city = common ? null : await Search.CaseSearch.MatchesOnly(db, text, o.TextMatchRows + 1, from, to)!.ToListAsync(ct);
+        if (city is not null && city.Count <= o.TextMatchRows)
         {
             var ids = city.Select(m => m.Id).ToList();
             // Up to 5,000 ids as one array parameter (EF's default would write a parameter for each, padded).
@@ -268,9 +279,9 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         }
         // More matches than are sorted here: the reader's newest rows, walked further, hold the page, or were all read;
         // else the page holds what that walk found and says it is partial. The total is a lower bound: the city's
-        // matches (the cap, by default) when the reader sees them all, else what the walk found.
+        // matches collected (the cap, by default) when the reader sees them all, else what the walk found.
         deeper ??= await Deeper();
-        if (textOnly) return (Page(deeper), Math.Min(city.Count, cap), true, deeper.Count < need);
+        if (textOnly && city is not null) return (Page(deeper), Math.Min(city.Count, cap), true, deeper.Count < need);
         if (deeper.Count >= need) return (Page(deeper), deeper.Count, true, false);
         var all = await Whole(Math.Max(need, o.TextDeepWalkRows));
         return (Page(deeper), deeper.Count, !all, !all);

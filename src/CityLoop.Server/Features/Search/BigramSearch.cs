@@ -3,6 +3,7 @@ using CityLoop.Server.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace CityLoop.Server.Features.Search;
 
@@ -225,17 +226,58 @@ public static class CaseSearch
         var terms = Bigrams.Query(query);
         if (terms.Count == 0) return null;
         var tsQuery = BigramSearch.TsQuery(terms);
-        // The window's ends are written into the statement as literals (instants formatted here, nothing typed by anyone),
-        // so that PostgreSQL plans it for them: a month is a bitmap of the creation index ANDed with the search index's;
-        // "since three years ago" is not worth that bitmap (a million entries), the matches are tested as they come. As
-        // parameters, a prepared statement's generic plan took the bitmap for every window (127 ms at a million cases).
-        var window = (from is { } since ? " AND created_at >= " + Literal(since) : "") + (to is { } until ? " AND created_at < " + Literal(until) : "");
         var sql = "SELECT case_id AS \"Id\", created_at AS \"CreatedAt\", number AS \"Number\" FROM " + VectorTable
-            + " WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)" + window + " LIMIT {1}";
+            + " WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)" + Window(from, to) + " LIMIT {1}";
         return db.Database.SqlQueryRaw<SearchMatch>(sql, tsQuery, take);
+    }
+
+    /// <summary>
+    /// The conditions on <c>created_at</c> of a window, with its ends written into the statement as literals (instants
+    /// formatted here, nothing typed by anyone), so that PostgreSQL plans the statement for them: a month is a bitmap of
+    /// the creation index ANDed with the search index's; "since three years ago" is not worth that bitmap (a million
+    /// entries), the matches are tested as they come. As parameters, a prepared statement's generic plan took the bitmap
+    /// for every window (127 ms at a million cases).
+    /// </summary>
+    static string Window(DateTimeOffset? from, DateTimeOffset? to)
+    {
+        return (from is { } since ? " AND created_at >= " + Literal(since) : "") + (to is { } until ? " AND created_at < " + Literal(until) : "");
 
         static string Literal(DateTimeOffset at) =>
             "'" + at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", System.Globalization.CultureInfo.InvariantCulture) + "+00'::timestamptz";
+    }
+
+    /// <summary>
+    /// PostgreSQL: how many cases created in the window PostgreSQL's statistics expect the query to match (the planner's
+    /// estimate, from the most common elements of <see cref="VectorTable"/>'s vectors; no row is read). A word the city
+    /// uses very often is known by it before the search index builds a bitmap of its every match (decision 043); a word
+    /// too rare for the statistics gets the planner's default, a small fraction of the table. Null where that does not
+    /// apply (SQLite, a query without terms).
+    /// </summary>
+    public static async Task<double?> EstimatedMatchesAsync(CityLoopDb db, string query, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct = default)
+    {
+        if (!db.IsPostgres) return null;
+        var terms = Bigrams.Query(query);
+        if (terms.Count == 0) return null;
+        var connection = db.Database.GetDbConnection();
+        var opened = connection.State != System.Data.ConnectionState.Open;
+        if (opened) await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            command.CommandText = "EXPLAIN (FORMAT JSON) SELECT 1 FROM " + VectorTable + " WHERE " + BigramSearch.VectorColumn + " @@ CAST(@q AS tsquery)" + Window(from, to);
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "q";
+            parameter.Value = BigramSearch.TsQuery(terms);
+            command.Parameters.Add(parameter);
+            var plan = Convert.ToString(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) ?? "[]";
+            using var json = System.Text.Json.JsonDocument.Parse(plan);
+            return json.RootElement[0].GetProperty("Plan").GetProperty("Plan Rows").GetDouble();
+        }
+        finally
+        {
+            if (opened) await db.Database.CloseConnectionAsync();
+        }
     }
 
     /// <summary>Fills the terms of cases stored before the column existed; the migrator runs it after a schema upgrade.</summary>
