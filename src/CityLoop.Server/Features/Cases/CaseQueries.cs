@@ -172,7 +172,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             // alone needs nothing of the cases to find the page: the search's own table answers (decision 039).
             var textOnly = phone is null && TextAlone(actor, f);
             var platformOnly = phone is null ? PlatformTextAlone(actor, f) : null;
-            var textPage = await TextPageAsync(Query, Ordered, searched, f.Sort == CaseSort.Newest, textOnly, platformOnly, f.From, f.To, skip, pageSize, cap, o, ct);
+            var textPage = await TextPageAsync(Query, searched, f.Sort == CaseSort.Newest, textOnly, platformOnly, f.From, f.To, skip, pageSize, cap, o, ct);
             var ids = textPage.Ids;
             rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
             (total, capped, partial) = (textPage.Total, textPage.Capped, textPage.Partial);
@@ -224,8 +224,8 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
     /// index entries.
     /// </summary>
     async Task<(List<Guid> Ids, int Total, bool Capped, bool Partial)> TextPageAsync(Func<IQueryable<Case>, IQueryable<Case>> query,
-        Func<IQueryable<Case>, IQueryable<Case>> ordered, string text, bool newest, bool textOnly, string? platformOnly, DateTimeOffset? from,
-        DateTimeOffset? to, int skip, int pageSize, int cap, CaseListOptions o, CancellationToken ct)
+        string text, bool newest, bool textOnly, string? platformOnly, DateTimeOffset? from, DateTimeOffset? to, int skip, int pageSize,
+        int cap, CaseListOptions o, CancellationToken ct)
     {
         var need = skip + pageSize;
         List<Guid> Page(List<Guid> ids) => ids.Skip(skip).Take(pageSize).ToList();
@@ -236,7 +236,23 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             ? Search.CaseSearch.WalkIds(db, text, newest, rows, take)!.ToListAsync(ct)
             : platformOnly is not null
                 ? Search.CaseSearch.WalkPlatformIds(db, text, platformOnly, newest, rows, take)!.ToListAsync(ct)
-                : ordered(query(Search.CaseSearch.Walk(db, text, newest, rows)!)).Select(c => c.Id).Take(take).ToListAsync(ct);
+                : ScopedWalkAsync(rows, take);
+        // The city's matches among the newest rows come in the list's order from the search's table alone; their cases
+        // are then read in growing slices, the reader's scope and filters applied by key, until enough pass: a word in
+        // most cases, asked with a state, reads the few slices the page needs, where one join read the case of every
+        // match met (15,000 at 10 million cases, 119 ms) to sort them after.
+        async Task<List<Guid>> ScopedWalkAsync(int rows, int take)
+        {
+            var matches = await Search.CaseSearch.WalkIds(db, text, newest, rows, rows)!.ToListAsync(ct);
+            var passed = new List<Guid>();
+            for (int at = 0, slice = Math.Max(take, 64); at < matches.Count && passed.Count < take; at += slice, slice *= 4)
+            {
+                var ids = matches.GetRange(at, Math.Min(slice, matches.Count - at));
+                var seen = (await query(db.Cases.Where(c => EF.Parameter(ids).Contains(c.Id))).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
+                passed.AddRange(ids.Where(seen.Contains));
+            }
+            return passed.Count > take ? passed.GetRange(0, take) : passed;
+        }
         // Whether a walk of that many rows read every row there is to walk (the platform's cases, or the city's).
         async Task<bool> Whole(int rows) => !await (platformOnly is not null ? db.Cases.Where(c => c.PlatformCode == platformOnly) : db.Cases)
             .OrderBy(c => c.CreatedAt).Skip(rows).AnyAsync(ct);

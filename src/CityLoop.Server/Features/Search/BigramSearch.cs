@@ -169,25 +169,11 @@ public static class CaseSearch
     }
 
     /// <summary>
-    /// PostgreSQL: the query's matches among the <paramref name="rows"/> newest (or oldest) cases in the list's order —
-    /// a walk that reads at most that many vectors whatever the query (decision 035), from <see cref="VectorTable"/>,
-    /// where they are consecutive rows (decision 039); only the matches' cases are then read, by id.
-    /// Null where that does not apply (SQLite, a query without terms).
-    /// </summary>
-    public static IQueryable<Case>? Walk(CityLoopDb db, string query, bool newest, int rows)
-    {
-        if (WalkQuery(db, query, rows) is not { } tsQuery) return null;
-        // The row count and the query text go in as parameters; the table and column names are VectorTable's and VectorColumn's.
-        return newest
-            ? db.Cases.FromSql($"SELECT * FROM cases WHERE id IN (SELECT w.case_id FROM (SELECT case_id, search_vector FROM case_search ORDER BY created_at DESC, number DESC LIMIT {rows}) AS w WHERE w.search_vector @@ CAST({tsQuery} AS tsquery))")
-            : db.Cases.FromSql($"SELECT * FROM cases WHERE id IN (SELECT w.case_id FROM (SELECT case_id, search_vector FROM case_search ORDER BY created_at, number LIMIT {rows}) AS w WHERE w.search_vector @@ CAST({tsQuery} AS tsquery))");
-    }
-
-    /// <summary>
-    /// PostgreSQL: the ids of the query's matches among the <paramref name="rows"/> newest (or oldest) cases, in the
-    /// list's order, at most <paramref name="take"/>, read from <see cref="VectorTable"/> alone — for a reader who sees
-    /// every case and filters by nothing but the text, where <see cref="Walk"/>'s read of each match's case (a lookup
-    /// per match) would only confirm it. Null where that does not apply (SQLite, a query without terms).
+    /// PostgreSQL: the ids of the query's matches among the <paramref name="rows"/> newest (or oldest) cases in the
+    /// list's order — a walk that reads at most that many vectors whatever the query (decision 035), from
+    /// <see cref="VectorTable"/> alone, where they are consecutive rows (decision 039) — at most <paramref name="take"/>,
+    /// in that order. A reader who sees every case takes them as they are; any other reads their cases by key to apply
+    /// its scope (decision 043). Null where that does not apply (SQLite, a query without terms).
     /// </summary>
     public static IQueryable<Guid>? WalkIds(CityLoopDb db, string query, bool newest, int rows, int take)
     {
