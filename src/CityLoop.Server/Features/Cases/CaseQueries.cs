@@ -248,11 +248,15 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             for (int at = 0, slice = Math.Max(take, 64); at < matches.Count && passed.Count < take; at += slice, slice *= 4)
             {
                 var ids = matches.GetRange(at, Math.Min(slice, matches.Count - at));
-                var seen = (await query(db.Cases.Where(c => EF.Parameter(ids).Contains(c.Id))).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
+                var seen = await InScopeAsync(ids);
                 passed.AddRange(ids.Where(seen.Contains));
             }
             return passed.Count > take ? passed.GetRange(0, take) : passed;
         }
+        // Which of these cases the reader's scope and filters keep, in one query: the ids (up to 5,000) as one array
+        // parameter (EF's default would write a parameter for each, padded).
+        async Task<HashSet<Guid>> InScopeAsync(List<Guid> ids) =>
+            (await query(db.Cases.Where(c => EF.Parameter(ids).Contains(c.Id))).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
         // Whether a walk of that many rows read every row there is to walk (the platform's cases, or the city's).
         async Task<bool> Whole(int rows) => !await (platformOnly is not null ? db.Cases.Where(c => c.PlatformCode == platformOnly) : db.Cases)
             .OrderBy(c => c.CreatedAt).Skip(rows).AnyAsync(ct);
@@ -288,8 +292,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         if (city is not null && city.Count <= o.TextMatchRows)
         {
             var ids = city.Select(m => m.Id).ToList();
-            // Up to 5,000 ids as one array parameter (EF's default would write a parameter for each, padded).
-            var own = textOnly ? null : (await query(db.Cases.Where(c => EF.Parameter(ids).Contains(c.Id))).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
+            var own = textOnly ? null : await InScopeAsync(ids);
             var mine = Sorted(own is null ? city : city.Where(m => own.Contains(m.Id))).Select(m => m.Id).ToList();
             return (Page(mine), Math.Min(mine.Count, cap), mine.Count > cap, false);
         }
