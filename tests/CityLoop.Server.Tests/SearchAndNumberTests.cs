@@ -405,6 +405,63 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
     }
 
     [Fact]
+    public async Task AOneWordSearch_ReadsTheRecentWeeksFirst_TheSamePagesNewestOrOldestFirst_AndATotalOfTheSlicesReadIsALowerBound()
+    {
+        // Decision 044: a reader who sees every case and types one word gets the search index's matches slice by slice of
+        // creation time, newest first — the last week, the three weeks before it, the twelve before those, then the rest
+        // at once — and the reading stops once the slices read hold the page.
+        var matching = new List<string>();
+        foreach (var days in new[] { 0, 200, 140, 40, 17, 2 })
+        {
+            app.Clock.Advance(TimeSpan.FromDays(days));
+            var agent = await app.As("agent"); // signed in again: a token lasts hours, not months
+            await Create(agent, "噪音扰民");
+            app.Clock.Advance(TimeSpan.FromMinutes(1));
+            matching.Add((await Create(agent, "鹦鹉飞进居民楼阳台")).Str("number"));
+            app.Clock.Advance(TimeSpan.FromMinutes(1));
+            await Create(agent, "噪音扰民");
+        }
+        // Now: the matches are about 400, 200, 60, 20, 3 and 1 days old; the newest case and (in a database of this
+        // test alone) the oldest match nothing.
+        app.Clock.Advance(TimeSpan.FromDays(1) - TimeSpan.FromMinutes(1));
+        var newest = Enumerable.Reverse(matching).ToArray();
+
+        async Task<(string Numbers, int Total, bool Capped, bool Partial)> Search(HttpClient client, string query)
+        {
+            var page = await Api.Get(client, $"/api/v1/cases?q={Uri.EscapeDataString("鹦鹉")}{query}");
+            return (string.Join(",", page.GetProperty("items").EnumerateArray().Select(i => i.Str("number"))), page.GetProperty("total").GetInt32(),
+                page.GetProperty("totalCapped").GetBoolean(), page.GetProperty("partial").GetBoolean());
+        }
+        string Numbers(IEnumerable<string> numbers) => string.Join(",", numbers);
+        // Walks of the newest case alone (no match): the search index answers.
+        Dictionary<string, string> Options(int matchRows) => new()
+            { ["CaseList:TextWalkRows"] = "1", ["CaseList:TextDeepWalkRows"] = "1", ["CaseList:TextMatchRows"] = matchRows.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+        // Room for every match: whatever the page size, the slices and the rest give the same pages as every match sorted,
+        // newest or oldest first, and the exact total.
+        await using (var roomy = app.NewFactory(Options(10)))
+        {
+            var client = await app.As("agent", roomy);
+            for (var size = 1; size <= 6; size++)
+            {
+                Assert.Equal((Numbers(newest.Take(size)), 6, false, false), await Search(client, $"&pageSize={size}"));
+                Assert.Equal((Numbers(matching.Take(size)), 6, false, false), await Search(client, $"&pageSize={size}&sort=oldest"));
+            }
+            Assert.Equal((Numbers(newest.Skip(2).Take(2)), 6, false, false), await Search(client, "&pageSize=2&page=2"));
+        }
+
+        // At most four matches read (one more than are sorted): the recent slices hold four — the last week two, then one
+        // and one — so the page of two is their newest and the total "at least 4", the rest never read. Without the
+        // slices the city's six matches were more than are sorted, and the page came from the deeper walk: one match, partial.
+        await using (var tight = app.NewFactory(Options(3)))
+        {
+            var client = await app.As("agent", tight);
+            Assert.Equal(app.Provider == "postgres" ? (Numbers(newest.Take(2)), 4, true, false) : (Numbers(newest.Take(2)), 6, false, false),
+                await Search(client, "&pageSize=2"));
+        }
+    }
+
+    [Fact]
     public async Task CaseNumbers_AreUniqueUnderConcurrentIntake_AndStartAgainEachDay()
     {
         var agent = await app.As("agent");

@@ -52,6 +52,13 @@ public sealed class CaseListOptions
     /// sorted (there are more than <see cref="TextMatchRows"/> of them): the deeper walk answers (decision 043).
     /// </summary>
     public int TextCommonRows { get; set; } = 100_000;
+
+    /// <summary>
+    /// A one-word search by a reader who sees every case reads the search index's matches newest (oldest) first in slices
+    /// of creation time: this many days from the period's edge, then on to four and to sixteen times as many days; the
+    /// rest of the period after them at once (decision 044).
+    /// </summary>
+    public int TextSliceDays { get; set; } = 7;
 }
 
 /// <summary>Reads of cases, always through the actor's scope, with the reporter masked as the actor's role requires.</summary>
@@ -214,7 +221,9 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
     /// <item>otherwise the city's matches in the filter's period, found by the search index alone in no order, up to
     /// <see cref="CaseListOptions.TextMatchRows"/>: when that is all of them, the reader's scope and filters are applied
     /// to them by key, the rest are sorted here, and page and total (up to the cap) are exact — not tried for a word
-    /// PostgreSQL's statistics expect in more than <see cref="CaseListOptions.TextCommonRows"/> cases;</item>
+    /// PostgreSQL's statistics expect in more than <see cref="CaseListOptions.TextCommonRows"/> cases; a reader who
+    /// sees every case and types one word reads the matches of the recent weeks first, in the list's order, and stops
+    /// when they hold the page (exact, the total "at least" theirs; decision 044);</item>
     /// <item>otherwise (very many matches, none recent) the matches among the <see cref="CaseListOptions.TextDeepWalkRows"/>
     /// newest cases (of the city, or of a sub-centre): exact when they fill the page, else the page holds what was found
     /// and says it is partial.</item>
@@ -284,26 +293,84 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         // collecting 5,001 of them would first build the search index's bitmap of every one (100–250 ms for a word in
         // hundreds of thousands of cases at 10 million): the deeper walk answers.
         var common = await Search.CaseSearch.EstimatedMatchesAsync(db, text, from, to, ct) > o.TextCommonRows;
-        // The city's matches in the filter's period, from the search index alone, in no order: when they are few enough
-        // to be all of them, the reader's among them (its scope and filters applied to each, by key) are every match,
-        // sorted here — exact. The scope is applied to a bounded set: reading the city's matches one case at a time until
-        // enough of them fall in a department's or a sub-centre's scope had no bound (decisions 042, 043).
-        var city = common ? null : await Search.CaseSearch.MatchesOnly(db, text, o.TextMatchRows + 1, from, to)!.ToListAsync(ct);
-        if (city is not null && city.Count <= o.TextMatchRows)
+        // The city's matches in the filter's period, from the search index alone: when they are few enough to be all of
+        // them, the reader's among them (its scope and filters applied to each, by key) are every match, sorted here —
+        // exact. The scope is applied to a bounded set: reading the city's matches one case at a time until enough of
+        // them fall in a department's or a sub-centre's scope had no bound (decisions 042, 043). A reader who sees every
+        // case and types one word first reads the recent slices of creation time, newest (oldest) first, and stops as
+        // soon as they hold the page (decision 044); the rest of the period is read at once when they do not.
+        var read = 0;
+        var sliced = common ? null : textOnly && Search.Bigrams.Query(text).Count == 1 ? await SlicesAsync() : await RestAsync(from, to, []);
+        if (sliced is { } found)
         {
-            var ids = city.Select(m => m.Id).ToList();
-            var own = textOnly ? null : await InScopeAsync(ids);
-            var mine = Sorted(own is null ? city : city.Where(m => own.Contains(m.Id))).Select(m => m.Id).ToList();
-            return (Page(mine), Math.Min(mine.Count, cap), mine.Count > cap, false);
+            var mine = Sorted(found.Mine).Select(m => m.Id).ToList();
+            var total = Math.Max(found.Total, mine.Count);
+            return (Page(mine), Math.Min(total, cap), total > cap || !found.All, false);
         }
         // More matches than are sorted here: the reader's newest rows, walked further, hold the page, or were all read;
         // else the page holds what that walk found and says it is partial. The total is a lower bound: the city's
         // matches collected (the cap, by default) when the reader sees them all, else what the walk found.
         deeper ??= await Deeper();
-        if (textOnly && city is not null) return (Page(deeper), Math.Min(city.Count, cap), true, deeper.Count < need);
+        if (textOnly && read > 0) return (Page(deeper), Math.Min(read, cap), true, deeper.Count < need);
         if (deeper.Count >= need) return (Page(deeper), deeper.Count, true, false);
         var all = await Whole(Math.Max(need, o.TextDeepWalkRows));
         return (Page(deeper), deeper.Count, !all, !all);
+
+        // The recent slices — TextSliceDays from the newest (oldest) edge of the period (its end, or now; its start, or
+        // the oldest case), then on to four and to sixteen times as many days from it — read as one statement in
+        // the list's order that stops once it holds the page (and a hundred matches, for the total); then, when they do
+        // not hold it, the rest of the period. Null when a slice, or the whole read, has more than TextMatchRows matches.
+        async Task<(List<Search.SearchMatch> Mine, int Total, bool All)?> SlicesAsync()
+        {
+            var anchor = newest ? to ?? clock.GetUtcNow() : from ?? await Search.CaseSearch.OldestAsync(db, ct);
+            if (anchor is not { } edgeOfPeriod) return ([], 0, true);
+            var slices = new List<(DateTimeOffset? From, DateTimeOffset? To)>();
+            DateTimeOffset? reached = newest ? to : from;
+            var covered = false;
+            for (var (i, length) = (0, TimeSpan.FromDays(Math.Max(1, o.TextSliceDays))); i < 3 && !covered; i++, length *= 4)
+            {
+                DateTimeOffset? edge = newest
+                    ? (edgeOfPeriod - DateTimeOffset.MinValue > length ? edgeOfPeriod - length : null)
+                    : DateTimeOffset.MaxValue - edgeOfPeriod > length ? edgeOfPeriod + length : null;
+                covered = edge is not { } e || (newest ? from is { } start && e <= start : to is { } end && e >= end);
+                if (covered) edge = newest ? from : to;
+                slices.Add(newest ? (edge, reached) : (reached, edge));
+                reached = edge;
+            }
+            var take = Math.Min(Math.Max(need, 100), o.TextMatchRows + 1);
+            var rows = await Search.CaseSearch.SlicedMatches(db, text, newest, slices, o.TextMatchRows + 1, take)!.ToListAsync(ct);
+            read = rows.Count;
+            if (rows.Any(r => r.Matches > o.TextMatchRows) || !InOrder(rows)) return null;
+            var recent = rows.Select(r => new Search.SearchMatch { Id = r.Id, CreatedAt = r.CreatedAt, Number = r.Number }).ToList();
+            // The rows are the city's newest matches, a page of them and more: the total is what their slices hold.
+            if (rows.Count == take && take >= need)
+                return (recent, (int)Math.Min(rows.GroupBy(r => r.Slice).Sum(g => g.First().Matches), int.MaxValue), false);
+            if (read > o.TextMatchRows) return null;
+            return covered ? (recent, recent.Count, true) : await RestAsync(newest ? from : reached, newest ? reached : to, recent);
+        }
+
+        // The period's matches (the rest of it, after the recent slices' ones) at once, in no order, the reader's kept.
+        async Task<(List<Search.SearchMatch> Mine, int Total, bool All)?> RestAsync(DateTimeOffset? since, DateTimeOffset? until, List<Search.SearchMatch> mine)
+        {
+            var rest = await Search.CaseSearch.MatchesOnly(db, text, o.TextMatchRows + 1 - read, since, until)!.ToListAsync(ct);
+            read += rest.Count;
+            if (read > o.TextMatchRows) return null;
+            var kept = textOnly || rest.Count == 0 ? null : await InScopeAsync(rest.Select(m => m.Id).ToList());
+            mine.AddRange(kept is null ? rest : rest.Where(m => kept.Contains(m.Id)));
+            return (mine, mine.Count, true);
+        }
+
+        // The slices' rows as they came: each slice's in the list's order, the slices one after the other.
+        bool InOrder(List<Search.SlicedMatch> rows)
+        {
+            for (var i = 1; i < rows.Count; i++)
+            {
+                var (a, b) = (rows[i - 1], rows[i]);
+                var c = a.CreatedAt.CompareTo(b.CreatedAt);
+                if (a.Slice > b.Slice || (newest ? c < 0 : c > 0)) return false;
+            }
+            return true;
+        }
     }
 
     /// <summary>

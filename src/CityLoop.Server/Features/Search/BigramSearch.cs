@@ -218,6 +218,33 @@ public static class CaseSearch
     }
 
     /// <summary>
+    /// PostgreSQL: the query's matches in consecutive slices of creation time, newest (oldest) first — the first slice's
+    /// matches in the list's order, then the next slice's… — at most <paramref name="take"/> rows in all, each with the
+    /// number of matches of its slice (counted up to <paramref name="perSlice"/>: a slice with that many is cut and its
+    /// rows are not its newest). Each slice's matches come from the search index ANDed with the block ranges of
+    /// <c>created_at</c> (the table is in the order cases arrive), so only that slice's pages are read, and a slice after
+    /// the one that completed the rows is never read (decision 044). Null where that does not apply.
+    /// </summary>
+    public static IQueryable<SlicedMatch>? SlicedMatches(CityLoopDb db, string query, bool newest, IReadOnlyList<(DateTimeOffset? From, DateTimeOffset? To)> slices, int perSlice, int take)
+    {
+        if (!db.IsPostgres || slices.Count == 0) return null;
+        var terms = Bigrams.Query(query);
+        if (terms.Count == 0) return null;
+        var order = newest ? " ORDER BY created_at DESC, number DESC" : " ORDER BY created_at, number";
+        // Each slice a member of one UNION ALL in the slices' order: PostgreSQL appends the members one after the other
+        // and stops at the outer LIMIT. The caller checks the order it gets.
+        var members = slices.Select((slice, i) =>
+            "(SELECT case_id AS \"Id\", created_at AS \"CreatedAt\", number AS \"Number\", " + i + " AS \"Slice\", count(*) OVER () AS \"Matches\" FROM (SELECT case_id, created_at, number FROM "
+            + VectorTable + " WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)" + Window(slice.From, slice.To) + " LIMIT {1}) AS s" + order + ")");
+        var sql = "SELECT m.\"Id\", m.\"CreatedAt\", m.\"Number\", m.\"Slice\", m.\"Matches\" FROM (" + string.Join(" UNION ALL ", members) + ") AS m LIMIT {2}";
+        return db.Database.SqlQueryRaw<SlicedMatch>(sql, BigramSearch.TsQuery(terms), perSlice, take);
+    }
+
+    /// <summary>PostgreSQL: the creation instant of the oldest case (the first row of <see cref="VectorTable"/>'s order), null when there is none.</summary>
+    public static async Task<DateTimeOffset?> OldestAsync(CityLoopDb db, CancellationToken ct = default) =>
+        await db.Database.SqlQueryRaw<DateTimeOffset?>("SELECT min(created_at) AS \"Value\" FROM " + VectorTable).SingleAsync(ct);
+
+    /// <summary>
     /// The conditions on <c>created_at</c> of a window, with its ends written into the statement as literals (instants
     /// formatted here, nothing typed by anyone), so that PostgreSQL plans the statement for them: a month is a bitmap of
     /// the creation index ANDed with the search index's; "since three years ago" is not worth that bitmap (a million
@@ -292,6 +319,16 @@ public sealed class SearchMatch
     public Guid Id { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public string Number { get; set; } = "";
+}
+
+/// <summary>A match as <see cref="CaseSearch.SlicedMatches"/> reads it: with its slice and how many matches that slice has.</summary>
+public sealed class SlicedMatch
+{
+    public Guid Id { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public string Number { get; set; } = "";
+    public int Slice { get; set; }
+    public long Matches { get; set; }
 }
 
 sealed class CaseSearchConfiguration : IEntityTypeConfiguration<Case>

@@ -1,0 +1,14 @@
+-- migrate: outside transaction
+-- (Built with CONCURRENTLY, as decision 041 asks of every index on a large table: a BRIN index reads the table once,
+-- ≈ 10 s at ten million cases, while intakes go on.)
+-- 0037 A text search reads its matches slice by slice of creation time (docs/decisions/044).
+--
+-- `case_search` is written in the order cases arrive (decision 039), so its pages follow the creation instant: a
+-- block-range index of that instant is a few hundred kilobytes at ten million cases and, ANDed with the search index's
+-- matches of a word, leaves only the pages of a week's (a month's…) matches to read. Without it, the matches of a slice
+-- are found among the word's every match in the city, one heap page each.
+--
+-- `autosummarize`: the ranges that new cases fill are summarised as soon as the next range is started (a work item for
+-- autovacuum), not at the table's next vacuum — an unsummarised range matches every slice, so without it the last
+-- week's slice would read every page written since that vacuum, hundreds of thousands of cases on a busy city.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_case_search_created_at_brin ON case_search USING brin (created_at) WITH (autosummarize = on);
