@@ -341,7 +341,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             var rows = await Search.CaseSearch.SlicedMatches(db, text, newest, slices, o.TextMatchRows + 1, take)!.ToListAsync(ct);
             read = rows.Count;
             if (rows.Any(r => r.Matches > o.TextMatchRows) || !InOrder(rows)) return null;
-            var recent = rows.Select(r => new Search.SearchMatch { Id = r.Id, CreatedAt = r.CreatedAt, Number = r.Number }).ToList();
+            var recent = rows.Cast<Search.SearchMatch>().ToList();
             // The rows are the city's newest matches, a page of them and more: the total is what their slices hold.
             if (rows.Count == take && take >= need)
                 return (recent, (int)Math.Min(rows.GroupBy(r => r.Slice).Sum(g => g.First().Matches), int.MaxValue), false);

@@ -314,7 +314,7 @@ public static class CaseSearch
 }
 
 /// <summary>A text search's match as <see cref="CaseSearch.MatchesOnly"/> reads it: the case and what orders the list.</summary>
-public sealed class SearchMatch
+public class SearchMatch
 {
     public Guid Id { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
@@ -322,11 +322,8 @@ public sealed class SearchMatch
 }
 
 /// <summary>A match as <see cref="CaseSearch.SlicedMatches"/> reads it: with its slice and how many matches that slice has.</summary>
-public sealed class SlicedMatch
+public sealed class SlicedMatch : SearchMatch
 {
-    public Guid Id { get; set; }
-    public DateTimeOffset CreatedAt { get; set; }
-    public string Number { get; set; } = "";
     public int Slice { get; set; }
     public long Matches { get; set; }
 }
