@@ -166,7 +166,8 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
         Assert.DoesNotContain(rewritten, await Search(agent, "单车"));
 
         // Every case, whichever path wrote it, has exactly its row in the search index, made from its current terms:
-        // PostgreSQL's vector table in the list's order (decision 039), SQLite's FTS5 table.
+        // PostgreSQL's vector table in the list's order (decision 039; these are the root platform's, whose terms are
+        // not qualified by a sub-centre's code, decision 045), SQLite's FTS5 table.
         var strays = db.IsPostgres
             ? await db.Database.SqlQueryRaw<int>("""
                 SELECT count(*)::int AS "Value" FROM cases c FULL JOIN case_search s ON s.case_id = c.id
@@ -179,6 +180,29 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
                 """).SingleAsync();
         Assert.Equal(0, strays);
         Assert.True(await db.Cases.CountAsync() >= 2);
+        if (!db.IsPostgres) return;
+
+        // A case on a sub-centre holds its terms qualified by the platform too (decision 045): written when the case moves
+        // to a registered platform, and when a platform is registered after cases on its code exist.
+        async Task<bool> Qualified(string platform) => await db.Database.SqlQueryRaw<bool>(
+            "SELECT s.search_vector @@ CAST({0} AS tsquery) AS \"Value\" FROM case_search s JOIN cases c ON c.id = s.case_id WHERE c.number = {1}",
+            BigramSearch.TsQuery([CaseSearch.OnPlatform(new SearchTerm("顶棚", false), platform)]), added).SingleAsync();
+        var root = await db.Cases.Where(c => c.Number == added).Select(c => c.PlatformCode).SingleAsync();
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("UPDATE cases SET platform_code = '999001' WHERE number = {0}", added);
+            Assert.False(await Qualified("999001"));
+            await db.Database.ExecuteSqlRawAsync("INSERT INTO platforms (code, name, created_at, created_by) VALUES ('999001', '测试分中心', now(), 'test')");
+            Assert.True(await Qualified("999001"));
+            Assert.False(await Qualified(root));
+            await db.Database.ExecuteSqlRawAsync("UPDATE cases SET platform_code = {0} WHERE number = {1}", root, added);
+            Assert.False(await Qualified("999001"));
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlRawAsync("UPDATE cases SET platform_code = {0} WHERE number = {1}", root, added);
+            await db.Database.ExecuteSqlRawAsync("DELETE FROM platforms WHERE code = '999001'");
+        }
     }
 
     [Fact]
@@ -448,6 +472,17 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
                 Assert.Equal((Numbers(matching.Take(size)), 6, false, false), await Search(client, $"&pageSize={size}&sort=oldest"));
             }
             Assert.Equal((Numbers(newest.Skip(2).Take(2)), 6, false, false), await Search(client, "&pageSize=2&page=2"));
+        }
+
+        // The slices hold the page and their four matches, and the rest of the period (about 290 days at their rate of
+        // four in 112) is expected to hold more than one match — more than is read to count them: the page stands, the
+        // total "at least 4" (decision 045). A page the slices do not hold reads the rest, page and total exact.
+        await using (var countFew = app.NewFactory(new Dictionary<string, string>(Options(10)) { ["CaseList:TextRestRows"] = "1" }))
+        {
+            var client = await app.As("agent", countFew);
+            Assert.Equal(app.Provider == "postgres" ? (Numbers(newest.Take(2)), 4, true, false) : (Numbers(newest.Take(2)), 6, false, false),
+                await Search(client, "&pageSize=2"));
+            Assert.Equal((Numbers(newest.Take(5)), 6, false, false), await Search(client, "&pageSize=5"));
         }
 
         // At most four matches read (one more than are sorted): the recent slices hold four — the last week two, then one

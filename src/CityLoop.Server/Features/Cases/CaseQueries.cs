@@ -59,6 +59,13 @@ public sealed class CaseListOptions
     /// rest of the period after them at once (decision 044).
     /// </summary>
     public int TextSliceDays { get; set; } = 7;
+
+    /// <summary>
+    /// When the recent slices hold the page but fewer than a hundred matches, the rest of the period is read for an
+    /// exact total only if it is expected to hold at most this many matches (the slices' rate over the rest's length):
+    /// otherwise the page stands, its total "at least" the slices' matches (decision 045).
+    /// </summary>
+    public int TextRestRows { get; set; } = 200;
 }
 
 /// <summary>Reads of cases, always through the actor's scope, with the reporter masked as the actor's role requires.</summary>
@@ -176,10 +183,12 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         {
             // A text search newest or oldest first (PostgreSQL): bounded whatever the words (decision 035).
             // A reader who sees every case (the root platform's hotline, dispatch and leadership) and filters by the text
-            // alone needs nothing of the cases to find the page: the search's own table answers (decision 039).
-            var textOnly = phone is null && TextAlone(actor, f);
-            var platformOnly = phone is null ? PlatformTextAlone(actor, f) : null;
-            var textPage = await TextPageAsync(Query, searched, f.Sort == CaseSort.Newest, textOnly, platformOnly, f.From, f.To, skip, pageSize, cap, o, ct);
+            // alone needs nothing of the cases to find the page: the search's own table answers (decision 039) — and so
+            // for a sub-centre's such reader, whose cases hold their terms qualified by the platform (decision 045). Any
+            // reader bound to a sub-centre searches that platform's cases only, whatever else is applied to them by key.
+            var textOnly = phone is null && (TextAlone(actor, f) || PlatformTextAlone(actor, f) is not null);
+            var platform = actor.IsSystem ? null : actor.PlatformCode;
+            var textPage = await TextPageAsync(Query, searched, f.Sort == CaseSort.Newest, textOnly, platform, f.From, f.To, skip, pageSize, cap, o, ct);
             var ids = textPage.Ids;
             rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
             (total, capped, partial) = (textPage.Total, textPage.Capped, textPage.Partial);
@@ -225,34 +234,33 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
     /// sees every case and types one word reads the matches of the recent weeks first, in the list's order, and stops
     /// when they hold the page (exact, the total "at least" theirs; decision 044);</item>
     /// <item>otherwise (very many matches, none recent) the matches among the <see cref="CaseListOptions.TextDeepWalkRows"/>
-    /// newest cases (of the city, or of a sub-centre): exact when they fill the page, else the page holds what was found
-    /// and says it is partial.</item>
+    /// newest cases: exact when they fill the page, else the page holds what was found and says it is partial.</item>
     /// </list>
+    /// A reader bound to a sub-centre (<paramref name="platform"/>) asks each step for the matches on its platform only:
+    /// a case on a sub-centre holds its terms a second time qualified by the platform (decision 045), and the search
+    /// index is asked for those.
     /// The planner's own choice (walk the list's order until the page is full, or sort every match) had no bound: two
     /// words each common but never together walked the whole table, one very common word sorted or counted a million
     /// index entries.
     /// </summary>
     async Task<(List<Guid> Ids, int Total, bool Capped, bool Partial)> TextPageAsync(Func<IQueryable<Case>, IQueryable<Case>> query,
-        string text, bool newest, bool textOnly, string? platformOnly, DateTimeOffset? from, DateTimeOffset? to, int skip, int pageSize,
+        string text, bool newest, bool textOnly, string? platform, DateTimeOffset? from, DateTimeOffset? to, int skip, int pageSize,
         int cap, CaseListOptions o, CancellationToken ct)
     {
         var need = skip + pageSize;
         List<Guid> Page(List<Guid> ids) => ids.Skip(skip).Take(pageSize).ToList();
         // The matches among the newest rows, in the list's order: from the search's table alone when the reader's scope
-        // and filters add nothing; a sub-centre's own newest cases, each tested by its vector, when its platform is the
-        // whole scope (decision 042); otherwise the city's newest rows, each match's case read to apply the scope.
+        // and filters add nothing (beyond its platform); otherwise each match's case read to apply the scope.
         Task<List<Guid>> Walk(int rows, int take) => textOnly
-            ? Search.CaseSearch.WalkIds(db, text, newest, rows, take)!.ToListAsync(ct)
-            : platformOnly is not null
-                ? Search.CaseSearch.WalkPlatformIds(db, text, platformOnly, newest, rows, take)!.ToListAsync(ct)
-                : ScopedWalkAsync(rows, take);
+            ? Search.CaseSearch.WalkIds(db, text, newest, rows, take, platform)!.ToListAsync(ct)
+            : ScopedWalkAsync(rows, take);
         // The city's matches among the newest rows come in the list's order from the search's table alone; their cases
         // are then read in growing slices, the reader's scope and filters applied by key, until enough pass: a word in
         // most cases, asked with a state, reads the few slices the page needs, where one join read the case of every
         // match met (15,000 at 10 million cases, 119 ms) to sort them after.
         async Task<List<Guid>> ScopedWalkAsync(int rows, int take)
         {
-            var matches = await Search.CaseSearch.WalkIds(db, text, newest, rows, rows)!.ToListAsync(ct);
+            var matches = await Search.CaseSearch.WalkIds(db, text, newest, rows, rows, platform)!.ToListAsync(ct);
             var passed = new List<Guid>();
             for (int at = 0, slice = Math.Max(take, 64); at < matches.Count && passed.Count < take; at += slice, slice *= 4)
             {
@@ -266,9 +274,8 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         // parameter (EF's default would write a parameter for each, padded).
         async Task<HashSet<Guid>> InScopeAsync(List<Guid> ids) =>
             (await query(db.Cases.Where(c => EF.Parameter(ids).Contains(c.Id))).Select(c => c.Id).ToListAsync(ct)).ToHashSet();
-        // Whether a walk of that many rows read every row there is to walk (the platform's cases, or the city's).
-        async Task<bool> Whole(int rows) => !await (platformOnly is not null ? db.Cases.Where(c => c.PlatformCode == platformOnly) : db.Cases)
-            .OrderBy(c => c.CreatedAt).Skip(rows).AnyAsync(ct);
+        // Whether a walk of that many rows read every row there is to walk (the city's: a platform's cases are among them).
+        async Task<bool> Whole(int rows) => !await db.Cases.OrderBy(c => c.CreatedAt).Skip(rows).AnyAsync(ct);
         var walked = await Walk(Math.Max(need, o.TextWalkRows), cap + 1);
         if (walked.Count > cap) return (Page(walked), cap, true, false);
         var whole = await Whole(Math.Max(need, o.TextWalkRows));
@@ -279,11 +286,10 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
 
         // Matches met along the walk, but too sparse for the page: when they are dense enough for the longer walk to
         // fill it, that walk comes first (reading the city's rows in the list's order is several times cheaper than
-        // fetching the search index's matches one by one from all over the table). Not a sub-centre's: its walk looks
-        // each case's vector up by key, dearer than the city's matches found by the index (decision 042).
+        // fetching the search index's matches one by one from all over the table).
         List<Guid>? deeper = null;
         Task<List<Guid>> Deeper() => Walk(Math.Max(need, o.TextDeepWalkRows), need);
-        if (platformOnly is null && walked.Count > 0 && (long)need * Math.Max(need, o.TextWalkRows) / walked.Count <= o.TextDeepWalkRows)
+        if (walked.Count > 0 && (long)need * Math.Max(need, o.TextWalkRows) / walked.Count <= o.TextDeepWalkRows)
         {
             deeper = await Deeper();
             if (deeper.Count >= need) return (Page(deeper), deeper.Count, true, false);
@@ -292,12 +298,13 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         // A word the city uses very often, by PostgreSQL's statistics: its matches are far more than are sorted here, and
         // collecting 5,001 of them would first build the search index's bitmap of every one (100–250 ms for a word in
         // hundreds of thousands of cases at 10 million): the deeper walk answers.
-        var common = await Search.CaseSearch.EstimatedMatchesAsync(db, text, from, to, ct) > o.TextCommonRows;
+        var common = await Search.CaseSearch.EstimatedMatchesAsync(db, text, from, to, platform, ct) > o.TextCommonRows;
         // The city's matches in the filter's period, from the search index alone: when they are few enough to be all of
         // them, the reader's among them (its scope and filters applied to each, by key) are every match, sorted here —
         // exact. The scope is applied to a bounded set: reading the city's matches one case at a time until enough of
-        // them fall in a department's or a sub-centre's scope had no bound (decisions 042, 043). A reader who sees every
-        // case and types one word first reads the recent slices of creation time, newest (oldest) first, and stops as
+        // them fall in a department's scope had no bound (decision 043); a sub-centre's reader asks for its platform's
+        // matches only (decision 045). A reader who sees every case (of the city or of its sub-centre) and types one word
+        // first reads the recent slices of creation time, newest (oldest) first, and stops as
         // soon as they hold the page (decision 044); the rest of the period is read at once when they do not.
         var read = 0;
         var sliced = common ? null : textOnly && Search.Bigrams.Query(text).Count == 1 ? await SlicesAsync() : await RestAsync(from, to, []);
@@ -319,7 +326,8 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         // The recent slices — TextSliceDays from the newest (oldest) edge of the period (its end, or now; its start, or
         // the oldest case), then on to four and to sixteen times as many days from it — read as one statement in
         // the list's order that stops once it holds the page (and a hundred matches, for the total); then, when they do
-        // not hold it, the rest of the period. Null when a slice, or the whole read, has more than TextMatchRows matches.
+        // not hold it — or hold the page, not a hundred, and the rest is expected to be small enough to count — the rest
+        // of the period. Null when a slice, or the whole read, has more than TextMatchRows matches.
         async Task<(List<Search.SearchMatch> Mine, int Total, bool All)?> SlicesAsync()
         {
             var anchor = newest ? to ?? clock.GetUtcNow() : from ?? await Search.CaseSearch.OldestAsync(db, ct);
@@ -327,7 +335,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             var slices = new List<(DateTimeOffset? From, DateTimeOffset? To)>();
             DateTimeOffset? reached = newest ? to : from;
             var covered = false;
-            for (var (i, length) = (0, TimeSpan.FromDays(Math.Max(1, o.TextSliceDays))); i < 3 && !covered; i++, length *= 4)
+            for (var (i, length) = (0, TimeSpan.FromDays(Math.Clamp(o.TextSliceDays, 1, 36_500))); i < 3 && !covered; i++, length *= 4)
             {
                 DateTimeOffset? edge = newest
                     ? (edgeOfPeriod - DateTimeOffset.MinValue > length ? edgeOfPeriod - length : null)
@@ -338,7 +346,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
                 reached = edge;
             }
             var take = Math.Min(Math.Max(need, 100), o.TextMatchRows + 1);
-            var rows = await Search.CaseSearch.SlicedMatches(db, text, newest, slices, o.TextMatchRows + 1, take)!.ToListAsync(ct);
+            var rows = await Search.CaseSearch.SlicedMatches(db, text, newest, slices, o.TextMatchRows + 1, take, platform)!.ToListAsync(ct);
             read = rows.Count;
             if (rows.Any(r => r.Matches > o.TextMatchRows) || !InOrder(rows)) return null;
             var recent = rows.Cast<Search.SearchMatch>().ToList();
@@ -346,13 +354,28 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             if (rows.Count == take && take >= need)
                 return (recent, (int)Math.Min(rows.GroupBy(r => r.Slice).Sum(g => g.First().Matches), int.MaxValue), false);
             if (read > o.TextMatchRows) return null;
-            return covered ? (recent, recent.Count, true) : await RestAsync(newest ? from : reached, newest ? reached : to, recent);
+            if (covered) return (recent, recent.Count, true);
+            // The slices hold the page and every match of theirs, fewer than a hundred: the rest of the period is read for
+            // an exact total only when it should be small. A rare word's matches there are each on a page of their own
+            // (decision 044): 800 of them, read to count them, were 70 ms of a 10-million-case search (decision 045).
+            if (rows.Count >= need && await RestExpectedAsync(edgeOfPeriod, reached!.Value, rows.Count) > o.TextRestRows)
+                return (recent, recent.Count, false);
+            return await RestAsync(newest ? from : reached, newest ? reached : to, recent);
+        }
+
+        // How many matches the rest of the period should hold at the slices' rate (their matches, and one, over their days).
+        async Task<double> RestExpectedAsync(DateTimeOffset edgeOfPeriod, DateTimeOffset reached, int matches)
+        {
+            var sliced = (newest ? edgeOfPeriod - reached : reached - edgeOfPeriod).TotalDays;
+            var restEdge = newest ? from ?? await Search.CaseSearch.OldestAsync(db, ct) : to ?? clock.GetUtcNow();
+            var rest = restEdge is { } r ? (newest ? reached - r : r - reached).TotalDays : 0;
+            return sliced <= 0 || rest <= 0 ? 0 : (matches + 1) * rest / sliced;
         }
 
         // The period's matches (the rest of it, after the recent slices' ones) at once, in no order, the reader's kept.
         async Task<(List<Search.SearchMatch> Mine, int Total, bool All)?> RestAsync(DateTimeOffset? since, DateTimeOffset? until, List<Search.SearchMatch> mine)
         {
-            var rest = await Search.CaseSearch.MatchesOnly(db, text, o.TextMatchRows + 1 - read, since, until)!.ToListAsync(ct);
+            var rest = await Search.CaseSearch.MatchesOnly(db, text, o.TextMatchRows + 1 - read, since, until, platform)!.ToListAsync(ct);
             read += rest.Count;
             if (read > o.TextMatchRows) return null;
             var kept = textOnly || rest.Count == 0 ? null : await InScopeAsync(rest.Select(m => m.Id).ToList());
@@ -382,8 +405,8 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
 
     /// <summary>
     /// The sub-centre whose cases are the whole of a list's text search (its text taken out of <paramref name="f"/>):
-    /// the reader sees every case of that platform and nothing else is filtered, so the platform's own cases can be
-    /// walked in the list's order (decision 042). Null for everyone else.
+    /// the reader sees every case of that platform and nothing else is filtered, so the search's own table answers, asked
+    /// for the platform's qualified terms (decision 045). Null for everyone else.
     /// </summary>
     public static string? PlatformTextAlone(Actor actor, CaseFilter f) =>
         !actor.IsSystem && actor.PlatformCode is { } platform && actor.Roles.Any(SeeAll.Contains) && OnlyText(f) ? platform : null;

@@ -158,60 +158,52 @@ public static class CaseSearch
         return db.Cases.FromSqlRaw(sql, BigramSearch.TsQuery(terms));
     }
 
-    /// <summary>The query as <c>tsquery</c> text for a walk of <paramref name="rows"/> rows; null where no walk applies (SQLite, a query without terms).</summary>
-    static string? WalkQuery(CityLoopDb db, string query, int rows)
+    /// <summary>
+    /// A term as a case on a sub-centre holds it a second time in its vector in <see cref="VectorTable"/>: qualified by
+    /// the platform's code, <c>451203:井盖</c> (migration 0038, decision 045). No typed bigram holds a <c>:</c>.
+    /// </summary>
+    public static SearchTerm OnPlatform(SearchTerm term, string platform) => term with { Text = platform + ":" + term.Text };
+
+    /// <summary>
+    /// PostgreSQL: the query as <c>tsquery</c> text over <see cref="VectorTable"/>, its terms qualified by
+    /// <paramref name="platform"/> when given (a sub-centre's reader sees no other platform's cases); null where that
+    /// does not apply (SQLite, a query without terms).
+    /// </summary>
+    static string? VectorQuery(CityLoopDb db, string query, string? platform)
     {
         if (!db.IsPostgres) return null;
         var terms = Bigrams.Query(query);
         if (terms.Count == 0) return null;
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
-        return BigramSearch.TsQuery(terms);
+        return BigramSearch.TsQuery(platform is null ? terms : terms.Select(t => OnPlatform(t, platform)).ToList());
     }
 
     /// <summary>
     /// PostgreSQL: the ids of the query's matches among the <paramref name="rows"/> newest (or oldest) cases in the
     /// list's order — a walk that reads at most that many vectors whatever the query (decision 035), from
     /// <see cref="VectorTable"/> alone, where they are consecutive rows (decision 039) — at most <paramref name="take"/>,
-    /// in that order. A reader who sees every case takes them as they are; any other reads their cases by key to apply
-    /// its scope (decision 043). Null where that does not apply (SQLite, a query without terms).
+    /// in that order, those on <paramref name="platform"/> only when given (decision 045). A reader who sees every case
+    /// (of the city, or of its sub-centre) takes them as they are; any other reads their cases by key to apply its scope
+    /// (decision 043). Null where that does not apply (SQLite, a query without terms).
     /// </summary>
-    public static IQueryable<Guid>? WalkIds(CityLoopDb db, string query, bool newest, int rows, int take)
+    public static IQueryable<Guid>? WalkIds(CityLoopDb db, string query, bool newest, int rows, int take, string? platform = null)
     {
-        if (WalkQuery(db, query, rows) is not { } tsQuery) return null;
+        if (VectorQuery(db, query, platform) is not { } tsQuery) return null;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         return newest
             ? db.Database.SqlQuery<Guid>($"SELECT w.case_id AS \"Value\" FROM (SELECT case_id, created_at, number, search_vector FROM case_search ORDER BY created_at DESC, number DESC LIMIT {rows}) AS w WHERE w.search_vector @@ CAST({tsQuery} AS tsquery) ORDER BY w.created_at DESC, w.number DESC LIMIT {take}")
             : db.Database.SqlQuery<Guid>($"SELECT w.case_id AS \"Value\" FROM (SELECT case_id, created_at, number, search_vector FROM case_search ORDER BY created_at, number LIMIT {rows}) AS w WHERE w.search_vector @@ CAST({tsQuery} AS tsquery) ORDER BY w.created_at, w.number LIMIT {take}");
     }
 
     /// <summary>
-    /// PostgreSQL: the ids of the query's matches among the <paramref name="rows"/> newest (or oldest) cases of one
-    /// platform, in the list's order, at most <paramref name="take"/> — for a sub-centre's reader who sees its platform's
-    /// every case and filters by nothing but the text (decision 042). The platform's cases come in the list's order from
-    /// <c>ix_cases_platform_code_created_at</c>, each then tested by its row of <see cref="VectorTable"/> (a look-up by
-    /// key per case, written as a scalar subquery so that the planner cannot turn it into a read of every match of the
-    /// city): the work is bounded by <paramref name="rows"/>, where the matches of the search index are the whole city's.
-    /// Null where that does not apply (SQLite, a query without terms).
-    /// </summary>
-    public static IQueryable<Guid>? WalkPlatformIds(CityLoopDb db, string query, string platform, bool newest, int rows, int take)
-    {
-        if (WalkQuery(db, query, rows) is not { } tsQuery) return null;
-        return newest
-            ? db.Database.SqlQuery<Guid>($"SELECT w.id AS \"Value\" FROM (SELECT id, created_at, number FROM cases WHERE platform_code = {platform} ORDER BY created_at DESC, number DESC LIMIT {rows}) AS w WHERE (SELECT s.search_vector FROM case_search s WHERE s.case_id = w.id) @@ CAST({tsQuery} AS tsquery) ORDER BY w.created_at DESC, w.number DESC LIMIT {take}")
-            : db.Database.SqlQuery<Guid>($"SELECT w.id AS \"Value\" FROM (SELECT id, created_at, number FROM cases WHERE platform_code = {platform} ORDER BY created_at, number LIMIT {rows}) AS w WHERE (SELECT s.search_vector FROM case_search s WHERE s.case_id = w.id) @@ CAST({tsQuery} AS tsquery) ORDER BY w.created_at, w.number LIMIT {take}");
-    }
-
-    /// <summary>
     /// PostgreSQL: up to <paramref name="take"/> of the query's matches among the cases created in
-    /// [<paramref name="from"/>, <paramref name="to"/>) (either end open when null), in no order, with what sorts them,
-    /// from the search index and <see cref="VectorTable"/> alone, whoever reads them: a reader who sees every case takes
-    /// them as they are, any other applies its scope to them by key (decision 043). Null where that does not apply.
+    /// [<paramref name="from"/>, <paramref name="to"/>) (either end open when null), on <paramref name="platform"/> when
+    /// given, in no order, with what sorts them, from the search index and <see cref="VectorTable"/> alone, whoever reads
+    /// them: a reader who sees every case (of the city, or of its sub-centre) takes them as they are, any other applies
+    /// its scope to them by key (decision 043). Null where that does not apply.
     /// </summary>
-    public static IQueryable<SearchMatch>? MatchesOnly(CityLoopDb db, string query, int take, DateTimeOffset? from = null, DateTimeOffset? to = null)
+    public static IQueryable<SearchMatch>? MatchesOnly(CityLoopDb db, string query, int take, DateTimeOffset? from = null, DateTimeOffset? to = null, string? platform = null)
     {
-        if (!db.IsPostgres) return null;
-        var terms = Bigrams.Query(query);
-        if (terms.Count == 0) return null;
-        var tsQuery = BigramSearch.TsQuery(terms);
+        if (VectorQuery(db, query, platform) is not { } tsQuery) return null;
         var sql = "SELECT case_id AS \"Id\", created_at AS \"CreatedAt\", number AS \"Number\" FROM " + VectorTable
             + " WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)" + Window(from, to) + " LIMIT {1}";
         return db.Database.SqlQueryRaw<SearchMatch>(sql, tsQuery, take);
@@ -223,13 +215,13 @@ public static class CaseSearch
     /// number of matches of its slice (counted up to <paramref name="perSlice"/>: a slice with that many is cut and its
     /// rows are not its newest). Each slice's matches come from the search index ANDed with the block ranges of
     /// <c>created_at</c> (the table is in the order cases arrive), so only that slice's pages are read, and a slice after
-    /// the one that completed the rows is never read (decision 044). Null where that does not apply.
+    /// the one that completed the rows is never read (decision 044). Those on <paramref name="platform"/> only when given
+    /// (decision 045). Null where that does not apply.
     /// </summary>
-    public static IQueryable<SlicedMatch>? SlicedMatches(CityLoopDb db, string query, bool newest, IReadOnlyList<(DateTimeOffset? From, DateTimeOffset? To)> slices, int perSlice, int take)
+    public static IQueryable<SlicedMatch>? SlicedMatches(CityLoopDb db, string query, bool newest, IReadOnlyList<(DateTimeOffset? From, DateTimeOffset? To)> slices, int perSlice, int take,
+        string? platform = null)
     {
-        if (!db.IsPostgres || slices.Count == 0) return null;
-        var terms = Bigrams.Query(query);
-        if (terms.Count == 0) return null;
+        if (slices.Count == 0 || VectorQuery(db, query, platform) is not { } tsQuery) return null;
         var order = newest ? " ORDER BY created_at DESC, number DESC" : " ORDER BY created_at, number";
         // Each slice a member of one UNION ALL in the slices' order: PostgreSQL appends the members one after the other
         // and stops at the outer LIMIT. The caller checks the order it gets.
@@ -237,7 +229,7 @@ public static class CaseSearch
             "(SELECT case_id AS \"Id\", created_at AS \"CreatedAt\", number AS \"Number\", " + i + " AS \"Slice\", count(*) OVER () AS \"Matches\" FROM (SELECT case_id, created_at, number FROM "
             + VectorTable + " WHERE " + BigramSearch.VectorColumn + " @@ CAST({0} AS tsquery)" + Window(slice.From, slice.To) + " LIMIT {1}) AS s" + order + ")");
         var sql = "SELECT m.\"Id\", m.\"CreatedAt\", m.\"Number\", m.\"Slice\", m.\"Matches\" FROM (" + string.Join(" UNION ALL ", members) + ") AS m LIMIT {2}";
-        return db.Database.SqlQueryRaw<SlicedMatch>(sql, BigramSearch.TsQuery(terms), perSlice, take);
+        return db.Database.SqlQueryRaw<SlicedMatch>(sql, tsQuery, perSlice, take);
     }
 
     /// <summary>PostgreSQL: the creation instant of the oldest case (the first row of <see cref="VectorTable"/>'s order), null when there is none.</summary>
@@ -260,17 +252,16 @@ public static class CaseSearch
     }
 
     /// <summary>
-    /// PostgreSQL: how many cases created in the window PostgreSQL's statistics expect the query to match (the planner's
-    /// estimate, from the most common elements of <see cref="VectorTable"/>'s vectors; no row is read). A word the city
+    /// PostgreSQL: how many cases created in the window (on <paramref name="platform"/> when given) PostgreSQL's statistics
+    /// expect the query to match (the planner's estimate, from the most common elements of <see cref="VectorTable"/>'s
+    /// vectors, the sub-centres' qualified terms among them; no row is read). A word the city
     /// uses very often is known by it before the search index builds a bitmap of its every match (decision 043); a word
     /// too rare for the statistics gets the planner's default, a small fraction of the table. Null where that does not
     /// apply (SQLite, a query without terms).
     /// </summary>
-    public static async Task<double?> EstimatedMatchesAsync(CityLoopDb db, string query, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct = default)
+    public static async Task<double?> EstimatedMatchesAsync(CityLoopDb db, string query, DateTimeOffset? from, DateTimeOffset? to, string? platform = null, CancellationToken ct = default)
     {
-        if (!db.IsPostgres) return null;
-        var terms = Bigrams.Query(query);
-        if (terms.Count == 0) return null;
+        if (VectorQuery(db, query, platform) is not { } tsQuery) return null;
         var connection = db.Database.GetDbConnection();
         var opened = connection.State != System.Data.ConnectionState.Open;
         if (opened) await db.Database.OpenConnectionAsync(ct);
@@ -281,7 +272,7 @@ public static class CaseSearch
             command.CommandText = "EXPLAIN (FORMAT JSON) SELECT 1 FROM " + VectorTable + " WHERE " + BigramSearch.VectorColumn + " @@ CAST(@q AS tsquery)" + Window(from, to);
             var parameter = command.CreateParameter();
             parameter.ParameterName = "q";
-            parameter.Value = BigramSearch.TsQuery(terms);
+            parameter.Value = tsQuery;
             command.Parameters.Add(parameter);
             var plan = Convert.ToString(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) ?? "[]";
             using var json = System.Text.Json.JsonDocument.Parse(plan);
