@@ -118,9 +118,10 @@ public static class CaseListBenchmark
 
     /// <summary>
     /// --check: the text questions' first pages against the plain SQL answer (every match sorted, no bound): the same
-    /// cases in the same order, unless the page says it is partial (decision 035).
+    /// cases in the same order, unless the page says it is partial (decision 035) — the root agent's, and the sub-centre
+    /// agent's among the sub-centre's cases (decision 045).
     /// </summary>
-    static async Task CheckTextPagesAsync(string connectionString, HttpClient agent, Sample s, int queries, int seed)
+    static async Task CheckTextPagesAsync(string connectionString, HttpClient agent, Sample s, int queries, int seed, string? platform = null)
     {
         var rng = new Random(seed + 1);
         await using var conn = new NpgsqlConnection(connectionString);
@@ -131,7 +132,10 @@ public static class CaseListBenchmark
             var text = i % 2 == 0 ? s.Words[rng.Next(s.Words.Count)] : s.Words[rng.Next(s.Words.Count)] + " " + s.Words[rng.Next(s.Words.Count)];
             using var page = JsonDocument.Parse(await agent.GetStringAsync($"/api/v1/cases?q={Uri.EscapeDataString(text)}&pageSize=20"));
             var got = page.RootElement.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("number").GetString()).ToList();
-            await using var cmd = new NpgsqlCommand("SELECT number FROM case_search WHERE search_vector @@ CAST(@q AS tsquery) ORDER BY created_at DESC, number DESC LIMIT 20", conn);
+            await using var cmd = new NpgsqlCommand(platform is null
+                ? "SELECT number FROM case_search WHERE search_vector @@ CAST(@q AS tsquery) ORDER BY created_at DESC, number DESC LIMIT 20"
+                : "SELECT s.number FROM case_search s JOIN cases c ON c.id = s.case_id WHERE c.platform_code = @p AND s.search_vector @@ CAST(@q AS tsquery) ORDER BY s.created_at DESC, s.number DESC LIMIT 20", conn);
+            if (platform is not null) cmd.Parameters.AddWithValue("p", platform);
             cmd.Parameters.AddWithValue("q", CityLoop.Server.Features.Search.BigramSearch.TsQuery(CityLoop.Server.Features.Search.Bigrams.Query(text)));
             cmd.CommandTimeout = 600;
             var want = new List<string?>();
@@ -140,7 +144,7 @@ public static class CaseListBenchmark
             if (!got.SequenceEqual(want)) throw new InvalidOperationException($"text page differs for '{text}': [{string.Join(",", got)}] vs [{string.Join(",", want)}]");
             same++;
         }
-        Console.WriteLine($"check: {same} text pages the same as every match sorted, {partial} partial (skipped)");
+        Console.WriteLine($"check{(platform is null ? "" : " (sub-centre " + platform + ")")}: {same} text pages the same as every match sorted, {partial} partial (skipped)");
     }
 
     /// <summary>
@@ -242,6 +246,8 @@ public static class CaseListBenchmark
             // filter is applied to each match, among the city's matches.
             ("text: word, department handler", () => (Any(departments), $"/api/v1/cases?q={Uri.EscapeDataString(Any(s.Words))}")),
             ("text: word + state, shift leader", () => (leader, $"/api/v1/cases?state=closed&q={Uri.EscapeDataString(Any(s.Words))}")),
+            // Two words typed by the sub-centre's agent (decision 045).
+            ("text: two words, sub-centre agent", () => (subAgent, $"/api/v1/cases?q={Uri.EscapeDataString(Any(s.Words) + " " + Any(s.Words))}")),
         };
         Console.WriteLine($"{"question",-34} {"runs",5} {"p50 ms",8} {"p99 ms",8} {"max ms",8}  {"mean total",10}  capped");
         foreach (var (name, next) in questions)
@@ -266,7 +272,11 @@ public static class CaseListBenchmark
             Console.WriteLine($"{name,-34} {queries,5} {r.P50,8:F1} {r.P99,8:F1} {latencies[^1],8:F1}  {totals / queries,10:N0}  {capped}");
         }
         await IntakeChecksAsync(app.Services, s, queries, seed, end);
-        if (check) await CheckTextPagesAsync(connectionString, agent, s, queries, seed);
+        if (check)
+        {
+            await CheckTextPagesAsync(connectionString, agent, s, queries, seed);
+            await CheckTextPagesAsync(connectionString, subAgent, s, queries, seed, "451203");
+        }
         foreach (var d in departments) d.Dispose();
         agent.Dispose();
         await app.StopAsync();
