@@ -78,11 +78,14 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
 
     public static bool CanReadCases(Actor actor) => actor.Roles.Any(Roles.CaseReaders.Contains) || actor.IsSystem;
 
+    /// <summary>The sub-centre whose cases are the only ones the actor sees (decision 026); null: every platform's.</summary>
+    static string? OwnPlatform(Actor actor) => actor.IsSystem ? null : actor.PlatformCode;
+
     /// <summary>The cases this actor may see: department staff their department's, inspectors their tasks, channels their own reports.</summary>
     public IQueryable<Case> Visible(Actor actor, IQueryable<Case> cases)
     {
         // A sub-centre's staff see their platform's cases only; the root platform's see every platform's (decision 026).
-        if (!actor.IsSystem && actor.PlatformCode is { } platformCode) cases = cases.Where(c => c.PlatformCode == platformCode);
+        if (OwnPlatform(actor) is { } platformCode) cases = cases.Where(c => c.PlatformCode == platformCode);
         if (actor.Roles.Any(SeeAll.Contains)) return cases;
         var dept = actor.DepartmentCode;
         var deptPattern = dept is null ? null : "%," + dept + ",%";
@@ -187,7 +190,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
             // for a sub-centre's such reader, whose cases hold their terms qualified by the platform (decision 045). Any
             // reader bound to a sub-centre searches that platform's cases only, whatever else is applied to them by key.
             var textOnly = phone is null && (TextAlone(actor, f) || PlatformTextAlone(actor, f) is not null);
-            var platform = actor.IsSystem ? null : actor.PlatformCode;
+            var platform = OwnPlatform(actor);
             var textPage = await TextPageAsync(Query, searched, f.Sort == CaseSort.Newest, textOnly, platform, f.From, f.To, skip, pageSize, cap, o, ct);
             var ids = textPage.Ids;
             rows = ids.Count == 0 ? [] : await Ordered(Query(db.Cases).Where(c => ids.Contains(c.Id))).ToListAsync(ct);
@@ -409,7 +412,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
     /// for the platform's qualified terms (decision 045). Null for everyone else.
     /// </summary>
     public static string? PlatformTextAlone(Actor actor, CaseFilter f) =>
-        !actor.IsSystem && actor.PlatformCode is { } platform && actor.Roles.Any(SeeAll.Contains) && OnlyText(f) ? platform : null;
+        OwnPlatform(actor) is { } platform && actor.Roles.Any(SeeAll.Contains) && OnlyText(f) ? platform : null;
 
     static bool OnlyText(CaseFilter f) =>
         f with { States = f.States is { Count: 0 } ? null : f.States, Text = null, Page = 1, PageSize = 20, Sort = CaseSort.Newest } == new CaseFilter();

@@ -19,7 +19,7 @@ $$;
 
 -- The vectors are rewritten by rebuilding the table in the list's order, not updated in place: an update of every row
 -- would move the rows and undo what the creation-time ranges of decision 044 rely on. Intakes and case updates wait
--- for the rebuild (≈ 8 minutes at ten million cases on the benchmark machine; reads go on until the swap), as for
+-- for the rebuild (≈ 14 minutes at ten million cases on the benchmark machine; reads go on until the swap), as for
 -- migration 0035.
 LOCK TABLE cases, case_search IN SHARE MODE;
 
