@@ -91,6 +91,68 @@ public abstract class LoopTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task ADispatch_TellsTheWholeDepartment_WithOneReadOfTheirInboxesAndOnePush_AndAnUrgeBringsTheirMessagesUpToDate()
+    {
+        app.Clock.Set(At(3, 16, 9));
+        var id = (await Api.CreateCase(await app.As("agent"), Api.Report(phone: null))).Id();
+        await Api.ActOk(await app.As("leader"), id, "file", new { standardItem = "C0101-01" });
+        static string Bearer(HttpClient c) => c.DefaultRequestHeaders.Authorization!.Parameter!;
+        using var handlerPage = await HubClient.ConnectAsync(app.Factory, Bearer(await app.As("handler")));
+        using var headPage = await HubClient.ConnectAsync(app.Factory, Bearer(await app.As("depthead")));
+
+        // The department's handler and head are both told (decision 037): on PostgreSQL their inboxes are read in one
+        // query and both pushes go out in one NOTIFY statement, not two round trips per person.
+        var (dispatched, statements) = await TracedAction("dispatcher", id, "dispatch", new { leadDepartment = "SZGLC" });
+        var number = dispatched.Str("number");
+        foreach (var page in new[] { handlerPage, headPage })
+            Assert.Contains("新派遣案件待签收", (await HubClient.ReceiveAsync(page, "notification", TimeSpan.FromSeconds(10), m => m.Str("body").Contains(number))).Str("body"));
+        if (app.Provider == "postgres")
+        {
+            Assert.Single(statements, s => s.Contains("pg_notify", StringComparison.Ordinal));
+            Assert.True(statements.Count(s => s.Contains("FROM notifications", StringComparison.Ordinal)) <= 1, string.Join("\n", statements));
+        }
+
+        // An urge in the same phase brings each person's unread message up to date (decision 034): the stored ones the
+        // batch read are the ones changed, none is added beside them.
+        var (_, urged) = await TracedAction("supervisor", id, "urge", new { opinion = "请尽快签收" });
+        foreach (var user in new[] { "handler", "depthead" })
+        {
+            var about = (await Inbox(user)).Where(b => b.Contains(number)).ToList();
+            Assert.True(about.Count == 1, $"{user}: {string.Join(" | ", about)}");
+            Assert.Contains("催办", about[0]);
+        }
+        if (app.Provider == "postgres") Assert.Single(urged, s => s.Contains("pg_notify", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A workflow action whose database statements are collected: the request carries a trace of its own, and
+    /// Npgsql's activities of that trace are its statements (PostgreSQL; none are seen on SQLite).
+    /// </summary>
+    async Task<(JsonElement Case, List<string> Statements)> TracedAction(string user, Guid id, string action, object body)
+    {
+        var trace = System.Diagnostics.ActivityTraceId.CreateRandom();
+        var statements = new List<string>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "Npgsql" or "Microsoft.AspNetCore",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a =>
+            {
+                if (a.TraceId != trace || a.Source.Name != "Npgsql") return;
+                lock (statements) statements.Add((a.GetTagItem("db.query.text") ?? a.GetTagItem("db.statement"))?.ToString() ?? a.DisplayName);
+            },
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/cases/{id}/actions/{action}") { Content = JsonContent.Create(body) };
+        request.Headers.Add("traceparent", $"00-{trace}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-01");
+        using var response = await (await app.As(user)).SendAsync(request);
+        var json = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, json);
+        if (app.Provider == "postgres") Assert.NotEmpty(statements);
+        lock (statements) return (JsonDocument.Parse(json).RootElement.Clone(), statements.ToList());
+    }
+
+    [Fact]
     public async Task ActNow_ReachesTheDepartmentsPeople_InAppAndAtTheirContact_WithTheDepartmentsName_AndNobodyElse()
     {
         // The notifier reads only the users, the contact rows and the department name a step needs (decision 031).

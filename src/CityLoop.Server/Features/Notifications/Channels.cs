@@ -15,6 +15,15 @@ public interface INotificationChannel
 {
     string Name { get; }
     Task<string> SendAsync(OutboundMessage message, CancellationToken ct);
+
+    /// <summary>
+    /// Before a batch is sent message by message: what the channel would otherwise ask the database once per message,
+    /// asked once for the batch. <see cref="EndBatch"/> follows when the batch has been sent (or given up).
+    /// </summary>
+    Task BeginBatchAsync(IReadOnlyCollection<OutboundMessage> batch, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>Forgets what <see cref="BeginBatchAsync"/> read: the unit of work may be cleared or rolled back after it.</summary>
+    void EndBatch() { }
 }
 
 /// <summary>
@@ -26,16 +35,38 @@ public sealed class InAppChannel(CityLoopDb db, LivePush push) : INotificationCh
 {
     public string Name => "in-app";
 
+    // The (user, case) pairs whose stored unread messages the batch has read into the unit of work.
+    readonly HashSet<(Guid User, Guid Case)> _read = [];
+
+    /// <summary>
+    /// The stored unread messages that a batch's messages about a phase may bring up to date, read in one query (they
+    /// stay tracked, and <see cref="SendAsync"/> finds them there) instead of one query per message: a dispatch tells
+    /// every handler and head of the department. A batch of one keeps its own query.
+    /// </summary>
+    public async Task BeginBatchAsync(IReadOnlyCollection<OutboundMessage> batch, CancellationToken ct)
+    {
+        var keys = batch.Where(m => m.Channel == Name && m.Phase is not null && m.UserId is not null && m.CaseId is not null)
+            .Select(m => (User: m.UserId!.Value, Case: m.CaseId!.Value)).Where(k => !_read.Contains(k)).Distinct().ToList();
+        if (keys.Count < 2) return;
+        var users = keys.Select(k => k.User).Distinct().ToList();
+        var cases = keys.Select(k => k.Case).Distinct().ToList();
+        await db.Set<Notification>().Where(x => x.ReadAt == null && x.CaseId != null && users.Contains(x.UserId) && cases.Contains(x.CaseId.Value)).LoadAsync(ct);
+        _read.UnionWith(keys);
+    }
+
+    public void EndBatch() => _read.Clear();
+
     public async Task<string> SendAsync(OutboundMessage m, CancellationToken ct)
     {
         var user = m.UserId!.Value;
         Notification? n = null;
         if (m.Phase is { } phase && m.CaseId is { } caseId)
         {
-            // One not yet saved (same delivery batch) first, then the stored unread one (a partial index holds only those).
+            // One this unit of work holds first (added by this batch, or read by BeginBatchAsync), then the stored unread
+            // one (a partial index holds only those) unless the batch has read them already.
             n = Unsaved().Where(x => x.UserId == user && x.CaseId == caseId && x.Phase == phase && x.ReadAt == null).MaxBy(x => x.CreatedAt)
-                ?? await db.Set<Notification>().Where(x => x.UserId == user && x.CaseId == caseId && x.ReadAt == null && x.Phase == phase)
-                    .OrderByDescending(x => x.CreatedAt).FirstOrDefaultAsync(ct);
+                ?? (_read.Contains((user, caseId)) ? null : await db.Set<Notification>().Where(x => x.UserId == user && x.CaseId == caseId && x.ReadAt == null && x.Phase == phase)
+                    .OrderByDescending(x => x.CreatedAt).FirstOrDefaultAsync(ct));
             if (n is not null && n.CreatedAt > m.CreatedAt) return "sent"; // the inbox already says something newer
         }
         var replaces = n is not null;
@@ -127,21 +158,37 @@ public sealed class LivePush(CityLoopDb db, IHubContext<NotificationHub> hub)
     public const string ChannelName = "cityloop_notifications";
     const int PreviewChars = 500;
     List<string>? _held;
+    List<string>? _notices;
 
     /// <summary>
-    /// Holds this node's direct pushes (SQLite: no NOTIFY) until <see cref="ReleaseAsync"/>, for a unit of work that
-    /// delivers its in-app messages before its own commit (decision 037): a page hears of a message only once it is
-    /// stored. On PostgreSQL the NOTIFY is transactional and needs no holding.
+    /// Holds the pushes of a unit of work that delivers its in-app messages before its own commit (decision 037): a page
+    /// hears of a message only once it is stored. SQLite (one node, no NOTIFY) sends them to this node's pages at
+    /// <see cref="ReleaseAsync"/>; PostgreSQL's NOTIFY is transactional and goes out at the commit by itself, so the
+    /// held ones are sent by <see cref="FlushAsync"/> inside the transaction, all in one statement instead of one round
+    /// trip per message.
     /// </summary>
-    public void Hold() => _held ??= [];
+    public void Hold()
+    {
+        if (db.IsPostgres) _notices ??= [];
+        else _held ??= [];
+    }
+
+    /// <summary>PostgreSQL: sends the held NOTIFYs in one statement, in the unit of work's transaction (delivered at its commit).</summary>
+    public async Task FlushAsync(CancellationToken ct)
+    {
+        var notices = _notices;
+        _notices = null;
+        if (notices is { Count: > 0 }) await NotifyAsync(notices, ct);
+    }
 
     /// <summary>Sends the held pushes (after the commit), or drops them (<paramref name="send"/> false: the unit of work failed).</summary>
     public async Task ReleaseAsync(bool send, CancellationToken ct)
     {
-        var held = _held;
-        _held = null;
-        if (held is null || !send) return;
-        foreach (var json in held) await Deliver(hub, json, ct);
+        var (held, notices) = (_held, _notices);
+        (_held, _notices) = (null, null);
+        if (!send) return;
+        if (notices is { Count: > 0 }) await NotifyAsync(notices, ct);
+        foreach (var json in held ?? []) await Deliver(hub, json, ct);
     }
 
     public async Task PublishAsync(Notification n, bool replaces, CancellationToken ct)
@@ -154,18 +201,38 @@ public sealed class LivePush(CityLoopDb db, IHubContext<NotificationHub> hub)
         // Both languages: the page shows the one it is in. A message that brought an unread one up to date does not add to the count.
         var json = JsonSerializer.Serialize(new { n.Id, n.UserId, n.CaseId, Title = title, Body = body, BodyEn = english is null ? null : Preview(english), Replaces = replaces, n.CreatedAt },
             JsonSerializerOptions.Web);
-        if (db.IsPostgres)
-        {
-            var conn = db.Database.GetDbConnection();
-            await using var cmd = conn.CreateCommand();
-            cmd.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            cmd.CommandText = "SELECT pg_notify(@c, @p)";
-            cmd.Parameters.Add(new NpgsqlParameter("c", ChannelName));
-            cmd.Parameters.Add(new NpgsqlParameter("p", json));
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
+        if (_notices is not null) _notices.Add(json);
+        else if (db.IsPostgres) await NotifyAsync([json], ct);
         else if (_held is not null) _held.Add(json);
         else await Deliver(hub, json, ct);
+    }
+
+    /// <summary>NOTIFY of these payloads, in the current transaction if there is one: one statement whatever their number.</summary>
+    async Task NotifyAsync(List<string> payloads, CancellationToken ct)
+    {
+        var opened = db.Database.GetDbConnection().State != System.Data.ConnectionState.Open;
+        if (opened) await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var cmd = db.Database.GetDbConnection().CreateCommand();
+            cmd.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            cmd.Parameters.Add(new NpgsqlParameter("c", ChannelName));
+            if (payloads.Count == 1)
+            {
+                cmd.CommandText = "SELECT pg_notify(@c, @p)";
+                cmd.Parameters.Add(new NpgsqlParameter("p", payloads[0]));
+            }
+            else
+            {
+                cmd.CommandText = "SELECT pg_notify(@c, p) FROM unnest(@ps) AS p";
+                cmd.Parameters.Add(new NpgsqlParameter("ps", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { Value = payloads.ToArray() });
+            }
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        finally
+        {
+            if (opened) await db.Database.CloseConnectionAsync();
+        }
     }
 
     public static Task Deliver(IHubContext<NotificationHub> hub, string json, CancellationToken ct)
