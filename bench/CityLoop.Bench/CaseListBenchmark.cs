@@ -17,7 +17,7 @@ using Npgsql;
 namespace CityLoop.Bench;
 
 /// <summary>
-/// list [connection-string] [--cases N] [--years Y] [--queries K] [--seed S] [--database NAME] [--check] [--sub-centre P]
+/// list [connection-string] [--cases N] [--years Y] [--queries K] [--seed S] [--database NAME] [--check] [--sub-centre P] [--only TEXT]
 /// Loads about N generated case histories (<see cref="BenchData"/>) into a fresh PostgreSQL database, then asks the
 /// real server over HTTP the workbench's questions K times each with varied parameters — first page of 20, totals
 /// capped — and prints p50/p99 per question. With --database NAME it skips the load and queries an existing database
@@ -63,7 +63,8 @@ public static class CaseListBenchmark
         await using (var provider = BenchData.Services(data.ConnectionString))
         using (var scope = provider.CreateScope())
             await sample.FillAsync(scope.ServiceProvider.GetRequiredService<CityLoopDb>(), data.ConnectionString, data.Seed);
-        await QueryAsync(data.ConnectionString, sample, queries, data.Seed, data.Start, data.End, args.Contains("--check"));
+        // --only TEXT: the questions and intake checks whose name contains TEXT (e.g. --only duplicate); their draws then differ from a whole run's.
+        await QueryAsync(data.ConnectionString, sample, queries, data.Seed, data.Start, data.End, args.Contains("--check"), IntakeBenchmark.Option(args, "--only"));
         return 0;
     }
 
@@ -153,7 +154,7 @@ public static class CaseListBenchmark
     /// the duplicate hints the agent desktop shows while the report is typed — at a recent case's category and point,
     /// with a caller's phone every other draw.
     /// </summary>
-    static async Task IntakeChecksAsync(IServiceProvider services, Sample s, int queries, int seed, DateTimeOffset end)
+    static async Task IntakeChecksAsync(IServiceProvider services, Sample s, int queries, int seed, DateTimeOffset end, string? only = null)
     {
         if (s.Places.Count == 0) return;
         var rng = new Random(seed + 2);
@@ -182,6 +183,7 @@ public static class CaseListBenchmark
         };
         foreach (var (name, ask) in checks)
         {
+            if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             for (var w = 0; w < 5; w++) { using var scope = services.CreateScope(); await ask(scope.ServiceProvider, w); }
             var latencies = new double[queries];
             for (var i = 0; i < queries; i++)
@@ -196,7 +198,7 @@ public static class CaseListBenchmark
         }
     }
 
-    static async Task QueryAsync(string connectionString, Sample s, int queries, int seed, DateTimeOffset start, DateTimeOffset end, bool check = false)
+    static async Task QueryAsync(string connectionString, Sample s, int queries, int seed, DateTimeOffset start, DateTimeOffset end, bool check = false, string? only = null)
     {
         var (app, agent) = await IntakeBenchmark.StartCityLoopAsync("postgres", connectionString, "bench-agent", [Role.HotlineAgent],
             // The background jobs (clock sweep, daily aggregates, the retention pass that anonymises old callers) stay off:
@@ -252,6 +254,7 @@ public static class CaseListBenchmark
         Console.WriteLine($"{"question",-34} {"runs",5} {"p50 ms",8} {"p99 ms",8} {"max ms",8}  {"mean total",10}  capped");
         foreach (var (name, next) in questions)
         {
+            if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             for (var w = 0; w < 5; w++) { var (c, u) = next(); await c.GetAsync(u); }
             var latencies = new double[queries];
             long totals = 0;
@@ -271,7 +274,7 @@ public static class CaseListBenchmark
             var r = IntakeBenchmark.Summarise(latencies, 0, 0);
             Console.WriteLine($"{name,-34} {queries,5} {r.P50,8:F1} {r.P99,8:F1} {latencies[^1],8:F1}  {totals / queries,10:N0}  {capped}");
         }
-        await IntakeChecksAsync(app.Services, s, queries, seed, end);
+        await IntakeChecksAsync(app.Services, s, queries, seed, end, only);
         if (check)
         {
             await CheckTextPagesAsync(connectionString, agent, s, queries, seed);

@@ -202,6 +202,15 @@ public abstract class DeskTests<TApp>(TApp app) where TApp : AppFixture
             h => h.Number == stored.Str("number"));
         Assert.DoesNotContain(await desk.DuplicatesAsync(actor, new Features.Desk.DuplicateQuery(null, "A0101", $"金城江区新建路{number}号", null, null, null)),
             h => h.Number == stored.Str("number"));
+
+        // The category's newest cases are compared first (decision 046); past the walk's bound — here one case, a newer
+        // report of the category elsewhere — the older ones are looked up by the address's terms, and it is still found.
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        await Api.CreateCase(agent, new { source = "hotline", requestType = "complaint", description = "井盖缺失", categoryCode = "C0101", address = $"金城江区 南新路 {number} 号" });
+        desk.AddressWalkRows = 1;
+        hint = Assert.Single(await desk.DuplicatesAsync(actor, new Features.Desk.DuplicateQuery(null, "C0101", $"金城江区新建路{number}号", null, null, null)),
+            h => h.Number == stored.Str("number"));
+        Assert.Contains(Features.Desk.DuplicateReason.SameAddress, hint.Reasons);
     }
 
     [Fact]

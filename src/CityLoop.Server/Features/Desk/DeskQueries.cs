@@ -41,6 +41,9 @@ public sealed class DeskQueries(CityLoopDb db, CaseQueries queries, CallLog call
     public const int DuplicateWindowDays = 30;
     public const int SimilarTextWindowDays = 7;
 
+    /// <summary>How many of a category's newest cases of the window the address hint compares before it asks the search index (decision 046).</summary>
+    internal int AddressWalkRows { get; set; } = 5_000;
+
     public static bool MayUse(Actor actor) => actor.Roles.Any(Roles.ReporterContact.Contains);
 
     public async Task<CallerPanel> CallerAsync(Actor actor, string phone, CancellationToken ct = default)
@@ -90,20 +93,41 @@ public sealed class DeskQueries(CityLoopDb db, CaseQueries queries, CallLog call
         var address = string.IsNullOrWhiteSpace(q.Address) ? null : q.Address.Trim();
         if (address is { Length: >= 4 })
         {
+            var squashed = Squash(address);
+            var same = new List<Guid>();
+            IQueryable<Case>? pool = recent.Where(c => c.Address != null);
+            if (category is not null)
+            {
+                // With a category (decision 046): its newest cases of the window, up to AddressWalkRows, their addresses
+                // compared here. A road's name alone (金城中路) is in hundreds of thousands of addresses at 10 million
+                // cases: its terms, cut to the window, were a lossy bitmap of 15,000 pages rechecked row by row (0.6–0.9 s),
+                // where one category's month is a few thousand rows of its own index. Only when the walk stops at its bound
+                // are the older cases of the window looked up by the address's terms, as without a category.
+                pool = pool.Where(c => c.CategoryCode == category);
+                var walked = await pool.OrderByDescending(c => c.CreatedAt).Take(AddressWalkRows)
+                    .Select(c => new { c.Id, c.Address, c.CreatedAt }).ToListAsync(ct);
+                same.AddRange(walked.Where(c => Squash(c.Address!) == squashed).Select(c => c.Id).Take(50));
+                if (walked.Count < AddressWalkRows || same.Count >= 50) pool = null;
+                else
+                {
+                    // Older than the walk's last case, or as old and not walked (a few at most share its instant).
+                    var edge = walked[^1].CreatedAt;
+                    var seen = walked.Where(c => c.CreatedAt == edge).Select(c => c.Id).ToList();
+                    pool = pool.Where(c => c.CreatedAt <= edge && !seen.Contains(c.Id));
+                }
+            }
             // The address as typed, found by its terms within the window (decision 040), then compared whole. A last
             // single character is not asked as a prefix (号:* is every token that starts with 号: at 10 million cases the
             // index's union of them took 0.8 s); the whole comparison makes up for any term left out. Of the chosen
             // category only, in SQL, so that the newest 50 are that category's.
             var addressTerms = AddressTerms(address);
-            if (addressTerms.Count > 0)
+            if (pool is not null && addressTerms.Count > 0)
             {
                 var ids = CaseSearch.MatchingSince(db, addressTerms, since);
-                var atAddress = recent.Where(c => ids.Contains(c.Id) && c.Address != null);
-                if (category is not null) atAddress = atAddress.Where(c => c.CategoryCode == category);
-                var candidates = await atAddress.OrderByDescending(c => c.CreatedAt).Take(50).Select(c => new { c.Id, c.Address }).ToListAsync(ct);
-                var same = candidates.Where(c => string.Equals(Squash(c.Address!), Squash(address), StringComparison.Ordinal)).Select(c => c.Id).ToList();
-                if (same.Count > 0) Add(await db.Cases.AsNoTracking().Where(c => same.Contains(c.Id)).ToListAsync(ct), DuplicateReason.SameAddress);
+                var candidates = await pool.Where(c => ids.Contains(c.Id)).OrderByDescending(c => c.CreatedAt).Take(50).Select(c => new { c.Id, c.Address }).ToListAsync(ct);
+                same.AddRange(candidates.Where(c => Squash(c.Address!) == squashed).Select(c => c.Id));
             }
+            if (same.Count > 0) Add(await db.Cases.AsNoTracking().Where(c => same.Contains(c.Id)).ToListAsync(ct), DuplicateReason.SameAddress);
         }
         var terms = Informative(q.Text);
         var similarity = new Dictionary<Guid, double>();
