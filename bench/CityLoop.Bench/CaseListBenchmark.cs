@@ -17,12 +17,12 @@ using Npgsql;
 namespace CityLoop.Bench;
 
 /// <summary>
-/// list [connection-string] [--cases N] [--years Y] [--queries K] [--seed S] [--database NAME] [--check] [--sub-centre P] [--only TEXT]
+/// list [connection-string] [--cases N] [--years Y] [--queries K] [--seed S] [--database NAME] [--check] [--sub-centre P] [--only TEXT] [--slowest N]
 /// Loads about N generated case histories (<see cref="BenchData"/>) into a fresh PostgreSQL database, then asks the
 /// real server over HTTP the workbench's questions K times each with varied parameters — first page of 20, totals
 /// capped — and prints p50/p99 per question. With --database NAME it skips the load and queries an existing database
 /// (a second run on the same data, or the figures benchmark's). With --check it then compares K text pages with the
-/// plain SQL answer.
+/// plain SQL answer. With --slowest N it prints each question's N slowest draws (address, total, partial).
 /// </summary>
 public static class CaseListBenchmark
 {
@@ -64,7 +64,8 @@ public static class CaseListBenchmark
         using (var scope = provider.CreateScope())
             await sample.FillAsync(scope.ServiceProvider.GetRequiredService<CityLoopDb>(), data.ConnectionString, data.Seed);
         // --only TEXT: the questions and intake checks whose name contains TEXT (e.g. --only duplicate); their draws then differ from a whole run's.
-        await QueryAsync(data.ConnectionString, sample, queries, data.Seed, data.Start, data.End, args.Contains("--check"), IntakeBenchmark.Option(args, "--only"));
+        await QueryAsync(data.ConnectionString, sample, queries, data.Seed, data.Start, data.End, args.Contains("--check"), IntakeBenchmark.Option(args, "--only"),
+            int.Parse(IntakeBenchmark.Option(args, "--slowest") ?? "0", System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     }
 
@@ -198,7 +199,7 @@ public static class CaseListBenchmark
         }
     }
 
-    static async Task QueryAsync(string connectionString, Sample s, int queries, int seed, DateTimeOffset start, DateTimeOffset end, bool check = false, string? only = null)
+    static async Task QueryAsync(string connectionString, Sample s, int queries, int seed, DateTimeOffset start, DateTimeOffset end, bool check = false, string? only = null, int slowest = 0)
     {
         var (app, agent) = await IntakeBenchmark.StartCityLoopAsync("postgres", connectionString, "bench-agent", [Role.HotlineAgent],
             // The background jobs (clock sweep, daily aggregates, the retention pass that anonymises old callers) stay off:
@@ -257,6 +258,7 @@ public static class CaseListBenchmark
             if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
             for (var w = 0; w < 5; w++) { var (c, u) = next(); await c.GetAsync(u); }
             var latencies = new double[queries];
+            var draws = new List<(double Ms, string Url, string Answer)>(queries);
             long totals = 0;
             var capped = 0;
             for (var i = 0; i < queries; i++)
@@ -270,9 +272,13 @@ public static class CaseListBenchmark
                 using var json = JsonDocument.Parse(body);
                 totals += json.RootElement.GetProperty("total").GetInt32();
                 if (json.RootElement.GetProperty("totalCapped").GetBoolean()) capped++;
+                if (slowest > 0)
+                    draws.Add((latencies[i], Uri.UnescapeDataString(url), $"total {json.RootElement.GetProperty("total").GetInt32()}"
+                        + (json.RootElement.TryGetProperty("partial", out var p) && p.GetBoolean() ? ", partial" : "")));
             }
             var r = IntakeBenchmark.Summarise(latencies, 0, 0);
             Console.WriteLine($"{name,-34} {queries,5} {r.P50,8:F1} {r.P99,8:F1} {latencies[^1],8:F1}  {totals / queries,10:N0}  {capped}");
+            foreach (var d in draws.OrderByDescending(d => d.Ms).Take(slowest)) Console.WriteLine($"    {d.Ms,8:F1} ms  {d.Url}  ({d.Answer})");
         }
         await IntakeChecksAsync(app.Services, s, queries, seed, end, only);
         if (check)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using CityLoop.Domain.Cases;
@@ -426,6 +427,70 @@ public abstract class SearchAndNumberTests<TApp>(TApp app) where TApp : AppFixtu
             Assert.Equal(exact, await Search(client, period));
         }
         else Assert.Equal(exact, await Search(client));
+    }
+
+    [Fact]
+    public async Task ADepartmentsWord_ThatTheStatisticsKnowInManyCases_IsNotCollectedToBeSortedByKey_AWordTheyDoNotKnowStillIs()
+    {
+        // Decision 047: a scoped reader's one word that PostgreSQL's statistics name among their most common elements, in
+        // more cases than TextScopedCommonRows, skips the city's matches collected to be sorted (there are more than
+        // TextMatchRows of them): the walk answers. A word the statistics do not name gets their default estimate and is
+        // collected as before, whatever the threshold.
+        var agent = await app.As("agent");
+        var leader = await app.As("leader");
+        var dispatcher = await app.As("dispatcher");
+        async Task<string> Departments(string description)
+        {
+            var c = await Api.CreateCase(agent, Api.Report(description));
+            await Api.ActOk(leader, c.Id(), "file", new { standardItem = "C0101-01" });
+            await Api.ActOk(dispatcher, c.Id(), "dispatch", new { leadDepartment = "HWC", assistingDepartments = Array.Empty<string>() });
+            return c.Str("number");
+        }
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        var known = await Departments("银杏落果铺满人行道");
+        for (var i = 0; i < 4; i++) { app.Clock.Advance(TimeSpan.FromMinutes(1)); await Create(agent, $"银杏树枝折断第{i}处"); }
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        await Create(agent, "噪音扰民");
+        if (app.Provider == "postgres")
+        {
+            // The statistics read now, and not again behind the test's back.
+            using var scope = app.Factory.Services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE case_search SET (autovacuum_enabled = false)");
+            await db.Database.ExecuteSqlRawAsync("ANALYZE case_search");
+        }
+        // Stored after the statistics were read: a word they do not know.
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        var unknown = await Departments("鸬鹚停在排水闸门上");
+        for (var i = 0; i < 4; i++) { app.Clock.Advance(TimeSpan.FromMinutes(1)); await Create(agent, $"鸬鹚捕鱼扰民第{i}次"); }
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        await Create(agent, "噪音扰民");
+
+        async Task<(string Numbers, int Total, bool Capped, bool Partial)> Search(HttpClient client, string word)
+        {
+            var page = await Api.Get(client, $"/api/v1/cases?q={Uri.EscapeDataString(word)}&pageSize=2");
+            return (string.Join(",", page.GetProperty("items").EnumerateArray().Select(i => i.Str("number"))), page.GetProperty("total").GetInt32(),
+                page.GetProperty("totalCapped").GetBoolean(), page.GetProperty("partial").GetBoolean());
+        }
+        var bounds = new Dictionary<string, string> { ["CaseList:TextWalkRows"] = "1", ["CaseList:TextMatchRows"] = "10", ["CaseList:TextDeepWalkRows"] = "2" };
+        Dictionary<string, string> With(int scopedCommon) => new(bounds) { ["CaseList:TextScopedCommonRows"] = scopedCommon.ToString(CultureInfo.InvariantCulture) };
+
+        // Above the threshold (the statistics expect 5 cases; it is 2 here): the walk of the two newest cases answers —
+        // nothing of the department's, partial — where the city's five matches would have been sorted by key.
+        await using (var low = app.NewFactory(With(2)))
+        {
+            var department = await app.As("dept-hwc", low);
+            Assert.Equal(app.Provider == "postgres" ? ("", 0, true, true) : (known, 1, false, false), await Search(department, "银杏"));
+            // A reader who sees every case is not concerned (its one word reads the recent weeks' matches).
+            Assert.False((await Search(await app.As("agent", low), "银杏")).Partial);
+        }
+        // The word they do not know, even with every estimate above the threshold (0): at their default, it is collected
+        // and sorted by key — exact.
+        await using (var none = app.NewFactory(With(0)))
+            Assert.Equal((unknown, 1, false, false), await Search(await app.As("dept-hwc", none), "鸬鹚"));
+        // Under the threshold, the known word is collected again: exact.
+        await using (var high = app.NewFactory(With(10)))
+            Assert.Equal((known, 1, false, false), await Search(await app.As("dept-hwc", high), "银杏"));
     }
 
     [Fact]

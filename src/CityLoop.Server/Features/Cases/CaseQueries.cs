@@ -54,6 +54,13 @@ public sealed class CaseListOptions
     public int TextCommonRows { get; set; } = 100_000;
 
     /// <summary>
+    /// For a reader whose scope or filters are not the whole city (a department, a state…): a single word the statistics
+    /// know (among their most common elements) in more cases than this is not collected either — its matches are more
+    /// than <see cref="TextMatchRows"/>, by a margin for the statistics' sampling; the deeper walk answers (decision 047).
+    /// </summary>
+    public int TextScopedCommonRows { get; set; } = 10_000;
+
+    /// <summary>
     /// A one-word search by a reader who sees every case reads the search index's matches newest (oldest) first in slices
     /// of creation time: this many days from the period's edge, then on to four and to sixteen times as many days; the
     /// rest of the period after them at once (decision 044).
@@ -233,7 +240,8 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
     /// <item>otherwise the city's matches in the filter's period, found by the search index alone in no order, up to
     /// <see cref="CaseListOptions.TextMatchRows"/>: when that is all of them, the reader's scope and filters are applied
     /// to them by key, the rest are sorted here, and page and total (up to the cap) are exact — not tried for a word
-    /// PostgreSQL's statistics expect in more than <see cref="CaseListOptions.TextCommonRows"/> cases; a reader who
+    /// PostgreSQL's statistics expect in more than <see cref="CaseListOptions.TextCommonRows"/> cases, nor for a scoped or
+    /// filtered reader's one word they know in more than <see cref="CaseListOptions.TextScopedCommonRows"/>; a reader who
     /// sees every case and types one word reads the matches of the recent weeks first, in the list's order, and stops
     /// when they hold the page (exact, the total "at least" theirs; decision 044);</item>
     /// <item>otherwise (very many matches, none recent) the matches among the <see cref="CaseListOptions.TextDeepWalkRows"/>
@@ -301,7 +309,12 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         // A word the city uses very often, by PostgreSQL's statistics: its matches are far more than are sorted here, and
         // collecting 5,001 of them would first build the search index's bitmap of every one (100–250 ms for a word in
         // hundreds of thousands of cases at 10 million): the deeper walk answers.
-        var common = await Search.CaseSearch.EstimatedMatchesAsync(db, text, from, to, platform, ct) > o.TextCommonRows;
+        // A reader with a scope or filters who types one word the statistics know in more than TextScopedCommonRows cases:
+        // the city's matches are more than are sorted here as surely, and collecting 5,001 of them (each on a page of its
+        // own, ≈ 45 ms warm at 10 million) only to find that out was the tail of a department's search (decision 047).
+        var estimate = await Search.CaseSearch.EstimatedMatchesAsync(db, text, from, to, platform, ct);
+        var common = estimate?.Rows > o.TextCommonRows
+            || (!textOnly && estimate is { Known: true } e && e.Rows > o.TextScopedCommonRows && Search.Bigrams.Query(text) is [{ Prefix: false }]);
         // The city's matches in the filter's period, from the search index alone: when they are few enough to be all of
         // them, the reader's among them (its scope and filters applied to each, by key) are every match, sorted here —
         // exact. The scope is applied to a bounded set: reading the city's matches one case at a time until enough of

@@ -254,12 +254,14 @@ public static class CaseSearch
     /// <summary>
     /// PostgreSQL: how many cases created in the window (on <paramref name="platform"/> when given) PostgreSQL's statistics
     /// expect the query to match (the planner's estimate, from the most common elements of <see cref="VectorTable"/>'s
-    /// vectors, the sub-centres' qualified terms among them; no row is read). A word the city
-    /// uses very often is known by it before the search index builds a bitmap of its every match (decision 043); a word
-    /// too rare for the statistics gets the planner's default, a small fraction of the table. Null where that does not
+    /// vectors, the sub-centres' qualified terms among them; no row is read), and whether the statistics know it: the
+    /// estimate is above that of a term no case holds, planned in the same round trip (for a term the statistics do not
+    /// name, the planner takes half the frequency of the rarest one they do). A word the city uses very often is known
+    /// by it before the search index builds a bitmap of its every match (decision 043); a word too rare for the
+    /// statistics gets the planner's default, a small fraction of the table (decision 047). Null where that does not
     /// apply (SQLite, a query without terms).
     /// </summary>
-    public static async Task<double?> EstimatedMatchesAsync(CityLoopDb db, string query, DateTimeOffset? from, DateTimeOffset? to, string? platform = null, CancellationToken ct = default)
+    public static async Task<MatchEstimate?> EstimatedMatchesAsync(CityLoopDb db, string query, DateTimeOffset? from, DateTimeOffset? to, string? platform = null, CancellationToken ct = default)
     {
         if (VectorQuery(db, query, platform) is not { } tsQuery) return null;
         var connection = db.Database.GetDbConnection();
@@ -267,22 +269,44 @@ public static class CaseSearch
         if (opened) await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var command = connection.CreateCommand();
-            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            command.CommandText = "EXPLAIN (FORMAT JSON) SELECT 1 FROM " + VectorTable + " WHERE " + BigramSearch.VectorColumn + " @@ CAST(@q AS tsquery)" + Window(from, to);
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = "q";
-            parameter.Value = tsQuery;
-            command.Parameters.Add(parameter);
-            var plan = Convert.ToString(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture) ?? "[]";
-            using var json = System.Text.Json.JsonDocument.Parse(plan);
-            return json.RootElement[0].GetProperty("Plan").GetProperty("Plan Rows").GetDouble();
+            await using var batch = connection.CreateBatch();
+            batch.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            foreach (var q in new[] { tsQuery, UnknownTerm })
+            {
+                var command = batch.CreateBatchCommand();
+                command.CommandText = "EXPLAIN (FORMAT JSON) SELECT 1 FROM " + VectorTable + " WHERE " + BigramSearch.VectorColumn + " @@ CAST($1 AS tsquery)" + Window(from, to);
+                var parameter = command.CreateParameter();
+                parameter.Value = q;
+                command.Parameters.Add(parameter);
+                batch.BatchCommands.Add(command);
+            }
+            var rows = new List<double>(2);
+            await using (var reader = await batch.ExecuteReaderAsync(ct))
+            {
+                do
+                {
+                    while (await reader.ReadAsync(ct))
+                    {
+                        using var json = System.Text.Json.JsonDocument.Parse(reader.GetString(0));
+                        rows.Add(json.RootElement[0].GetProperty("Plan").GetProperty("Plan Rows").GetDouble());
+                    }
+                }
+                while (await reader.NextResultAsync(ct));
+            }
+            // A known term at the rarest frequency the statistics name is estimated at twice the unknown one's.
+            return new MatchEstimate(rows[0], rows[0] > 1.5 * rows[1]);
         }
         finally
         {
             if (opened) await db.Database.CloseConnectionAsync();
         }
     }
+
+    /// <summary>
+    /// A term no case holds: two characters of Unicode's private use area, which are not letters or digits, so
+    /// <see cref="Bigrams"/> never cuts them into a term and the statistics never name them.
+    /// </summary>
+    const string UnknownTerm = "'\uE000\uE000'";
 
     /// <summary>Fills the terms of cases stored before the column existed; the migrator runs it after a schema upgrade.</summary>
     public static async Task<int> BackfillAsync(CityLoopDb db, CancellationToken ct = default)
@@ -303,6 +327,12 @@ public static class CaseSearch
         }
     }
 }
+
+/// <summary>
+/// How many cases PostgreSQL's statistics expect a text query to match, and whether they know its terms (the estimate is
+/// above the default they give a term they do not name) — see <see cref="CaseSearch.EstimatedMatchesAsync"/>.
+/// </summary>
+public readonly record struct MatchEstimate(double Rows, bool Known);
 
 /// <summary>A text search's match as <see cref="CaseSearch.MatchesOnly"/> reads it: the case and what orders the list.</summary>
 public class SearchMatch
