@@ -312,9 +312,10 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         // A reader with a scope or filters who types one word the statistics know in more than TextScopedCommonRows cases:
         // the city's matches are more than are sorted here as surely, and collecting 5,001 of them (each on a page of its
         // own, ≈ 45 ms warm at 10 million) only to find that out was the tail of a department's search (decision 047).
-        var estimate = await Search.CaseSearch.EstimatedMatchesAsync(db, text, from, to, platform, ct);
-        var common = estimate?.Rows > o.TextCommonRows
-            || (!textOnly && estimate is { Known: true } e && e.Rows > o.TextScopedCommonRows && Search.Bigrams.Query(text) is [{ Prefix: false }]);
+        var terms = Search.Bigrams.Query(text);
+        var scopedWord = !textOnly && terms is [{ Prefix: false }];
+        var estimate = await Search.CaseSearch.EstimatedMatchesAsync(db, text, from, to, platform, tellKnown: scopedWord, ct);
+        var common = estimate?.Rows > o.TextCommonRows || (scopedWord && estimate is { Known: true } e && e.Rows > o.TextScopedCommonRows);
         // The city's matches in the filter's period, from the search index alone: when they are few enough to be all of
         // them, the reader's among them (its scope and filters applied to each, by key) are every match, sorted here —
         // exact. The scope is applied to a bounded set: reading the city's matches one case at a time until enough of
@@ -323,7 +324,7 @@ public sealed partial class CaseQueries(CityLoopDb db, TimeProvider clock, IOpti
         // first reads the recent slices of creation time, newest (oldest) first, and stops as
         // soon as they hold the page (decision 044); the rest of the period is read at once when they do not.
         var read = 0;
-        var sliced = common ? null : textOnly && Search.Bigrams.Query(text).Count == 1 ? await SlicesAsync() : await RestAsync(from, to, []);
+        var sliced = common ? null : textOnly && terms.Count == 1 ? await SlicesAsync() : await RestAsync(from, to, []);
         if (sliced is { } found)
         {
             var mine = Sorted(found.Mine).Select(m => m.Id).ToList();

@@ -254,14 +254,16 @@ public static class CaseSearch
     /// <summary>
     /// PostgreSQL: how many cases created in the window (on <paramref name="platform"/> when given) PostgreSQL's statistics
     /// expect the query to match (the planner's estimate, from the most common elements of <see cref="VectorTable"/>'s
-    /// vectors, the sub-centres' qualified terms among them; no row is read), and whether the statistics know it: the
-    /// estimate is above that of a term no case holds, planned in the same round trip (for a term the statistics do not
-    /// name, the planner takes half the frequency of the rarest one they do). A word the city uses very often is known
+    /// vectors, the sub-centres' qualified terms among them; no row is read), and — when <paramref name="tellKnown"/> —
+    /// whether the statistics know it: the estimate is above that of a term no case holds, planned in the same round trip
+    /// (for a term the statistics do not name, the planner takes half the frequency of the rarest one they do); otherwise
+    /// <see cref="MatchEstimate.Known"/> is false and only the query is planned. A word the city uses very often is known
     /// by it before the search index builds a bitmap of its every match (decision 043); a word too rare for the
     /// statistics gets the planner's default, a small fraction of the table (decision 047). Null where that does not
     /// apply (SQLite, a query without terms).
     /// </summary>
-    public static async Task<MatchEstimate?> EstimatedMatchesAsync(CityLoopDb db, string query, DateTimeOffset? from, DateTimeOffset? to, string? platform = null, CancellationToken ct = default)
+    public static async Task<MatchEstimate?> EstimatedMatchesAsync(CityLoopDb db, string query, DateTimeOffset? from, DateTimeOffset? to, string? platform = null,
+        bool tellKnown = false, CancellationToken ct = default)
     {
         if (VectorQuery(db, query, platform) is not { } tsQuery) return null;
         var connection = db.Database.GetDbConnection();
@@ -271,7 +273,7 @@ public static class CaseSearch
         {
             await using var batch = connection.CreateBatch();
             batch.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            foreach (var q in new[] { tsQuery, UnknownTerm })
+            foreach (var q in tellKnown ? [tsQuery, UnknownTerm] : new[] { tsQuery })
             {
                 var command = batch.CreateBatchCommand();
                 command.CommandText = "EXPLAIN (FORMAT JSON) SELECT 1 FROM " + VectorTable + " WHERE " + BigramSearch.VectorColumn + " @@ CAST($1 AS tsquery)" + Window(from, to);
@@ -294,7 +296,7 @@ public static class CaseSearch
                 while (await reader.NextResultAsync(ct));
             }
             // A known term at the rarest frequency the statistics name is estimated at twice the unknown one's.
-            return new MatchEstimate(rows[0], rows[0] > 1.5 * rows[1]);
+            return new MatchEstimate(rows[0], tellKnown && rows[0] > 1.5 * rows[1]);
         }
         finally
         {
