@@ -134,6 +134,59 @@ public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task AMessageThatFailsAfterBringingAnInboxRowUpToDate_LeavesTheInboxAsItWas_AndWaitsForItsRetry()
+    {
+        var id = await FollowThroughSteps.DispatchedAt(app, At(5, 19, 9));
+        var handler = await app.As("handler");
+        var userId = Guid.Parse((await Api.Get(handler, "/api/v1/auth/me")).Str("id"));
+        using var scope = app.Factory.Services.CreateScope();
+        var services = scope.ServiceProvider;
+        var db = services.GetRequiredService<CityLoop.Server.Data.CityLoopDb>();
+        // The dispatch told the handler: one unread message about the case's phase, which a later message brings up to date.
+        var unread = await db.Set<CityLoop.Server.Features.Notifications.Notification>().AsNoTracking()
+            .SingleAsync(n => n.UserId == userId && n.CaseId == id && n.ReadAt == null && n.Phase != null);
+        app.Clock.Set(At(5, 19, 10));
+        var failing = new CityLoop.Server.Features.Notifications.OutboundMessage
+        {
+            Channel = "in-app", Recipient = userId.ToString(), UserId = userId, CaseId = id, Template = "act-now", Subject = "【催办】undelivered",
+            Body = "【催办】undelivered", Fields = "{}", Phase = unread.Phase, CreatedAt = app.Clock.GetUtcNow(),
+        };
+        db.Add(failing);
+        await db.SaveChangesAsync();
+        db.ChangeTracker.Clear();
+
+        // The in-app channel changes the inbox row, then its push fails (a database refusing the NOTIFY, a hub down).
+        var inApp = new CityLoop.Server.Features.Notifications.InAppChannel(db, services.GetRequiredService<CityLoop.Server.Features.Notifications.LivePush>());
+        var notifier = new CityLoop.Server.Features.Notifications.Notifier(db, app.Clock,
+            services.GetRequiredService<Microsoft.Extensions.Options.IOptions<CityLoop.Server.Features.Notifications.NotificationOptions>>(),
+            services.GetRequiredService<Microsoft.Extensions.Options.IOptions<CityLoop.Server.Features.Cases.PlatformOptions>>(),
+            [new FailsAfterSending(inApp, failing.Id)], services.GetRequiredService<Microsoft.Extensions.Logging.ILogger<CityLoop.Server.Features.Notifications.Notifier>>());
+        await notifier.DeliverPendingAsync();
+
+        db.ChangeTracker.Clear();
+        var message = await db.Set<CityLoop.Server.Features.Notifications.OutboundMessage>().SingleAsync(m => m.Id == failing.Id);
+        Assert.Equal(("pending", 1), (message.Status, message.Attempts));
+        Assert.Contains("push refused", message.Error);
+        Assert.NotNull(message.NextAttemptAt);
+        var inbox = await db.Set<CityLoop.Server.Features.Notifications.Notification>().AsNoTracking().SingleAsync(n => n.Id == unread.Id);
+        Assert.Equal((unread.Title, unread.Body, unread.CreatedAt), (inbox.Title, inbox.Body, inbox.CreatedAt));
+        Assert.DoesNotContain((await Api.Get(handler, "/api/v1/notifications")).EnumerateArray(), n => n.Str("body").Contains("undelivered"));
+    }
+
+    /// <summary>Sends through the real channel, then fails for one message: whatever the channel changed must be undone.</summary>
+    sealed class FailsAfterSending(CityLoop.Server.Features.Notifications.INotificationChannel inner, Guid failing) : CityLoop.Server.Features.Notifications.INotificationChannel
+    {
+        public string Name => inner.Name;
+        public Task BeginBatchAsync(IReadOnlyCollection<CityLoop.Server.Features.Notifications.OutboundMessage> batch, CancellationToken ct) => inner.BeginBatchAsync(batch, ct);
+        public void EndBatch() => inner.EndBatch();
+        public async Task<string> SendAsync(CityLoop.Server.Features.Notifications.OutboundMessage message, CancellationToken ct)
+        {
+            var status = await inner.SendAsync(message, ct);
+            return message.Id == failing ? throw new InvalidOperationException("push refused") : status;
+        }
+    }
+
+    [Fact]
     public async Task Suspension_PausesTheHandlingClock_AndResumeMovesTheDueByThePausedWorkingDays()
     {
         // Wed 17 June 10:00; 端午 is Fri 19 June, then the weekend. 公交站亭破损 (C0203-01): 3 working days → due Tue 23 June 10:00.

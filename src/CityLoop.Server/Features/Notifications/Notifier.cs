@@ -207,10 +207,8 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
                 {
                     log.LogWarning(ex, "Sending {Channel} message {Id} failed (attempt {Attempt})", m.Channel, m.Id, m.Attempts + 1);
                     await tx.RollbackToSavepointAsync("message", ct);
-                    // Whatever the failed delivery added (an inbox row) goes with it; the message keeps its error.
-                    foreach (var entry in db.ChangeTracker.Entries().Where(e => e.State == EntityState.Added).ToList()) entry.State = EntityState.Detached;
-                    var entryOfMessage = db.Entry(m);
-                    await entryOfMessage.ReloadAsync(ct);
+                    // Whatever the failed delivery added or changed (an inbox row) goes with it; the message keeps its error.
+                    await ForgetUnsavedAsync(batch, [m], ct);
                     m.Attempts++;
                     m.Error = Bound(ex.Message, 1000);
                     m.SentAt = null;
@@ -336,10 +334,23 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         {
             log.LogDebug(ex, "A batch of {Count} messages did not go out at once; delivering them one by one", batch.Count);
             await tx.RollbackToSavepointAsync("batch", ct);
-            foreach (var entry in db.ChangeTracker.Entries().Where(e => e.State == EntityState.Added).ToList()) entry.State = EntityState.Detached;
-            foreach (var m in batch) await db.Entry(m).ReloadAsync(ct);
+            await ForgetUnsavedAsync(batch, batch, ct);
             return false;
         }
+    }
+
+    /// <summary>
+    /// After a rollback to a savepoint the unit of work still holds what the rolled-back deliveries did: inbox rows
+    /// added, and unread ones brought up to date with a message that did not go out. All of it is let go (the
+    /// database has the rows as they were; a later delivery reads them again), so that the next save does not write
+    /// an undelivered message into an inbox. The batch's messages stay tracked, and <paramref name="reload"/> are read back.
+    /// </summary>
+    async Task ForgetUnsavedAsync(List<OutboundMessage> batch, IEnumerable<OutboundMessage> reload, CancellationToken ct)
+    {
+        var kept = batch.ToHashSet();
+        foreach (var entry in db.ChangeTracker.Entries().ToList())
+            if (entry.Entity is not OutboundMessage m || !kept.Contains(m)) entry.State = EntityState.Detached;
+        foreach (var m in reload) await db.Entry(m).ReloadAsync(ct);
     }
 
     static string Bound(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
