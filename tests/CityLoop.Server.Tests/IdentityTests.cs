@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CityLoop.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CityLoop.Server.Tests;
@@ -224,6 +225,60 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
         // The node forgot the account; whatever it keeps now was read after the change.
         Assert.True(cache.Get(id) is null or { Disabled: true });
         await Api.Problem(await second.GetAsync("/api/v1/cases"), HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task AnotherNodesStaffDirectory_TellsAHandlerWhoJustJoined_AndNoLongerOneJustDisabled()
+    {
+        // Decision 050: on PostgreSQL a node keeps every active account with its roles for the act-now notices, and
+        // drops it when any account changes on any node.
+        await using var node = app.NewFactory();
+        var cache = node.Services.GetRequiredService<Features.Identity.UserCache>();
+        var (agent, leader, dispatcher) = (await app.As("agent", node), await app.As("leader", node), await app.As("dispatcher", node));
+        for (var i = 0; i < 200 && app.Provider == "postgres" && !cache.Live; i++) await Task.Delay(25);
+        async Task<Guid> Dispatched()
+        {
+            var c = await Api.CreateCase(agent, Api.Report(phone: null));
+            await Api.ActOk(leader, c.Id(), "file", new { standardItem = "C0101-01" });
+            await Api.ActOk(dispatcher, c.Id(), "dispatch", new { leadDepartment = "SZGLC" });
+            return c.Id();
+        }
+        async Task<int> MessagesTo(Guid user, Guid caseId)
+        {
+            using var scope = node.Services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<Data.CityLoopDb>();
+            return await db.Set<Features.Notifications.OutboundMessage>().CountAsync(m => m.CaseId == caseId && m.UserId == user);
+        }
+        async Task DirectoryDropped()
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (cache.Staff() is not null)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), "The node still holds the staff directory read before the change.");
+                await Task.Delay(5);
+            }
+        }
+
+        await Dispatched();
+        Assert.Equal(app.Provider == "postgres", cache.Staff() is not null);
+
+        // A handler joins the department on the first node: the other node's next dispatch tells them.
+        var name = "hd" + Guid.NewGuid().ToString("N")[..6];
+        var created = await (await (await app.As("admin")).PostAsJsonAsync("/api/v1/admin/users",
+            new { userName = name, password = "Str0ng!Pass" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.OK, (await (await app.As("security")).PutAsJsonAsync($"/api/v1/admin/users/{created.Id()}/roles",
+            new { roles = new[] { "department-handler" }, department = "SZGLC" })).StatusCode);
+        await DirectoryDropped();
+        var second = await Dispatched();
+        Assert.Equal(1, await MessagesTo(created.Id(), second));
+        Assert.Equal(app.Provider == "postgres", cache.Staff()?.Any(m => m.User.Id == created.Id()) == true);
+
+        // Disabled on the first node: the other node's next dispatch no longer tells them.
+        Assert.Equal(HttpStatusCode.OK, (await (await app.As("admin")).PostAsync($"/api/v1/admin/users/{created.Id()}/disable", null)).StatusCode);
+        await DirectoryDropped();
+        var third = await Dispatched();
+        Assert.Equal(0, await MessagesTo(created.Id(), third));
+        Assert.True(await MessagesTo(Guid.Parse((await Api.Get(await app.As("handler", node), "/api/v1/auth/me")).Str("id")), third) > 0);
     }
 
     [Fact]

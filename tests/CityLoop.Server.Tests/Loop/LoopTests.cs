@@ -124,6 +124,26 @@ public abstract class LoopTests<TApp>(TApp app) where TApp : AppFixture
         if (app.Provider == "postgres") Assert.Single(urged, s => s.Contains("pg_notify", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task ADispatchOnAWarmNode_FindsWhomToTellInTheStaffDirectory_WithoutReadingUsers()
+    {
+        // Decision 050: on PostgreSQL the node keeps every active account with its roles until any account changes;
+        // the act-now notices of a step no longer ask the database who the department's handlers are.
+        app.Clock.Set(At(3, 17, 9));
+        var ids = new List<Guid>();
+        for (var i = 0; i < 2; i++)
+        {
+            var id = (await Api.CreateCase(await app.As("agent"), Api.Report(phone: null))).Id();
+            await Api.ActOk(await app.As("leader"), id, "file", new { standardItem = "C0101-01" });
+            ids.Add(id);
+        }
+        await TracedAction("dispatcher", ids[0], "dispatch", new { leadDepartment = "SZGLC" });
+        var (dispatched, statements) = await TracedAction("dispatcher", ids[1], "dispatch", new { leadDepartment = "SZGLC" });
+        Assert.Contains(await Inbox("handler"), b => b.Contains(dispatched.Str("number")) && b.Contains("新派遣案件待签收"));
+        if (app.Provider == "postgres")
+            Assert.DoesNotContain(statements, s => s.Contains("FROM users", StringComparison.Ordinal));
+    }
+
     /// <summary>
     /// A workflow action whose database statements are collected: the request carries a trace of its own, and
     /// Npgsql's activities of that trace are its statements (PostgreSQL; none are seen on SQLite).

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -43,6 +44,30 @@ public sealed class UserCache
         Interlocked.Increment(ref _generation);
         _users.TryRemove(id, out _);
     }
+
+    /// <summary>An active account and its roles, as the staff directory holds it.</summary>
+    public sealed record StaffMember(User User, IReadOnlySet<Role> Roles);
+
+    sealed record Directory(long Generation, IReadOnlyList<StaffMember> Members);
+    volatile Directory? _staff;
+
+    /// <summary>
+    /// Every active account with its roles — whom a step tells (the act-now notices ask "the dispatchers", "the
+    /// handlers of this department") — while no account has changed since it was read: any change, on any node, moves
+    /// <see cref="Generation"/> on, and the directory is read again. Null when it is not held (or the cache is off).
+    /// </summary>
+    public IReadOnlyList<StaffMember>? Staff() => _live && _staff is { } d && d.Generation == Generation ? d.Members : null;
+
+    /// <summary>Keeps the active accounts read from the database, unless an account changed since <paramref name="generation"/>.</summary>
+    public IReadOnlyList<StaffMember> KeepStaff(IEnumerable<User> active, long generation)
+    {
+        var members = active.Select(u => new StaffMember(u, u.RoleSet())).ToList();
+        if (_live && members.Count <= 50_000 && Generation == generation) _staff = new Directory(generation, members);
+        return members;
+    }
+
+    /// <summary>An account was added: the directory no longer holds everyone (the per-user entries stay right).</summary>
+    public void Added() => Interlocked.Increment(ref _generation);
 
     /// <summary>Turns caching on (a listener has just started listening) or off (it lost its connection), dropping everything.</summary>
     public void SetLive(bool live)
@@ -149,8 +174,9 @@ public sealed class UserCacheInterceptor(UserCache cache) : SaveChangesIntercept
     {
         if (db is null || !cache.Live) return;
         // Every tracked user is forgotten, changed or not (forgetting costs one read): no change detection needed here.
-        var ids = db.WithoutChangeScan(t => t.Entries<User>().Where(e => e.State is not (EntityState.Added or EntityState.Detached))
-            .Select(e => e.Entity.Id).ToList());
+        var entries = db.WithoutChangeScan(t => t.Entries<User>().Select(e => (e.State, e.Entity.Id)).ToList());
+        if (entries.Any(e => e.State == EntityState.Added)) cache.Added();
+        var ids = entries.Where(e => e.State is not (EntityState.Added or EntityState.Detached)).Select(e => e.Id).ToList();
         if (ids.Count == 0) return;
         foreach (var id in ids) cache.Forget(id);
         _saving.AddOrUpdate(db, ids);

@@ -13,7 +13,7 @@ namespace CityLoop.Server.Features.Notifications;
 /// 'notify' event; <see cref="DeliverPendingAsync"/> hands queued messages to their channels after the commit.
 /// </summary>
 public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<NotificationOptions> options, IOptions<PlatformOptions> platform,
-    IEnumerable<INotificationChannel> channels, ILogger<Notifier> log, LivePush? push = null)
+    IEnumerable<INotificationChannel> channels, ILogger<Notifier> log, LivePush? push = null, Identity.UserCache? directory = null)
 {
     readonly NotificationOptions _options = options.Value;
     // Remembered for the unit of work (a sweep notifies about many cases): each question is asked of the database once,
@@ -29,11 +29,26 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         if (bound && department is null) return [];
         var key = (role, bound ? department : null);
         if (_users.TryGetValue(key, out var known)) return known;
-        // The roles column is a list of kebab names: the LIKE narrows the rows, the parsed set decides.
-        var kebab = role.ToKebab();
-        var q = db.Users.AsNoTracking().Where(u => !u.Disabled && u.Roles.ToLower().Contains(kebab));
-        if (bound) q = q.Where(u => u.DepartmentCode == department);
-        var found = (await q.ToListAsync(ct)).Where(u => u.RoleSet().Contains(role)).ToList();
+        List<User> found;
+        if (directory is { Live: true })
+        {
+            // PostgreSQL: the node's staff directory, read once and kept until any account changes (decision 050).
+            var staff = directory.Staff();
+            if (staff is null)
+            {
+                var generation = directory.Generation;
+                staff = directory.KeepStaff(await db.Users.AsNoTracking().Where(u => !u.Disabled).ToListAsync(ct), generation);
+            }
+            found = staff.Where(m => m.Roles.Contains(role) && (!bound || m.User.DepartmentCode == department)).Select(m => m.User).ToList();
+        }
+        else
+        {
+            // The roles column is a list of kebab names: the LIKE narrows the rows, the parsed set decides.
+            var kebab = role.ToKebab();
+            var q = db.Users.AsNoTracking().Where(u => !u.Disabled && u.Roles.ToLower().Contains(kebab));
+            if (bound) q = q.Where(u => u.DepartmentCode == department);
+            found = (await q.ToListAsync(ct)).Where(u => u.RoleSet().Contains(role)).ToList();
+        }
         _users[key] = found;
         return found;
     }
