@@ -62,9 +62,15 @@ public sealed class UserCache
     public IReadOnlyList<StaffMember> KeepStaff(IEnumerable<User> active, long generation)
     {
         var members = active.Select(u => new StaffMember(u, u.RoleSet())).ToList();
-        if (_live && members.Count <= 50_000 && Generation == generation) _staff = new Directory(generation, members);
+        _directoryTooLarge = members.Count > MaxDirectory;
+        if (_live && !_directoryTooLarge && Generation == generation) _staff = new Directory(generation, members);
         return members;
     }
+
+    /// <summary>More active accounts than a node keeps in its directory: the notifier asks for each role's holders instead.</summary>
+    public bool DirectoryTooLarge => _directoryTooLarge;
+    volatile bool _directoryTooLarge;
+    const int MaxDirectory = 50_000;
 
     /// <summary>An account was added: the directory no longer holds everyone (the per-user entries stay right).</summary>
     public void Added() => Interlocked.Increment(ref _generation);

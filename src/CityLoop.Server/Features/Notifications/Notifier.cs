@@ -30,7 +30,7 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         var key = (role, bound ? department : null);
         if (_users.TryGetValue(key, out var known)) return known;
         List<User> found;
-        if (directory is { Live: true })
+        if (directory is { Live: true, DirectoryTooLarge: false })
         {
             // PostgreSQL: the node's staff directory, read once and kept until any account changes (decision 050).
             var staff = directory.Staff();
