@@ -120,11 +120,7 @@ public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
         using var scope = app.Factory.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<CityLoop.Server.Data.CityLoopDb>();
         // Queued while delivery was behind: a notice of the dispatch phase, which the case left when it was dispatched.
-        var stale = new CityLoop.Server.Features.Notifications.OutboundMessage
-        {
-            Channel = "in-app", Recipient = userId.ToString(), UserId = userId, CaseId = id, Template = "act-now", Subject = "【待办】stale",
-            Body = "【待办】stale", Fields = "{}", Phase = CityLoop.Domain.Cases.CasePhase.Dispatch, CreatedAt = app.Clock.GetUtcNow(),
-        };
+        var stale = QueuedInApp(userId, id, "【待办】stale", CityLoop.Domain.Cases.CasePhase.Dispatch);
         db.Add(stale);
         await db.SaveChangesAsync();
         await scope.ServiceProvider.GetRequiredService<CityLoop.Server.Features.Notifications.Notifier>().DeliverPendingAsync();
@@ -146,11 +142,7 @@ public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
         var unread = await db.Set<CityLoop.Server.Features.Notifications.Notification>().AsNoTracking()
             .SingleAsync(n => n.UserId == userId && n.CaseId == id && n.ReadAt == null && n.Phase != null);
         app.Clock.Set(At(5, 19, 10));
-        var failing = new CityLoop.Server.Features.Notifications.OutboundMessage
-        {
-            Channel = "in-app", Recipient = userId.ToString(), UserId = userId, CaseId = id, Template = "act-now", Subject = "【催办】undelivered",
-            Body = "【催办】undelivered", Fields = "{}", Phase = unread.Phase, CreatedAt = app.Clock.GetUtcNow(),
-        };
+        var failing = QueuedInApp(userId, id, "【催办】undelivered", unread.Phase);
         db.Add(failing);
         await db.SaveChangesAsync();
         db.ChangeTracker.Clear();
@@ -172,6 +164,13 @@ public abstract class ClockTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal((unread.Title, unread.Body, unread.CreatedAt), (inbox.Title, inbox.Body, inbox.CreatedAt));
         Assert.DoesNotContain((await Api.Get(handler, "/api/v1/notifications")).EnumerateArray(), n => n.Str("body").Contains("undelivered"));
     }
+
+    /// <summary>An in-app act-now message about a case's phase, as the outbox holds it before delivery.</summary>
+    CityLoop.Server.Features.Notifications.OutboundMessage QueuedInApp(Guid userId, Guid caseId, string text, CityLoop.Domain.Cases.CasePhase? phase) => new()
+    {
+        Channel = "in-app", Recipient = userId.ToString(), UserId = userId, CaseId = caseId, Template = "act-now", Subject = text,
+        Body = text, Fields = "{}", Phase = phase, CreatedAt = app.Clock.GetUtcNow(),
+    };
 
     /// <summary>Sends through the real channel, then fails for one message: whatever the channel changed must be undone.</summary>
     sealed class FailsAfterSending(CityLoop.Server.Features.Notifications.INotificationChannel inner, Guid failing) : CityLoop.Server.Features.Notifications.INotificationChannel
