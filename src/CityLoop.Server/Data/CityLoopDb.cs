@@ -7,8 +7,14 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace CityLoop.Server.Data;
 
-public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options, PersonalDataKeys personalData) : DbContext(options)
+/// <summary>
+/// The database. Contexts are pooled (decision 051): the one constructor takes the options alone, and the key ring
+/// that encrypts reporter data comes with them (<see cref="PersonalDataKeysExtension"/>).
+/// </summary>
+public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options) : DbContext(options)
 {
+    readonly PersonalDataKeys personalData = PersonalDataKeysExtension.From(options);
+
     /// <summary>The keys that encrypt reporter data in this context's model (see Features/Privacy).</summary>
     public PersonalDataKeys PersonalData => personalData;
 

@@ -187,6 +187,19 @@ public sealed class FollowUpTaskProjection(CityLoopDb db) : ICaseProjection
 /// <summary>Links a new report to a recently closed case from the same caller, or of the same category at the same place.</summary>
 public sealed class RepeatFinder(CityLoopDb db, IOptions<FollowUpOptions> options) : ICaseHook
 {
+    /// <summary>
+    /// The newest case closed since an instant whose caller's phone has this keyed hash (the query of
+    /// <see cref="PhoneSearch.WithReporterPhone"/> with one key), compiled once per model: EF keeps a compiled query's
+    /// translation for the provider and model it first ran with, and one process may hold several (the tests' hosts).
+    /// </summary>
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Microsoft.EntityFrameworkCore.Metadata.IModel,
+        Func<CityLoopDb, DateTimeOffset, string, CancellationToken, Task<string?>>> LatestClosedByPhone = [];
+
+    static Func<CityLoopDb, DateTimeOffset, string, CancellationToken, Task<string?>> CompileLatestClosedByPhone() => EF.CompileAsyncQuery(
+        (CityLoopDb db, DateTimeOffset since, string hash, CancellationToken ct) => db.Cases.AsNoTracking()
+            .Where(c => c.State == CaseState.Closed && c.ClosedAt >= since && EF.Property<string?>(c, PersonalDataConfiguration.PhoneHashColumn) == hash)
+            .OrderByDescending(c => c.ClosedAt).Select(c => c.Number).FirstOrDefault());
+
     public async Task<NewCase> BeforeCreateAsync(NewCase input, DateTimeOffset now, CancellationToken ct)
     {
         var o = options.Value;
@@ -195,7 +208,12 @@ public sealed class RepeatFinder(CityLoopDb db, IOptions<FollowUpOptions> option
         var recent = db.Cases.AsNoTracking().Where(c => c.State == CaseState.Closed && c.ClosedAt >= since);
         if (!string.IsNullOrEmpty(phone))
         {
-            var byPhone = await recent.WithReporterPhone(db.PersonalData, phone).OrderByDescending(c => c.ClosedAt).Select(c => c.Number).FirstOrDefaultAsync(ct);
+            var hashes = db.PersonalData.PhoneHashes(phone);
+            // Every intake with a phone asks this: with one key (no rotation under way) as a query compiled once,
+            // which skips EF's per-call translation-cache look-up of the expression (decision 051).
+            var byPhone = hashes.Count == 1
+                ? await LatestClosedByPhone.GetValue(db.Model, _ => CompileLatestClosedByPhone())(db, since, hashes[0], ct)
+                : await recent.WithReporterPhone(db.PersonalData, phone).OrderByDescending(c => c.ClosedAt).Select(c => c.Number).FirstOrDefaultAsync(ct);
             if (byPhone is not null) return input with { RepeatOfNumber = byPhone };
         }
         if (input.CategoryCode is { } category && input.Latitude is { } lat && input.Longitude is { } lon)

@@ -45,6 +45,36 @@ public sealed class PersonalDataModelCacheKey : IModelCacheKeyFactory
         (context.GetType(), designTime, (context as CityLoopDb)?.PersonalData);
 }
 
+/// <summary>
+/// Carries the key ring in the context's options, so that a pooled context (decision 051), which EF builds from its
+/// options alone, has it.
+/// </summary>
+public sealed class PersonalDataKeysExtension(PersonalDataKeys keys) : IDbContextOptionsExtension
+{
+    public PersonalDataKeys Keys => keys;
+
+    public DbContextOptionsExtensionInfo Info => field ??= new ExtensionInfo(this);
+
+    public void ApplyServices(IServiceCollection services) { }
+
+    public void Validate(IDbContextOptions options) { }
+
+    public static PersonalDataKeys From(IDbContextOptions options) =>
+        options.FindExtension<PersonalDataKeysExtension>()?.Keys
+        ?? throw new InvalidOperationException("The database context's options carry no personal-data key ring (DatabaseSetup.AddCityLoopDatabase adds it).");
+
+    sealed class ExtensionInfo(PersonalDataKeysExtension extension) : DbContextOptionsExtensionInfo(extension)
+    {
+        public override bool IsDatabaseProvider => false;
+        public override string LogFragment => "";
+        // The keys change no internal service: contexts with different key rings share EF's service provider (the
+        // model is kept apart by PersonalDataModelCacheKey).
+        public override int GetServiceProviderHashCode() => 0;
+        public override bool ShouldUseSameServiceProvider(DbContextOptionsExtensionInfo other) => other is ExtensionInfo;
+        public override void PopulateDebugInfo(IDictionary<string, string> debugInfo) { }
+    }
+}
+
 /// <summary>Keeps the phone's look-up hash in step with the phone on every save of a case.</summary>
 public sealed class PhoneHashInterceptor(PersonalDataKeys keys) : SaveChangesInterceptor
 {
