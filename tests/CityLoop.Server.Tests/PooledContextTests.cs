@@ -1,4 +1,3 @@
-using CityLoop.Domain.Cases;
 using CityLoop.Server.Data;
 using CityLoop.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -15,7 +14,9 @@ public abstract class PooledContextTests<TApp>(TApp app) where TApp : AppFixture
     [Fact]
     public async Task AContextLeasedAgain_ComesBackWithTheDefaults_AndNothingOfTheRequestBefore()
     {
-        var defaults = Settings(app.Factory.Services.CreateScope().ServiceProvider.GetRequiredService<CityLoopDb>());
+        string defaults;
+        using (var fresh = app.Factory.Services.CreateScope())
+            defaults = Settings(fresh.ServiceProvider.GetRequiredService<CityLoopDb>());
         var dirtied = new List<CityLoopDb>();
         var scopes = Enumerable.Range(0, 8).Select(_ => app.Factory.Services.CreateScope()).ToList();
         foreach (var scope in scopes)
