@@ -13,10 +13,8 @@ namespace CityLoop.Server.Data;
 /// </summary>
 public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options) : DbContext(options)
 {
-    readonly PersonalDataKeys personalData = PersonalDataKeysExtension.From(options);
-
     /// <summary>The keys that encrypt reporter data in this context's model (see Features/Privacy).</summary>
-    public PersonalDataKeys PersonalData => personalData;
+    public PersonalDataKeys PersonalData { get; } = PersonalDataKeysExtension.From(options);
 
     public DbSet<Case> Cases => Set<Case>();
     public DbSet<CaseEvent> CaseEvents => Set<CaseEvent>();
@@ -141,8 +139,8 @@ public sealed class CityLoopDb(DbContextOptions<CityLoopDb> options) : DbContext
 
         // Each capability keeps its own IEntityTypeConfiguration classes beside its code.
         m.ApplyConfigurationsFromAssembly(typeof(CityLoopDb).Assembly);
-        m.ApplyConfiguration(new PersonalDataConfiguration(personalData));
-        m.ApplyConfiguration(new Features.Calls.CallRecordConfiguration(personalData));
+        m.ApplyConfiguration(new PersonalDataConfiguration(PersonalData));
+        m.ApplyConfiguration(new Features.Calls.CallRecordConfiguration(PersonalData));
 
         foreach (var entity in m.Model.GetEntityTypes())
             foreach (var property in entity.GetProperties())

@@ -188,17 +188,19 @@ public sealed class FollowUpTaskProjection(CityLoopDb db) : ICaseProjection
 public sealed class RepeatFinder(CityLoopDb db, IOptions<FollowUpOptions> options) : ICaseHook
 {
     /// <summary>
-    /// The newest case closed since an instant whose caller's phone has this keyed hash (the query of
-    /// <see cref="PhoneSearch.WithReporterPhone"/> with one key), compiled once per model: EF keeps a compiled query's
-    /// translation for the provider and model it first ran with, and one process may hold several (the tests' hosts).
+    /// The newest case closed since an instant whose caller's phone has this keyed hash, compiled once per model: EF
+    /// keeps a compiled query's translation for the provider and model it first ran with, and one process may hold
+    /// several (the tests' hosts). Every intake with a phone asks it, once per personal-data key (decision 051).
     /// </summary>
     static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Microsoft.EntityFrameworkCore.Metadata.IModel,
-        Func<CityLoopDb, DateTimeOffset, string, CancellationToken, Task<string?>>> LatestClosedByPhone = [];
+        Func<CityLoopDb, DateTimeOffset, string, CancellationToken, Task<ClosedByPhone?>>> LatestClosedByPhone = [];
 
-    static Func<CityLoopDb, DateTimeOffset, string, CancellationToken, Task<string?>> CompileLatestClosedByPhone() => EF.CompileAsyncQuery(
+    sealed record ClosedByPhone(string Number, DateTimeOffset? ClosedAt);
+
+    static Func<CityLoopDb, DateTimeOffset, string, CancellationToken, Task<ClosedByPhone?>> CompileLatestClosedByPhone() => EF.CompileAsyncQuery(
         (CityLoopDb db, DateTimeOffset since, string hash, CancellationToken ct) => db.Cases.AsNoTracking()
             .Where(c => c.State == CaseState.Closed && c.ClosedAt >= since && EF.Property<string?>(c, PersonalDataConfiguration.PhoneHashColumn) == hash)
-            .OrderByDescending(c => c.ClosedAt).Select(c => c.Number).FirstOrDefault());
+            .OrderByDescending(c => c.ClosedAt).Select(c => new ClosedByPhone(c.Number, c.ClosedAt)).FirstOrDefault());
 
     public async Task<NewCase> BeforeCreateAsync(NewCase input, DateTimeOffset now, CancellationToken ct)
     {
@@ -208,13 +210,12 @@ public sealed class RepeatFinder(CityLoopDb db, IOptions<FollowUpOptions> option
         var recent = db.Cases.AsNoTracking().Where(c => c.State == CaseState.Closed && c.ClosedAt >= since);
         if (!string.IsNullOrEmpty(phone))
         {
-            var hashes = db.PersonalData.PhoneHashes(phone);
-            // Every intake with a phone asks this: with one key (no rotation under way) as a query compiled once,
-            // which skips EF's per-call translation-cache look-up of the expression (decision 051).
-            var byPhone = hashes.Count == 1
-                ? await LatestClosedByPhone.GetValue(db.Model, _ => CompileLatestClosedByPhone())(db, since, hashes[0], ct)
-                : await recent.WithReporterPhone(db.PersonalData, phone).OrderByDescending(c => c.ClosedAt).Select(c => c.Number).FirstOrDefaultAsync(ct);
-            if (byPhone is not null) return input with { RepeatOfNumber = byPhone };
+            // One hash per personal-data key (two while a rotation is under way): the newest match under any of them.
+            var latest = LatestClosedByPhone.GetValue(db.Model, _ => CompileLatestClosedByPhone());
+            ClosedByPhone? byPhone = null;
+            foreach (var hash in db.PersonalData.PhoneHashes(phone))
+                if (await latest(db, since, hash, ct) is { } found && (byPhone is null || found.ClosedAt > byPhone.ClosedAt)) byPhone = found;
+            if (byPhone is not null) return input with { RepeatOfNumber = byPhone.Number };
         }
         if (input.CategoryCode is { } category && input.Latitude is { } lat && input.Longitude is { } lon)
         {
