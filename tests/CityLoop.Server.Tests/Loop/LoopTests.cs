@@ -144,6 +144,36 @@ public abstract class LoopTests<TApp>(TApp app) where TApp : AppFixture
             Assert.DoesNotContain(statements, s => s.Contains("FROM users", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task AWarmNode_TakesTheCatalogueVersion_DepartmentsAndTheGridsInspector_FromWhatItHolds()
+    {
+        // Decision 052: on PostgreSQL a node hears every change of the reference tables at commit, so a step no longer
+        // asks the database for the current catalogue version (filing), whether a department is in use and its name
+        // (dispatch, and every notice that names it), or the grid's inspector who will check the result (finish).
+        app.Clock.Set(At(3, 18, 9));
+        Guid inspector;
+        using (var scope = app.Factory.Services.CreateScope())
+            inspector = await scope.ServiceProvider.GetRequiredService<CityLoopDb>().Users.Where(u => u.UserName == "inspector").Select(u => u.Id).SingleAsync();
+        var asked = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            // The first case warms the node (its copies are read then); the second's statements are the ones that count.
+            asked.Clear();
+            var id = (await Api.CreateCase(await app.As("agent"), Api.Report(phone: null))).Id();
+            var (filed, s1) = await TracedAction("leader", id, "file", new { standardItem = "C0101-01" });
+            var (dispatched, s2) = await TracedAction("dispatcher", id, "dispatch", new { leadDepartment = "SZGLC" });
+            var (_, s3) = await TracedAction("handler", id, "sign-for", new { });
+            var (finished, s4) = await TracedAction("handler", id, "finish", new { result = "已处理" });
+            asked.AddRange([.. s1, .. s2, .. s3, .. s4]);
+            Assert.Equal("pending-dispatch", filed.Str("state"));
+            Assert.Contains(await Inbox("handler"), b => b.Contains(dispatched.Str("number")) && b.Contains("市政管理处"));
+            Assert.Equal(inspector.ToString(), finished.GetProperty("flags").Str("assignedInspector"));
+        }
+        if (app.Provider == "postgres")
+            foreach (var table in new[] { "catalogue_versions", "FROM departments", "FROM grids", "FROM users" })
+                Assert.DoesNotContain(asked, q => q.Contains(table, StringComparison.Ordinal));
+    }
+
     /// <summary>
     /// A workflow action whose database statements are collected: the request carries a trace of its own, and
     /// Npgsql's activities of that trace are its statements (PostgreSQL; none are seen on SQLite).

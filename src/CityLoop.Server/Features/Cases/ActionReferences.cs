@@ -73,8 +73,7 @@ public sealed class ActionReferences(CityLoopDb db, CodeLists lists, Platforms.P
                     var wanted = codes.OfType<string>().ToList();
                     // The departments of the case's own platform, in use (decision 026): a sub-centre dispatches to its own.
                     var platformColumn = platforms.Column(c.PlatformCode);
-                    var known = await db.Departments.AsNoTracking().Where(d => wanted.Contains(d.Code) && d.PlatformCode == platformColumn && !d.Disabled)
-                        .Select(d => d.Code).ToListAsync(ct);
+                    var known = await lists.InUseDepartmentsAsync(wanted, platformColumn, ct);
                     var unknown = wanted.Except(known).ToList();
                     if (unknown.Count > 0)
                     {

@@ -19,7 +19,7 @@ public sealed record IntakeResult(Case Case, bool Replayed, string? QueryCode);
 public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePolicy deadlines, IPlaceResolver places, IOptions<PlatformOptions> platform,
     ActionReferences references, IEnumerable<ICaseHook>? hooks = null, IEnumerable<ICaseProjection>? projections = null,
     IOptions<WorkflowOptions>? workflow = null, Notifications.Notifier? notifier = null, Attachments.AttachmentStore? store = null,
-    Reference.ReferenceCache? reference = null)
+    Reference.ReferenceCache? reference = null, Identity.UserCache? directory = null)
 {
     readonly PlatformOptions _platform = platform.Value;
     readonly ICaseHook[] _hooks = hooks?.OrderBy(h => h.Order).ToArray() ?? [];
@@ -280,17 +280,28 @@ public sealed class CaseCommands(CityLoopDb db, TimeProvider clock, IDeadlinePol
         // Only an inspector of the case's own platform (decision 026): a case handed to a sub-centre, or lying in a grid
         // the root's inspector patrols, is not checked by another centre's inspector; with none, intake calls back.
         var platformColumn = c.PlatformCode == _platform.Code ? null : c.PlatformCode;
+        // The node's staff directory and grid table where it holds them, current to the last commit on PostgreSQL
+        // (decisions 050, 052); else the database. A reporter not in the directory (no longer active) is asked for.
+        var staff = directory?.Staff();
         if (Guid.TryParse(c.CreatedBy, out var reporterId))
         {
-            var reporter = await db.Users.AsNoTracking().Where(u => u.Id == reporterId && u.PlatformCode == platformColumn).Select(u => u.Roles).FirstOrDefaultAsync(ct);
-            if (reporter is not null && User.ParseRoles(reporter).Contains(Role.Inspector)) inspector = c.CreatedBy;
+            var known = staff?.FirstOrDefault(m => m.User.Id == reporterId);
+            var isInspector = known is not null
+                ? known.User.PlatformCode == platformColumn && known.Roles.Contains(Role.Inspector)
+                : await db.Users.AsNoTracking().Where(u => u.Id == reporterId && u.PlatformCode == platformColumn).Select(u => u.Roles).FirstOrDefaultAsync(ct) is { } roles
+                    && User.ParseRoles(roles).Contains(Role.Inspector);
+            if (isInspector) inspector = c.CreatedBy;
         }
         if (inspector is null && c.GridCode is { } grid)
         {
-            var name = await db.Set<Reference.GridRow>().AsNoTracking().Where(g => g.Code == grid).Select(g => g.Inspector).FirstOrDefaultAsync(ct);
+            var name = reference is { Live: true }
+                ? reference.Geo.GridInspectors.GetValueOrDefault(grid)
+                : await db.Set<Reference.GridRow>().AsNoTracking().Where(g => g.Code == grid).Select(g => g.Inspector).FirstOrDefaultAsync(ct);
             if (!string.IsNullOrEmpty(name))
-                inspector = (await db.Users.AsNoTracking().Where(u => u.UserName == name && !u.Disabled && u.PlatformCode == platformColumn)
-                    .Select(u => (Guid?)u.Id).FirstOrDefaultAsync(ct))?.ToString();
+                inspector = staff is not null
+                    ? staff.FirstOrDefault(m => m.User.UserName == name && m.User.PlatformCode == platformColumn)?.User.Id.ToString()
+                    : (await db.Users.AsNoTracking().Where(u => u.UserName == name && !u.Disabled && u.PlatformCode == platformColumn)
+                        .Select(u => (Guid?)u.Id).FirstOrDefaultAsync(ct))?.ToString();
         }
         return input with { Inspector = inspector };
     }

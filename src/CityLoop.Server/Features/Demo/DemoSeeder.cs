@@ -118,7 +118,7 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
             reports.Add(await importer.RulesAsync($"id,categoryCode,scopeKind,scopeValue,lead,assisting\n{sub.Prefix}-default,,default,,{sub.Department},\n", ct, sub.Code));
         }
         foreach (var report in reports) log.LogInformation("Demo seed (sub-centres): {Report}", report);
-        reference.Invalidate(ReferencePart.Calendars, ReferencePart.Routing);
+        reference.Invalidate(ReferencePart.Calendars, ReferencePart.Routing, ReferencePart.Departments);
 
         var staff = new Dictionary<string, Actor>();
         foreach (var sub in DemoSubCentres)

@@ -55,7 +55,7 @@ public static class AuthSetup
         services.AddScoped<Features.Admin.UserAdmin>();
         services.AddScoped<CurrentActor>();
         services.AddSingleton<UserCache>();
-        services.AddHostedService<UserChangeListener>();
+        services.AddHostedService<Data.ChangeListener>();
         return services;
     }
 

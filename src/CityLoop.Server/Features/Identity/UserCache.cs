@@ -3,7 +3,6 @@ using CityLoop.Domain.Identity;
 using CityLoop.Server.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using Npgsql;
 
 namespace CityLoop.Server.Features.Identity;
 
@@ -81,57 +80,6 @@ public sealed class UserCache
         Interlocked.Increment(ref _generation);
         _live = live;
         _users.Clear();
-    }
-}
-
-/// <summary>
-/// Listens on PostgreSQL for account changes from any node (the trigger of migration 0022) and drops the changed user
-/// from <see cref="UserCache"/>; while it is not listening the cache is off.
-/// </summary>
-public sealed class UserChangeListener(IServiceScopeFactory scopes, UserCache cache, ILogger<UserChangeListener> log) : BackgroundService
-{
-    public const string Channel = "cityloop_users";
-
-    protected override async Task ExecuteAsync(CancellationToken ct)
-    {
-        string? connectionString;
-        using (var scope = scopes.CreateScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
-            if (!db.IsPostgres) return;
-            connectionString = db.Database.GetConnectionString();
-        }
-        // A dedicated connection outside the pool: it stays open and LISTENing for the life of the node.
-        connectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, KeepAlive = 10 }.ConnectionString;
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await using var conn = new NpgsqlConnection(connectionString);
-                await conn.OpenAsync(ct);
-                conn.Notification += (_, e) =>
-                {
-                    if (Guid.TryParse(e.Payload, out var id)) cache.Forget(id);
-                    else cache.SetLive(true); // an unknown payload: drop everything, stay live
-                };
-                await using (var cmd = new NpgsqlCommand($"LISTEN {Channel}", conn)) await cmd.ExecuteNonQueryAsync(ct);
-                // Changes committed before LISTEN took effect were not heard: start from an empty cache.
-                cache.SetLive(true);
-                while (!ct.IsCancellationRequested) await conn.WaitAsync(ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                cache.SetLive(false);
-                return;
-            }
-            catch (Exception ex)
-            {
-                cache.SetLive(false);
-                log.LogWarning(ex, "The account-change listener lost its connection; users are read on every request until it is back");
-                await Task.Delay(TimeSpan.FromSeconds(2), ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-        cache.SetLive(false);
     }
 }
 

@@ -13,7 +13,7 @@ namespace CityLoop.Server.Features.Notifications;
 /// 'notify' event; <see cref="DeliverPendingAsync"/> hands queued messages to their channels after the commit.
 /// </summary>
 public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<NotificationOptions> options, IOptions<PlatformOptions> platform,
-    IEnumerable<INotificationChannel> channels, ILogger<Notifier> log, LivePush? push = null, Identity.UserCache? directory = null)
+    IEnumerable<INotificationChannel> channels, ILogger<Notifier> log, LivePush? push = null, Identity.UserCache? directory = null, Reference.ReferenceCache? reference = null)
 {
     readonly NotificationOptions _options = options.Value;
     // Remembered for the unit of work (a sweep notifies about many cases): each question is asked of the database once,
@@ -73,7 +73,9 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         string? department = null;
         if (c.LeadDepartmentCode is { } d && !_departments.TryGetValue(d, out department))
         {
-            department = await db.Departments.AsNoTracking().Where(x => x.Code == d).Select(x => x.Name).FirstOrDefaultAsync(ct) ?? d;
+            // The node's copy of the departments while it hears every change at commit (decision 052), else the database.
+            department = (reference is { Live: true } ? reference.Departments.NameOf(d)
+                : await db.Departments.AsNoTracking().Where(x => x.Code == d).Select(x => x.Name).FirstOrDefaultAsync(ct)) ?? d;
             _departments[d] = department;
         }
         var fields = new Dictionary<string, string?>

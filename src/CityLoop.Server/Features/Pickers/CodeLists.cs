@@ -47,8 +47,27 @@ public sealed class CodeLists(CityLoopDb db, ReferenceCache cache, CaseQueries q
         return snapshot.For(version);
     }
 
-    /// <summary>The newest catalogue version in the database (what a case filed now keeps).</summary>
-    public Task<int?> CurrentCatalogueVersionAsync(CancellationToken ct) => db.Set<CatalogueVersionRow>().MaxAsync(v => (int?)v.Version, ct);
+    /// <summary>
+    /// The newest catalogue version in the database (what a case filed now keeps): the node's copy while it hears every
+    /// catalogue change at commit (decision 052), else asked of the database.
+    /// </summary>
+    public Task<int?> CurrentCatalogueVersionAsync(CancellationToken ct) =>
+        cache.Live ? Task.FromResult(cache.Catalogue.Current?.Version) : db.Set<CatalogueVersionRow>().MaxAsync(v => (int?)v.Version, ct);
+
+    /// <summary>
+    /// Which of <paramref name="codes"/> are departments in use on one platform (<paramref name="platformColumn"/>: NULL
+    /// is the root): the node's copy while it hears every department change at commit (decision 052), else the database.
+    /// </summary>
+    public async Task<List<string>> InUseDepartmentsAsync(IReadOnlyCollection<string> codes, string? platformColumn, CancellationToken ct)
+    {
+        if (cache.Live)
+        {
+            var all = cache.Departments.ByCode;
+            return codes.Where(code => all.TryGetValue(code, out var d) && d.PlatformCode == platformColumn && !d.Disabled).Distinct().ToList();
+        }
+        return await db.Departments.AsNoTracking().Where(d => codes.Contains(d.Code) && d.PlatformCode == platformColumn && !d.Disabled)
+            .Select(d => d.Code).ToListAsync(ct);
+    }
 
     /// <summary>Leaf categories (小类, 三级): a case is categorised against a leaf only.</summary>
     public IEnumerable<Category> Categories(CatalogueVersion? catalogue) => catalogue?.Leaves ?? [];

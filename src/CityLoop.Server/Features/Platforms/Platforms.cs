@@ -205,7 +205,7 @@ public sealed class PlatformRegistry(CityLoopDb db, IOptions<PlatformOptions> op
         audit.Add(actor.Id, actor.Name, existingCode is null ? "department-create" : "department-edit", code,
             detail: $"{name}; platform {platform}{(row.Disabled ? "; disabled" : "")}");
         await db.SaveChangesAsync(ct);
-        cache.Invalidate(ReferencePart.Routing, ReferencePart.Calendars);
+        cache.Invalidate(ReferencePart.Routing, ReferencePart.Calendars, ReferencePart.Departments);
         return ToDto(row);
     }
 

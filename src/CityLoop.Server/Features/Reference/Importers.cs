@@ -167,7 +167,7 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
             row.PlatformCode = target == RootCode ? null : target;
         }
         await db.SaveChangesAsync(ct);
-        cache.Invalidate(ReferencePart.Routing, ReferencePart.Calendars);
+        cache.Invalidate(ReferencePart.Routing, ReferencePart.Calendars, ReferencePart.Departments);
         return new ImportReport("departments", inserted, updated, errors.OrderBy(e => e.Row).ToList());
     }
 

@@ -8,7 +8,11 @@ using Microsoft.EntityFrameworkCore;
 namespace CityLoop.Server.Features.Reference;
 
 /// <summary>Divisions, grid index and gazetteer of one load of the reference tables.</summary>
-public sealed record GeoSnapshot(DivisionCatalog Divisions, GridIndex Grids, Gazetteer Gazetteer, IReadOnlySet<string> SyntheticGrids);
+public sealed record GeoSnapshot(DivisionCatalog Divisions, GridIndex Grids, Gazetteer Gazetteer, IReadOnlySet<string> SyntheticGrids)
+{
+    /// <summary>Each grid's inspector (the user name the grid table names), where it has one.</summary>
+    public IReadOnlyDictionary<string, string> GridInspectors { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>Every catalogue version (cases keep the one they were filed under) and the current one.</summary>
 public sealed record CatalogueSnapshot(IReadOnlyDictionary<int, CatalogueVersion> Versions, CatalogueVersion? Current)
@@ -39,12 +43,22 @@ public sealed record CalendarSnapshot(WorkingCalendar Platform, IReadOnlyDiction
     public static string CentreScopeOf(string code) => CalendarRow.CentreScope + ":" + code;
 }
 
-public enum ReferencePart { Geo, Catalogue, Calendars, Routing }
+/// <summary>A department as the steps name and check it.</summary>
+public sealed record DepartmentEntry(string Code, string Name, string? PlatformCode, string? ParentCode, bool Disabled);
+
+/// <summary>Every department by code, in use or not.</summary>
+public sealed record DepartmentSnapshot(IReadOnlyDictionary<string, DepartmentEntry> ByCode)
+{
+    public string? NameOf(string code) => ByCode.GetValueOrDefault(code)?.Name;
+}
+
+public enum ReferencePart { Geo, Catalogue, Calendars, Routing, Departments }
 
 /// <summary>
 /// In-memory copies of the reference tables that hot paths read synchronously (geocoding each intake, deadlines
 /// of each transition). Each part is built on first use and dropped by <see cref="Invalidate"/> after an import or
-/// an edit on this node; other nodes pick changes up after <see cref="MaxAge"/>.
+/// an edit on this node, and on PostgreSQL by any node's change at its commit (<see cref="Heard"/>, decision 052);
+/// without that listener (SQLite: one node; a lost connection) a part is also rebuilt after <see cref="MaxAge"/>.
 /// </summary>
 public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clock)
 {
@@ -52,10 +66,21 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
 
     readonly Lock _gate = new();
     readonly Dictionary<ReferencePart, (object Value, DateTimeOffset At)> _parts = [];
+    // Moved on by every invalidation: a part read while one arrived is used once but not kept (it may predate the change).
+    long _generation;
+    volatile bool _live;
+
+    /// <summary>
+    /// Whether this node hears every change of the reference tables (a PostgreSQL listener is connected): then the
+    /// copies are as current as the database, and the steps ask them instead of the database (the current catalogue
+    /// version, a department's name, whether it is in use).
+    /// </summary>
+    public bool Live => _live;
 
     public GeoSnapshot Geo => Get(ReferencePart.Geo, LoadGeo);
     public CatalogueSnapshot Catalogue => Get(ReferencePart.Catalogue, LoadCatalogue);
     public CalendarSnapshot Calendars => Get(ReferencePart.Calendars, LoadCalendars);
+    public DepartmentSnapshot Departments => Get(ReferencePart.Departments, LoadDepartments);
     /// <summary>The root platform's responsibility matrix.</summary>
     public ResponsibilityMatrix Routing => RoutingOf(null);
 
@@ -75,21 +100,61 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
     public void Invalidate(params ReferencePart[] parts)
     {
         lock (_gate)
+        {
+            _generation++;
             foreach (var p in parts) _parts.Remove(p);
+        }
+    }
+
+    /// <summary>
+    /// A change another node (or this one) committed, as the trigger of migration 0043 names it: a comma-separated list
+    /// of parts. Anything unrecognised drops every part.
+    /// </summary>
+    public void Heard(string? payload)
+    {
+        var parts = new List<ReferencePart>();
+        foreach (var name in (payload ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Enum.TryParse<ReferencePart>(name, ignoreCase: true, out var part) || !Enum.IsDefined(part))
+            {
+                parts = [.. Enum.GetValues<ReferencePart>()];
+                break;
+            }
+            parts.Add(part);
+        }
+        Invalidate(parts.Count == 0 ? Enum.GetValues<ReferencePart>() : [.. parts]);
+    }
+
+    /// <summary>Turns listening on (changes before it were not heard) or off (the connection is lost): every part is dropped.</summary>
+    public void SetLive(bool live)
+    {
+        lock (_gate)
+        {
+            _generation++;
+            _live = live;
+            _parts.Clear();
+        }
     }
 
     T Get<T>(ReferencePart part, Func<CityLoopDb, T> load) where T : notnull
     {
         var now = clock.GetUtcNow();
+        long generation;
         lock (_gate)
         {
             if (_parts.TryGetValue(part, out var cached) && now - cached.At < MaxAge) return (T)cached.Value;
+            generation = _generation;
         }
         using var scope = scopes.CreateScope();
         var value = load(scope.ServiceProvider.GetRequiredService<CityLoopDb>());
-        lock (_gate) _parts[part] = (value, now);
+        lock (_gate)
+            if (_generation == generation) _parts[part] = (value, now);
         return value;
     }
+
+    static DepartmentSnapshot LoadDepartments(CityLoopDb db) =>
+        new(db.Departments.AsNoTracking().ToList()
+            .ToDictionary(d => d.Code, d => new DepartmentEntry(d.Code, d.Name, d.PlatformCode, d.ParentCode, d.Disabled), StringComparer.Ordinal));
 
     static GeoSnapshot LoadGeo(CityLoopDb db)
     {
@@ -104,7 +169,10 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
         foreach (var c in db.Set<ComponentRow>().AsNoTracking().Where(c => c.Latitude != null && c.Longitude != null)
                      .Select(c => new { c.Id, c.Name, c.Latitude, c.Longitude, c.GridCode }).ToList())
             gazetteer.AddPlace(c.Name, new GeoPoint(c.Latitude!.Value, c.Longitude!.Value), [c.Id], c.GridCode?[..Math.Min(12, c.GridCode.Length)], "component:" + c.Id);
-        return new GeoSnapshot(divisions, new GridIndex(grids, divisions), gazetteer, gridRows.Where(g => g.Synthetic).Select(g => g.Code).ToHashSet());
+        return new GeoSnapshot(divisions, new GridIndex(grids, divisions), gazetteer, gridRows.Where(g => g.Synthetic).Select(g => g.Code).ToHashSet())
+        {
+            GridInspectors = gridRows.Where(g => !string.IsNullOrEmpty(g.Inspector)).ToDictionary(g => g.Code, g => g.Inspector!, StringComparer.Ordinal),
+        };
     }
 
     static CatalogueSnapshot LoadCatalogue(CityLoopDb db)
