@@ -2,9 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using CityLoop.Domain.Cases;
+using CityLoop.Server.Data;
 using CityLoop.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CityLoop.Server.Tests.FollowThrough;
 
@@ -168,6 +172,44 @@ public abstract partial class CaseFollowThroughTests<TApp>(TApp app) where TApp 
         // Nothing goes to an anonymous citizen (staff still hear of the case's steps).
         Assert.DoesNotContain((await Api.Get(await app.As("supervisor"), $"/api/v1/notifications/outbox?caseId={anonymous}")).EnumerateArray(),
             m => m.Str("channel") == "sms" || m.Str("template") == "follow-up-link");
+    }
+
+    [Fact]
+    public async Task ARepeatAtAPlaceWithManyClosedCases_IsTheNewestWithinTheDistance_EvenBehindAPageOfNewerOnesJustOutside()
+    {
+        // The place check reads the closed cases in a box around the point a page at a time, newest first (a chronic
+        // spot has hundreds); the box's corners lie beyond the distance, so a full page of newer cases there must not
+        // hide an older one within it.
+        app.Clock.Set(At(11, 2, 9));
+        const double lat = 24.6931, lon = 108.0517;
+        var dLat = 50 / 111_320.0;
+        var dLon = dLat / Math.Cos(lat * Math.PI / 180);
+        var agent = await app.As("agent");
+        async Task<JsonElement> Report(double la, double lo) => await Api.CreateCase(agent, new
+        {
+            source = "hotline", requestType = "complaint", description = "窨井盖破损", categoryCode = "C0101",
+            location = new { lat = la, lon = lo }, address = "金城江区新建路 8 号", reporter = new { name = "刘女士", phone = (string?)null },
+        });
+        var within = await Report(lat + dLat * 0.3, lon);
+        var corner = new List<Guid>();
+        for (var i = 0; i < Features.FollowUps.RepeatFinder.PlacePage + 5; i++)
+            corner.Add((await Report(lat + dLat * 0.95, lon + dLon * 0.95)).Id()); // ≈ 67 m away: in the box, beyond 50 m
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            async Task Close(Guid id, DateTimeOffset at) =>
+                await db.Cases.Where(c => c.Id == id).ExecuteUpdateAsync(s => s.SetProperty(c => c.State, CaseState.Closed).SetProperty(c => c.ClosedAt, at));
+            await Close(within.Id(), At(10, 20, 9));
+            // The corner cases closed later (the 19th to 21st newest at the same instant, across the first page's edge).
+            for (var i = 0; i < corner.Count; i++) await Close(corner[i], At(10, 25, 9).AddMinutes(i is >= 4 and <= 6 ? 5 : i));
+        }
+
+        var again = await Report(lat, lon);
+        Assert.Equal(within.Str("number"), again.GetProperty("flags").Str("repeatOf"));
+        // In the corner itself the newest corner case is the repeat.
+        var inCorner = await Report(lat + dLat * 0.95, lon + dLon * 0.95);
+        var newest = await Api.Get(await app.As("supervisor"), $"/api/v1/cases/{corner[^1]}");
+        Assert.Equal(newest.Str("number"), inCorner.GetProperty("flags").Str("repeatOf"));
     }
 
     [Fact]

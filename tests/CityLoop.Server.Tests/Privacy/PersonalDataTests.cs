@@ -122,7 +122,14 @@ public abstract class PersonalDataTests<TApp>(TApp app) where TApp : AppFixture
         await using var rotated = await FreshDatabase.StartAsync(app, cs, keyFile, seed: false);
 
         var agent = await FreshDatabase.As(rotated, "agent");
+        // The old case closed yesterday, far from the new report's place (a shortcut past its steps, so that only the
+        // caller's phone can link the two): the new report is its repeat, found by the phone's hash under the old key.
+        var oldNumber = (await Api.Get(agent, $"/api/v1/cases/{oldId}")).Str("number");
+        using (var scope = rotated.Services.CreateScope())
+            await scope.ServiceProvider.GetRequiredService<CityLoopDb>().Cases.Where(c => c.Id == oldId).ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.State, Domain.Cases.CaseState.Closed).SetProperty(c => c.ClosedAt, app.Clock.GetUtcNow().AddDays(-1)).SetProperty(c => c.Latitude, 24.75));
         var fresh = await Api.CreateCase(agent, Report("周晓梅", phone));
+        Assert.Equal(oldNumber, fresh.GetProperty("flags").Str("repeatOf"));
         Assert.Equal("周晓梅", (await Api.Get(agent, $"/api/v1/cases/{oldId}")).GetProperty("reporter").Str("name"));
         var stored = await Rows("SELECT number, reporter_name, reporter_phone_hash FROM cases", rotated);
         Assert.StartsWith($"enc:{newKey}:", stored.Single(r => r[0] == fresh.Str("number"))[1]);

@@ -202,6 +202,9 @@ public sealed class RepeatFinder(CityLoopDb db, IOptions<FollowUpOptions> option
             .Where(c => c.State == CaseState.Closed && c.ClosedAt >= since && EF.Property<string?>(c, PersonalDataConfiguration.PhoneHashColumn) == hash)
             .OrderByDescending(c => c.ClosedAt).Select(c => new ClosedByPhone(c.Number, c.ClosedAt)).FirstOrDefault());
 
+    /// <summary>Closed cases read at a time when looking for a repeat at the same place.</summary>
+    internal const int PlacePage = 20;
+
     public async Task<NewCase> BeforeCreateAsync(NewCase input, DateTimeOffset now, CancellationToken ct)
     {
         var o = options.Value;
@@ -219,15 +222,27 @@ public sealed class RepeatFinder(CityLoopDb db, IOptions<FollowUpOptions> option
         }
         if (input.CategoryCode is { } category && input.Latitude is { } lat && input.Longitude is { } lon)
         {
-            // A box around the point narrows the candidates in SQL; the exact distance is checked here.
+            // A box around the point narrows the candidates in SQL, newest closed first, a page at a time; the exact
+            // distance is checked here. A place the city hears about again and again (a chronic noise source, a
+            // flooded underpass) has hundreds of closed cases in the box: the newest within the distance is almost
+            // always on the first page, and the intake reads that page, not every one of them.
             var dLat = o.RepeatDistanceMeters / 111_320.0;
             var dLon = dLat / Math.Max(0.01, Math.Cos(lat * Math.PI / 180));
-            var near = await recent.Where(c => c.CategoryCode == category.Trim() && c.Latitude >= lat - dLat && c.Latitude <= lat + dLat
-                    && c.Longitude >= lon - dLon && c.Longitude <= lon + dLon)
-                .Select(c => new { c.Number, c.Latitude, c.Longitude, c.ClosedAt }).ToListAsync(ct);
-            var match = near.Where(c => Meters(lat, lon, c.Latitude!.Value, c.Longitude!.Value) <= o.RepeatDistanceMeters)
-                .OrderByDescending(c => c.ClosedAt).FirstOrDefault();
-            if (match is not null) return input with { RepeatOfNumber = match.Number };
+            var code = category.Trim();
+            var box = recent.Where(c => c.CategoryCode == code && c.Latitude >= lat - dLat && c.Latitude <= lat + dLat
+                && c.Longitude >= lon - dLon && c.Longitude <= lon + dLon);
+            (DateTimeOffset ClosedAt, string Number)? after = null;
+            while (true)
+            {
+                var page = box;
+                if (after is { } k) page = page.Where(c => c.ClosedAt < k.ClosedAt || (c.ClosedAt == k.ClosedAt && string.Compare(c.Number, k.Number) < 0));
+                var rows = await page.OrderByDescending(c => c.ClosedAt).ThenByDescending(c => c.Number).Take(PlacePage)
+                    .Select(c => new { c.Number, c.Latitude, c.Longitude, c.ClosedAt }).ToListAsync(ct);
+                var match = rows.FirstOrDefault(c => Meters(lat, lon, c.Latitude!.Value, c.Longitude!.Value) <= o.RepeatDistanceMeters);
+                if (match is not null) return input with { RepeatOfNumber = match.Number };
+                if (rows.Count < PlacePage) break;
+                after = (rows[^1].ClosedAt!.Value, rows[^1].Number);
+            }
         }
         return input;
     }
