@@ -282,6 +282,52 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
     }
 
     [Fact]
+    public async Task AnotherNodesStaffDirectory_TextsAHandlerAtTheNumberTheyHaveJustGiven()
+    {
+        // Decision 052, addendum: the staff directory carries each account's contact row, and a change of that row on
+        // any node drops it on every node (migration 0044), as a change of the account does.
+        await using var node = app.NewFactory();
+        var other = app.Provider == "postgres" ? node : app.Factory;
+        var cache = other.Services.GetRequiredService<Features.Identity.UserCache>();
+        for (var i = 0; i < 200 && app.Provider == "postgres" && !cache.Live; i++) await Task.Delay(25);
+        var (agent, leader, dispatcher) = (await app.As("agent", other), await app.As("leader", other), await app.As("dispatcher", other));
+        var handler = await app.As("handler");
+        var handlerId = Guid.Parse((await Api.Get(handler, "/api/v1/auth/me")).Str("id"));
+        async Task<List<string>> TextsToTheHandler()
+        {
+            var c = await Api.CreateCase(agent, Api.Report(phone: null));
+            await Api.ActOk(leader, c.Id(), "file", new { standardItem = "C0101-01" });
+            await Api.ActOk(dispatcher, c.Id(), "dispatch", new { leadDepartment = "SZGLC" });
+            using var scope = app.Factory.Services.CreateScope();
+            return await scope.ServiceProvider.GetRequiredService<Data.CityLoopDb>().Set<Features.Notifications.OutboundMessage>()
+                .Where(m => m.CaseId == c.Id() && m.UserId == handlerId && m.Channel == "sms").Select(m => m.Recipient).ToListAsync();
+        }
+        async Task TextedAt(string phone)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            List<string> texts;
+            while (!(texts = await TextsToTheHandler()).Contains(phone))
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"The other node texts the handler at {string.Join(", ", texts)}, not {phone}.");
+                await Task.Delay(20);
+            }
+        }
+        try
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await handler.PutAsJsonAsync("/api/v1/notifications/contact", new { phone = "13900000051" })).StatusCode);
+            await TextedAt("13900000051");
+            Assert.Equal(app.Provider == "postgres", cache.Staff()?.Single(m => m.User.Id == handlerId).Contact?.Phone == "13900000051");
+            // A new number given on the first node: the other node's next dispatch texts it there.
+            Assert.Equal(HttpStatusCode.NoContent, (await handler.PutAsJsonAsync("/api/v1/notifications/contact", new { phone = "13900000052" })).StatusCode);
+            await TextedAt("13900000052");
+        }
+        finally
+        {
+            (await handler.PutAsJsonAsync("/api/v1/notifications/contact", new { phone = (string?)null })).EnsureSuccessStatusCode();
+        }
+    }
+
+    [Fact]
     public async Task Administrators_DoNotReadCases()
     {
         await Api.Problem(await (await app.As("admin")).GetAsync("/api/v1/cases"), HttpStatusCode.Forbidden);

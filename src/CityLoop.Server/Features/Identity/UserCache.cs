@@ -44,8 +44,8 @@ public sealed class UserCache
         _users.TryRemove(id, out _);
     }
 
-    /// <summary>An active account and its roles, as the staff directory holds it.</summary>
-    public sealed record StaffMember(User User, IReadOnlySet<Role> Roles);
+    /// <summary>An active account, its roles and its contact row (where it has one), as the staff directory holds it.</summary>
+    public sealed record StaffMember(User User, IReadOnlySet<Role> Roles, Notifications.UserContact? Contact = null);
 
     sealed record Directory(long Generation, IReadOnlyList<StaffMember> Members);
     volatile Directory? _staff;
@@ -58,9 +58,10 @@ public sealed class UserCache
     public IReadOnlyList<StaffMember>? Staff() => _live && _staff is { } d && d.Generation == Generation ? d.Members : null;
 
     /// <summary>Keeps the active accounts read from the database, unless an account changed since <paramref name="generation"/>.</summary>
-    public IReadOnlyList<StaffMember> KeepStaff(IEnumerable<User> active, long generation)
+    public IReadOnlyList<StaffMember> KeepStaff(IEnumerable<User> active, IEnumerable<Notifications.UserContact> contacts, long generation)
     {
-        var members = active.Select(u => new StaffMember(u, u.RoleSet())).ToList();
+        var byUser = contacts.ToDictionary(c => c.UserId);
+        var members = active.Select(u => new StaffMember(u, u.RoleSet(), byUser.GetValueOrDefault(u.Id))).ToList();
         _directoryTooLarge = members.Count > MaxDirectory;
         if (_live && !_directoryTooLarge && Generation == generation) _staff = new Directory(generation, members);
         return members;
@@ -128,7 +129,9 @@ public sealed class UserCacheInterceptor(UserCache cache) : SaveChangesIntercept
     {
         if (db is null || !cache.Live) return;
         // Every tracked user is forgotten, changed or not (forgetting costs one read): no change detection needed here.
-        var entries = db.WithoutChangeScan(t => t.Entries<User>().Select(e => (e.State, e.Entity.Id)).ToList());
+        // So is one whose contact row is tracked: the staff directory carries it (decision 052, addendum).
+        var entries = db.WithoutChangeScan(t => t.Entries<User>().Select(e => (e.State, e.Entity.Id))
+            .Concat(t.Entries<Notifications.UserContact>().Select(e => (State: e.State == EntityState.Added ? EntityState.Modified : e.State, Id: e.Entity.UserId))).ToList());
         if (entries.Any(e => e.State == EntityState.Added)) cache.Added();
         var ids = entries.Where(e => e.State is not (EntityState.Added or EntityState.Detached)).Select(e => e.Id).ToList();
         if (ids.Count == 0) return;

@@ -37,7 +37,8 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
             if (staff is null)
             {
                 var generation = directory.Generation;
-                staff = directory.KeepStaff(await db.Users.AsNoTracking().Where(u => !u.Disabled).ToListAsync(ct), generation);
+                var active = await db.Users.AsNoTracking().Where(u => !u.Disabled).ToListAsync(ct);
+                staff = directory.KeepStaff(active, await db.Set<UserContact>().AsNoTracking().ToListAsync(ct), generation);
             }
             found = staff.Where(m => m.Roles.Contains(role) && (!bound || m.User.DepartmentCode == department)).Select(m => m.User).ToList();
         }
@@ -98,6 +99,16 @@ public sealed class Notifier(CityLoopDb db, TimeProvider clock, IOptions<Notific
         if (!_options.StaffChannels.Any(ch => ch is "sms" or "email")) return;
         var missing = userIds.Where(id => !_contacts.ContainsKey(id)).Distinct().ToList();
         if (missing.Count == 0) return;
+        // The staff directory carries the active accounts' contact rows, dropped on every node when one changes
+        // (decision 052, addendum); only people it does not hold are asked for.
+        if (directory is { Live: true } && directory.Staff() is { } staff)
+        {
+            var wanted = missing.ToHashSet();
+            foreach (var member in staff)
+                if (wanted.Remove(member.User.Id)) _contacts[member.User.Id] = member.Contact;
+            missing = [.. wanted];
+            if (missing.Count == 0) return;
+        }
         var rows = await db.Set<UserContact>().AsNoTracking().Where(x => missing.Contains(x.UserId)).ToListAsync(ct);
         foreach (var id in missing) _contacts[id] = null;
         foreach (var row in rows) _contacts[row.UserId] = row;

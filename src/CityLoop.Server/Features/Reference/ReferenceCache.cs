@@ -66,8 +66,9 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
 
     readonly Lock _gate = new();
     readonly Dictionary<ReferencePart, (object Value, DateTimeOffset At)> _parts = [];
-    // Moved on by every invalidation: a part read while one arrived is used once but not kept (it may predate the change).
-    long _generation;
+    // Each part's count of invalidations: a part read while one of its own arrived is used once but not kept (the read
+    // may predate the change).
+    readonly Dictionary<ReferencePart, long> _generations = [];
     volatile bool _live;
 
     /// <summary>
@@ -100,10 +101,11 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
     public void Invalidate(params ReferencePart[] parts)
     {
         lock (_gate)
-        {
-            _generation++;
-            foreach (var p in parts) _parts.Remove(p);
-        }
+            foreach (var p in parts)
+            {
+                _generations[p] = _generations.GetValueOrDefault(p) + 1;
+                _parts.Remove(p);
+            }
     }
 
     /// <summary>
@@ -130,7 +132,7 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
     {
         lock (_gate)
         {
-            _generation++;
+            foreach (var p in Enum.GetValues<ReferencePart>()) _generations[p] = _generations.GetValueOrDefault(p) + 1;
             _live = live;
             _parts.Clear();
         }
@@ -143,12 +145,12 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
         lock (_gate)
         {
             if (_parts.TryGetValue(part, out var cached) && now - cached.At < MaxAge) return (T)cached.Value;
-            generation = _generation;
+            generation = _generations.GetValueOrDefault(part);
         }
         using var scope = scopes.CreateScope();
         var value = load(scope.ServiceProvider.GetRequiredService<CityLoopDb>());
         lock (_gate)
-            if (_generation == generation) _parts[part] = (value, now);
+            if (_generations.GetValueOrDefault(part) == generation) _parts[part] = (value, now);
         return value;
     }
 
