@@ -216,12 +216,7 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/admin/users/{created.Id()}/disable", null)).StatusCode);
         // The node that saved the change refuses at once; the other as soon as the commit's NOTIFY reaches it.
         await Api.Problem(await first.GetAsync("/api/v1/cases"), HttpStatusCode.Unauthorized);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while ((await second.GetAsync("/api/v1/cases")).StatusCode == HttpStatusCode.OK)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), "The second node still serves a disabled account.");
-            await Task.Delay(5);
-        }
+        await Api.Soon(async () => (await second.GetAsync("/api/v1/cases")).StatusCode != HttpStatusCode.OK, () => "The second node still serves a disabled account.");
         // The node forgot the account; whatever it keeps now was read after the change.
         Assert.True(cache.Get(id) is null or { Disabled: true });
         await Api.Problem(await second.GetAsync("/api/v1/cases"), HttpStatusCode.Unauthorized);
@@ -249,15 +244,7 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
             var db = scope.ServiceProvider.GetRequiredService<Data.CityLoopDb>();
             return await db.Set<Features.Notifications.OutboundMessage>().CountAsync(m => m.CaseId == caseId && m.UserId == user);
         }
-        async Task DirectoryDropped()
-        {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (cache.Staff() is not null)
-            {
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), "The node still holds the staff directory read before the change.");
-                await Task.Delay(5);
-            }
-        }
+        Task DirectoryDropped() => Api.Soon(() => Task.FromResult(cache.Staff() is null), () => "The node still holds the staff directory read before the change.");
 
         await Dispatched();
         Assert.Equal(app.Provider == "postgres", cache.Staff() is not null);
@@ -302,15 +289,11 @@ public abstract class IdentityTests<TApp>(TApp app) where TApp : AppFixture
             return await scope.ServiceProvider.GetRequiredService<Data.CityLoopDb>().Set<Features.Notifications.OutboundMessage>()
                 .Where(m => m.CaseId == c.Id() && m.UserId == handlerId && m.Channel == "sms").Select(m => m.Recipient).ToListAsync();
         }
-        async Task TextedAt(string phone)
+        Task TextedAt(string phone)
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            List<string> texts;
-            while (!(texts = await TextsToTheHandler()).Contains(phone))
-            {
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"The other node texts the handler at {string.Join(", ", texts)}, not {phone}.");
-                await Task.Delay(20);
-            }
+            List<string> texts = [];
+            return Api.Soon(async () => (texts = await TextsToTheHandler()).Contains(phone),
+                () => $"The other node texts the handler at {string.Join(", ", texts)}, not {phone}.");
         }
         try
         {

@@ -7,6 +7,20 @@ namespace CityLoop.Server.Tests.Infrastructure;
 /// <summary>Small helpers for talking to the API the way a client would.</summary>
 public static class Api
 {
+    /// <summary>
+    /// Waits until another node has heard a change committed on this one: a NOTIFY arrives within milliseconds, so two
+    /// seconds is far below the minutes a node's copy would otherwise live. Fails with <paramref name="message"/>.
+    /// </summary>
+    public static async Task Soon(Func<Task<bool>> seen, Func<string> message)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!await seen())
+        {
+            Xunit.Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), message());
+            await Task.Delay(10);
+        }
+    }
+
     public static object Report(string description = "金城中路井盖缺失", string requestType = "complaint", string? phone = "13812341234", bool confidential = false, string? category = "C0101") => new
     {
         source = "hotline",

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -36,7 +35,7 @@ public abstract class ReferenceChangeTests<TApp>(TApp app) where TApp : AppFixtu
         async Task<bool> Found() => (await Api.Get(agent, "/api/v1/places/search?top=3&q=" + Uri.EscapeDataString(place))).EnumerateArray().Any(c => c.Str("name") == place);
         Assert.False(await Found());
         Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/admin/places", new { name = place, lat = 24.6905, lon = 108.0602 })).StatusCode);
-        await Soon(Found, () => "The other node's address search does not find the place just added.");
+        await Api.Soon(Found, () => "The other node's address search does not find the place just added.");
 
         // A department added on the first node takes a dispatch on the other at once; renamed, the other node's notices
         // name it by its new name; taken out of use, the other node refuses it.
@@ -52,7 +51,7 @@ public abstract class ReferenceChangeTests<TApp>(TApp app) where TApp : AppFixtu
         await Api.Problem(await Dispatch(), HttpStatusCode.UnprocessableEntity);
         Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/v1/admin/departments", new { code, name = "变更测试所" + suffix, kind = "bureau" })).StatusCode);
         var last = "";
-        await Soon(async () =>
+        await Api.Soon(async () =>
         {
             using var response = await Dispatch();
             last = await response.Content.ReadAsStringAsync();
@@ -65,7 +64,7 @@ public abstract class ReferenceChangeTests<TApp>(TApp app) where TApp : AppFixtu
 
         var renamed = "改名测试所" + suffix;
         Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/v1/admin/departments/{code}", new { name = renamed, kind = "bureau" })).StatusCode);
-        await Soon(async () =>
+        await Api.Soon(async () =>
         {
             using var response = await Dispatch();
             var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).Id();
@@ -76,21 +75,7 @@ public abstract class ReferenceChangeTests<TApp>(TApp app) where TApp : AppFixtu
         }, () => "The other node's notice to the department's handler still names it by its old name: " + last);
 
         Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/v1/admin/departments/{code}", new { name = renamed, kind = "bureau", disabled = true })).StatusCode);
-        await Soon(async () => (await Dispatch()).StatusCode == HttpStatusCode.UnprocessableEntity, () => "The other node still dispatches to a department taken out of use.");
-    }
-
-    /// <summary>
-    /// A change committed on one node reaches the other within the time a NOTIFY takes (milliseconds); two seconds is
-    /// far below the five minutes after which the other node's copy would have aged out by itself.
-    /// </summary>
-    static async Task Soon(Func<Task<bool>> seen, Func<string> message)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await seen())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), message());
-            await Task.Delay(20);
-        }
+        await Api.Soon(async () => (await Dispatch()).StatusCode == HttpStatusCode.UnprocessableEntity, () => "The other node still dispatches to a department taken out of use.");
     }
 }
 

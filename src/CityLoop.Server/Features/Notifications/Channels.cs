@@ -244,38 +244,14 @@ public sealed class LivePush(CityLoopDb db, IHubContext<NotificationHub> hub)
 }
 
 /// <summary>Relays NOTIFY from any node to this node's SignalR connections (PostgreSQL only).</summary>
-public sealed class NotificationRelay(IServiceScopeFactory scopes, IHubContext<NotificationHub> hub, ILogger<NotificationRelay> log) : BackgroundService
+public sealed class NotificationRelay(IServiceScopeFactory scopes, IHubContext<NotificationHub> hub, ILogger<NotificationRelay> log)
+    : PostgresListener(scopes, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken ct)
-    {
-        string? connectionString;
-        using (var scope = scopes.CreateScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
-            if (!db.IsPostgres) return;
-            connectionString = db.Database.GetConnectionString();
-        }
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await using var conn = new NpgsqlConnection(connectionString);
-                await conn.OpenAsync(ct);
-                conn.Notification += (_, e) => _ = Deliver(e.Payload);
-                await using (var cmd = new NpgsqlCommand($"LISTEN {LivePush.ChannelName}", conn)) await cmd.ExecuteNonQueryAsync(ct);
-                while (!ct.IsCancellationRequested) await conn.WaitAsync(ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                log.LogWarning(ex, "Notification relay lost its connection; retrying");
-                await Task.Delay(TimeSpan.FromSeconds(5), ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-    }
+    protected override IReadOnlyList<string> Channels => [LivePush.ChannelName];
+    protected override TimeSpan RetryAfter => TimeSpan.FromSeconds(5);
+    protected override string LostMessage => "Notification relay lost its connection; retrying";
+
+    protected override void OnNotification(NpgsqlNotificationEventArgs e) => _ = Deliver(e.Payload);
 
     async Task Deliver(string json)
     {
