@@ -133,6 +133,12 @@ public sealed record BenchData(string ConnectionString, string Database, DateTim
         var users = await db.Users.Where(u => names.Contains(u.UserName)).ToDictionaryAsync(u => u.UserName, u => u.Id);
         var grids = await db.Set<GridRow>().OrderBy(g => g.Code).ToListAsync();
         for (var i = 0; i < grids.Count; i++) grids[i].Inspector = names[i % names.Count];
+        // Held since before the generated history (the 漏报 is counted by who had a grid then, decision 054).
+        await db.Set<GridAssignmentRow>().ExecuteDeleteAsync();
+        db.Set<GridAssignmentRow>().AddRange(grids.Select(g => new GridAssignmentRow
+        {
+            GridCode = g.Code, Inspector = g.Inspector!, ValidFrom = DateTimeOffset.UnixEpoch, AssignedBy = "system:bench",
+        }));
         await db.SaveChangesAsync();
         var zone = sp.GetRequiredService<IOptions<PlatformOptions>>().Value.Zone;
         var shifts = new List<PatrolShift>();

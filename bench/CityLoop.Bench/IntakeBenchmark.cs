@@ -81,6 +81,16 @@ public static class IntakeBenchmark
         // 3 x 3,000 rounds still had the JIT's tier-up thread at 13 % of the CPU and methods running instrumented
         // (dynamic PGO); after 3 x 15,000 the app's CPU per case was 1.73 ms instead of 2.46 ms.
         for (var round = 0; round < 3; round++) await Measure(levels.Max(), WarmUp, i => Post(http, "/api/v1/cases", i));
+        // The ceiling: the commands one intake sends, replayed by Npgsql alone (CommandRecording).
+        using var recorded = provider == "postgres" ? await CommandRecording.RecordAsync(() => Post(http, "/api/v1/cases", -1)) : null;
+        // The same connection settings as CityLoop's (prepared statements, no reset on return to the pool).
+        await using var recordedData = recorded is null ? null : NpgsqlDataSource.Create(DatabaseSetup.PostgresDefaults(connectionString));
+        if (recorded is not null)
+        {
+            Console.WriteLine($"{provider,-8} an intake's commands: {recorded.Statements} statements in {recorded.RoundTrips} round trips, {recorded.Parameters} parameters:");
+            Console.WriteLine(recorded.Summary());
+            await Measure(levels.Max(), WarmUp / 3, _ => recorded.ReplayAsync(recordedData!));
+        }
         foreach (var level in levels)
         {
             // The reference first, then CityLoop, back to back at each level, so that both see the same machine.
@@ -97,6 +107,13 @@ public static class IntakeBenchmark
             if (r0 is not null)
                 Console.WriteLine($"{provider,-8} reference    concurrency {level,3}: {r0.PerSecond,8:F0} cases/s  p50 {r0.P50,7:F2} ms  p99 {r0.P99,7:F2} ms  errors {r0.Errors}  => CityLoop at {100 * r.PerSecond / r0.PerSecond:F0} % of the reference");
             if (r0 is not null) Console.WriteLine($"{provider,-8}   reference {CpuMeter.PerCase(c0, c1, requests)};  CityLoop {CpuMeter.PerCase(c1, c2, requests)}");
+            if (recorded is not null && r0 is not null)
+            {
+                var w = await Measure(level, requests, _ => recorded.ReplayAsync(recordedData!));
+                var c3 = cpu.Now();
+                Console.WriteLine($"{provider,-8} its commands alone {level,3}: {w.PerSecond,8:F0} cases/s  p50 {w.P50,7:F2} ms  p99 {w.P99,7:F2} ms  errors {w.Errors}  => the ceiling: {100 * w.PerSecond / r0.PerSecond:F0} % of the reference");
+                Console.WriteLine($"{provider,-8}   its commands alone {CpuMeter.PerCase(c2, c3, requests)}{(recorded.FirstError is { } e ? $"; first error: {e}" : "")}");
+            }
         }
         // --rate 0 leaves the paced run out (a CPU-per-case measurement on a shared machine, where it would only add load).
         if (rate > 0)

@@ -118,6 +118,21 @@ public static class LoopBenchmark
             var r = IntakeBenchmark.Summarise(latencies[step].ToArray(), 0, 0);
             Console.WriteLine($"  {step,-11} p50 {r.P50,7:F1} ms  p99 {r.P99,7:F1} ms");
         }
+
+        // The ceiling: the commands one complete case makes the server send (its requests, hooks and the workers that
+        // ran meanwhile), replayed by Npgsql alone with as many concurrent clients (CommandRecording).
+        using (var recorded = await CommandRecording.RecordAsync(() => Carry(cases)))
+        await using (var data = Npgsql.NpgsqlDataSource.Create(CityLoop.Server.Data.DatabaseSetup.PostgresDefaults(cs)))
+        {
+            Console.WriteLine($"one complete case's commands: {recorded.Statements} statements in {recorded.RoundTrips} round trips ({recorded.Transactions} transactions), {recorded.Parameters} parameters");
+            await IntakeBenchmark.Measure(clients, Math.Max(clients, cases / 4), _ => recorded.ReplayAsync(data));
+            var c1 = cpu.Now();
+            var r = await IntakeBenchmark.Measure(clients, cases, _ => recorded.ReplayAsync(data));
+            Console.WriteLine($"its commands alone: {r.PerSecond:F1} complete cases/s (the ceiling), p50 {r.P50:F1} ms, p99 {r.P99:F1} ms, errors {r.Errors}" +
+                (recorded.FirstError is { } e ? $"; first error: {e}" : ""));
+            Console.WriteLine($"  {CpuMeter.PerCase(c1, cpu.Now(), cases)} (per complete case)");
+            if (args.Contains("--show-commands")) Console.WriteLine(recorded.Summary());
+        }
         foreach (var c in desk.Values) c.Dispose();
         agent.Dispose();
         await app.StopAsync();

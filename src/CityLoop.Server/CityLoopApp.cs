@@ -165,6 +165,7 @@ public static class CityLoopApp
         services.AddScoped<ReferenceImporter>();
         services.AddScoped<Features.Imports.CaseImporter>();
         services.AddScoped<ReferenceAdmin>();
+        services.AddScoped<GridAssignments>();
         services.AddScoped<DemoSeeder>();
         services.AddScoped<Features.Calls.CallLog>();
         services.AddScoped<Features.Knowledge.KnowledgeBase>();

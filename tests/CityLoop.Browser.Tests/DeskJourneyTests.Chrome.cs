@@ -28,6 +28,7 @@ public abstract partial class DeskJourneyTests<TApp>
             ("/admin/reference/routing-gaps", "派遣责任空白", "Dispatch responsibility gaps", "admin-routing-gaps"),
             ("/admin/reference/categories", "案件类别与立案条件", "Case categories and filing conditions", "admin-categories"),
             ("/admin/reference/imports", "基础数据导入", "Reference data import", "admin-imports"),
+            ("/admin/reference/grids", "网格监督员", "Grid inspectors", "admin-grids"),
         ];
         foreach (var (path, zh, _, shot) in pages)
         {

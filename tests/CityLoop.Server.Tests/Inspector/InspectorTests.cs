@@ -328,9 +328,9 @@ public abstract class InspectorTests<TApp>(TApp app) where TApp : AppFixture
             db.Users.AddRange(userM, userN);
             await db.SaveChangesAsync();
             (m, n) = (userM.Id, userN.Id);
-            await db.Set<Features.Reference.GridRow>().Where(g => g.Code == gridA.Code).ExecuteUpdateAsync(u => u.SetProperty(g => g.Inspector, userM.UserName));
-            await db.Set<Features.Reference.GridRow>().Where(g => g.Code == gridB.Code).ExecuteUpdateAsync(u => u.SetProperty(g => g.Inspector, userN.UserName));
         }
+        await AssignAsync(gridA.Code, "inspector-edges-m");
+        await AssignAsync(gridB.Code, "inspector-edges-n");
         // A whole minute a day ahead of the shared clock (which only moves forward here).
         var t0 = new DateTimeOffset((app.Clock.GetUtcNow().AddDays(1).UtcTicks / TimeSpan.TicksPerMinute) * TimeSpan.TicksPerMinute, TimeSpan.Zero);
         DateTimeOffset T(int minutes) => t0.AddMinutes(minutes);
@@ -403,6 +403,143 @@ public abstract class InspectorTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Equal(100.0 / 60, list.GetProperty("dutyHours").GetDouble(), 2);   // 10–100 once, and 200–210
         Assert.DoesNotContain(list.GetProperty("cases").EnumerateArray(), c => c.GetProperty("number").GetString() == inB.GetProperty("number").GetString());
         Assert.DoesNotContain(list.GetProperty("cases").EnumerateArray(), c => c.GetProperty("number").GetString() == atEnd.GetProperty("number").GetString());
+    }
+
+    /// <summary>Gives grids to an inspector (or none) as the administrator does, through the API; the clock's now is the change's instant.</summary>
+    async Task<JsonElement> AssignAsync(string grid, string? inspector)
+    {
+        var response = await (await app.As("admin")).PutAsJsonAsync("/api/v1/admin/grids/inspector", new { grids = new[] { grid }, inspector });
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    async Task<Guid> InspectorAccountAsync(string name)
+    {
+        using var scope = app.Factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+        if (await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.UserName == name) is { } existing) return existing.Id;
+        var user = new User
+        {
+            UserName = name, DisplayName = name + "（测试）", Roles = "inspector", PasswordHash = "x",
+            CreatedAt = app.Clock.GetUtcNow(), PasswordChangedAt = app.Clock.GetUtcNow(),
+        };
+        db.Users.Add(user);
+        await db.SaveChangesAsync();
+        return user.Id;
+    }
+
+    /// <summary>
+    /// A grid that changes hands keeps its past (decision 054): a case reported while it was P's counts as P's 漏报 after
+    /// it has become Q's, and one reported after the change is Q's — in the per-inspector list and in the assessment's
+    /// counts alike. Before the tenures, both were counted against whoever had the grid at the time of asking.
+    /// </summary>
+    [Fact]
+    public async Task Missed_IsCountedAgainstWhoHadTheGridWhenTheCaseCameIn_AfterTheGridChangesHands()
+    {
+        var grid = app.Service<Features.Reference.ReferenceCache>().Geo.Grids.Grids[22];
+        var (p, q) = (await InspectorAccountAsync("inspector-tenure-p"), await InspectorAccountAsync("inspector-tenure-q"));
+        var t0 = new DateTimeOffset((app.Clock.GetUtcNow().AddDays(2).UtcTicks / TimeSpan.TicksPerMinute) * TimeSpan.TicksPerMinute, TimeSpan.Zero);
+        DateTimeOffset T(int minutes) => t0.AddMinutes(minutes);
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            db.AddRange(
+                new Features.Inspector.PatrolShift { UserId = p, UserName = "inspector-tenure-p", StartedAt = T(10), EndedAt = T(100) },
+                new Features.Inspector.PatrolShift { UserId = q, UserName = "inspector-tenure-q", StartedAt = T(10), EndedAt = T(100) });
+            await db.SaveChangesAsync();
+        }
+        async Task<string> ReportAt(int minutes, string text)
+        {
+            app.Clock.Set(T(minutes));
+            var point = grid.Polygon.InteriorPoint;
+            var c = await Api.CreateCase(await app.As("agent"), new
+            {
+                source = "hotline", requestType = "complaint", description = text, categoryCode = "C0101",
+                location = new { lat = Math.Round(point.Y, 6), lon = Math.Round(point.X, 6) },
+            });
+            return c.GetProperty("number").GetString()!;
+        }
+        app.Clock.Set(T(0));
+        Assert.Equal(1, (await AssignAsync(grid.Code, "inspector-tenure-p")).GetProperty("changed").GetInt32());
+        var whileP = await ReportAt(20, "P 负责网格时市民反映井盖缺失");
+        app.Clock.Set(T(40));
+        await AssignAsync(grid.Code, "inspector-tenure-q");
+        var whileQ = await ReportAt(60, "Q 接手网格后市民反映井盖缺失");
+        app.Clock.Set(T(200));
+
+        var supervisor = await app.As("supervisor");
+        string Url(string who) => $"/api/v1/inspectors/{who}/missed?from={Uri.EscapeDataString(T(0).ToString("O"))}&to={Uri.EscapeDataString(T(200).ToString("O"))}";
+        var ofP = await Api.Get(supervisor, Url("inspector-tenure-p"));
+        var ofQ = await Api.Get(supervisor, Url("inspector-tenure-q"));
+        Assert.Equal([whileP], ofP.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("number").GetString()!).ToArray());
+        Assert.Equal([whileQ], ofQ.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("number").GetString()!).ToArray());
+        Assert.Contains(grid.Code, ofP.GetProperty("grids").EnumerateArray().Select(g => g.GetString()));
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var patrol = scope.ServiceProvider.GetRequiredService<Features.Inspector.PatrolService>();
+            var counts = await patrol.MissedCountsAsync([p, q], [(T(0), T(200)), (T(0), T(40)), (T(40), T(200))], default);
+            Assert.Equal([(1, 0), (1, 0), (0, 0)], counts.Select(c => c[p]).ToArray());
+            Assert.Equal([(1, 0), (0, 0), (1, 0)], counts.Select(c => c[q]).ToArray());
+        }
+
+        // The grid's tenures, newest first: Q's open, P's from 0 to 40, and the demo inspector's before.
+        var tenures = (await Api.Get(await app.As("admin"), $"/api/v1/admin/grids/{grid.Code}/tenures")).EnumerateArray().ToList();
+        Assert.Equal(["inspector-tenure-q", "inspector-tenure-p", "inspector"], tenures.Take(3).Select(t => t.GetProperty("inspector").GetString()!).ToArray());
+        Assert.Equal(JsonValueKind.Null, tenures[0].GetProperty("to").ValueKind);
+        Assert.Equal(T(0), tenures[1].GetProperty("from").GetDateTimeOffset());
+        Assert.Equal(T(40), tenures[1].GetProperty("to").GetDateTimeOffset());
+        await AssignAsync(grid.Code, "inspector");
+    }
+
+    /// <summary>
+    /// The assignment refuses what is not a grid or not an active inspector, with the field named; only an administrator
+    /// assigns; an assignment that changes nothing leaves the tenures alone; and assignments of one grid at once leave it
+    /// exactly one open tenure, the one its current inspector holds.
+    /// </summary>
+    [Fact]
+    public async Task GridAssignment_RefusesWhatIsNotAGridOrAnInspector_AndAGridHasOneCurrentTenure_AfterARace()
+    {
+        var admin = await app.As("admin");
+        var grid = app.Service<Features.Reference.ReferenceCache>().Geo.Grids.Grids[23].Code;
+        await InspectorAccountAsync("inspector-race-r");
+        async Task Refused(object body, string field, HttpStatusCode status = HttpStatusCode.UnprocessableEntity)
+        {
+            var problem = await Api.Problem(await admin.PutAsJsonAsync("/api/v1/admin/grids/inspector", body), status);
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        }
+        await Refused(new { grids = Array.Empty<string>(), inspector = "inspector" }, "grids");
+        await Refused(new { grids = new[] { "12ab" }, inspector = "inspector" }, "grids");
+        await Refused(new { grids = new[] { grid, "999999999999999999" }, inspector = "inspector" }, "grids");
+        await Refused(new { grids = new[] { grid }, inspector = "agent" }, "inspector");
+        await Refused(new { grids = new[] { grid }, inspector = "no-such-account" }, "inspector");
+        await Refused(new { grids = new[] { grid }, inspector = new string('x', 5_000) }, "inspector");
+        await Api.Problem(await (await app.As("leader")).PutAsJsonAsync("/api/v1/admin/grids/inspector", new { grids = new[] { grid }, inspector = "inspector" }), HttpStatusCode.Forbidden);
+        await Api.Problem(await admin.GetAsync("/api/v1/admin/grids?prefix=45abc"), HttpStatusCode.UnprocessableEntity);
+        await Api.Problem(await admin.GetAsync("/api/v1/admin/grids/999999999999999999/tenures"), HttpStatusCode.NotFound);
+
+        async Task<(int Open, string? Current, int All)> StateAsync()
+        {
+            using var scope = app.Factory.Services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
+            var rows = await db.Set<Features.Reference.GridAssignmentRow>().AsNoTracking().Where(a => a.GridCode == grid).ToListAsync();
+            var current = await db.Set<Features.Reference.GridRow>().AsNoTracking().Where(g => g.Code == grid).Select(g => g.Inspector).SingleAsync();
+            Assert.All(rows.Where(r => r.ValidTo is null), r => Assert.Equal(current, r.Inspector));
+            return (rows.Count(r => r.ValidTo is null), current, rows.Count);
+        }
+        var before = await StateAsync();
+        var same = await AssignAsync(grid, before.Current);
+        Assert.Equal((0, 1), (same.GetProperty("changed").GetInt32(), same.GetProperty("unchanged").GetInt32()));
+        Assert.Equal(before, await StateAsync());
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(i =>
+            admin.PutAsJsonAsync("/api/v1/admin/grids/inspector", new { grids = new[] { grid }, inspector = i % 2 == 0 ? "inspector-race-r" : "inspector" })));
+        Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var after = await StateAsync();
+        Assert.Equal(1, after.Open);
+        var listed = await Api.Get(admin, $"/api/v1/admin/grids?prefix={grid}");
+        Assert.Equal(1, listed.GetProperty("total").GetInt32());
+        Assert.Equal(after.Current, listed.GetProperty("items")[0].GetProperty("inspector").GetString());
+        await AssignAsync(grid, "inspector");
     }
 
     [Fact]

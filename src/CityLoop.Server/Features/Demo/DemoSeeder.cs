@@ -202,8 +202,15 @@ public sealed class DemoSeeder(CityLoopDb db, ReferenceImporter importer, Refere
         var grids = SyntheticGridGenerator.Generate(DivisionCsv.LoadDemo(), DivisionCsv.DemoAreaCode,
             new SyntheticGridOptions { TotalCells = DemoGridCount, GridCodeLength = importer.GridCodeLength });
         reports.Add(await importer.GridsAsync(new GeoJsonReadResult(grids.ToFeatures(), []), ct));
-        // Every demo grid is patrolled by the demo inspector, who by default checks the results there.
+        // Every demo grid is patrolled by the demo inspector, who by default checks the results there, and has been since
+        // before the demo's history begins (its past months' 漏报 are counted by who held the grid then, decision 054).
         await db.Set<GridRow>().ExecuteUpdateAsync(g => g.SetProperty(x => x.Inspector, "inspector"), ct);
+        if (!await db.Set<GridAssignmentRow>().AnyAsync(ct))
+        {
+            foreach (var code in await db.Set<GridRow>().Select(g => g.Code).ToListAsync(ct))
+                db.Set<GridAssignmentRow>().Add(new GridAssignmentRow { GridCode = code, Inspector = "inspector", ValidFrom = DateTimeOffset.UnixEpoch, AssignedBy = "system:demo" });
+            await db.SaveChangesAsync(ct);
+        }
         reports.Add(await importer.SeedCatalogueAsync("demo-seed", ct));
         reports.Add(await importer.RulesAsync(EmbeddedData.Read(RoutingSeed.RulesFile), ct));
         reports.Add(await importer.HolidaysAsync(ReferenceImporter.EmbeddedHolidays(), CalendarRow.PlatformScope, ct));

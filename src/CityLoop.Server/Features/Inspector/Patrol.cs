@@ -279,10 +279,13 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
     {
         // The cases of the inspector's own platform only: another centre's case in the same grid is not theirs to have missed.
         var platformCode = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.PlatformCode).FirstOrDefaultAsync(ct) ?? platform.Value.Code;
-        var grids = await db.Set<GridRow>().AsNoTracking().Where(g => g.Inspector == userName).Select(g => g.Code).ToListAsync(ct);
         var shifts = await ShiftsAsync(userId, from, to, ct);
         var now = clock.GetUtcNow();
         var windows = DutyWindows(shifts, from, to, now);
+        // The grids the inspector held in the span, and who held each when (decision 054): a case counts against the
+        // inspector only in a grid that was theirs at the instant it was reported.
+        var tenures = await GridTenures.LoadAsync(db, new Dictionary<string, int> { [userName] = 0 }, from, to, ct);
+        var grids = tenures.Grids.Order(StringComparer.Ordinal).ToList();
         var me = userId.ToString();
         var found = new List<Case>();
         var own = 0;
@@ -293,7 +296,7 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
             var candidates = await db.Cases.AsNoTracking()
                 .Where(c => c.CreatedAt >= start && c.CreatedAt < end && c.GridCode != null && grids.Contains(c.GridCode) && c.PlatformCode == platformCode)
                 .ToListAsync(ct);
-            foreach (var c in candidates.Where(c => windows.Any(w => c.CreatedAt >= w.Start && c.CreatedAt < w.End)))
+            foreach (var c in candidates.Where(c => windows.Any(w => c.CreatedAt >= w.Start && c.CreatedAt < w.End) && tenures.At(c.GridCode!, c.CreatedAt.UtcTicks) == 0))
             {
                 if (c.CreatedBy == me) own++;
                 else if (c.State is not (CaseState.Rejected or CaseState.Cancelled)) found.Add(c);
@@ -329,12 +332,10 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
         var idText = users.Select(u => u.Id.ToString()).ToArray();
         var platformOf = users.Select(u => u.PlatformCode ?? platform.Value.Code).ToArray();
         var index = users.Select((u, i) => (u.UserName, i)).ToDictionary(x => x.UserName, x => x.i);
-        var names = index.Keys.ToArray();
-        var owner = (await db.Set<GridRow>().AsNoTracking().Where(g => g.Inspector != null && names.Contains(g.Inspector))
-                .Select(g => new { g.Code, g.Inspector }).ToListAsync(ct))
-            .ToDictionary(g => g.Code, g => index[g.Inspector!]);
-        if (owner.Count == 0) return result;
         var (from, to) = (periods.Min(p => p.From), periods.Max(p => p.To));
+        // Who held each grid when (decision 054): a case counts for the inspector whose grid it was at its instant.
+        var owner = await GridTenures.LoadAsync(db, index, from, to, ct);
+        if (owner.IsEmpty) return result;
         var now = clock.GetUtcNow();
         var shifts = await db.Set<PatrolShift>().AsNoTracking().Where(s => ids.Contains(s.UserId) && s.StartedAt < to && (s.EndedAt == null || s.EndedAt > from))
             .ToListAsync(ct);
@@ -397,11 +398,11 @@ public sealed class PatrolService(CityLoopDb db, TimeProvider clock, IPlaceResol
 }
 
 /// <summary>
-/// The matching of <see cref="PatrolService.MissedCountsAsync"/>, one case row at a time: its grid's inspector, that
+/// The matching of <see cref="PatrolService.MissedCountsAsync"/>, one case row at a time: its grid's inspector at its instant, that
 /// inspector's platform, and a binary search in the inspector's merged windows of each period. Compiled optimised at
 /// once: the assessment is asked rarely, and the runtime's first, unoptimised code took 2–3 µs a row.
 /// </summary>
-sealed class MissedTally(Dictionary<string, int> owner, string[] platformOf, string[] idText, (long[] Starts, long[] Ends)[,] windows, bool postgres)
+sealed class MissedTally(GridTenures owner, string[] platformOf, string[] idText, (long[] Starts, long[] Ends)[,] windows, bool postgres)
 {
     static readonly long Epoch = DateTimeOffset.UnixEpoch.UtcTicks;
     public int[,] Found { get; } = new int[windows.GetLength(0), windows.GetLength(1)];
@@ -411,8 +412,9 @@ sealed class MissedTally(Dictionary<string, int> owner, string[] platformOf, str
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Add(System.Data.Common.DbDataReader r)
     {
-        if (!owner.TryGetValue(r.GetString(0), out var u) || r.GetString(3) != platformOf[u]) return;
         var at = postgres ? r.GetFieldValue<DateTime>(1).Ticks : Epoch + r.GetInt64(1) * TimeSpan.TicksPerMillisecond;
+        var u = owner.At(r.GetString(0), at);
+        if (u < 0 || r.GetString(3) != platformOf[u]) return;
         var mine = r.GetString(4) == idText[u];
         if (!mine && r.GetString(2) is nameof(CaseState.Rejected) or nameof(CaseState.Cancelled)) return;
         for (var k = 0; k < windows.GetLength(0); k++)

@@ -92,6 +92,24 @@ public static class ReferenceEndpoints
             await audit.WriteAsync(actor.Id, actor.Name, "catalogue-edit", code, detail: $"version {version}: {body.TimeLimit}");
             return TypedResults.Ok(new { version });
         });
+        // Which inspector has which grid (decision 054): the grids with their inspector, an assignment of many at once,
+        // and a grid's tenures. A sub-centre's administrator keeps the grids of its own area with its own inspectors.
+        admin.MapGet("/grids", async (string? prefix, string? inspector, bool? unassigned, int? page, int? pageSize, CurrentActor current, GridAssignments a, CancellationToken ct) =>
+        {
+            var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
+            return TypedResults.Ok(await a.ListAsync(prefix, inspector, unassigned ?? false, page ?? 1, pageSize ?? 50, actor, ct));
+        });
+        admin.MapPut("/grids/inspector", async (GridAssignmentRequest body, CurrentActor current, GridAssignments a, CancellationToken ct) =>
+        {
+            var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
+            return TypedResults.Ok(await a.AssignAsync(body.Grids, body.Inspector, actor, ct));
+        });
+        admin.MapGet("/grids/{code}/tenures", async (string code, CurrentActor current, GridAssignments a, CancellationToken ct) =>
+        {
+            var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);
+            if (InputLimits.TextProblem(code, InputLimits.Short) is { } problem) throw CaseValidationException.Single("code", problem);
+            return TypedResults.Ok(await a.HistoryAsync(code, actor, ct));
+        });
         admin.MapGet("/places", async (string? q, int? page, int? pageSize, CurrentActor current, ReferenceAdmin a, CancellationToken ct) =>
         {
             var actor = await IdentityEndpoints.Require(current, Role.SystemAdmin);

@@ -31,6 +31,22 @@ public sealed class GridRow
     public string? Inspector { get; set; }
 }
 
+/// <summary>
+/// One inspector's tenure of a grid, [ValidFrom, ValidTo): the history behind <see cref="GridRow.Inspector"/>, so that a
+/// figure of a past period (an inspector's 漏报) counts the grids the inspector had then, not the grids they have now.
+/// Written only by <see cref="GridAssignments"/>, in the transaction that changes the grid's current inspector.
+/// </summary>
+public sealed class GridAssignmentRow
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public string GridCode { get; set; } = "";
+    public string Inspector { get; set; } = "";
+    public DateTimeOffset ValidFrom { get; set; }
+    /// <summary>When the tenure ended; null while it lasts.</summary>
+    public DateTimeOffset? ValidTo { get; set; }
+    public string AssignedBy { get; set; } = "";
+}
+
 /// <summary>部件: 16-digit id = 6 area + 2 大类 + 2 小类 + 6 serial.</summary>
 public sealed class ComponentRow
 {
@@ -146,7 +162,7 @@ sealed class ReferenceConfigurations :
     IEntityTypeConfiguration<AreaRow>, IEntityTypeConfiguration<GridRow>, IEntityTypeConfiguration<ComponentRow>,
     IEntityTypeConfiguration<CatalogueVersionRow>, IEntityTypeConfiguration<CategoryRow>, IEntityTypeConfiguration<FilingConditionRecord>,
     IEntityTypeConfiguration<HotlineTimeLimitRow>, IEntityTypeConfiguration<RuleRow>, IEntityTypeConfiguration<CalendarRow>,
-    IEntityTypeConfiguration<CalendarExceptionRow>, IEntityTypeConfiguration<NamedPlaceRow>
+    IEntityTypeConfiguration<CalendarExceptionRow>, IEntityTypeConfiguration<NamedPlaceRow>, IEntityTypeConfiguration<GridAssignmentRow>
 {
     public void Configure(EntityTypeBuilder<AreaRow> e)
     {
@@ -164,6 +180,15 @@ sealed class ReferenceConfigurations :
         e.Property(x => x.Code).HasMaxLength(18);
         e.HasIndex(x => x.CommunityCode);
         e.HasIndex(x => new { x.MinLon, x.MaxLon, x.MinLat, x.MaxLat });
+    }
+
+    public void Configure(EntityTypeBuilder<GridAssignmentRow> e)
+    {
+        e.ToTable("grid_assignments");
+        e.HasKey(x => x.Id);
+        e.Property(x => x.GridCode).HasMaxLength(18);
+        e.HasIndex(x => new { x.GridCode, x.ValidFrom });
+        e.HasIndex(x => new { x.Inspector, x.ValidFrom });
     }
 
     public void Configure(EntityTypeBuilder<ComponentRow> e)
