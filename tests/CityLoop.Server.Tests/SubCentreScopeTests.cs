@@ -209,6 +209,28 @@ public abstract class SubCentreScopeTests<TApp>(TApp app) where TApp : AppFixtur
         Assert.DoesNotContain(handled, (await Api.Get(await app.As("inspector"), "/api/v1/patrol/tasks")).EnumerateArray().Select(t => t.Id()));
     }
 
+    /// <summary>A sub-centre's administrator gives the grids of its own area to its own inspectors only (decision 054).</summary>
+    [Fact]
+    public async Task ASubCentresAdministrator_AssignsOnlyItsOwnGrids_ToItsOwnInspectors()
+    {
+        await SubCentresAsync();
+        var adminA = await app.As("admin-" + A);
+        var cityGrid = app.Service<Features.Reference.ReferenceCache>().Geo.Grids.Grids[5].Code;
+        Assert.StartsWith(Root, cityGrid);
+        // The city's grid is not in A's area; the city's inspector is not A's.
+        await Api.Problem(await adminA.PutAsJsonAsync("/api/v1/admin/grids/inspector", new { grids = new[] { cityGrid }, inspector = "inspector-" + A }), HttpStatusCode.Forbidden);
+        var problem = await Api.Problem(await adminA.PutAsJsonAsync("/api/v1/admin/grids/inspector", new { grids = new[] { cityGrid }, inspector = "inspector" }), HttpStatusCode.UnprocessableEntity);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("inspector", out _), problem.ToString());
+        await Api.Problem(await adminA.GetAsync($"/api/v1/admin/grids/{cityGrid}/tenures"), HttpStatusCode.Forbidden);
+        // A lists the grids of its own area only: the demo city has none there.
+        Assert.Equal(0, (await Api.Get(adminA, "/api/v1/admin/grids")).GetProperty("total").GetInt32());
+        Assert.True((await Api.Get(await app.As("admin"), "/api/v1/admin/grids")).GetProperty("total").GetInt32() > 0);
+        // Nothing changed: the city's grid keeps the city's inspector.
+        var tenures = (await Api.Get(await app.As("admin"), $"/api/v1/admin/grids/{cityGrid}/tenures")).EnumerateArray().ToList();
+        Assert.Equal("inspector", tenures[0].GetProperty("inspector").GetString());
+        Assert.Equal(JsonValueKind.Null, tenures[0].GetProperty("to").ValueKind);
+    }
+
     [Fact]
     public async Task ASubCentresKnowledgeEditor_OwnsArticlesByTheirOwnDepartments_TheCitysByAny()
     {

@@ -17,6 +17,27 @@ namespace CityLoop.Server.Tests.Reference;
 /// </summary>
 public abstract class ReferenceChangeTests<TApp>(TApp app) where TApp : AppFixture
 {
+    /// <summary>
+    /// After a change is heard, the requests in flight that need the part wait for one read of it, where each used to
+    /// read every grid, place and component of the city at the same moment (on PostgreSQL every node at every change).
+    /// </summary>
+    [Fact]
+    public async Task AfterAChange_CallersAtOnce_ShareOneReadOfThePart()
+    {
+        var cache = app.Factory.Services.GetRequiredService<ReferenceCache>();
+        _ = cache.Geo;
+        cache.Invalidate(ReferencePart.Geo);
+        var before = cache.Loads(ReferencePart.Geo);
+        using var go = new ManualResetEventSlim();
+        // Threads of their own, all waiting to ask at the same instant (the pool would start a few and queue the rest).
+        var callers = Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(() => { go.Wait(); return cache.Geo; }, TaskCreationOptions.LongRunning)).ToArray();
+        go.Set();
+        var snapshots = await Task.WhenAll(callers);
+        Assert.Equal(1, cache.Loads(ReferencePart.Geo) - before);
+        Assert.All(snapshots, s => Assert.Same(snapshots[0], s));
+        Assert.Same(snapshots[0], cache.Geo);
+    }
+
     [Fact]
     public async Task AnotherNode_HearsAPlaceADepartmentAndItsName_TheMomentTheChangeCommits()
     {

@@ -210,7 +210,6 @@ public sealed class RepeatFinder(CityLoopDb db, IOptions<FollowUpOptions> option
         var o = options.Value;
         var since = now.AddDays(-o.RepeatWindowDays);
         var phone = input.Anonymous ? null : input.ReporterPhone?.Trim();
-        var recent = db.Cases.AsNoTracking().Where(c => c.State == CaseState.Closed && c.ClosedAt >= since);
         if (!string.IsNullOrEmpty(phone))
         {
             // One hash per personal-data key (two while a rotation is under way): the newest match under any of them.
@@ -229,6 +228,8 @@ public sealed class RepeatFinder(CityLoopDb db, IOptions<FollowUpOptions> option
             var dLat = o.RepeatDistanceMeters / 111_320.0;
             var dLon = dLat / Math.Max(0.01, Math.Cos(lat * Math.PI / 180));
             var code = category.Trim();
+            // Built here, not for every intake: an expression tree costs CPU to make even when no query runs.
+            var recent = db.Cases.AsNoTracking().Where(c => c.State == CaseState.Closed && c.ClosedAt >= since);
             var box = recent.Where(c => c.CategoryCode == code && c.Latitude >= lat - dLat && c.Latitude <= lat + dLat
                 && c.Longitude >= lon - dLon && c.Longitude <= lon + dLon);
             (DateTimeOffset ClosedAt, string Number)? after = null;

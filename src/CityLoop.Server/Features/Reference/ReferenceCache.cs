@@ -138,21 +138,60 @@ public sealed class ReferenceCache(IServiceScopeFactory scopes, TimeProvider clo
         }
     }
 
+    /// <summary>
+    /// The part as cached, or loaded once for every caller that wants it meanwhile: after a change is heard, the
+    /// requests in flight on the node wait for one load of the part instead of each reading every grid (or the whole
+    /// catalogue) from the database at the same time. A load is shared only by callers of the same generation: one
+    /// that asks after a further change starts a load of its own.
+    /// </summary>
     T Get<T>(ReferencePart part, Func<CityLoopDb, T> load) where T : notnull
     {
         var now = clock.GetUtcNow();
         long generation;
+        Lazy<object> loading;
         lock (_gate)
         {
             if (_parts.TryGetValue(part, out var cached) && now - cached.At < MaxAge) return (T)cached.Value;
             generation = _generations.GetValueOrDefault(part);
+            if (_loading.TryGetValue(part, out var inFlight) && inFlight.Generation == generation) loading = inFlight.Load;
+            else
+            {
+                loading = new Lazy<object>(() =>
+                {
+                    Interlocked.Increment(ref _loads[(int)part]);
+                    using var scope = scopes.CreateScope();
+                    return load(scope.ServiceProvider.GetRequiredService<CityLoopDb>());
+                }, LazyThreadSafetyMode.ExecutionAndPublication);
+                _loading[part] = (generation, loading);
+            }
         }
-        using var scope = scopes.CreateScope();
-        var value = load(scope.ServiceProvider.GetRequiredService<CityLoopDb>());
+        object value;
+        try { value = loading.Value; }
+        catch
+        {
+            // A failed load is not kept: the next caller tries again.
+            lock (_gate) Forget(part, loading);
+            throw;
+        }
         lock (_gate)
+        {
+            // Kept (unless a change arrived meanwhile) before the load is forgotten, so that no caller in between starts another.
             if (_generations.GetValueOrDefault(part) == generation) _parts[part] = (value, now);
-        return value;
+            Forget(part, loading);
+        }
+        return (T)value;
     }
+
+    void Forget(ReferencePart part, Lazy<object> loading)
+    {
+        if (_loading.TryGetValue(part, out var inFlight) && ReferenceEquals(inFlight.Load, loading)) _loading.Remove(part);
+    }
+
+    readonly Dictionary<ReferencePart, (long Generation, Lazy<object> Load)> _loading = [];
+    readonly long[] _loads = new long[Enum.GetValues<ReferencePart>().Length];
+
+    /// <summary>How many times this node has read the part from the database (for tests).</summary>
+    internal long Loads(ReferencePart part) => Interlocked.Read(ref _loads[(int)part]);
 
     static DepartmentSnapshot LoadDepartments(CityLoopDb db) =>
         new(db.Departments.AsNoTracking().ToList()
