@@ -103,6 +103,40 @@ public abstract class ReferenceDataTests<TApp>(TApp app) where TApp : AppFixture
         Assert.Contains("451202001001902", export);
     }
 
+    /// <summary>
+    /// A grid file may name each grid's inspector (decision 054): the grids are given to them from the import on, a name
+    /// that is no active inspector is reported on its row (the grid is kept), and the administrator's export carries
+    /// the inspectors so that the file can go round again without changing anything.
+    /// </summary>
+    [Fact]
+    public async Task Grids_GeoJsonNamingInspectors_GivesTheGrids_ReportsANameThatIsNoInspector_AndExportsThem()
+    {
+        static string Square(string code, double lon, double lat, string inspector) => $$$"""
+            {"type":"Feature","properties":{"code":"{{{code}}}","name":"巡查网格","inspector":"{{{inspector}}}"},"geometry":{"type":"Polygon","coordinates":[[[{{{lon}}},{{{lat}}}],[{{{lon + 0.001}}},{{{lat}}}],[{{{lon + 0.001}}},{{{lat + 0.001}}}],[{{{lon}}},{{{lat + 0.001}}}],[{{{lon}}},{{{lat}}}]]]}}
+            """;
+        var json = $$"""{"type":"FeatureCollection","features":[{{Square("451202001001911", 109.6, 24.6, "inspector")}},{{Square("451202001001912", 109.601, 24.6, "agent")}},{{Square("451202001001913", 109.602, 24.6, "inspector")}}]}""";
+        var admin = await app.As("admin");
+        var report = await Upload(admin, "grids", "grids.geojson", json);
+
+        Assert.Equal(3, report.Inserted);
+        var error = Assert.Single(report.Errors);
+        Assert.Equal((2, "inspector"), (error.Row, error.Field));
+        var listed = (await Api.Get(admin, "/api/v1/admin/grids?prefix=45120200100191")).GetProperty("items").EnumerateArray()
+            .ToDictionary(g => g.Str("code"), g => g.GetProperty("inspector").GetString());
+        Assert.Equal("inspector", listed["451202001001911"]);
+        Assert.Null(listed["451202001001912"]);
+        Assert.Equal("inspector", listed["451202001001913"]);
+        var tenure = Assert.Single((await Api.Get(admin, "/api/v1/admin/grids/451202001001911/tenures")).EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, tenure.GetProperty("to").ValueKind);
+
+        var export = await admin.GetStringAsync("/api/v1/admin/exports/grids");
+        Assert.Contains("\"inspector\":\"inspector\"", export);
+        Assert.DoesNotContain("\"inspector\"", await admin.GetStringAsync("/api/v1/grids?bbox=109.59,24.59,109.61,24.61"));
+        // The same file again: nothing changes hands, no new tenure.
+        await Upload(admin, "grids", "grids.geojson", json);
+        Assert.Single((await Api.Get(admin, "/api/v1/admin/grids/451202001001911/tenures")).EnumerateArray());
+    }
+
     [Fact]
     public async Task Components_CsvWithBadRows_ReportsRowFieldAndReasonAndKeepsTheValidRows()
     {

@@ -25,7 +25,7 @@ public sealed record ImportReport(string Kind, int Inserted, int Updated, IReadO
 /// Rows with errors are reported (row, field, reason) and skipped; valid rows are inserted or updated.
 /// </summary>
 public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cache, TimeProvider clock, IConfiguration config,
-    Microsoft.Extensions.Options.IOptions<Cases.PlatformOptions> platformOptions)
+    Microsoft.Extensions.Options.IOptions<Cases.PlatformOptions> platformOptions, GridAssignments assignments)
 {
     /// <summary>What the admin screen and the HTTP upload accept; divisions come as the four-column extract.</summary>
     public static readonly IReadOnlyList<string> Kinds = ["departments", "divisions", "grids", "components", "categories", "holidays", "rules"];
@@ -61,7 +61,8 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
     /// is the importing administrator's sub-centre (null: the root's administrator or the command line), which keeps
     /// departments and rules to that platform row by row.
     /// </summary>
-    public async Task<ImportReport> ImportAsync(string kind, string fileName, Stream content, string actor, CancellationToken ct = default, string? subCentre = null)
+    public async Task<ImportReport> ImportAsync(string kind, string fileName, Stream content, string actor, CancellationToken ct = default, string? subCentre = null,
+        string? actorId = null)
     {
         var ext = Path.GetExtension(fileName).ToLowerInvariant();
         using var buffer = new MemoryStream();
@@ -74,7 +75,8 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
                 $"'{kind}' is the deployment's shared reference data, kept by the root platform's administrator."),
             "departments" => await DepartmentsAsync(Text(), ct, subCentre),
             "divisions" => await DivisionsAsync(DivisionCsv.ReadExtract(buffer, fileName), ct),
-            "grids" => await GridsAsync(GeoJson.ReadFeatureCollection(buffer), ct),
+            "grids" => await GridsAsync(GeoJson.ReadFeatureCollection(buffer), ct,
+                new Domain.Identity.Actor(actorId ?? "system:import", actor, new HashSet<Domain.Identity.Role> { Domain.Identity.Role.SystemAdmin }, null, IsSystem: actorId is null)),
             "components" when ext is ".geojson" or ".json" => await ComponentsAsync(GeoJson.ReadFeatureCollection(buffer, "id"), ct),
             "components" => await ComponentsAsync(Text(), ct),
             "categories" when ext is ".xlsx" => await CategoriesXlsxAsync(buffer, actor, ct),
@@ -226,11 +228,17 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
     /// Unit grids (level "grid" or no level) and division outlines (level community/street/district) from GeoJSON.
     /// A grid's community must be a known division; "synthetic": true marks generated geometry.
     /// </summary>
-    public async Task<ImportReport> GridsAsync(GeoJsonReadResult read, CancellationToken ct = default)
+    /// <remarks>
+    /// A feature's <c>inspector</c> (a user name) gives the grid to that inspector from now on, as the grid page does
+    /// (decision 054); a name that is not an active inspector's account is reported on its row and the grid is kept
+    /// without it. A feature without one leaves the grid's inspector as it is.
+    /// </remarks>
+    public async Task<ImportReport> GridsAsync(GeoJsonReadResult read, CancellationToken ct = default, Domain.Identity.Actor? by = null)
     {
         var errors = read.Errors.Select(e => new ImportError(e.FeatureIndex + 1, e.Field, e.Reason)).ToList();
         var areas = await db.Set<AreaRow>().ToDictionaryAsync(a => a.Code, ct);
         var grids = await db.Set<GridRow>().ToDictionaryAsync(g => g.Code, ct);
+        var wanted = new List<(int Row, string Code, string Inspector)>();
         int inserted = 0, updated = 0, index = -1;
         foreach (var f in read.Features)
         {
@@ -267,10 +275,28 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
             g.Geometry = GeoJson.WriteGeometry(polygon);
             (g.MinLon, g.MinLat, g.MaxLon, g.MaxLat) = (env.MinX, env.MinY, env.MaxX, env.MaxY);
             g.Synthetic = synthetic;
+            if (f.GetString("inspector")?.Trim() is { Length: > 0 } inspector) wanted.Add((row, code, inspector));
         }
         await db.SaveChangesAsync(ct);
+        if (wanted.Count > 0) errors.AddRange(await AssignInspectorsAsync(wanted, by, ct));
         cache.Invalidate(ReferencePart.Geo);
         return new ImportReport("grids", inserted, updated, errors.OrderBy(e => e.Row).ToList());
+    }
+
+    /// <summary>The inspectors a grid file names: each valid one given its grids through <see cref="GridAssignments"/>.</summary>
+    async Task<List<ImportError>> AssignInspectorsAsync(List<(int Row, string Code, string Inspector)> wanted, Domain.Identity.Actor? by, CancellationToken ct)
+    {
+        by ??= new Domain.Identity.Actor("system:import", "import", new HashSet<Domain.Identity.Role> { Domain.Identity.Role.SystemAdmin }, null, IsSystem: true);
+        var names = wanted.Select(w => w.Inspector).Distinct(StringComparer.Ordinal).ToList();
+        var accounts = await db.Users.AsNoTracking().Where(u => names.Contains(u.UserName)).Select(u => new { u.UserName, u.Roles, u.Disabled }).ToListAsync(ct);
+        var inspectors = accounts.Where(u => !u.Disabled && User.ParseRoles(u.Roles).Contains(Domain.Identity.Role.Inspector))
+            .Select(u => u.UserName).ToHashSet(StringComparer.Ordinal);
+        var errors = wanted.Where(w => !inspectors.Contains(w.Inspector))
+            .Select(w => new ImportError(w.Row, "inspector", $"'{(w.Inspector.Length > 40 ? w.Inspector[..40] + "…" : w.Inspector)}' is not an active inspector's account")).ToList();
+        foreach (var group in wanted.Where(w => inspectors.Contains(w.Inspector)).GroupBy(w => w.Inspector, StringComparer.Ordinal))
+            foreach (var chunk in group.Select(w => w.Code).Distinct(StringComparer.Ordinal).Chunk(GridAssignments.MaxGrids))
+                await assignments.AssignAsync(chunk, group.Key, by, ct);
+        return errors;
     }
 
     static int NextFeatureIndex(IReadOnlyList<GeoJsonError> errors, int previous)
@@ -283,7 +309,14 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
     public async Task<string> ExportGridsAsync(CancellationToken ct = default)
     {
         var rows = await db.Set<GridRow>().AsNoTracking().OrderBy(g => g.Code).ToListAsync(ct);
-        return GeoJson.ToJson(rows.Select(GridFeature));
+        // The administrator's export carries each grid's inspector, so that a file exported, edited and imported again
+        // gives the grids to the inspectors it names (the map's grid layer does not name them).
+        return GeoJson.ToJson(rows.Select(g =>
+        {
+            var feature = GridFeature(g);
+            if (g.Inspector is not null) feature.Properties["inspector"] = g.Inspector;
+            return feature;
+        }));
     }
 
     public static GeoFeature GridFeature(GridRow g) => new(GeoJson.ReadGeometry(g.Geometry), new Dictionary<string, System.Text.Json.Nodes.JsonNode?>

@@ -243,7 +243,7 @@ public static class ReferenceEndpoints
         if (!ReferenceImporter.Kinds.Contains(kind)) throw new NotFoundException($"Unknown import kind '{kind}'. Kinds: {string.Join(", ", ReferenceImporter.Kinds)}.");
         ReferenceImporter.RequireKind(actor, kind);
         await using var stream = file.OpenReadStream();
-        var report = await importer.ImportAsync(kind, file.FileName, stream, actor.Name, ct, actor.PlatformCode);
+        var report = await importer.ImportAsync(kind, file.FileName, stream, actor.Name, ct, actor.PlatformCode, actor.Id);
         await audit.WriteAsync(actor.Id, actor.Name, "reference-import", kind,
             detail: $"{file.FileName}: {report.Inserted} inserted, {report.Updated} updated, {report.Errors.Count} rejected");
         return TypedResults.Ok(report);

@@ -39,7 +39,7 @@ public sealed class ImportsModel(ReferenceImporter importer, CurrentActor curren
         await using var stream = Upload.OpenReadStream();
         try
         {
-            Report = await importer.ImportAsync(Kind, Upload.FileName, stream, actor.Name, ct, actor.PlatformCode);
+            Report = await importer.ImportAsync(Kind, Upload.FileName, stream, actor.Name, ct, actor.PlatformCode, actor.Id);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidDataException)
         {
