@@ -30,6 +30,11 @@ public abstract class ReferenceDataTests<TApp>(TApp app) where TApp : AppFixture
     static Task<ImportReport> Upload(HttpClient client, string kind, string fileName, string text) =>
         Upload(client, kind, fileName, Encoding.UTF8.GetBytes(text));
 
+    /// <summary>A GeoJSON feature of a 0.001° square grid, optionally naming its inspector.</summary>
+    static string Square(string code, double lon, double lat, string? inspector = null) => $$$"""
+        {"type":"Feature","properties":{"code":"{{{code}}}","name":"测试网格"{{{(inspector is null ? "" : $",\"inspector\":\"{inspector}\"")}}}},"geometry":{"type":"Polygon","coordinates":[[[{{{lon}}},{{{lat}}}],[{{{lon + 0.001}}},{{{lat}}}],[{{{lon + 0.001}}},{{{lat + 0.001}}}],[{{{lon}}},{{{lat + 0.001}}}],[{{{lon}}},{{{lat}}}]]]}}
+        """;
+
     IReadOnlyList<UnitGrid> DemoGrids() =>
         app.Service<ReferenceCache>().Geo.Grids.Grids.Where(g => g.Code.StartsWith("451202", StringComparison.Ordinal) && GridCode.Serial(g.Code) < 900).ToList();
 
@@ -84,9 +89,6 @@ public abstract class ReferenceDataTests<TApp>(TApp app) where TApp : AppFixture
     [Fact]
     public async Task Grids_GeoJsonWithOneBadFeature_ReportsItAndKeepsTheOthers()
     {
-        static string Square(string code, double lon, double lat) => $$$"""
-            {"type":"Feature","properties":{"code":"{{{code}}}","name":"测试网格"},"geometry":{"type":"Polygon","coordinates":[[[{{{lon}}},{{{lat}}}],[{{{lon + 0.001}}},{{{lat}}}],[{{{lon + 0.001}}},{{{lat + 0.001}}}],[{{{lon}}},{{{lat + 0.001}}}],[{{{lon}}},{{{lat}}}]]]}}
-            """;
         var json = $$"""{"type":"FeatureCollection","features":[{{Square("451202001001901", 109.5, 24.5)}},{{Square("4512020010019", 109.501, 24.5)}},{{Square("451202001001902", 109.502, 24.5)}}]}""";
         var admin = await app.As("admin");
         var report = await Upload(admin, "grids", "grids.geojson", json);
@@ -111,9 +113,6 @@ public abstract class ReferenceDataTests<TApp>(TApp app) where TApp : AppFixture
     [Fact]
     public async Task Grids_GeoJsonNamingInspectors_GivesTheGrids_ReportsANameThatIsNoInspector_AndExportsThem()
     {
-        static string Square(string code, double lon, double lat, string inspector) => $$$"""
-            {"type":"Feature","properties":{"code":"{{{code}}}","name":"巡查网格","inspector":"{{{inspector}}}"},"geometry":{"type":"Polygon","coordinates":[[[{{{lon}}},{{{lat}}}],[{{{lon + 0.001}}},{{{lat}}}],[{{{lon + 0.001}}},{{{lat + 0.001}}}],[{{{lon}}},{{{lat + 0.001}}}],[{{{lon}}},{{{lat}}}]]]}}
-            """;
         var json = $$"""{"type":"FeatureCollection","features":[{{Square("451202001001911", 109.6, 24.6, "inspector")}},{{Square("451202001001912", 109.601, 24.6, "agent")}},{{Square("451202001001913", 109.602, 24.6, "inspector")}}]}""";
         var admin = await app.As("admin");
         var report = await Upload(admin, "grids", "grids.geojson", json);

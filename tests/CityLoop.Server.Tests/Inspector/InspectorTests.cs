@@ -315,20 +315,7 @@ public abstract class InspectorTests<TApp>(TApp app) where TApp : AppFixture
     {
         var grids = app.Service<Features.Reference.ReferenceCache>().Geo.Grids.Grids;
         var (gridA, gridB) = (grids[20], grids[21]);
-        Guid m, n;
-        using (var scope = app.Factory.Services.CreateScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<CityLoopDb>();
-            User Inspector(string name) => new()
-            {
-                UserName = name, DisplayName = name + "（测试）", Roles = "inspector", PasswordHash = "x",
-                CreatedAt = app.Clock.GetUtcNow(), PasswordChangedAt = app.Clock.GetUtcNow(),
-            };
-            var (userM, userN) = (Inspector("inspector-edges-m"), Inspector("inspector-edges-n"));
-            db.Users.AddRange(userM, userN);
-            await db.SaveChangesAsync();
-            (m, n) = (userM.Id, userN.Id);
-        }
+        var (m, n) = (await InspectorAccountAsync("inspector-edges-m"), await InspectorAccountAsync("inspector-edges-n"));
         await AssignAsync(gridA.Code, "inspector-edges-m");
         await AssignAsync(gridB.Code, "inspector-edges-n");
         // A whole minute a day ahead of the shared clock (which only moves forward here).
