@@ -38,15 +38,13 @@ public sealed class GridAssignments(CityLoopDb db, ReferenceCache cache, Audit a
         if (name is not null)
         {
             if (InputLimits.TextProblem(name, InputLimits.Short) is { } problem) throw CaseValidationException.Single("inspector", problem);
-            var user = await db.Users.AsNoTracking().Where(u => u.UserName == name).Select(u => new { u.Roles, u.Disabled, u.PlatformCode }).FirstOrDefaultAsync(ct);
-            if (user is null || user.Disabled || !User.ParseRoles(user.Roles).Contains(Role.Inspector))
+            if (!(await ActiveInspectorsAsync([name], ct)).TryGetValue(name, out var account))
                 throw CaseValidationException.Single("inspector", Shared.Ui.Pick($"“{Cut(name)}”不是在用的监督员账号。", $"'{Cut(name)}' is not an active inspector's account."));
             // A sub-centre's administrator gives its grids to its own inspectors (decision 026, addendum 2).
-            if (actor.PlatformCode is { } own && user.PlatformCode != own)
+            if (actor.PlatformCode is { } own && account.PlatformCode != own)
                 throw CaseValidationException.Single("inspector", Shared.Ui.Pick($"监督员“{Cut(name)}”不属于本分中心。", $"Inspector '{Cut(name)}' is not of your sub-centre."));
         }
-        if (actor.PlatformCode is { } area && codes.FirstOrDefault(c => !c.StartsWith(area, StringComparison.Ordinal)) is { } outside)
-            throw new CaseForbiddenException(Shared.Ui.Pick($"网格 {outside} 不在本分中心辖区（{area}）内。", $"Grid {outside} is not in your sub-centre's area ({area})."));
+        foreach (var code in codes) RequireArea(actor, code);
 
         var gate = db.IsPostgres ? null : SqliteGate;
         if (gate is not null) await gate.WaitAsync(ct);
@@ -96,8 +94,7 @@ public sealed class GridAssignments(CityLoopDb db, ReferenceCache cache, Audit a
     {
         code = code.Trim();
         if (!await db.Set<GridRow>().AnyAsync(g => g.Code == code, ct)) throw new NotFoundException(Shared.Ui.Pick($"没有网格 {Cut(code)}。", $"There is no grid {Cut(code)}."));
-        if (actor.PlatformCode is { } area && !code.StartsWith(area, StringComparison.Ordinal))
-            throw new CaseForbiddenException(Shared.Ui.Pick($"网格 {code} 不在本分中心辖区（{area}）内。", $"Grid {code} is not in your sub-centre's area ({area})."));
+        RequireArea(actor, code);
         var rows = await db.Set<GridAssignmentRow>().AsNoTracking().Where(a => a.GridCode == code).ToListAsync(ct);
         var names = await DisplayNamesAsync(rows.Select(r => r.Inspector), ct);
         // Who assigned: an administrator by their name (the rows keep the account's id), a migration or the demo as such.
@@ -143,12 +140,29 @@ public sealed class GridAssignments(CityLoopDb db, ReferenceCache cache, Audit a
     }
 
     /// <summary>The active inspectors an administrator may give grids to: their own platform's (all at the root).</summary>
-    public async Task<IReadOnlyList<(string UserName, string DisplayName)>> InspectorsAsync(Actor actor, CancellationToken ct = default)
+    public async Task<IReadOnlyList<(string UserName, string DisplayName)>> InspectorsAsync(Actor actor, CancellationToken ct = default) =>
+        (await ActiveInspectorsAsync(null, ct)).Where(u => actor.PlatformCode is null || u.Value.PlatformCode == actor.PlatformCode)
+            .OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => (u.Key, u.Value.DisplayName)).ToList();
+
+    /// <summary>The active inspectors' accounts among <paramref name="names"/> (all of them when null): user name → display name and platform.</summary>
+    public async Task<Dictionary<string, (string DisplayName, string? PlatformCode)>> ActiveInspectorsAsync(IReadOnlyCollection<string>? names, CancellationToken ct = default)
     {
-        var users = await db.Users.AsNoTracking().Where(u => !u.Disabled && u.Roles.Contains("inspector"))
-            .Select(u => new { u.UserName, u.DisplayName, u.Roles, u.PlatformCode }).ToListAsync(ct);
-        return users.Where(u => User.ParseRoles(u.Roles).Contains(Role.Inspector) && (actor.PlatformCode is null || u.PlatformCode == actor.PlatformCode))
-            .OrderBy(u => u.UserName, StringComparer.Ordinal).Select(u => (u.UserName, u.DisplayName)).ToList();
+        var q = db.Users.AsNoTracking().Where(u => !u.Disabled && u.Roles.Contains("inspector"));
+        if (names is not null)
+        {
+            var wanted = names.ToArray();
+            q = q.Where(u => wanted.Contains(u.UserName));
+        }
+        var users = await q.Select(u => new { u.UserName, u.DisplayName, u.Roles, u.PlatformCode }).ToListAsync(ct);
+        return users.Where(u => User.ParseRoles(u.Roles).Contains(Role.Inspector))
+            .ToDictionary(u => u.UserName, u => (u.DisplayName, u.PlatformCode), StringComparer.Ordinal);
+    }
+
+    /// <summary>A sub-centre's administrator keeps the grids of its own area (decision 026, addendum 2).</summary>
+    static void RequireArea(Actor actor, string code)
+    {
+        if (actor.PlatformCode is { } area && !code.StartsWith(area, StringComparison.Ordinal))
+            throw new CaseForbiddenException(Shared.Ui.Pick($"网格 {Cut(code)} 不在本分中心辖区（{area}）内。", $"Grid {Cut(code)} is not in your sub-centre's area ({area})."));
     }
 
     async Task<Dictionary<string, string>> DisplayNamesAsync(IEnumerable<string> userNames, CancellationToken ct)

@@ -76,7 +76,7 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
             "departments" => await DepartmentsAsync(Text(), ct, subCentre),
             "divisions" => await DivisionsAsync(DivisionCsv.ReadExtract(buffer, fileName), ct),
             "grids" => await GridsAsync(GeoJson.ReadFeatureCollection(buffer), ct,
-                new Domain.Identity.Actor(actorId ?? "system:import", actor, new HashSet<Domain.Identity.Role> { Domain.Identity.Role.SystemAdmin }, null, IsSystem: actorId is null)),
+                ImportActor(actorId, actor)),
             "components" when ext is ".geojson" or ".json" => await ComponentsAsync(GeoJson.ReadFeatureCollection(buffer, "id"), ct),
             "components" => await ComponentsAsync(Text(), ct),
             "categories" when ext is ".xlsx" => await CategoriesXlsxAsync(buffer, actor, ct),
@@ -286,18 +286,19 @@ public sealed partial class ReferenceImporter(CityLoopDb db, ReferenceCache cach
     /// <summary>The inspectors a grid file names: each valid one given its grids through <see cref="GridAssignments"/>.</summary>
     async Task<List<ImportError>> AssignInspectorsAsync(List<(int Row, string Code, string Inspector)> wanted, Domain.Identity.Actor? by, CancellationToken ct)
     {
-        by ??= new Domain.Identity.Actor("system:import", "import", new HashSet<Domain.Identity.Role> { Domain.Identity.Role.SystemAdmin }, null, IsSystem: true);
-        var names = wanted.Select(w => w.Inspector).Distinct(StringComparer.Ordinal).ToList();
-        var accounts = await db.Users.AsNoTracking().Where(u => names.Contains(u.UserName)).Select(u => new { u.UserName, u.Roles, u.Disabled }).ToListAsync(ct);
-        var inspectors = accounts.Where(u => !u.Disabled && User.ParseRoles(u.Roles).Contains(Domain.Identity.Role.Inspector))
-            .Select(u => u.UserName).ToHashSet(StringComparer.Ordinal);
-        var errors = wanted.Where(w => !inspectors.Contains(w.Inspector))
+        by ??= ImportActor(null, "import");
+        var inspectors = await assignments.ActiveInspectorsAsync(wanted.Select(w => w.Inspector).Distinct(StringComparer.Ordinal).ToList(), ct);
+        var errors = wanted.Where(w => !inspectors.ContainsKey(w.Inspector))
             .Select(w => new ImportError(w.Row, "inspector", $"'{(w.Inspector.Length > 40 ? w.Inspector[..40] + "…" : w.Inspector)}' is not an active inspector's account")).ToList();
-        foreach (var group in wanted.Where(w => inspectors.Contains(w.Inspector)).GroupBy(w => w.Inspector, StringComparer.Ordinal))
+        foreach (var group in wanted.Where(w => inspectors.ContainsKey(w.Inspector)).GroupBy(w => w.Inspector, StringComparer.Ordinal))
             foreach (var chunk in group.Select(w => w.Code).Distinct(StringComparer.Ordinal).Chunk(GridAssignments.MaxGrids))
                 await assignments.AssignAsync(chunk, group.Key, by, ct);
         return errors;
     }
+
+    /// <summary>Who imports: the signed-in administrator (by account id), or the command line and the seed as the system.</summary>
+    static Domain.Identity.Actor ImportActor(string? id, string name) =>
+        new(id ?? "system:import", name, new HashSet<Domain.Identity.Role> { Domain.Identity.Role.SystemAdmin }, null, IsSystem: id is null);
 
     static int NextFeatureIndex(IReadOnlyList<GeoJsonError> errors, int previous)
     {

@@ -85,7 +85,4 @@ public sealed class GridsModel(GridAssignments grids, CurrentActor current) : Pa
             if (Response.StatusCode == 200) Response.StatusCode = ex is CaseForbiddenException ? 403 : ex is CaseValidationException ? 422 : 404;
         }
     }
-
-    public string Who(string? userName) =>
-        userName is null ? "—" : Inspectors.FirstOrDefault(i => i.UserName == userName) is { UserName: not null } i ? $"{i.DisplayName}（{i.UserName}）" : userName;
 }
